@@ -1,0 +1,240 @@
+/**
+ * Derived, read-only views over an IncidentContext that many rules share: the pod the incident is
+ * about, its owner, warning events, retained log lines, and evidence builders that quote exactly.
+ */
+import type { Evidence, EvidenceOrigin } from '../domain/index.js';
+import { type LogLine, retainedLines } from '../context/log-summary.js';
+import type {
+  Condition,
+  ContainerView,
+  IncidentContext,
+  KubernetesObject,
+  MetricSeries,
+  NormalizedEvent,
+  PodView,
+} from '../context/model.js';
+import { apiVersionOf, resolvePodOwner, type WorkloadRef } from '../context/owners.js';
+import type { SubjectRef } from './finding.js';
+
+export type RetainedLine = LogLine & { readonly repeats: number; readonly previous?: boolean };
+
+export interface ContainerFact {
+  readonly pod: PodView;
+  readonly container: ContainerView;
+}
+
+export class Facts {
+  readonly ctx: IncidentContext;
+  readonly pods: readonly PodView[];
+  readonly primaryPod?: PodView;
+  readonly workload?: WorkloadRef;
+  readonly namespace?: string;
+  readonly events: readonly NormalizedEvent[];
+  readonly warnings: readonly NormalizedEvent[];
+  readonly logLines: readonly RetainedLine[];
+  readonly logOrigin: EvidenceOrigin;
+
+  constructor(ctx: IncidentContext) {
+    this.ctx = ctx;
+    this.pods = ctx.pods.map((pod) => withEventIdentity(pod, ctx.events));
+    this.primaryPod = pickPrimaryPod(this.pods, ctx);
+    this.events = ctx.events;
+    this.warnings = ctx.events.filter((event) => event.type === 'Warning');
+    this.namespace =
+      this.primaryPod?.namespace ??
+      ctx.target?.namespace ??
+      ctx.events.find((event) => event.object.namespace)?.object.namespace ??
+      ctx.objects.find((object) => object.namespace)?.namespace;
+    this.workload = this.primaryPod ? resolvePodOwner(this.primaryPod, ctx.objects) : undefined;
+    if (!this.workload && ctx.target && ctx.target.kind !== 'Pod') {
+      this.workload = {
+        kind: ctx.target.kind,
+        apiVersion: ctx.target.apiVersion ?? apiVersionOf(ctx.target.kind),
+        name: ctx.target.name,
+        namespace: ctx.target.namespace ?? this.namespace,
+        via: 'target',
+      };
+    }
+    const previous = ctx.previousLogs ? retainedLines(ctx.previousLogs).map((line) => ({ ...line, previous: true })) : [];
+    this.logLines = [...previous, ...retainedLines(ctx.logs)];
+    this.logOrigin = ctx.logsOrigin ?? 'input';
+  }
+
+  /** All (pod, container) pairs, regular containers first. */
+  containers(): ContainerFact[] {
+    const out: ContainerFact[] = [];
+    for (const pod of this.pods) {
+      for (const container of pod.containers) out.push({ pod, container });
+      for (const container of pod.initContainers) out.push({ pod, container });
+    }
+    return out;
+  }
+
+  eventsWithReason(...reasons: string[]): NormalizedEvent[] {
+    return this.events.filter((event) => reasons.includes(event.reason));
+  }
+
+  eventsMatching(pattern: RegExp, reasons?: readonly string[]): NormalizedEvent[] {
+    return this.events.filter(
+      (event) => (reasons === undefined || reasons.includes(event.reason)) && pattern.test(event.message),
+    );
+  }
+
+  findLog(pattern: RegExp): RetainedLine | undefined {
+    // Newest evidence first: the last lines before exit explain a crash best.
+    for (let index = this.logLines.length - 1; index >= 0; index--) {
+      const line = this.logLines[index];
+      if (line && pattern.test(line.line)) return line;
+    }
+    return undefined;
+  }
+
+  findLogs(pattern: RegExp): RetainedLine[] {
+    return this.logLines.filter((line) => pattern.test(line.line));
+  }
+
+  /** Total occurrences (with template repeats) of lines matching the pattern. */
+  countLogs(pattern: RegExp): number {
+    let count = 0;
+    const seen = new Set<string>();
+    for (const template of this.ctx.logs.templates) {
+      if (pattern.test(template.first.line) || pattern.test(template.last.line)) {
+        count += template.count;
+        seen.add(template.template);
+      }
+    }
+    for (const line of this.ctx.logs.overflow) if (pattern.test(line.line)) count++;
+    if (this.ctx.previousLogs) {
+      for (const template of this.ctx.previousLogs.templates) {
+        if (pattern.test(template.first.line)) count += template.count;
+      }
+    }
+    return count;
+  }
+
+  objectsOfKind(kind: string): KubernetesObject[] {
+    return this.ctx.objects.filter((object) => object.kind === kind);
+  }
+
+  findObject(kind: string, name: string | undefined): KubernetesObject | undefined {
+    if (!name) return undefined;
+    return this.ctx.objects.find((object) => object.kind === kind && object.name === name);
+  }
+
+  metric(...names: string[]): MetricSeries | undefined {
+    for (const name of names) {
+      const series = this.ctx.metrics.get(name);
+      if (series) return series;
+    }
+    return undefined;
+  }
+
+  podRef(pod: PodView | undefined = this.primaryPod): SubjectRef | undefined {
+    if (!pod?.name) return undefined;
+    return { kind: 'Pod', apiVersion: 'v1', name: pod.name, namespace: pod.namespace ?? this.namespace };
+  }
+
+  workloadRef(): SubjectRef | undefined {
+    if (!this.workload) return this.podRef();
+    return {
+      kind: this.workload.kind,
+      apiVersion: this.workload.apiVersion,
+      name: this.workload.name,
+      namespace: this.workload.namespace ?? this.namespace,
+    };
+  }
+
+  /** `Deployment/checkout-api` (or the pod) for root-cause sentences. */
+  describeSubject(): string {
+    const subject = this.workloadRef();
+    if (!subject) return 'the workload';
+    const namespace = subject.namespace ? ` in namespace ${subject.namespace}` : '';
+    return `${subject.kind} ${subject.name}${namespace}`;
+  }
+}
+
+function pickPrimaryPod(pods: readonly PodView[], ctx: IncidentContext): PodView | undefined {
+  if (ctx.target?.kind === 'Pod') {
+    const targeted = pods.find((pod) => pod.name === ctx.target?.name);
+    if (targeted) return targeted;
+  }
+  const failing = pods.find((pod) =>
+    pod.containers.some(
+      (container) => container.status?.state.waiting || (container.status?.restartCount ?? 0) > 0,
+    ),
+  );
+  return failing ?? pods[0];
+}
+
+/** A bare PodSpec has no name: borrow it from the Pod event's involvedObject. */
+function withEventIdentity(pod: PodView, events: readonly NormalizedEvent[]): PodView {
+  if (pod.name) return pod;
+  const podEvent = events.find((event) => event.object.kind === 'Pod' && event.object.name);
+  if (!podEvent) return pod;
+  return { ...pod, name: podEvent.object.name, namespace: pod.namespace ?? podEvent.object.namespace };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Evidence: exact quotes, each tagged with where it came from.
+
+export function objectLabel(kind?: string, namespace?: string, name?: string): string | undefined {
+  if (!kind && !name) return undefined;
+  return [kind ?? 'object', namespace, name].filter(Boolean).join('/');
+}
+
+export function eventEvidence(event: NormalizedEvent): Evidence {
+  return {
+    quote: `${event.reason}: ${event.message}`,
+    kind: 'event',
+    origin: event.origin,
+    object: objectLabel(event.object.kind, event.object.namespace, event.object.name),
+  };
+}
+
+export function statusEvidence(pod: PodView, path: string, value: string | number): Evidence {
+  return {
+    quote: `${path}: ${value}`,
+    kind: 'status',
+    origin: pod.origin,
+    object: objectLabel('Pod', pod.namespace, pod.name),
+  };
+}
+
+export function conditionEvidence(object: KubernetesObject, condition: Condition): Evidence {
+  const detail = [condition.reason, condition.message].filter(Boolean).join(': ');
+  return {
+    quote: `${object.kind} ${object.name ?? ''} condition ${condition.type}=${condition.status}${detail ? ` (${detail})` : ''}`,
+    kind: 'condition',
+    origin: object.origin,
+    object: objectLabel(object.kind, object.namespace, object.name),
+  };
+}
+
+export function logEvidence(line: RetainedLine, origin: EvidenceOrigin): Evidence {
+  return { quote: line.line, kind: 'log', origin };
+}
+
+export function metricEvidence(series: MetricSeries, rendered: string): Evidence {
+  return { quote: `${series.name}=${rendered}`, kind: 'metric', origin: 'input' };
+}
+
+export function specEvidence(object: string | undefined, path: string, value: string, origin: EvidenceOrigin): Evidence {
+  return { quote: `${path}: ${value}`, kind: 'spec', origin, object };
+}
+
+export function containerPath(container: ContainerView, field: string): string {
+  const list = container.init ? 'initContainerStatuses' : 'containerStatuses';
+  return `status.${list}[${container.name}].${field}`;
+}
+
+export function condition(object: { conditions: readonly Condition[] }, type: string): Condition | undefined {
+  return object.conditions.find((entry) => entry.type === type);
+}
+
+export function percent(ratio: number): string {
+  return `${Math.round(ratio * 100)}%`;
+}
+
+export function mebibytes(bytes: number): string {
+  return `${Math.round(bytes / 1024 / 1024)}Mi`;
+}

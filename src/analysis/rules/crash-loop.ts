@@ -1,0 +1,154 @@
+import type { Evidence } from '../../domain/index.js';
+import { CONFIDENCE } from '../finding.js';
+import { containerPath, eventEvidence, type Facts, logEvidence, statusEvidence } from '../facts.js';
+import { revisionHistory } from '../revisions.js';
+import {
+  API_FORBIDDEN,
+  crashLine,
+  DEPENDENCY_ERROR,
+  FILESYSTEM_PERMISSION,
+  HEAP_EXHAUSTED,
+  livenessKills,
+  missingEnvVar,
+  terminations,
+  waitingStates,
+} from '../signals.js';
+import { containerPhrase, finding, type Rule } from './rule.js';
+
+const START_FAILURE_REASONS = new Set(['StartError', 'ContainerCannotRun', 'OOMKilled']);
+
+/** Evidence that the application process itself exits and is restarted. */
+export function crashSignals(facts: Facts): {
+  evidence: Evidence[];
+  container?: string;
+  exitCode?: number;
+  reason?: string;
+  restarts: number;
+  backOff: boolean;
+} {
+  const evidence: Evidence[] = [];
+  let container: string | undefined;
+  let exitCode: number | undefined;
+  let reason: string | undefined;
+  let restarts = 0;
+  let backOff = false;
+  for (const waiting of waitingStates(facts)) {
+    if (waiting.reason !== 'CrashLoopBackOff') continue;
+    backOff = true;
+    container ??= waiting.container.name;
+    evidence.push(statusEvidence(waiting.pod, containerPath(waiting.container, 'state.waiting.reason'), 'CrashLoopBackOff'));
+  }
+  for (const termination of terminations(facts)) {
+    if (termination.reason && START_FAILURE_REASONS.has(termination.reason)) continue;
+    const failed = (termination.exitCode ?? 0) !== 0 || termination.reason === 'Completed' || termination.reason === 'Error';
+    if (!failed) continue;
+    if (termination.exitCode === 126 || termination.exitCode === 127 || termination.exitCode === 128) continue;
+    if (container && termination.container.name !== container) continue;
+    container ??= termination.container.name;
+    exitCode ??= termination.exitCode;
+    reason ??= termination.reason;
+    restarts = Math.max(restarts, termination.container.status?.restartCount ?? 0);
+    evidence.push(
+      statusEvidence(
+        termination.pod,
+        containerPath(termination.container, `${termination.which}.terminated`),
+        `reason=${termination.reason ?? 'unknown'} exitCode=${termination.exitCode ?? 'unknown'}`,
+      ),
+    );
+    if (termination.message) {
+      evidence.push(
+        statusEvidence(termination.pod, containerPath(termination.container, `${termination.which}.terminated.message`), termination.message.trim().slice(0, 300)),
+      );
+    }
+  }
+  const events = facts.eventsMatching(/Back-off restarting failed container/, ['BackOff']);
+  if (events[0]) {
+    backOff = true;
+    evidence.push(eventEvidence(events[0]));
+  }
+  return { evidence, container, exitCode, reason, restarts, backOff };
+}
+
+export const crashLoopRule: Rule = {
+  category: 'crash-loop',
+  evaluate(facts) {
+    const signals = crashSignals(facts);
+    const hasStatus = signals.exitCode !== undefined || signals.reason !== undefined;
+    if (!signals.backOff && !hasStatus) return undefined;
+    if (terminations(facts).some((t) => t.reason === 'OOMKilled')) return undefined;
+    if (waitingStates(facts).some((w) => w.reason === 'CreateContainerConfigError')) return undefined;
+
+    const evidence = [...signals.evidence];
+    const factors: string[] = [];
+    let confidence = hasStatus ? CONFIDENCE.good + 0.05 : CONFIDENCE.good - 0.05;
+
+    const kills = livenessKills(facts);
+    if (kills.length > 0) {
+      // The kubelet is killing it: the probe rule explains this better.
+      confidence = CONFIDENCE.weak;
+      factors.push('the kubelet is killing the container after failed probes');
+    }
+
+    const line = crashLine(facts);
+    const env = missingEnvVar(facts);
+    const heap = facts.findLog(HEAP_EXHAUSTED);
+    if (env) evidence.unshift(logEvidence(env.line, facts.logOrigin));
+    else if (heap) evidence.unshift(logEvidence(heap, facts.logOrigin));
+    else if (line) evidence.unshift(logEvidence(line, facts.logOrigin));
+    if (line || env) confidence += 0.05;
+
+    // Other categories explain an application exit more precisely; defer to them.
+    if (!env && facts.findLog(DEPENDENCY_ERROR) && !heap) {
+      confidence -= 0.2;
+      factors.push('the logs show a dependency that cannot be reached');
+    }
+    if (!env && facts.findLog(FILESYSTEM_PERMISSION)) {
+      confidence -= 0.2;
+      factors.push('the logs show a filesystem permission error');
+    }
+    if (facts.findLog(API_FORBIDDEN)) {
+      confidence -= 0.25;
+      factors.push('the logs show a Kubernetes API permission error');
+    }
+
+    const history = revisionHistory(facts.workload, facts.primaryPod, facts.ctx.objects);
+    if (history.previous && history.current && history.changes.length > 0) {
+      factors.push(
+        `the failing pods run revision ${history.current.revision}; revision ${history.previous.revision} differs: ${history.changes.join('; ')}`,
+      );
+    }
+
+    const where = containerPhrase(facts, signals.container);
+    let cause: string;
+    if (env) {
+      cause = `${where} exits at start-up because the required environment variable ${env.name} is not set ("${env.line.line.trim()}")`;
+    } else if (heap) {
+      cause = `${where} exits because its runtime ran out of heap ("${heap.line.trim()}"): the runtime's own heap limit, not the container memory limit (the container was not OOMKilled)`;
+    } else if (signals.reason === 'Completed' || signals.exitCode === 0) {
+      cause = `${where} runs a process that exits (exit code 0) under restartPolicy Always, so the kubelet keeps restarting it`;
+    } else if (line) {
+      cause = `${where} exits with code ${signals.exitCode ?? 'non-zero'}; the last error before exit is "${line.line.trim()}"`;
+    } else {
+      cause = `${where} keeps exiting (exit code ${signals.exitCode ?? 'unknown'}) and the kubelet restarts it with back-off; the logs given do not say why`;
+    }
+    if (history.previous && history.changes.length > 0) cause += `, since revision ${history.current?.revision} changed ${history.changes[0]}`;
+    cause += '.';
+
+    return finding('crash-loop', facts, {
+      confidence,
+      rootCause: cause,
+      factors,
+      evidence,
+      details: {
+        container: signals.container,
+        exitCode: signals.exitCode,
+        crashLine: (env?.line ?? line)?.line,
+        missingEnv: env?.name,
+        heapExhausted: heap !== undefined && !env,
+        rollbackToRevision: history.previous?.revision,
+        currentRevision: history.current?.revision,
+        revisionChange: history.changes.join('; ') || undefined,
+      },
+    });
+  },
+};

@@ -1,0 +1,46 @@
+import { CONFIDENCE } from '../finding.js';
+import { logEvidence } from '../facts.js';
+import { DEPENDENCY_ERROR, probeFailures, terminations, waitingStates } from '../signals.js';
+import { containerPhrase, finding, type Rule } from './rule.js';
+
+const TARGET = [
+  /(?:dial tcp|connect to|connecting to|connection to|ECONNREFUSED|ETIMEDOUT|EHOSTUNREACH|Connection refused:?|refused connection to)\s*\(?\s*(?:server at\s+)?"?([a-zA-Z0-9][\w.-]*:\d{2,5})/i,
+  /lookup ([\w.-]+)(?: on [\d.:]+)?: no such host/,
+  /getaddrinfo (?:ENOTFOUND|EAI_AGAIN) ([\w.-]+)/,
+  /UnknownHostException: ([\w.-]+)/,
+  /could not translate host name "([^"]+)"/,
+  /(?:host|server)[ =:]+"?([\w.-]+:\d{2,5})/i,
+];
+
+export const dependencyFailureRule: Rule = {
+  category: 'dependency-failure',
+  evaluate(facts) {
+    const lines = facts.findLogs(DEPENDENCY_ERROR);
+    if (lines.length === 0) return undefined;
+    const occurrences = facts.countLogs(DEPENDENCY_ERROR);
+    const lastImportant = facts.findLog(/error|fatal|panic|exception|fail|refused|timeout/i);
+    const dominant = lastImportant !== undefined && DEPENDENCY_ERROR.test(lastImportant.line);
+    const main = dominant ? lastImportant! : lines.at(-1)!;
+    let dependency: string | undefined;
+    for (const pattern of TARGET) {
+      dependency = pattern.exec(main.line)?.[1];
+      if (dependency) break;
+    }
+    const crashing = waitingStates(facts).some((w) => w.reason === 'CrashLoopBackOff') || terminations(facts).some((t) => (t.exitCode ?? 0) !== 0 && t.reason !== 'OOMKilled');
+    const unready = probeFailures(facts).length > 0 || facts.primaryPod?.conditions.some((c) => c.type === 'Ready' && c.status === 'False');
+    let confidence: number = dominant ? CONFIDENCE.good : CONFIDENCE.moderate - 0.05;
+    if (occurrences >= 3) confidence += 0.03;
+    if (!crashing && !unready && facts.pods.length > 0) confidence -= 0.1;
+    const factors = [`${occurrences} log line(s) report the dependency failure`];
+    if (/x509|certificate|SSLHandshake/i.test(main.line)) factors.push('a TLS certificate problem, not a network outage');
+    if (/no such host|ENOTFOUND|UnknownHost|translate host name|Name or service not known/i.test(main.line)) factors.push('a DNS name that does not resolve: a wrong host name or a DNS outage');
+    const container = facts.containers().find((c) => !c.container.init)?.container.name;
+    return finding('dependency-failure', facts, {
+      confidence,
+      rootCause: `${containerPhrase(facts, container)} cannot reach ${dependency ? `its dependency ${dependency}` : 'a dependency'} ("${main.line.trim()}")${crashing ? ' and exits' : unready ? ' and reports itself unready' : ''}; the dependency, not this workload, is failing.`,
+      factors,
+      evidence: [logEvidence(main, facts.logOrigin), ...lines.filter((l) => l !== main).slice(-2).map((l) => logEvidence(l, facts.logOrigin))],
+      details: { container, dependency, crashLine: main.line },
+    });
+  },
+};

@@ -1,0 +1,84 @@
+import type { Evidence } from '../../domain/index.js';
+import { CONFIDENCE } from '../finding.js';
+import { containerPath, eventEvidence, logEvidence, statusEvidence } from '../facts.js';
+import { revisionHistory } from '../revisions.js';
+import { eventContainer, terminations, waitingStates } from '../signals.js';
+import { containerPhrase, finding, type Rule } from './rule.js';
+
+const START_FAILURE =
+  /executable file not found|no such file or directory|exec format error|OCI runtime (?:create|exec|start) failed|failed to create (?:containerd )?task|unable to start container process|starting container process caused|failed to start container|exec: "[^"]*": (?:stat|permission)|permission denied: unknown/i;
+const SHELL_NOT_FOUND = /(?:^|\s)(?:sh|bash|\/bin\/sh|\/bin\/bash|\/bin\/ash): (?:line \d+: )?\S+: (?:not found|No such file or directory|Permission denied)|exec \S+: (?:no such file|not found|exec format error)|command not found/i;
+
+export const invalidCommandRule: Rule = {
+  category: 'invalid-command',
+  evaluate(facts) {
+    const evidence: Evidence[] = [];
+    let container: string | undefined;
+    let confidence = 0;
+    let detail: string | undefined;
+
+    for (const waiting of waitingStates(facts)) {
+      if (!['RunContainerError', 'CreateContainerError', 'StartError'].includes(waiting.reason)) continue;
+      if (waiting.message && !START_FAILURE.test(waiting.message)) continue;
+      container ??= waiting.container.name;
+      detail ??= waiting.message;
+      evidence.push(statusEvidence(waiting.pod, containerPath(waiting.container, 'state.waiting'), `${waiting.reason}${waiting.message ? `: ${waiting.message}` : ''}`));
+      confidence = Math.max(confidence, waiting.message ? CONFIDENCE.certain : CONFIDENCE.good);
+    }
+    for (const termination of terminations(facts)) {
+      const startError = termination.reason === 'StartError' || termination.reason === 'ContainerCannotRun';
+      const notFound = termination.exitCode === 127 || termination.exitCode === 126;
+      if (!startError && !notFound) continue;
+      if (termination.message && !startError && !START_FAILURE.test(termination.message) && !SHELL_NOT_FOUND.test(termination.message)) continue;
+      container ??= termination.container.name;
+      detail ??= termination.message;
+      evidence.push(
+        statusEvidence(termination.pod, containerPath(termination.container, `${termination.which}.terminated`), `reason=${termination.reason ?? 'unknown'} exitCode=${termination.exitCode ?? 'unknown'}`),
+      );
+      if (termination.message) {
+        evidence.push(statusEvidence(termination.pod, containerPath(termination.container, `${termination.which}.terminated.message`), termination.message.trim().slice(0, 300)));
+      }
+      confidence = Math.max(confidence, startError ? CONFIDENCE.strong : CONFIDENCE.good - 0.05);
+    }
+    for (const event of facts.events) {
+      if (event.reason !== 'Failed' || !START_FAILURE.test(event.message)) continue;
+      if (/pull|image/i.test(event.message) && !/exec/.test(event.message)) continue;
+      container ??= eventContainer(event);
+      detail ??= event.message;
+      evidence.push(eventEvidence(event));
+      confidence = Math.max(confidence, CONFIDENCE.strong);
+    }
+    const shell = facts.findLog(SHELL_NOT_FOUND);
+    if (shell) {
+      evidence.push(logEvidence(shell, facts.logOrigin));
+      confidence = Math.max(confidence, confidence > 0 ? CONFIDENCE.strong : CONFIDENCE.moderate);
+      detail ??= shell.line;
+    }
+    if (confidence === 0) return undefined;
+
+    const history = revisionHistory(facts.workload, facts.primaryPod, facts.ctx.objects);
+    const commandChanged = history.changes.some((change) => /command|args|image/.test(change));
+    const factors: string[] = [];
+    if (commandChanged) factors.push(`revision ${history.current?.revision} changed: ${history.changes.join('; ')}`);
+    const executable = /exec: "([^"]+)"/.exec(detail ?? '')?.[1] ?? /: (\S+): (?:not found|No such file)/.exec(detail ?? '')?.[1];
+    const architecture = /exec format error/.test(detail ?? '');
+    const what = architecture
+      ? 'its image is built for another CPU architecture (exec format error)'
+      : executable
+        ? `its command "${executable}" does not exist in the image`
+        : 'its command or entrypoint cannot be executed';
+    return finding('invalid-command', facts, {
+      confidence,
+      rootCause: `${containerPhrase(facts, container)} cannot start: ${what}.`,
+      factors,
+      evidence,
+      details: {
+        container,
+        crashLine: detail,
+        rollbackToRevision: commandChanged ? history.previous?.revision : undefined,
+        currentRevision: history.current?.revision,
+        revisionChange: history.changes.join('; ') || undefined,
+      },
+    });
+  },
+};

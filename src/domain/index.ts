@@ -1,0 +1,76 @@
+export {
+  ACTION_DECISIONS,
+  ACTION_TYPES,
+  ANALYSIS_SOURCES,
+  CATEGORIES,
+  EVIDENCE_KINDS,
+  EVIDENCE_ORIGINS,
+  EXECUTABLE_ACTION_TYPES,
+  EXECUTION_STATUSES,
+  FAILURE_CATEGORIES,
+  MODES,
+  OUTPUT_STATUSES,
+  PATCH_TYPES,
+  RISK_LEVELS,
+  isCategory,
+  maxRisk,
+  riskRank,
+} from './vocabulary.js';
+export type {
+  ActionDecision,
+  ActionType,
+  AnalysisSource,
+  Category,
+  EvidenceKind,
+  EvidenceOrigin,
+  ExecutionStatus,
+  FailureCategory,
+  Mode,
+  OutputStatus,
+  PatchType,
+  RiskLevel,
+} from './vocabulary.js';
+export {
+  ConfigurationError,
+  ERROR_CODES,
+  InvalidInputError,
+  KubemendError,
+  formatPath,
+} from './errors.js';
+export type { ErrorCode, FieldIssue } from './errors.js';
+export { err, ok } from './result.js';
+export type { Result } from './result.js';
+export {
+  ActionTargetSchema,
+  AnalysisSchema,
+  CategorySchema,
+  EvidenceSchema,
+  ExecutionResultSchema,
+  INPUT_MAX_BYTES,
+  ISSUE_MAX_LENGTH,
+  KubernetesEventSchema,
+  RemediateContextSchema,
+  RemediateInputSchema,
+  RemediateOutputSchema,
+  RemediationActionSchema,
+  RemediationSchema,
+  TargetSchema,
+} from './schemas.js';
+export type {
+  ActionTarget,
+  Analysis,
+  Evidence,
+  ExecutionResult,
+  KubernetesEvent,
+  MetricValue,
+  PatchParams,
+  RemediateContext,
+  RemediateInput,
+  RemediateOutput,
+  Remediation,
+  RemediationAction,
+  Target,
+} from './schemas.js';
+export { parseRemediateInput, toFieldIssues } from './validation.js';
+export { contractJsonSchemas } from './json-schemas.js';
+export { formatCpu, formatMemory, parseCpuMillicores, parseMemoryBytes, parseQuantity, roundMemoryUp } from './quantity.js';

@@ -1,0 +1,140 @@
+#!/usr/bin/env node
+/**
+ * kubemend CLI. Thin: parse flags and input, call the service, translate errors into exit codes
+ * (0 success/pending, 1 failed, 2 bad input). With --json, stdout carries exactly one JSON document.
+ */
+import { createReadStream } from 'node:fs';
+import { Command, CommanderError, Option } from 'commander';
+import { InvalidInputError, KubemendError, MODES, type RemediateOutput } from '../../domain/index.js';
+import { loadConfiguration } from '../../config/configuration.js';
+import { loadPolicies } from '../../config/policies.js';
+import { RemediationService } from '../../service/remediation-service.js';
+import { readInputStream } from './read-input.js';
+import { renderText } from './render.js';
+
+export const EXIT_CODES = { success: 0, failed: 1, badInput: 2 } as const;
+
+interface AnalyzeFlags {
+  input: string;
+  json?: boolean;
+  mode?: string;
+  policy?: string;
+  policyFile?: string;
+  config?: string;
+  kubeconfig?: string;
+  context?: string;
+  offline?: boolean;
+  logLevel?: string;
+}
+
+class UsageError extends KubemendError {
+  constructor(message: string) {
+    super('invalid-input', message);
+  }
+}
+
+function writeError(json: boolean, error: KubemendError): void {
+  const issues = error instanceof InvalidInputError ? error.issues : [];
+  process.stderr.write(`kubemend: ${error.message}\n`);
+  if (json) {
+    process.stdout.write(`${JSON.stringify({ error: { code: error.code, message: error.message, errors: issues } })}\n`);
+  }
+}
+
+async function analyze(flags: AnalyzeFlags): Promise<number> {
+  const json = flags.json === true;
+  if (flags.mode !== undefined && !(MODES as readonly string[]).includes(flags.mode)) {
+    throw new UsageError(`--mode: must be one of ${MODES.join(', ')} (got "${flags.mode}")`);
+  }
+  const configuration = loadConfiguration({
+    env: process.env,
+    file: flags.config,
+    flags: {
+      ...(flags.logLevel ? { logLevel: flags.logLevel as never } : {}),
+      ...(flags.policyFile ? { policyFile: flags.policyFile } : {}),
+      cluster: {
+        ...(flags.kubeconfig ? { kubeconfig: flags.kubeconfig } : {}),
+        ...(flags.context ? { context: flags.context } : {}),
+        ...(flags.offline ? { offline: true } : {}),
+      },
+    },
+  });
+  const policies = loadPolicies(configuration.policyFile);
+  if (flags.input === '-' && process.stdin.isTTY) throw new UsageError('--input -: no input on stdin (pipe a RemediateInput JSON document, or give a file)');
+  let stream: NodeJS.ReadableStream;
+  if (flags.input === '-') stream = process.stdin;
+  else {
+    stream = createReadStream(flags.input);
+    await new Promise<void>((resolve, reject) => {
+      (stream as ReturnType<typeof createReadStream>).once('open', () => resolve()).once('error', (cause) => reject(new UsageError(`--input: cannot read ${flags.input}: ${(cause as NodeJS.ErrnoException).code ?? cause.message}`)));
+    });
+  }
+  const parsed = await readInputStream(stream as never);
+  const input = {
+    ...parsed.input,
+    ...(flags.mode ? { mode: flags.mode as (typeof MODES)[number] } : {}),
+    ...(flags.policy ? { policy: flags.policy } : {}),
+  };
+  const service = new RemediationService({ configuration, policies });
+  const output: RemediateOutput = await service.remediate(input, { logs: parsed.logs });
+  process.stdout.write(json ? `${JSON.stringify(output)}\n` : renderText(output));
+  return output.status === 'failed' ? EXIT_CODES.failed : EXIT_CODES.success;
+}
+
+export async function main(argv: readonly string[]): Promise<number> {
+  const program = new Command();
+  let exitCode: number = EXIT_CODES.success;
+  let jsonRequested = argv.includes('--json');
+  program
+    .name('kubemend')
+    .description('Kubernetes remediation: honest root cause, typed risk-rated actions, verified and reversible execution.')
+    .exitOverride()
+    .configureOutput({ writeErr: (text) => process.stderr.write(text), writeOut: (text) => process.stdout.write(text) });
+  program
+    .command('analyze')
+    .description('Analyse an issue and propose (or, as policy allows, execute) remediation actions')
+    .requiredOption('--input <file>', 'RemediateInput JSON document; - for stdin')
+    .option('--json', 'print exactly one RemediateOutput JSON document on stdout')
+    .addOption(new Option('--mode <mode>', 'manual | automatic | hybrid (overrides the input)'))
+    .option('--policy <name>', 'name of a configured policy')
+    .option('--policy-file <file>', 'YAML file with named policies (KUBEMEND_POLICY_FILE)')
+    .option('--config <file>', 'YAML configuration file (KUBEMEND_CONFIG)')
+    .option('--kubeconfig <file>', 'kubeconfig to use (KUBEMEND_KUBECONFIG)')
+    .option('--context <name>', 'kubeconfig context to use (KUBEMEND_CONTEXT)')
+    .option('--offline', 'never contact a cluster: analyse the given context only (KUBEMEND_OFFLINE)')
+    .option('--log-level <level>', 'fatal|error|warn|info|debug|trace|silent (KUBEMEND_LOG_LEVEL)')
+    .action(async (flags: AnalyzeFlags) => {
+      jsonRequested = flags.json === true;
+      exitCode = await analyze(flags);
+    });
+  try {
+    await program.parseAsync([...argv], { from: 'user' });
+    return exitCode;
+  } catch (error) {
+    if (error instanceof CommanderError) {
+      if (error.code === 'commander.helpDisplayed' || error.code === 'commander.version' || error.exitCode === 0) return EXIT_CODES.success;
+      return EXIT_CODES.badInput; // commander already printed the message
+    }
+    if (error instanceof KubemendError) {
+      writeError(jsonRequested, error);
+      const badInput = ['invalid-input', 'input-too-large', 'policy-not-found', 'configuration-invalid'].includes(error.code);
+      return badInput ? EXIT_CODES.badInput : EXIT_CODES.failed;
+    }
+    const message = error instanceof Error ? error.message : String(error);
+    writeError(jsonRequested, new KubemendError('internal', `internal error: ${message}`));
+    return EXIT_CODES.failed;
+  }
+}
+
+const invokedDirectly = process.argv[1] !== undefined && /(?:main\.(?:js|ts)|kubemend)$/.test(process.argv[1]);
+if (invokedDirectly) {
+  main(process.argv.slice(2)).then(
+    (code) => {
+      process.exitCode = code;
+    },
+    (error: unknown) => {
+      process.stderr.write(`kubemend: internal error: ${error instanceof Error ? error.message : String(error)}\n`);
+      process.exitCode = EXIT_CODES.failed;
+    },
+  );
+}

@@ -1,0 +1,109 @@
+/**
+ * Planning: findings → typed, risk-rated actions with a decision each (execute now, wait for a
+ * person, denied, or advice). Every action is schema-validated, guarded, and rated by our own
+ * deterministic risk rules; the mode and policy decide, never the proposer.
+ */
+import {
+  type Mode,
+  type Remediation,
+  type RemediationAction,
+  RemediationActionSchema,
+  type RiskLevel,
+  maxRisk,
+} from '../domain/index.js';
+import type { Facts } from '../analysis/facts.js';
+import type { Finding } from '../analysis/finding.js';
+import { BUILDERS } from './builders.js';
+import { type ActionDraft, kubectlCommand } from './drafts.js';
+import { guardDraft } from './guards.js';
+import { decide, effectiveMode, namespaceAllowed, type Policy, protectedNamespaces } from './policy.js';
+import { assessRisk } from './risk.js';
+
+export interface PlanInput {
+  readonly finding: Finding;
+  readonly facts: Facts;
+  readonly policy: Policy;
+  readonly requestedMode: Mode;
+  /** Extra drafts from another proposer (e.g. a model), each with the risk it claims. */
+  readonly extraDrafts?: ReadonlyArray<{ readonly draft: ActionDraft; readonly claimedRisk?: RiskLevel }>;
+}
+
+export interface Plan {
+  readonly remediation: Remediation;
+  readonly mode: Mode;
+  /** Notes about drafts that were rejected or rewritten (for factors and the audit). */
+  readonly notes: readonly string[];
+}
+
+function toManual(draft: ActionDraft, reason: string): ActionDraft {
+  if (draft.type === 'manual') return draft;
+  const command = kubectlCommand(draft);
+  return {
+    type: 'manual',
+    target: draft.target,
+    params: { instructions: `${draft.description}. ${reason} If a person decides to do it: ${command}` },
+    description: `${draft.description} (for a person: ${reason.replace(/\.$/, '')})`,
+    rationale: draft.rationale,
+    verification: draft.verification,
+    command,
+  };
+}
+
+export function planRemediation(input: PlanInput): Plan {
+  const { finding, facts, policy } = input;
+  const mode = effectiveMode(input.requestedMode, policy);
+  const notes: string[] = [];
+  if (mode !== input.requestedMode) notes.push(`policy limits the mode to ${mode} (requested ${input.requestedMode})`);
+  const builder = BUILDERS[finding.category];
+  const drafts: Array<{ draft: ActionDraft; claimedRisk?: RiskLevel }> = builder({ finding, facts, verifyTimeout: policy.verifyTimeout }).map((draft) => ({ draft }));
+  drafts.push(...(input.extraDrafts ?? []));
+
+  const protectedSet = protectedNamespaces(policy);
+  const actions: RemediationAction[] = [];
+  for (const { draft: original, claimedRisk } of drafts) {
+    const guard = guardDraft(original);
+    if (!guard.ok) {
+      notes.push(`rejected a proposed ${original.type} of ${original.target.kind}/${original.target.name}: ${guard.reason}`);
+      continue;
+    }
+    let draft = original;
+    if (draft.type !== 'manual' && draft.target.namespace && !namespaceAllowed(policy, draft.target.namespace)) {
+      draft = toManual(draft, `kubemend does not change namespace ${draft.target.namespace} (protected by policy).`);
+    }
+    const risk = assessRisk(draft, { protectedNamespaces: protectedSet }, claimedRisk);
+    const candidate = {
+      id: `a${actions.length + 1}`,
+      type: draft.type,
+      target: draft.target,
+      params: draft.params,
+      description: draft.description,
+      command: kubectlCommand(draft),
+      risk,
+      rationale: draft.rationale,
+      verification: draft.verification,
+    };
+    const parsed = RemediationActionSchema.safeParse(candidate);
+    if (!parsed.success) {
+      notes.push(`rejected a malformed ${draft.type} action: ${parsed.error.issues[0]?.message ?? 'invalid'}`);
+      continue;
+    }
+    actions.push(parsed.data);
+  }
+
+  const decided = actions.map((action) => ({ ...action, decision: decide(action, { mode, policy, confidence: finding.confidence }) }));
+  const risk = decided.length > 0 ? maxRisk(...decided.map((action) => action.risk)) : 'low';
+  return { remediation: { summary: summarize(decided, finding), actions: decided, risk }, mode, notes };
+}
+
+function summarize(actions: readonly RemediationAction[], finding: Finding): string {
+  if (actions.length === 0) {
+    return finding.category === 'healthy' ? 'No action needed: nothing is failing now.' : 'No action proposed.';
+  }
+  const parts = actions.map((action) => {
+    const decision = action.decision?.decision;
+    const state =
+      decision === 'execute' ? 'runs now' : decision === 'await-approval' ? 'awaits approval' : decision === 'denied' ? 'denied by policy' : 'for a person';
+    return `${action.description} (${action.type}, ${action.risk} risk, ${state})`;
+  });
+  return parts.join('; ');
+}

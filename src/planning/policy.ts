@@ -1,0 +1,144 @@
+/**
+ * Policies (contract §5): what may run without a person. Loaded from YAML by `config/`; evaluated
+ * here, deterministically, for each proposed action.
+ */
+import { z } from 'zod';
+import {
+  type ActionDecision,
+  EXECUTABLE_ACTION_TYPES,
+  type Mode,
+  MODES,
+  type RemediationAction,
+  RISK_LEVELS,
+  riskRank,
+} from '../domain/index.js';
+import { CLUSTER_SCOPED_KINDS } from '../context/owners.js';
+
+export const PROTECTED_NAMESPACES = ['kube-system', 'kube-public', 'kube-node-lease', 'kubemend-system', 'kubemend-sim'] as const;
+
+const DURATION = /^(\d+)(ms|s|m|h)$/;
+
+export function parseDuration(text: string): number {
+  const match = DURATION.exec(text.trim());
+  if (!match) throw new Error(`not a duration: ${text}`);
+  const value = Number(match[1]);
+  const unit = match[2];
+  return unit === 'ms' ? value : unit === 's' ? value * 1000 : unit === 'm' ? value * 60_000 : value * 3_600_000;
+}
+
+const Duration = z.string().regex(DURATION, 'a duration such as 30s, 10m or 1h');
+
+export const PolicySchema = z.strictObject({
+  description: z.string().optional(),
+  /** The most permissive mode a request may use under this policy. */
+  mode: z.enum(MODES).default('automatic'),
+  minConfidence: z.number().min(0).max(1).default(0.8),
+  /** Highest risk that hybrid mode executes without approval. */
+  maxAutoRisk: z.enum(RISK_LEVELS).default('low'),
+  /** Highest risk that automatic mode executes without approval (kubemend extension). */
+  maxAutomaticRisk: z.enum(RISK_LEVELS).default('medium'),
+  allowedActions: z.array(z.enum(EXECUTABLE_ACTION_TYPES)).default(['patch', 'scale', 'restart', 'rollback', 'create']),
+  namespaces: z
+    .strictObject({
+      allow: z.array(z.string().min(1)).default(['*']),
+      deny: z.array(z.string().min(1)).default([]),
+    })
+    .default({ allow: ['*'], deny: [] }),
+  /** Kinds that may never be changed under this policy, in addition to cluster-scoped kinds. */
+  protectedKinds: z.array(z.string()).default(['Namespace', 'Node', 'ClusterRole', 'ClusterRoleBinding', 'CustomResourceDefinition']),
+  cooldown: Duration.default('10m'),
+  maxActionsPerHour: z.number().int().min(0).default(20),
+  verifyTimeout: Duration.default('120s'),
+  requireDryRun: z.boolean().default(true),
+  /** Upper bound for replicas that an automatic scale or HPA change may set. */
+  maxReplicas: z.number().int().min(1).default(50),
+});
+export type Policy = z.infer<typeof PolicySchema>;
+
+export const PoliciesFileSchema = z.strictObject({
+  policies: z.record(z.string().min(1), PolicySchema),
+  default: z.string().min(1).optional(),
+});
+
+export const DEFAULT_POLICY_NAME = 'default';
+
+/** The embedded policies: used when no policy file is configured. */
+export function builtInPolicies(): Record<string, Policy> {
+  return {
+    default: PolicySchema.parse({
+      description: 'Executes what is allowed when the request asks for it; kube-system and other protected namespaces are never changed.',
+    }),
+    conservative: PolicySchema.parse({
+      description: 'Never changes the cluster: every action waits for a person.',
+      mode: 'manual',
+      minConfidence: 0.9,
+      allowedActions: ['patch', 'scale', 'restart', 'rollback'],
+    }),
+    'auto-low-risk': PolicySchema.parse({
+      description: 'Hybrid at most: only low-risk, high-confidence actions run unattended.',
+      mode: 'hybrid',
+      minConfidence: 0.85,
+      maxAutoRisk: 'low',
+      maxAutomaticRisk: 'low',
+    }),
+  };
+}
+
+const MODE_ORDER: Readonly<Record<Mode, number>> = { manual: 0, hybrid: 1, automatic: 2 };
+
+/** A request's mode can only be as permissive as its policy allows. */
+export function effectiveMode(requested: Mode, policy: Policy): Mode {
+  return MODE_ORDER[requested] <= MODE_ORDER[policy.mode] ? requested : policy.mode;
+}
+
+function globMatch(pattern: string, value: string): boolean {
+  if (pattern === '*') return true;
+  if (!pattern.includes('*')) return pattern === value;
+  const regex = new RegExp(`^${pattern.split('*').map((part) => part.replace(/[.+?^${}()|[\]\\]/g, '\\$&')).join('.*')}$`);
+  return regex.test(value);
+}
+
+export function protectedNamespaces(policy: Policy): Set<string> {
+  return new Set([...PROTECTED_NAMESPACES, ...policy.namespaces.deny.filter((ns) => !ns.includes('*'))]);
+}
+
+/** Is this namespace one the policy lets kubemend change? */
+export function namespaceAllowed(policy: Policy, namespace: string | undefined): boolean {
+  if (namespace === undefined) return true;
+  if (PROTECTED_NAMESPACES.includes(namespace as (typeof PROTECTED_NAMESPACES)[number])) return false;
+  if (policy.namespaces.deny.some((pattern) => globMatch(pattern, namespace))) return false;
+  return policy.namespaces.allow.some((pattern) => globMatch(pattern, namespace));
+}
+
+export interface DecisionInput {
+  readonly mode: Mode;
+  readonly policy: Policy;
+  readonly confidence: number;
+}
+
+/** What happens to one action under the mode and policy: execute now, wait for a person, or never. */
+export function decide(action: RemediationAction, input: DecisionInput): { decision: ActionDecision; reason: string } {
+  const { mode, policy, confidence } = input;
+  if (action.type === 'manual') return { decision: 'advice', reason: 'advice for a person; kubemend does not execute it' };
+  if (!policy.allowedActions.includes(action.type)) {
+    return { decision: 'denied', reason: `policy does not allow ${action.type} actions (allowed: ${policy.allowedActions.join(', ')})` };
+  }
+  if (!namespaceAllowed(policy, action.target.namespace)) {
+    return { decision: 'denied', reason: `namespace ${action.target.namespace} is protected or not allowed by policy` };
+  }
+  if (CLUSTER_SCOPED_KINDS.has(action.target.kind) && action.type !== 'cordon' && action.type !== 'uncordon') {
+    return { decision: 'denied', reason: `${action.target.kind} is cluster-scoped; kubemend changes only namespaced objects` };
+  }
+  if (policy.protectedKinds.includes(action.target.kind) && action.type !== 'cordon' && action.type !== 'uncordon') {
+    return { decision: 'denied', reason: `policy protects ${action.target.kind} objects` };
+  }
+  if (mode === 'manual') return { decision: 'await-approval', reason: 'manual mode: every change waits for approval' };
+  if (confidence < policy.minConfidence) {
+    return { decision: 'await-approval', reason: `confidence ${confidence.toFixed(2)} is below the policy's minConfidence ${policy.minConfidence}` };
+  }
+  const ceiling = mode === 'hybrid' ? policy.maxAutoRisk : policy.maxAutomaticRisk;
+  if (riskRank(action.risk) > riskRank(ceiling)) {
+    return { decision: 'await-approval', reason: `${action.risk} risk is above what ${mode} mode runs unattended (${ceiling})` };
+  }
+  return { decision: 'execute', reason: `${mode} mode: ${action.risk} risk at confidence ${confidence.toFixed(2)} is within policy` };
+}
