@@ -13,7 +13,9 @@ import type {
   NormalizedEvent,
   PodView,
 } from '../context/model.js';
-import { apiVersionOf, resolvePodOwner, type WorkloadRef } from '../context/owners.js';
+import { apiVersionOf, resolveObjectOwner, resolvePodOwner, type WorkloadRef } from '../context/owners.js';
+
+const WORKLOAD_EVENT_KINDS = new Set(['ReplicaSet', 'Deployment', 'StatefulSet', 'DaemonSet', 'Job', 'CronJob']);
 import type { SubjectRef } from './finding.js';
 
 export type RetainedLine = LogLine & { readonly repeats: number; readonly previous?: boolean };
@@ -46,6 +48,13 @@ export class Facts {
       ctx.events.find((event) => event.object.namespace)?.object.namespace ??
       ctx.objects.find((object) => object.namespace)?.namespace;
     this.workload = this.primaryPod ? resolvePodOwner(this.primaryPod, ctx.objects) : undefined;
+    if (!this.workload && !ctx.target) {
+      // No pod: the workload a controller's warning event is about (ReplicaSet → Deployment, Job → CronJob).
+      const event = ctx.events.find((e) => e.type === 'Warning' && e.object.name && WORKLOAD_EVENT_KINDS.has(e.object.kind ?? ''));
+      if (event?.object.kind && event.object.name) {
+        this.workload = resolveObjectOwner(event.object.kind, event.object.name, event.object.namespace ?? this.namespace, ctx.objects);
+      }
+    }
     if (!this.workload && ctx.target && ctx.target.kind !== 'Pod') {
       this.workload = {
         kind: ctx.target.kind,

@@ -22,6 +22,8 @@ export interface FindingDetails {
   readonly observedCpuMillicores?: number;
   readonly throttledRatio?: number;
   readonly resource?: string;
+  /** The ephemeral-storage limit a container exceeded (`1Gi`). */
+  readonly storageLimit?: string;
   // revisions
   readonly rollbackToRevision?: number;
   readonly currentRevision?: number;
@@ -37,6 +39,9 @@ export interface FindingDetails {
   readonly probePath?: string;
   readonly suggestedPort?: number;
   readonly suggestedPath?: string;
+  readonly suggestedScheme?: 'HTTPS';
+  /** An environment variable holding the credential an exec probe must use. */
+  readonly authEnv?: string;
   readonly httpStatus?: number;
   // config
   readonly missingEnv?: string;
@@ -50,8 +55,10 @@ export interface FindingDetails {
   readonly suggestedSelectorValue?: string;
   readonly taint?: { readonly key: string; readonly value?: string; readonly effect?: string };
   readonly nodeName?: string;
+  readonly placementRule?: 'pod-anti-affinity' | 'topology-spread';
   // quota
   readonly quotaName?: string;
+  readonly hpaProblem?: 'at-max' | 'missing-request' | 'metrics-unavailable';
   // service
   readonly service?: SubjectRef;
   readonly selectorFix?: Readonly<Record<string, string>>;
@@ -71,11 +78,15 @@ export interface FindingDetails {
   // security context
   readonly securityProblem?: 'run-as-root' | 'non-numeric-user' | 'pod-security' | 'filesystem';
   readonly podSecurityChecks?: readonly string[];
+  readonly writablePath?: string;
+  readonly readOnlyFilesystem?: boolean;
   // volumes
   readonly claimName?: string;
   readonly storageClass?: string;
   // dependency
   readonly dependency?: string;
+  /** A host name in the configuration that points at the wrong place, and the corrected one. */
+  readonly hostFix?: { readonly from: string; readonly to: string };
   // crash
   readonly exitCode?: number;
   readonly crashLine?: string;

@@ -68,7 +68,10 @@ export function revisionHistory(
     revisions.find((info) => podHash !== undefined && info.podTemplateHash === podHash) ??
     revisions.at(-1);
   if (!current) return { changes: [] };
-  const previous = revisions.filter((info) => info.revision < current.revision).at(-1);
+  // The last revision that was healthy: during a stuck rollout the old ReplicaSet that still has
+  // ready pods is the one serving; otherwise the revision just before the current one.
+  const older = revisions.filter((info) => info.revision < current.revision);
+  const previous = older.filter((info) => info.readyReplicas > 0).at(-1) ?? older.at(-1);
   if (!previous) return { current, changes: [] };
   const { changes, changedImage } = diffTemplates(previous.template, current.template);
   return { current, previous, changes, changedImage };

@@ -242,7 +242,7 @@ export function missingEnvVar(facts: Facts): { name: string; line: RetainedLine 
 }
 
 export const DEPENDENCY_ERROR =
-  /connection refused|ECONNREFUSED|no such host|ENOTFOUND|getaddrinfo|UnknownHostException|ConnectException|could not connect|couldn't connect|can't connect|cannot connect|unable to connect|failed to connect|connection timed out|i\/o timeout|ETIMEDOUT|EHOSTUNREACH|ECONNRESET|connection reset by peer|server closed the connection unexpectedly|x509: certificate|SSLHandshakeException|could not translate host name|Name or service not known|Temporary failure in name resolution|upstream connect error|Connection to \S+ refused|Communications link failure|NoBrokersAvailable|No route to host|dial tcp|Is the server running/i;
+  /connection refused|ECONNREFUSED|no such host|ENOTFOUND|getaddrinfo|UnknownHostException|ConnectException|could not connect|couldn't connect|can't connect|cannot connect|unable to connect|failed to connect|connection timed out|i\/o timeout|ETIMEDOUT|EHOSTUNREACH|ECONNRESET|connection reset by peer|server closed the connection unexpectedly|x509: certificate|SSLHandshakeException|CertificateExpiredException|certificate (?:has )?expired|PKIX path|unable to find valid certification path|certificate verify failed|CERT_HAS_EXPIRED|failed to connect to|could not translate host name|Name or service not known|Temporary failure in name resolution|upstream connect error|Connection to \S+ refused|Communications link failure|NoBrokersAvailable|No route to host|dial tcp|Is the server running/i;
 
 export const HEAP_EXHAUSTED =
   /java\.lang\.OutOfMemoryError|JavaScript heap out of memory|Allocation failed - JavaScript heap|\bMemoryError\b|runtime: out of memory|fatal error: runtime: out of memory|Cannot allocate memory|failed to allocate memory/i;
@@ -250,5 +250,15 @@ export const HEAP_EXHAUSTED =
 export const FILESYSTEM_PERMISSION =
   /(?:open|mkdir|create|write|creat|unlink|chmod|chown|rename|stat|mkdtemp)\b[^\n]*: permission denied|Read-only file system|EACCES|EROFS|\(13: Permission denied\)|PermissionError: \[Errno 13\]|Operation not permitted|AccessDeniedException: \/|java\.nio\.file\.AccessDeniedException|could not open file .* Permission denied|cannot create .*: Permission denied|permission denied \(os error 13\)/i;
 
+/** The apiserver's RBAC denial, also when a log line escapes its quotes (`User \\"x\\"`). */
 export const API_FORBIDDEN =
-  /is forbidden: User "([^"]+)" cannot ([\w-]+) resource "([^"]+)" in API group "([^"]*)"(?: in the namespace "([^"]+)"| at the cluster scope)?/;
+  /is forbidden: User \\?"([^"\\]+)\\?" cannot ([\w-]+) resource \\?"([^"\\]+)\\?" in API group \\?"([^"\\]*)\\?"(?: in the namespace \\?"([^"\\]+)\\?"| at the cluster scope)?/;
+
+export const START_FAILURE =
+  /executable file not found|no such file or directory|exec format error|OCI runtime (?:create|exec|start) failed|failed to create (?:containerd )?task|unable to start container process|starting container process caused|failed to start container|exec: "[^"]*": (?:stat|permission)|permission denied: unknown/i;
+export const SHELL_NOT_FOUND = /(?:^|\s)(?:sh|bash|\/bin\/sh|\/bin\/bash|\/bin\/ash): (?:line \d+: )?\S+: (?:not found|No such file or directory|Permission denied)|exec \S+: (?:no such file|not found|exec format error)|command not found/i;
+
+
+/** An exec failure as a container's own output: the runtime could not run the command at all. */
+export const EXEC_FAILURE_LOG =
+  /exec format error|executable file not found in \$PATH|exec: "[^"]+": (?:stat|permission)|OCI runtime (?:create|exec|start) failed|exec \S+: no such file or directory/;

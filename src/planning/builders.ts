@@ -15,7 +15,7 @@ import type { JsonObject } from '../context/model.js';
 import { apiVersionOf, type WorkloadRef } from '../context/owners.js';
 import type { Facts } from '../analysis/facts.js';
 import type { Finding, FindingDetails, SubjectRef } from '../analysis/finding.js';
-import { type ActionDraft, containerPatch, podSpecPatch, targetOf } from './drafts.js';
+import { type ActionDraft, containerPatch, podSpecPatch, podTemplatePath, targetOf } from './drafts.js';
 
 export interface BuildContext {
   readonly finding: Finding;
@@ -87,7 +87,7 @@ function rollbackDraft(workload: WorkloadRef, revision: number, details: Finding
 const oomKilled: Builder = ({ finding, facts, verifyTimeout }) => {
   const d = finding.details;
   const workload = workloadOf(d, facts);
-  if (!workload || !d.container || !CONTROLLED.has(workload.kind)) {
+  if (!workload || !CONTROLLED.has(workload.kind)) {
     return [manual(workload ?? finding.subject, facts, 'Raise the memory limit of the container', `The pod has no controller that kubemend can patch. Recreate it with a higher resources.limits.memory for container ${d.container ?? '(the killed container)'}.`, 'A bare pod\'s resources cannot be changed in place.')];
   }
   if (d.memoryLimitBytes === undefined) {
@@ -107,6 +107,19 @@ const oomKilled: Builder = ({ finding, facts, verifyTimeout }) => {
   const resources: Record<string, unknown> = { limits: { memory: formatMemory(newLimit) } };
   if (d.memoryRequestBytes !== undefined && d.memoryRequestBytes >= d.memoryLimitBytes) {
     resources.requests = { memory: formatMemory(newLimit) }; // keep Guaranteed QoS
+  }
+  if (!d.container) {
+    // The container's name is not in the context: address the first container of the template.
+    // Live, the context carries the name; the server-side dry-run checks the path exists.
+    const base = `/${podTemplatePath(workload.kind).join('/')}/containers/0/resources/limits/memory`;
+    return [{
+      type: 'patch',
+      target: targetOf(workload),
+      params: { patchType: 'json', patch: [{ op: 'replace', path: base, value: formatMemory(newLimit) }] },
+      description: `Raise the memory limit of ${describe(workload)}'s first container from ${formatMemory(d.memoryLimitBytes)} to ${formatMemory(newLimit)}`,
+      rationale: `The container was OOMKilled at its ${formatMemory(d.memoryLimitBytes)} limit${d.observedMemoryBytes ? `; its working set peaked at ${formatMemory(d.observedMemoryBytes)}` : ''}. The new limit leaves ~50% headroom. The context does not name the container, so the patch addresses the first one: check it is the one that was killed.`,
+      verification: rolloutVerification(workload, verifyTimeout, 'no container is OOMKilled again'),
+    }];
   }
   const drafts: ActionDraft[] = [
     {
@@ -281,16 +294,31 @@ const imagePullAuth: Builder = ({ finding, facts, verifyTimeout }) => {
   const d = finding.details;
   const workload = workloadOf(d, facts);
   const ns = workload?.namespace ?? facts.namespace ?? 'default';
-  const referenced = asArray(facts.primaryPod?.spec.imagePullSecrets).map((s) => asString(at(s, 'name')));
-  const available = facts.objectsOfKind('Secret').filter((s) => asString(s.raw.type) === 'kubernetes.io/dockerconfigjson' && s.name && !referenced.includes(s.name));
-  if (workload && CONTROLLED.has(workload.kind) && available.length === 1 && referenced.length === 0) {
-    const secret = available[0]!.name!;
+  const template = podTemplateOf(workload, facts);
+  const referenced = asArray(template?.imagePullSecrets).map((s) => asString(at(s, 'name'))).filter((n): n is string => n !== undefined);
+  // The kubelet names referenced pull secrets that do not exist.
+  const missing = facts.events
+    .filter((event) => event.reason === 'FailedToRetrieveImagePullSecret')
+    .flatMap((event) => (/image pull secrets \(([^)]+)\)/.exec(event.message)?.[1] ?? '').split(',').map((n) => n.trim()))
+    .filter(Boolean);
+  const registry = d.image?.split('/')[0];
+  const candidates = facts.objectsOfKind('Secret').filter((s) => {
+    const type = asString(s.raw.type);
+    if (type !== 'kubernetes.io/dockerconfigjson' && type !== 'kubernetes.io/dockercfg') return false;
+    return s.name !== undefined && !referenced.filter((n) => !missing.includes(n)).includes(s.name);
+  });
+  const matching = candidates.filter((s) => !registry || JSON.stringify(s.raw.metadata ?? {}).includes(registry));
+  const chosen = matching.length === 1 ? matching[0] : candidates.length === 1 ? candidates[0] : undefined;
+  const canFix = chosen?.name && (referenced.length === 0 || missing.length > 0);
+  if (workload && CONTROLLED.has(workload.kind) && canFix) {
+    const secret = chosen.name!;
+    const kept = referenced.filter((name) => !missing.includes(name) && name !== secret).map((name) => ({ name }));
     return [{
       type: 'patch',
       target: targetOf(workload),
-      params: { patchType: 'strategic', patch: podSpecPatch(workload.kind, { imagePullSecrets: [{ name: secret }] }) },
-      description: `Reference the pull secret ${secret} from ${describe(workload)}`,
-      rationale: `The registry rejects anonymous pulls; the namespace has a registry credential ${secret} that the pods do not reference.`,
+      params: { patchType: 'strategic', patch: podSpecPatch(workload.kind, { imagePullSecrets: [...kept, { name: secret }] }) },
+      description: `Use the registry credential ${secret} in ${describe(workload)}${missing.length ? ` instead of the missing ${missing.join(', ')}` : ''}`,
+      rationale: `${missing.length ? `The pods reference pull secret(s) ${missing.join(', ')}, which do not exist; ` : 'The registry rejects anonymous pulls; '}the namespace holds the registry credential ${secret}${registry ? ` for ${registry}` : ''}. No credential is created or copied.`,
       verification: rolloutVerification(workload, verifyTimeout, 'the image is pulled'),
     }];
   }
@@ -330,6 +358,37 @@ const probeFix: Builder = ({ finding, facts, verifyTimeout }) => {
       rationale: `The probe checks port ${d.probePort ?? '?'} where nothing listens; the application listens on ${d.suggestedPort}. The probe stays; only its port changes.`,
       verification,
     }];
+  }
+  if (d.suggestedScheme && handler === 'httpGet') {
+    return [{
+      type: 'patch',
+      target: targetOf(workload),
+      params: { patchType: 'strategic', patch: containerPatch(workload.kind, d.container, { [probeField]: { httpGet: { scheme: d.suggestedScheme } } }) },
+      description: `Make the ${d.probe} probe of container ${d.container} use HTTPS`,
+      rationale: 'The endpoint now serves TLS and answers a plain-HTTP probe with HTTP 400; the probe stays and switches its scheme to HTTPS (the kubelet does not verify the certificate).',
+      verification,
+    }];
+  }
+  if (d.authEnv && probe?.handler === 'exec') {
+    const command = asArray(at(probe.raw, 'exec', 'command')).map((part) => String(part));
+    const joined = command.join(' ');
+    if (/redis-cli/.test(joined) && !/\s-a\s|--pass|REDISCLI_AUTH/.test(joined)) {
+      const script = `REDISCLI_AUTH="$${d.authEnv}" ${command.filter((part) => !/^(?:sh|bash|\/bin\/sh|-c)$/.test(part)).join(' ')}`;
+      const fields: Record<string, unknown> = {};
+      for (const field of ['livenessProbe', 'readinessProbe'] as const) {
+        const other = asObject(at(container?.spec, field));
+        if (other && JSON.stringify(at(other, 'exec', 'command')) === JSON.stringify(command)) fields[field] = { exec: { command: ['sh', '-c', script] } };
+      }
+      if (Object.keys(fields).length === 0) fields[probeField] = { exec: { command: ['sh', '-c', script] } };
+      return [{
+        type: 'patch',
+        target: targetOf(workload),
+        params: { patchType: 'strategic', patch: containerPatch(workload.kind, d.container, fields) },
+        description: `Make the probes of container ${d.container} authenticate with $${d.authEnv}`,
+        rationale: `The server now requires a password, so the probe command is refused (NOAUTH) and the kubelet restarts a healthy server. The probe keeps its check and reads the password from the container's ${d.authEnv} variable; the server's configuration is not touched.`,
+        verification,
+      }];
+    }
   }
   if (d.suggestedPath !== undefined && handler === 'httpGet') {
     return [{
@@ -420,7 +479,10 @@ const schedulingConstraints: Builder = ({ finding, facts, verifyTimeout }) => {
     const toleration = d.taint.value
       ? { key: d.taint.key, operator: 'Equal', value: d.taint.value, effect }
       : { key: d.taint.key, operator: 'Exists', effect };
-    const existing = asArray(podTemplateOf(workload, facts)?.tolerations);
+    // Keep the template's own tolerations; drop the not-ready/unreachable ones admission adds to pods.
+    const existing = asArray(podTemplateOf(workload, facts)?.tolerations).filter(
+      (t) => !(/^node\.kubernetes\.io\/(?:not-ready|unreachable)$/.test(asString(at(t, 'key')) ?? '') && at(t, 'tolerationSeconds') === 300),
+    );
     return [{
       type: 'patch',
       target: targetOf(workload),
@@ -430,6 +492,34 @@ const schedulingConstraints: Builder = ({ finding, facts, verifyTimeout }) => {
       verification: rolloutVerification(workload, verifyTimeout, 'the pods are scheduled'),
       minimumRisk: 'medium',
     }];
+  }
+  if (workload && CONTROLLED.has(workload.kind) && d.placementRule === 'pod-anti-affinity') {
+    const required = asArray(at(podTemplateOf(workload, facts), 'affinity', 'podAntiAffinity', 'requiredDuringSchedulingIgnoredDuringExecution'));
+    if (required.length > 0) {
+      const preferred = required.map((term) => ({ weight: 100, podAffinityTerm: term }));
+      return [{
+        type: 'patch',
+        target: targetOf(workload),
+        params: { patchType: 'strategic', patch: podSpecPatch(workload.kind, { affinity: { podAntiAffinity: { requiredDuringSchedulingIgnoredDuringExecution: null, preferredDuringSchedulingIgnoredDuringExecution: preferred } } }) },
+        description: `Make the pod anti-affinity of ${describe(workload)} preferred instead of required`,
+        rationale: 'Every node already runs a replica, so a required one-per-node anti-affinity leaves the extra replicas Pending. As a preference, the scheduler still spreads replicas but may co-locate when it must.',
+        verification: rolloutVerification(workload, verifyTimeout, 'all replicas are scheduled'),
+      }];
+    }
+  }
+  if (workload && CONTROLLED.has(workload.kind) && d.placementRule === 'topology-spread') {
+    const constraints = asArray(podTemplateOf(workload, facts)?.topologySpreadConstraints);
+    if (constraints.some((c) => asString(at(c, 'whenUnsatisfiable')) === 'DoNotSchedule')) {
+      const relaxed = constraints.map((c) => ({ ...asObject(c), whenUnsatisfiable: 'ScheduleAnyway' }));
+      return [{
+        type: 'patch',
+        target: targetOf(workload),
+        params: { patchType: 'strategic', patch: podSpecPatch(workload.kind, { topologySpreadConstraints: relaxed }) },
+        description: `Relax the topology spread constraints of ${describe(workload)} to ScheduleAnyway`,
+        rationale: 'The spread constraint cannot be met with the nodes available; ScheduleAnyway keeps spreading as a preference.',
+        verification: rolloutVerification(workload, verifyTimeout, 'all replicas are scheduled'),
+      }];
+    }
   }
   return [manual(workload ?? finding.subject, facts, 'Relax the placement rules or label nodes',
     `${finding.rootCause} Fix the nodeSelector/affinity to labels that exist, or label/taint nodes as intended (a node change is for a person to decide).`,
@@ -485,6 +575,20 @@ const nodePressure: Builder = ({ finding, facts, verifyTimeout }) => {
       rationale: `Container ${d.container} used ${usage![1]} against a request of ${usage![2]}: pods using more than they request are evicted first under memory pressure. A request matching real use lets the scheduler account for it.`,
       verification: rolloutVerification(workload, verifyTimeout, 'no new evictions'),
     }];
+  }
+  if (workload && CONTROLLED.has(workload.kind) && d.container && d.resource === 'ephemeral-storage' && d.storageLimit) {
+    const bytes = parseMemoryBytes(d.storageLimit);
+    if (bytes !== undefined) {
+      const limit = formatMemory(roundMemoryUp(bytes * 2));
+      return [{
+        type: 'patch',
+        target: targetOf(workload),
+        params: { patchType: 'strategic', patch: containerPatch(workload.kind, d.container, { resources: { limits: { 'ephemeral-storage': limit } } }) },
+        description: `Raise the ephemeral-storage limit of container ${d.container} from ${d.storageLimit} to ${limit}`,
+        rationale: `The kubelet evicted the pod because container ${d.container} wrote more than its ${d.storageLimit} ephemeral-storage limit (temporary files). A larger limit stops the evictions; cleaning up temporary files in the application is the lasting fix.`,
+        verification: rolloutVerification(workload, verifyTimeout, 'no new evictions'),
+      }];
+    }
   }
   return [manual(workload ?? finding.subject, facts, 'Relieve the node pressure',
     `${finding.rootCause} Free ${d.resource ?? 'resources'} on node ${d.nodeName ?? ''} (e.g. clean images/logs for disk pressure), set requests (and ephemeral-storage limits) to real usage, and move caches off node disk.`,
@@ -579,6 +683,22 @@ const jobFailed: Builder = ({ finding, facts, verifyTimeout }) => {
   const workload = workloadOf(d, facts);
   const job = facts.findObject('Job', workload?.intermediate?.name ?? (workload?.kind === 'Job' ? workload.name : undefined));
   const deadline = at(job?.raw, 'spec', 'activeDeadlineSeconds');
+  if (workload && d.missingEnv && d.container && CONTROLLED.has(workload.kind)) {
+    const source = configSourceFor(d.missingEnv, facts);
+    if (source) {
+      return [{
+        type: 'patch',
+        target: targetOf(workload),
+        params: {
+          patchType: 'strategic',
+          patch: containerPatch(workload.kind, d.container, { env: [{ name: d.missingEnv, valueFrom: { [source.kind === 'Secret' ? 'secretKeyRef' : 'configMapKeyRef']: { name: source.name, key: d.missingEnv } } }] }),
+        },
+        description: `Set ${d.missingEnv} on container ${d.container} of ${describe(workload)} from ${source.kind} ${source.name}`,
+        rationale: `The job fails because ${d.missingEnv} is not set; ${source.kind} ${source.name} holds a key of that name. ${workload.kind === 'CronJob' ? 'The CronJob is patched so its next run gets it (a Job\'s template is immutable).' : ''}`.trim(),
+        verification: `Within ${verifyTimeout}: ${describe(workload)}'s template sets ${d.missingEnv}; the next run completes.`,
+      }];
+    }
+  }
   if (workload?.kind === 'CronJob' && d.resource === 'DeadlineExceeded' && typeof deadline === 'number') {
     return [{
       type: 'patch',
@@ -597,7 +717,7 @@ const jobFailed: Builder = ({ finding, facts, verifyTimeout }) => {
 const hpaLimited: Builder = ({ finding, facts, verifyTimeout }) => {
   const d = finding.details;
   const hpa = d.hpa;
-  if (hpa && d.resource && d.container) {
+  if (hpa && d.hpaProblem === 'missing-request' && d.resource && d.container) {
     const workload = workloadOf(d, facts);
     if (workload && CONTROLLED.has(workload.kind)) {
       return [{
@@ -610,7 +730,7 @@ const hpaLimited: Builder = ({ finding, facts, verifyTimeout }) => {
       }];
     }
   }
-  if (hpa && d.maxReplicas !== undefined && d.resource === undefined) {
+  if (hpa && d.hpaProblem === 'at-max' && d.maxReplicas !== undefined) {
     const wanted = Math.min(Math.max(d.desiredReplicas ?? 0, Math.ceil(d.maxReplicas * 1.5)), Math.max(d.maxReplicas + 1, 50));
     return [{
       type: 'patch',
@@ -624,8 +744,26 @@ const hpaLimited: Builder = ({ finding, facts, verifyTimeout }) => {
   return [manual(hpa ?? finding.subject, facts, 'Restore the autoscaler\'s metrics', `${finding.rootCause} Check the metrics API (kubectl get apiservice v1beta1.metrics.k8s.io; kubectl top pods).`, 'The metrics pipeline is cluster infrastructure.')];
 };
 
-const dependencyFailure: Builder = ({ finding, facts }) => {
+const dependencyFailure: Builder = ({ finding, facts, verifyTimeout }) => {
   const d = finding.details;
+  const workload = workloadOf(d, facts);
+  if (d.hostFix && workload && CONTROLLED.has(workload.kind)) {
+    const spec = podTemplateOf(workload, facts);
+    for (const entry of asArray(spec?.containers)) {
+      const container = asObject(entry);
+      const env = asArray(container?.env).filter((variable) => (asString(at(variable, 'value')) ?? '').includes(d.hostFix!.from));
+      if (!container || env.length === 0) continue;
+      const fixed = env.map((variable) => ({ name: asString(at(variable, 'name')), value: asString(at(variable, 'value'))!.split(d.hostFix!.from).join(d.hostFix!.to) }));
+      return [{
+        type: 'patch',
+        target: targetOf(workload),
+        params: { patchType: 'strategic', patch: containerPatch(workload.kind, asString(container.name) ?? '', { env: fixed }) },
+        description: `Point ${fixed.map((v) => v.name).join(', ')} of ${describe(workload)} at ${d.hostFix.to}`,
+        rationale: `${d.hostFix.from} does not resolve: the Service lives in another namespace. The corrected name ${d.hostFix.to} resolves to the existing Service.`,
+        verification: rolloutVerification(workload, verifyTimeout, 'the application connects and becomes ready'),
+      }];
+    }
+  }
   return [manual(workloadOf(d, facts) ?? finding.subject, facts, `Restore the dependency ${d.dependency ?? ''}`.trim(),
     `${finding.rootCause} Check that ${d.dependency ?? 'the dependency'} is up and reachable from the namespace (Service and endpoints exist, DNS resolves, credentials and certificates are valid). Restart this workload only if it does not reconnect after the dependency is back.`,
     'The failure is outside this workload; changing it would not help.')];
@@ -635,7 +773,18 @@ const permissionDenied: Builder = ({ finding, facts }) => {
   const d = finding.details;
   const rbac = d.rbac;
   const workload = workloadOf(d, facts);
-  if (rbac && rbac.namespace && d.serviceAccount) {
+  const dedicated = rbac ? dedicatedServiceAccount(facts, d.serviceAccount, rbac) : undefined;
+  if (workload && CONTROLLED.has(workload.kind) && dedicated) {
+    return [{
+      type: 'patch',
+      target: targetOf(workload),
+      params: { patchType: 'strategic', patch: podSpecPatch(workload.kind, { serviceAccountName: dedicated.name }) },
+      description: `Run ${describe(workload)} as ServiceAccount ${dedicated.name}`,
+      rationale: `The pods run as ServiceAccount ${d.serviceAccount}, which is not allowed to ${rbac!.verb} ${rbac!.resource}. ServiceAccount ${dedicated.name} exists in the namespace and ${dedicated.why}. No permission is added.`,
+      verification: rolloutVerification(workload, '2m', `the application no longer logs "forbidden" for ${rbac!.verb} ${rbac!.resource}`),
+    }];
+  }
+  if (rbac && rbac.namespace && d.serviceAccount && d.serviceAccount !== 'default') {
     const roleName = `${d.serviceAccount}-${rbac.resource.replace(/[^a-z0-9-]/g, '-')}-${rbac.verb}`.slice(0, 63).replace(/-+$/, '');
     const role = {
       apiVersion: 'rbac.authorization.k8s.io/v1',
@@ -677,6 +826,35 @@ const permissionDenied: Builder = ({ finding, facts }) => {
     'Cluster-wide RBAC is a security decision.')];
 };
 
+/** A ServiceAccount in the namespace that is already bound to a Role granting the denied request. */
+function dedicatedServiceAccount(facts: Facts, current: string | undefined, rbac: NonNullable<FindingDetails['rbac']>): { name: string; why: string } | undefined {
+  const grants = (roleName: string | undefined): boolean => {
+    const role = facts.ctx.objects.find((o) => (o.kind === 'Role' || o.kind === 'ClusterRole') && o.name === roleName);
+    if (!role) return false;
+    return asArray(role.raw.rules).some((rule) => {
+      const verbs = asArray(at(rule, 'verbs')).map(String);
+      const resources = asArray(at(rule, 'resources')).map(String);
+      const groups = asArray(at(rule, 'apiGroups')).map(String);
+      return (verbs.includes(rbac.verb) || verbs.includes('*')) && (resources.includes(rbac.resource) || resources.includes('*')) && (groups.includes(rbac.apiGroup) || groups.includes('*'));
+    });
+  };
+  for (const binding of facts.ctx.objects.filter((o) => o.kind === 'RoleBinding' || o.kind === 'ClusterRoleBinding')) {
+    const roleName = asString(at(binding.raw, 'roleRef', 'name'));
+    for (const subject of asArray(binding.raw.subjects)) {
+      if (asString(at(subject, 'kind')) !== 'ServiceAccount') continue;
+      const name = asString(at(subject, 'name'));
+      if (!name || name === current) continue;
+      const exists = facts.ctx.objects.some((o) => o.kind === 'ServiceAccount' && o.name === name);
+      const role = facts.ctx.objects.some((o) => (o.kind === 'Role' || o.kind === 'ClusterRole') && o.name === roleName);
+      if (grants(roleName)) return { name, why: `is bound (${binding.kind} ${binding.name}) to ${roleName}, which allows exactly that` };
+      if (exists && !role && current === 'default' && facts.workload && name === facts.workload.name) {
+        return { name, why: `is bound by ${binding.kind} ${binding.name} and named after the workload` };
+      }
+    }
+  }
+  return undefined;
+}
+
 const securityContext: Builder = ({ finding, facts, verifyTimeout }) => {
   const d = finding.details;
   const workload = workloadOf(d, facts);
@@ -717,6 +895,43 @@ const securityContext: Builder = ({ finding, facts, verifyTimeout }) => {
         params: { patchType: 'strategic', patch: podSpecPatch(workload.kind, patchFields) },
         description: `Make ${describe(workload)} comply with the namespace's PodSecurity level`,
         rationale: `PodSecurity admission rejects the pods: ${checks}. The patch sets exactly the fields the checks name; it never relaxes the namespace's policy.`,
+        verification,
+      }];
+    }
+  }
+  if (d.securityProblem === 'filesystem' && d.writablePath && d.container) {
+    const spec = podTemplateOf(workload, facts);
+    const containerSpec = asArray(spec?.containers).map(asObject).find((c) => asString(c?.name) === d.container);
+    const mounts = asArray(containerSpec?.volumeMounts).map((m) => ({ name: asString(at(m, 'name')), path: asString(at(m, 'mountPath')) }));
+    const onVolume = mounts.find((m) => m.path && d.writablePath!.startsWith(m.path) && !/serviceaccount/.test(m.path));
+    if (onVolume && !d.readOnlyFilesystem) {
+      const group = (at(containerSpec, 'securityContext', 'runAsGroup') ?? at(spec, 'securityContext', 'runAsGroup') ?? at(containerSpec, 'securityContext', 'runAsUser') ?? at(spec, 'securityContext', 'runAsUser')) as number | undefined;
+      if (typeof group === 'number' && group > 0) {
+        return [{
+          type: 'patch',
+          target: targetOf(workload),
+          params: { patchType: 'strategic', patch: podSpecPatch(workload.kind, { securityContext: { fsGroup: group, fsGroupChangePolicy: 'OnRootMismatch' } }) },
+          description: `Set fsGroup ${group} on ${describe(workload)} so volume ${onVolume.name} is writable by its user`,
+          rationale: `The process runs as group ${group} but volume ${onVolume.name} at ${onVolume.path} is owned by root; fsGroup makes the kubelet give the volume to that group. The container stays non-root.`,
+          verification,
+        }];
+      }
+    }
+    if (!onVolume) {
+      const mountPath = /^\/tmp(?:\/|$)/.test(d.writablePath) ? '/tmp' : d.writablePath.replace(/\/[^/]+$/, '') || '/tmp';
+      const volumeName = `writable-${mountPath.replace(/[^a-z0-9]+/gi, '-').replace(/^-|-$/g, '').toLowerCase() || 'tmp'}`.slice(0, 63);
+      return [{
+        type: 'patch',
+        target: targetOf(workload),
+        params: {
+          patchType: 'strategic',
+          patch: podSpecPatch(workload.kind, {
+            volumes: [{ name: volumeName, emptyDir: {} }],
+            containers: [{ name: d.container, volumeMounts: [{ name: volumeName, mountPath }] }],
+          }),
+        },
+        description: `Mount a writable emptyDir at ${mountPath} in container ${d.container}`,
+        rationale: `The application writes to ${d.writablePath}, which is on the ${d.readOnlyFilesystem ? 'read-only root filesystem' : 'image filesystem it may not write'}. An emptyDir gives it scratch space there while readOnlyRootFilesystem and the non-root user stay as they are.`,
         verification,
       }];
     }

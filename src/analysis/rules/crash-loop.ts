@@ -10,6 +10,8 @@ import {
   HEAP_EXHAUSTED,
   livenessKills,
   missingEnvVar,
+  EXEC_FAILURE_LOG,
+  SHELL_NOT_FOUND,
   terminations,
   waitingStates,
 } from '../signals.js';
@@ -25,6 +27,7 @@ export function crashSignals(facts: Facts): {
   reason?: string;
   restarts: number;
   backOff: boolean;
+  currentlyTerminated: boolean;
 } {
   const evidence: Evidence[] = [];
   let container: string | undefined;
@@ -32,6 +35,7 @@ export function crashSignals(facts: Facts): {
   let reason: string | undefined;
   let restarts = 0;
   let backOff = false;
+  let currentlyTerminated = false;
   for (const waiting of waitingStates(facts)) {
     if (waiting.reason !== 'CrashLoopBackOff') continue;
     backOff = true;
@@ -40,11 +44,14 @@ export function crashSignals(facts: Facts): {
   }
   for (const termination of terminations(facts)) {
     if (termination.reason && START_FAILURE_REASONS.has(termination.reason)) continue;
+    // Exit 255 with reason Unknown: the node or runtime restarted, not the application.
+    if (termination.reason === 'Unknown') continue;
     const failed = (termination.exitCode ?? 0) !== 0 || termination.reason === 'Completed' || termination.reason === 'Error';
     if (!failed) continue;
     if (termination.exitCode === 126 || termination.exitCode === 127 || termination.exitCode === 128) continue;
     if (container && termination.container.name !== container) continue;
     container ??= termination.container.name;
+    if (termination.which === 'state') currentlyTerminated = true;
     exitCode ??= termination.exitCode;
     reason ??= termination.reason;
     restarts = Math.max(restarts, termination.container.status?.restartCount ?? 0);
@@ -66,7 +73,7 @@ export function crashSignals(facts: Facts): {
     backOff = true;
     evidence.push(eventEvidence(events[0]));
   }
-  return { evidence, container, exitCode, reason, restarts, backOff };
+  return { evidence, container, exitCode, reason, restarts, backOff, currentlyTerminated };
 }
 
 export const crashLoopRule: Rule = {
@@ -75,6 +82,10 @@ export const crashLoopRule: Rule = {
     const signals = crashSignals(facts);
     const hasStatus = signals.exitCode !== undefined || signals.reason !== undefined;
     if (!signals.backOff && !hasStatus) return undefined;
+    // A container that runs and is ready now, with few restarts and no back-off, is not crash-looping.
+    const allReady = facts.pods.length > 0 && facts.pods.every((pod) => pod.containers.every((c) => c.status?.ready === true && c.status.state.running !== undefined));
+    const active = signals.backOff || signals.currentlyTerminated || (signals.restarts >= 3 && !allReady);
+    if (!active) return undefined;
     if (terminations(facts).some((t) => t.reason === 'OOMKilled')) return undefined;
     if (waitingStates(facts).some((w) => w.reason === 'CreateContainerConfigError')) return undefined;
 
@@ -105,6 +116,10 @@ export const crashLoopRule: Rule = {
     if (!env && facts.findLog(FILESYSTEM_PERMISSION)) {
       confidence -= 0.2;
       factors.push('the logs show a filesystem permission error');
+    }
+    if (facts.findLog(SHELL_NOT_FOUND) || facts.findLog(EXEC_FAILURE_LOG)) {
+      confidence -= 0.25;
+      factors.push('the logs show the command itself cannot be executed');
     }
     if (facts.findLog(API_FORBIDDEN)) {
       confidence -= 0.25;

@@ -70,7 +70,13 @@ export const healthyRule: Rule = {
       } else if (object.kind === 'PersistentVolumeClaim') {
         observed++;
         checked.push(`PersistentVolumeClaim ${object.name} phase`);
-        if (asString(at(object.raw, 'status', 'phase')) !== 'Bound') problems++;
+        const phase = asString(at(object.raw, 'status', 'phase'));
+        const waitsForConsumer =
+          facts.events.some((event) => event.reason === 'WaitForFirstConsumer' && (event.object.name === object.name || !event.object.name)) ||
+          facts.objectsOfKind('StorageClass').some((sc) => asString(at(sc.raw, 'volumeBindingMode')) === 'WaitForFirstConsumer' && sc.name === asString(at(object.raw, 'spec', 'storageClassName')));
+        if (phase === 'Pending' && waitsForConsumer) {
+          factors.push(`PersistentVolumeClaim ${object.name} waits for its first consumer (WaitForFirstConsumer): it binds when a pod that uses it is scheduled`);
+        } else if (phase !== 'Bound') problems++;
       } else if (object.kind === 'HorizontalPodAutoscaler') {
         observed++;
         checked.push(`HorizontalPodAutoscaler ${object.name} conditions`);

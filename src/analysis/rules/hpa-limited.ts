@@ -31,7 +31,14 @@ export const hpaLimitedRule: Rule = {
           factors,
           evidence,
           subject: hpaRef,
-          details: { hpa: hpaRef, workload, maxReplicas: max, resource: missingRequest?.[1], container: missingRequest?.[2] },
+          details: {
+            hpa: hpaRef,
+            workload,
+            maxReplicas: max,
+            resource: missingRequest?.[1],
+            container: missingRequest?.[2],
+            hpaProblem: missingRequest ? 'missing-request' : 'metrics-unavailable',
+          },
         });
       }
       const atMax = limited?.status === 'True' && /TooManyReplicas|more than the maximum/.test(`${limited.reason} ${limited.message}`);
@@ -49,7 +56,7 @@ export const hpaLimitedRule: Rule = {
           factors,
           evidence,
           subject: hpaRef,
-          details: { hpa: hpaRef, workload, maxReplicas: max, desiredReplicas: wanted },
+          details: { hpa: hpaRef, workload, maxReplicas: max, desiredReplicas: wanted, hpaProblem: 'at-max' },
         });
       }
     }

@@ -2,6 +2,7 @@
 import type { Category, Evidence } from '../../domain/index.js';
 import { CONFIDENCE } from '../finding.js';
 import { containerPath, eventEvidence, type Facts, statusEvidence } from '../facts.js';
+import { asArray, asString, at } from '../../context/json.js';
 import { revisionHistory } from '../revisions.js';
 import {
   eventContainer,
@@ -67,6 +68,29 @@ export function analyzePull(facts: Facts): PullAnalysis | undefined {
   return { kind, evidence, container, image, errorText, explicit: kind !== 'unexplained' };
 }
 
+/** The failing image was introduced by the newest revision (a typo in a release is the usual cause). */
+function imageChangedRecently(facts: Facts, pull: PullAnalysis): boolean {
+  const history = revisionHistory(facts.workload, facts.primaryPod, facts.ctx.objects);
+  if (history.changedImage?.to && pull.image && history.changedImage.to === pull.image) return true;
+  return previousSuccessfulJobImage(facts, pull) !== undefined;
+}
+
+/** For a CronJob's failing run: the image the last successful Job of the same CronJob used. */
+export function previousSuccessfulJobImage(facts: Facts, pull: { container?: string; image?: string }): string | undefined {
+  if (facts.workload?.kind !== 'CronJob') return undefined;
+  const prefix = `${facts.workload.name}-`;
+  for (const job of facts.objectsOfKind('Job').reverse()) {
+    if (!job.name?.startsWith(prefix)) continue;
+    if (!job.conditions.some((c) => c.type === 'Complete' && c.status === 'True')) continue;
+    for (const entry of asArray(at(job.raw, 'spec', 'template', 'spec', 'containers'))) {
+      const name = asString(at(entry, 'name'));
+      const image = asString(at(entry, 'image'));
+      if (image && image !== pull.image && (!pull.container || name === pull.container)) return image;
+    }
+  }
+  return undefined;
+}
+
 function informative(message: string): number {
   if (/Failed to pull image/.test(message)) return 3;
   if (PULL_AUTH.test(message) || PULL_NOT_FOUND.test(message)) return 2;
@@ -76,9 +100,10 @@ function informative(message: string): number {
 function pullFinding(facts: Facts, category: Category, pull: PullAnalysis, confidence: number, cause: string, factors: string[]) {
   const history = revisionHistory(facts.workload, facts.primaryPod, facts.ctx.objects);
   const previousImage =
-    history.changedImage && history.changedImage.container === (pull.container ?? history.changedImage.container)
+    (history.changedImage && history.changedImage.container === (pull.container ?? history.changedImage.container)
       ? history.changedImage.from
-      : undefined;
+      : undefined) ?? previousSuccessfulJobImage(facts, pull);
+  if (previousImage && !history.changedImage) factors.push(`the last successful run used ${previousImage}`);
   if (history.changedImage) {
     factors.push(`revision ${history.current?.revision} changed the image from ${history.changedImage.from} to ${history.changedImage.to}`);
   }
@@ -116,7 +141,8 @@ export const imagePullNotFoundRule: Rule = {
         ['no pull error text was given: not-found and authorization failures look the same without it']);
     }
     if (pull.kind === 'ambiguous') {
-      return pullFinding(facts, 'image-pull-not-found', pull, CONFIDENCE.weak,
+      const changed = imageChangedRecently(facts, pull);
+      return pullFinding(facts, 'image-pull-not-found', pull, changed ? CONFIDENCE.moderate + 0.05 : CONFIDENCE.weak,
         `${where} cannot pull ${image}: the registry says the repository does not exist or needs authorization.`, ['the registry message is the same for a missing and a private repository']);
     }
     return undefined;
@@ -142,7 +168,11 @@ export const imagePullAuthRule: Rule = {
         `${where} cannot pull ${image}: the registry rate-limits anonymous pulls (429 Too Many Requests).`, [...factors, 'rate limits are transient; authenticated pulls or a mirror avoid them']);
     }
     if (pull.kind === 'ambiguous') {
-      const confidence = hasSecrets ? CONFIDENCE.weak : CONFIDENCE.weak + 0.1;
+      // Docker-style registries say the same for a missing and a private repository: the context
+      // decides. An image that used to pull and did not change points at credentials.
+      const registry = pull.image?.split('/')[0] ?? '';
+      const credentials = hasSecrets || facts.objectsOfKind('Secret').some((s) => /dockerconfigjson|dockercfg/.test(String(s.raw.type ?? '')) || (registry.includes('.') && s.name !== undefined && JSON.stringify(s.raw.metadata ?? {}).includes(registry)));
+      const confidence = imageChangedRecently(facts, pull) ? CONFIDENCE.weak - 0.05 : credentials ? CONFIDENCE.moderate : CONFIDENCE.weak + 0.1;
       return pullFinding(facts, 'image-pull-auth', pull, confidence,
         `${where} cannot pull ${image}: the registry says the repository does not exist or requires authorization, and ${hasSecrets ? 'a pull secret is configured' : 'no pull secret is configured'}.`, factors);
     }

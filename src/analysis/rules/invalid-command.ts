@@ -2,12 +2,8 @@ import type { Evidence } from '../../domain/index.js';
 import { CONFIDENCE } from '../finding.js';
 import { containerPath, eventEvidence, logEvidence, statusEvidence } from '../facts.js';
 import { revisionHistory } from '../revisions.js';
-import { eventContainer, terminations, waitingStates } from '../signals.js';
+import { EXEC_FAILURE_LOG, eventContainer, SHELL_NOT_FOUND, START_FAILURE, terminations, waitingStates } from '../signals.js';
 import { containerPhrase, finding, type Rule } from './rule.js';
-
-const START_FAILURE =
-  /executable file not found|no such file or directory|exec format error|OCI runtime (?:create|exec|start) failed|failed to create (?:containerd )?task|unable to start container process|starting container process caused|failed to start container|exec: "[^"]*": (?:stat|permission)|permission denied: unknown/i;
-const SHELL_NOT_FOUND = /(?:^|\s)(?:sh|bash|\/bin\/sh|\/bin\/bash|\/bin\/ash): (?:line \d+: )?\S+: (?:not found|No such file or directory|Permission denied)|exec \S+: (?:no such file|not found|exec format error)|command not found/i;
 
 export const invalidCommandRule: Rule = {
   category: 'invalid-command',
@@ -48,10 +44,12 @@ export const invalidCommandRule: Rule = {
       evidence.push(eventEvidence(event));
       confidence = Math.max(confidence, CONFIDENCE.strong);
     }
-    const shell = facts.findLog(SHELL_NOT_FOUND);
+    const shell = facts.findLog(SHELL_NOT_FOUND) ?? facts.findLog(EXEC_FAILURE_LOG);
     if (shell) {
       evidence.push(logEvidence(shell, facts.logOrigin));
-      confidence = Math.max(confidence, confidence > 0 ? CONFIDENCE.strong : CONFIDENCE.moderate);
+      // The runtime's own exec failure echoed as the container's output, while it crash-loops.
+      const crashing = waitingStates(facts).some((w) => w.reason === 'CrashLoopBackOff') || terminations(facts).some((t) => (t.exitCode ?? 0) !== 0);
+      confidence = Math.max(confidence, confidence > 0 || crashing ? CONFIDENCE.strong : CONFIDENCE.moderate);
       detail ??= shell.line;
     }
     if (confidence === 0) return undefined;

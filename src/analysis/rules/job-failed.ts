@@ -3,7 +3,7 @@ import { asNumber, at } from '../../context/json.js';
 import { cronJobOfJob, type WorkloadRef } from '../../context/owners.js';
 import { CONFIDENCE } from '../finding.js';
 import { condition, conditionEvidence, eventEvidence, logEvidence } from '../facts.js';
-import { crashLine } from '../signals.js';
+import { crashLine, missingEnvVar } from '../signals.js';
 import { finding, type Rule } from './rule.js';
 
 const JOB_REASONS = ['BackoffLimitExceeded', 'DeadlineExceeded', 'PodFailurePolicy', 'FailedIndexes', 'MaxFailedIndexesExceeded'];
@@ -44,7 +44,8 @@ export const jobFailedRule: Rule = {
     if (failedPods !== undefined) factors.push(`${failedPods} pod(s) failed${backoffLimit !== undefined ? ` (backoffLimit ${backoffLimit})` : ''}`);
     if (reason === 'DeadlineExceeded' && deadline !== undefined) factors.push(`activeDeadlineSeconds is ${deadline}`);
     if (workload?.kind === 'CronJob') factors.push(`the Job was created by CronJob ${workload.name}: fix its jobTemplate for future runs`);
-    const line = crashLine(facts);
+    const env = missingEnvVar(facts);
+    const line = env?.line ?? crashLine(facts);
     if (line) evidence.push(logEvidence(line, facts.logOrigin));
     const why = reason === 'DeadlineExceeded'
       ? 'it ran longer than its activeDeadlineSeconds'
@@ -57,7 +58,13 @@ export const jobFailedRule: Rule = {
       factors,
       evidence,
       subject: workload ? { kind: workload.kind, apiVersion: workload.apiVersion, name: workload.name, namespace: workload.namespace ?? namespace } : undefined,
-      details: { workload, crashLine: line?.line, resource: reason },
+      details: {
+        workload,
+        crashLine: line?.line,
+        resource: reason,
+        missingEnv: env?.name,
+        container: facts.primaryPod?.containers.find((c) => c.status?.state.terminated || c.status?.lastState.terminated)?.name ?? facts.primaryPod?.containers[0]?.name,
+      },
     });
   },
 };

@@ -66,18 +66,22 @@ export const nodePressureEvictionRule: Rule = {
     let resource: string | undefined;
     let container: string | undefined;
     let nodeName: string | undefined;
+    let storageLimit: string | undefined;
     for (const pod of facts.pods) {
       if (pod.reason !== 'Evicted') continue;
       evidence.push(statusEvidence(pod, 'status.reason', 'Evicted'));
       if (pod.message) evidence.push(statusEvidence(pod, 'status.message', pod.message.trim()));
       resource ??= /low on resource: ([\w-]+)/.exec(pod.message ?? '')?.[1] ?? (/ephemeral storage|EmptyDir/.test(pod.message ?? '') ? 'ephemeral-storage' : undefined);
       container ??= /Container (\S+) was using/.exec(pod.message ?? '')?.[1] ?? /Container (\S+) exceeded/.exec(pod.message ?? '')?.[1];
+      storageLimit ??= /ephemeral storage limit "([^"]+)"/.exec(pod.message ?? '')?.[1];
       nodeName ??= pod.nodeName;
       confidence = CONFIDENCE.certain;
     }
     for (const event of facts.events.filter((e) => e.reason === 'Evicted' || e.reason === 'EvictionThresholdMet')) {
       evidence.push(eventEvidence(event));
-      resource ??= /low on resource: ([\w-]+)/.exec(event.message)?.[1] ?? /reclaim ([\w-]+)/.exec(event.message)?.[1];
+      resource ??= /low on resource: ([\w-]+)/.exec(event.message)?.[1] ?? (/ephemeral storage|EmptyDir/.test(event.message) ? 'ephemeral-storage' : undefined) ?? /reclaim ([\w-]+)/.exec(event.message)?.[1];
+      container ??= /Container (\S+) (?:was using|exceeded)/.exec(event.message)?.[1];
+      storageLimit ??= /ephemeral storage limit "([^"]+)"/.exec(event.message)?.[1];
       confidence = Math.max(confidence, event.reason === 'Evicted' ? CONFIDENCE.strong : CONFIDENCE.good);
     }
     for (const node of facts.objectsOfKind('Node')) {
@@ -97,7 +101,7 @@ export const nodePressureEvictionRule: Rule = {
       rootCause: `The kubelet on node ${nodeName ?? '(unknown)'} evicted pod ${facts.primaryPod?.name ?? ''} because the node ran low on ${resource ?? 'a resource'}${container ? `; container ${container} used more than its request` : ''}.`.replace('pod  ', 'pods '),
       factors,
       evidence,
-      details: { resource, container, nodeName },
+      details: { resource, container, nodeName, storageLimit },
     });
   },
 };

@@ -20,6 +20,13 @@ export function observedMemory(facts: Facts): { bytes?: number; evidence?: Evide
   return { bytes: series.max, evidence: metricEvidence(series, `${series.max} (${mebibytes(series.max)})`) };
 }
 
+function metricSaysOomKilled(facts: Facts) {
+  for (const series of facts.ctx.metrics.values()) {
+    if (/terminated_reason/.test(series.name) && series.text === 'OOMKilled') return series;
+  }
+  return undefined;
+}
+
 export const oomKilledRule: Rule = {
   category: 'oom-killed',
   evaluate(facts) {
@@ -57,6 +64,11 @@ export const oomKilledRule: Rule = {
       } else if (kernelLine) {
         confidence = CONFIDENCE.moderate;
         evidence.push(logEvidence(kernelLine, facts.logOrigin));
+      } else if (metricSaysOomKilled(facts)) {
+        // kube-state-metrics style: kube_pod_container_status_last_terminated_reason{reason="OOMKilled"}
+        const series = metricSaysOomKilled(facts)!;
+        evidence.push(metricEvidence(series, series.text ?? 'OOMKilled'));
+        confidence = CONFIDENCE.strong - 0.05;
       } else {
         return undefined;
       }
@@ -67,7 +79,7 @@ export const oomKilledRule: Rule = {
     if (heap) factors.push(`the logs also show the runtime's own heap limit: "${heap.line.trim()}"`);
 
     const containerView = facts.containers().find((c) => c.container.name === container)?.container;
-    limit ??= containerView?.limits.memoryBytes;
+    limit ??= containerView?.limits.memoryBytes ?? facts.metric('memory_limit_bytes', 'container_spec_memory_limit_bytes', 'kube_pod_container_resource_limits_memory_bytes')?.latest;
     const observed = observedMemory(facts);
     if (observed.evidence) evidence.push(observed.evidence);
     if (limit !== undefined) factors.push(`memory limit is ${mebibytes(limit)}`);

@@ -2,14 +2,36 @@
 import type { Evidence } from '../../domain/index.js';
 import type { ContainerView, ProbeView } from '../../context/model.js';
 import { CONFIDENCE, type FindingDetails } from '../finding.js';
-import { containerPath, eventEvidence, type Facts, logEvidence, percent, statusEvidence } from '../facts.js';
+import { containerPath, eventEvidence, type Facts, logEvidence, percent, type RetainedLine, statusEvidence } from '../facts.js';
+import { asString, at } from '../../context/json.js';
 import { DEPENDENCY_ERROR, eventContainer, livenessKills, type ProbeFailure, probeFailures, terminations } from '../signals.js';
 import { containerPhrase, finding, type Rule } from './rule.js';
 import { throttlingRatio } from './cpu-throttling.js';
 
 const LISTENING =
   /(?:listening|listen|serving|started|running|bound|server started)\b[^\n]{0,40}?(?:on|at)?\s*(?:port\s*)?(?:https?:\/\/)?(?:[\w.[\]-]*:)?(\d{2,5})\b/i;
-const HEALTH_PATH = /["'\s](\/(?:health|healthz|healthcheck|ready|readyz|readiness|live|livez|liveness|status|ping|actuator\/health)[\w/-]*)/i;
+const HEALTH_PATH = /(\/(?:health|healthz|healthcheck|ready|readyz|readiness|live|livez|liveness|status|ping|actuator\/health)[\w/-]*)/i;
+const OK_STATUS = /"statusCode":\s*2\d\d|"status":\s*2\d\d|" 2\d\d |\bstatus=2\d\d|\b200 OK\b/;
+
+const HEALTH_PATHS = new RegExp(HEALTH_PATH.source, 'gi');
+const NOT_FOUND_STATUS = /"statusCode":\s*404|" 404 |\bstatus=404|not found/i;
+
+/** Health-like paths the application serves, from its logs: answered 2xx, or announced at start-up. */
+function servedPaths(facts: Facts): Array<{ path: string; line: RetainedLine }> {
+  const out: Array<{ path: string; line: RetainedLine }> = [];
+  const missing = new Set<string>();
+  for (const line of facts.findLogs(HEALTH_PATH)) {
+    const paths = [...line.line.matchAll(HEALTH_PATHS)].map((m) => m[1]!).filter(Boolean);
+    if (NOT_FOUND_STATUS.test(line.line)) {
+      for (const path of paths) missing.add(path);
+      continue;
+    }
+    const served = OK_STATUS.test(line.line) || /register|serving|expos|endpoints?:|routes?:|listening/i.test(line.line);
+    if (!served) continue;
+    for (const path of paths) if (!out.some((entry) => entry.path === path)) out.push({ path, line });
+  }
+  return out.filter((entry) => !missing.has(entry.path));
+}
 
 function containerFor(facts: Facts, failure: ProbeFailure): ContainerView | undefined {
   const name = eventContainer(failure.event);
@@ -32,7 +54,7 @@ function suggestFix(facts: Facts, container: ContainerView | undefined, failure:
   if (!container) return {};
   const probe = probeOf(container, failure.probe);
   const probePort = numericPort(container, probe?.port) ?? failure.port;
-  const out: { suggestedPort?: number; suggestedPath?: string } = {};
+  const out: { suggestedPort?: number; suggestedPath?: string; suggestedScheme?: 'HTTPS'; authEnv?: string } = {};
   if (failure.kind === 'connection-refused') {
     const declared = container.ports.map((p) => p.containerPort).filter((port) => port !== probePort);
     const listening = facts.findLog(LISTENING);
@@ -46,18 +68,30 @@ function suggestFix(facts: Facts, container: ContainerView | undefined, failure:
     }
   }
   if (failure.kind === 'http-status' && failure.status === 404) {
+    const path = probe?.path ?? failure.path;
+    const served = servedPaths(facts).filter((candidate) => candidate.path !== path);
+    const wanted = failure.probe === 'readiness' ? /ready/i : /live|health|alive|ping|status/i;
+    const fromLogs = served.find((candidate) => wanted.test(candidate.path)) ?? (served.length === 1 ? served[0] : undefined);
     const other = failure.probe === 'liveness' ? container.readiness : container.liveness;
     const otherFailing = probeFailures(facts).some((f) => f.probe !== failure.probe && f.kind === 'http-status' && f.status === 404);
-    const path = probe?.path ?? failure.path;
-    if (other?.path && other.path !== path && !otherFailing) out.suggestedPath = other.path;
-    else {
-      const logged = facts.findLog(HEALTH_PATH);
-      const loggedPath = logged ? HEALTH_PATH.exec(logged.line)?.[1] : undefined;
-      if (loggedPath && loggedPath !== path && !/404/.test(logged!.line)) {
-        out.suggestedPath = loggedPath;
-        evidence.push(logEvidence(logged!, facts.logOrigin));
-      }
+    if (fromLogs) {
+      out.suggestedPath = fromLogs.path;
+      evidence.push(logEvidence(fromLogs.line, facts.logOrigin));
+    } else if (other?.path && other.path !== path && !otherFailing) {
+      out.suggestedPath = other.path;
     }
+  }
+  if (failure.kind === 'http-status' && failure.status === 400 && probe?.handler === 'httpGet' && asString(at(probe.raw, 'httpGet', 'scheme')) !== 'HTTPS') {
+    const tls = facts.findLog(/plain HTTP request was sent to HTTPS port|client sent an HTTP request to an HTTPS server|\bssl\b|\btls\b|https/i);
+    const tlsConfig = facts.ctx.objects.some((o) => o.kind === 'ConfigMap' && /listen\s+\d+\s+ssl|ssl_certificate|tls\.crt/.test(JSON.stringify(o.raw.data ?? {})));
+    if (tls || tlsConfig || /\btls\b|https/i.test(facts.ctx.issue)) {
+      out.suggestedScheme = 'HTTPS';
+      if (tls) evidence.push(logEvidence(tls, facts.logOrigin));
+    }
+  }
+  if (failure.kind === 'exec' && probe?.handler === 'exec' && /NOAUTH|Authentication required|WRONGPASS|invalid password|authentication failed/i.test(failure.event.message)) {
+    const secretEnv = container.envNames.find((name) => /PASS(?:WORD)?|AUTH|TOKEN/i.test(name));
+    if (secretEnv) out.authEnv = secretEnv;
   }
   return {
     ...out,
@@ -95,6 +129,7 @@ function probeRule(kind: 'liveness' | 'readiness'): Rule {
       );
       const kills = livenessKills(facts);
       const evidence: Evidence[] = [];
+      const factors: string[] = [];
       let confidence: number;
       const first = failures.at(-1);
       if (kind === 'liveness') {
@@ -116,8 +151,12 @@ function probeRule(kind: 'liveness' | 'readiness'): Rule {
           evidence.push(statusEvidence(facts.primaryPod, 'status.conditions[Ready]', `False${notReady.reason ? ` (${notReady.reason})` : ''}`));
           confidence = CONFIDENCE.strong;
         }
+        const readyNow = facts.primaryPod?.hasStatus && facts.primaryPod.containers.length > 0 && facts.primaryPod.containers.every((c) => c.status?.ready === true);
+        if (readyNow) {
+          confidence = CONFIDENCE.weak;
+          factors.push('the containers are ready now: the probe failures were transient');
+        }
       }
-      const factors: string[] = [];
       const failure = first ?? failures[0];
       const container = failure ? containerFor(facts, failure) : undefined;
       const details: Partial<FindingDetails> = failure ? suggestFix(facts, container, failure, evidence) : {};
@@ -129,8 +168,11 @@ function probeRule(kind: 'liveness' | 'readiness'): Rule {
         factors.push(`CPU is throttled ${percent(throttled.ratio)} of periods: the probe times out because the CPU limit is too low`);
       }
       const dependency = facts.findLog(DEPENDENCY_ERROR);
-      if (dependency && !details.suggestedPort && !details.suggestedPath && failure?.kind !== 'connection-refused') {
-        confidence -= 0.2;
+      if (dependency && !details.suggestedPort && !details.suggestedPath && !details.suggestedScheme && failure?.kind !== 'connection-refused') {
+        // A probe that reports a downstream outage: the dependency is the cause. When the kubelet
+        // kills the container for it, the probe is still what restarts it.
+        const serverError = failure?.kind === 'http-status' && (failure.status ?? 0) >= 500;
+        confidence -= kills.length > 0 && kind === 'liveness' ? 0.05 : serverError || failure?.kind === 'timeout' ? 0.3 : 0.2;
         factors.push(`the application reports a dependency failure: "${dependency.line.trim()}"`);
       }
       if (failure?.kind === 'connection-refused' && !details.suggestedPort && facts.primaryPod?.containers.some((c) => (c.status?.restartCount ?? 0) > 0) && kind === 'liveness') {

@@ -63,8 +63,9 @@ export const insufficientResourcesRule: Rule = {
     const factors: string[] = [];
     let confidence: number = CONFIDENCE.strong;
     if (constraintNodes > 0) {
-      factors.push(`placement rules exclude ${constraintNodes} node(s); the remaining ${insufficientNodes} lack ${resources.join(', ')}`);
-      confidence = constraintNodes > insufficientNodes ? CONFIDENCE.moderate : CONFIDENCE.good;
+      // The placement rules narrow the pool; the nodes that pass them are full: capacity is what blocks.
+      factors.push(`placement rules exclude ${constraintNodes} node(s); the ${insufficientNodes} node(s) that pass them lack ${resources.join(', ')}`);
+      confidence = CONFIDENCE.good + 0.05;
     }
     if (latest.controlPlane > 0) factors.push(`${latest.controlPlane} control-plane node(s) are reserved by their taint (expected)`);
 
@@ -137,9 +138,10 @@ export const schedulingConstraintsRule: Rule = {
     if (!latest) return undefined;
     const constraintNodes = sum(latest.constraints);
     const insufficientNodes = sum(latest.insufficient);
-    let confidence: number = insufficientNodes > constraintNodes ? CONFIDENCE.moderate : CONFIDENCE.strong;
+    // Nodes that pass the placement rules but are full mean capacity is the blocker, not the rules.
+    let confidence: number = insufficientNodes > 0 ? CONFIDENCE.weak + 0.1 : CONFIDENCE.strong;
     const factors: string[] = [];
-    if (insufficientNodes > 0) factors.push(`${insufficientNodes} node(s) also lack resources`);
+    if (insufficientNodes > 0) factors.push(`${insufficientNodes} node(s) pass the placement rules but lack resources`);
     if (latest.healthTaints.length > 0) factors.push('some nodes are tainted as unhealthy');
 
     const main = [...latest.constraints].sort((a, b) => b.count - a.count)[0]!;
@@ -176,7 +178,9 @@ export const schedulingConstraintsRule: Rule = {
       }
     }
     if (taint?.[1]) factors.push(`taint ${taint[1]}${taint[2] ? `=${taint[2]}` : ''} is not tolerated by the pod`);
-    if (suggestion) confidence = Math.max(confidence, CONFIDENCE.strong);
+    if (suggestion && insufficientNodes === 0) confidence = Math.max(confidence, CONFIDENCE.strong);
+    const antiAffinity = /anti-affinity/.test(main.text);
+    const topologySpread = /topology spread/.test(main.text);
 
     const reasonText = main.text.replace(/^node\(s\) /, '');
     return finding('scheduling-constraints', facts, {
@@ -189,6 +193,7 @@ export const schedulingConstraintsRule: Rule = {
         nodeSelectorValue: selectorValue,
         suggestedSelectorValue: suggestion,
         taint: taint?.[1] ? { key: taint[1].trim(), value: taint[2]?.trim() || undefined } : undefined,
+        placementRule: antiAffinity ? 'pod-anti-affinity' : topologySpread ? 'topology-spread' : undefined,
       },
     });
   },

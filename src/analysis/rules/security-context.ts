@@ -17,6 +17,8 @@ export const securityContextRule: Rule = {
     let confidence = 0;
     let checks: string[] = [];
     let level: string | undefined;
+    let writablePath: string | undefined;
+    let readOnly = false;
     for (const waiting of waitingStates(facts)) {
       const message = waiting.message ?? '';
       if (!RUN_AS_ROOT.test(message) && !NON_NUMERIC.test(message)) continue;
@@ -47,6 +49,8 @@ export const securityContextRule: Rule = {
       const line = facts.findLog(FILESYSTEM_PERMISSION);
       if (!line) return undefined;
       problem = 'filesystem';
+      writablePath = /['"`]?(\/[\w.@+-]+(?:\/[\w.@+-]+)*)['"`]?/.exec(line.line.replace(/^.*?(?:Read-only file system|Permission denied|EACCES|EROFS|permission denied)/i, '') || line.line)?.[1] ?? /['"`]?(\/[\w.@+-]+(?:\/[\w.@+-]+)*)['"`]?/.exec(line.line)?.[1];
+      readOnly = /Read-only file system|EROFS|Errno 30/i.test(line.line);
       evidence.push(logEvidence(line, facts.logOrigin));
       confidence = crashing || waitingStates(facts).some((w) => w.reason === 'CrashLoopBackOff') ? CONFIDENCE.good - 0.05 : CONFIDENCE.moderate - 0.1;
     }
@@ -64,14 +68,22 @@ export const securityContextRule: Rule = {
         cause = `the namespace enforces PodSecurity "${level ?? ''}" and the pods of ${facts.describeSubject()} violate it (${checks.join('; ')}), so they are never created`;
         break;
       default:
-        cause = `${where} fails on a filesystem permission (it runs as a user that cannot write where it needs to, or on a read-only root filesystem)`;
+        cause = readOnly
+          ? `${where} cannot write to ${writablePath ?? 'its filesystem'}: the root filesystem is read-only (readOnlyRootFilesystem) and nothing writable is mounted there`
+          : `${where} is denied write access to ${writablePath ?? 'a path it needs'}: it runs as a user that does not own it`;
     }
     return finding('security-context', facts, {
       confidence,
       rootCause: `${cause}.`,
       factors,
       evidence,
-      details: { container, securityProblem: problem, podSecurityChecks: checks },
+      details: {
+        container: container ?? facts.primaryPod?.containers.find((c) => (c.status?.restartCount ?? 0) > 0 || c.status?.state.waiting)?.name ?? facts.primaryPod?.containers[0]?.name,
+        securityProblem: problem,
+        podSecurityChecks: checks,
+        writablePath,
+        readOnlyFilesystem: readOnly,
+      },
     });
   },
 };

@@ -40,14 +40,19 @@ function endpointsEmpty(facts: Facts, service: KubernetesObject): { empty: boole
 }
 
 /** Pod template labels of workloads (and labels of pods) in the service's namespace. */
-function candidateLabelSets(facts: Facts): Array<{ owner: string; labels: Readonly<Record<string, string>> }> {
-  const out: Array<{ owner: string; labels: Readonly<Record<string, string>> }> = [];
+function candidateLabelSets(facts: Facts): Array<{ owner: string; labels: Readonly<Record<string, string>>; namespace?: string }> {
+  const out: Array<{ owner: string; labels: Readonly<Record<string, string>>; namespace?: string }> = [];
   for (const object of facts.ctx.objects) {
     if (!['Deployment', 'StatefulSet', 'DaemonSet', 'ReplicaSet'].includes(object.kind)) continue;
-    const labels = asStringMap(at(object.raw, 'spec', 'template', 'metadata', 'labels'));
-    if (Object.keys(labels).length > 0) out.push({ owner: `${object.kind} ${object.name}`, labels });
+    const labels = {
+      ...asStringMap(at(object.raw, 'spec', 'selector', 'matchLabels')),
+      ...asStringMap(at(object.raw, 'spec', 'template', 'metadata', 'labels')),
+    };
+    // A workload scaled to zero has no pods for a Service to select.
+    if (at(object.raw, 'spec', 'replicas') === 0) continue;
+    if (Object.keys(labels).length > 0) out.push({ owner: `${object.kind} ${object.name}`, labels, namespace: object.namespace });
   }
-  for (const pod of facts.pods) if (Object.keys(pod.labels).length > 0) out.push({ owner: `Pod ${pod.name ?? ''}`, labels: pod.labels });
+  for (const pod of facts.pods) if (Object.keys(pod.labels).length > 0) out.push({ owner: `Pod ${pod.name ?? ''}`, labels: pod.labels, namespace: pod.namespace });
   return out;
 }
 
@@ -65,9 +70,28 @@ export const serviceNoEndpointsRule: Rule = {
         evidence: [logLine ? { quote: logLine.line, kind: 'log', origin: facts.logOrigin } : { quote: `${eventLine!.reason}: ${eventLine!.message}`, kind: 'event', origin: eventLine!.origin }],
       });
     }
-    const candidates = candidateLabelSets(facts);
+    const allCandidates = candidateLabelSets(facts);
     for (const service of services) {
       const selector = selectorOf(service);
+      // A Service selects pods in its own namespace only.
+      const candidates = allCandidates.filter((c) => !c.namespace || !service.namespace || c.namespace === service.namespace);
+      const elsewhere = allCandidates.filter((c) => c.namespace && service.namespace && c.namespace !== service.namespace && matches(selector, c.labels));
+      if (elsewhere.length > 0 && !candidates.some((c) => matches(selector, c.labels))) {
+        const serviceRef = { kind: 'Service', apiVersion: 'v1', name: service.name ?? '', namespace: service.namespace ?? facts.namespace };
+        const endpoints = endpointsEmpty(facts, service);
+        return finding('service-no-endpoints', facts, {
+          confidence: CONFIDENCE.strong,
+          rootCause: `Service ${service.name} in namespace ${service.namespace} selects ${JSON.stringify(selector)}, but the matching ${elsewhere[0]!.owner} runs in namespace ${elsewhere[0]!.namespace}: a Service only selects pods in its own namespace, so it has no endpoints.`,
+          factors: ['moving the workload, or pointing clients at the Service in the workload\'s namespace, is a decision for a person'],
+          evidence: [
+            { quote: `Service ${service.name} spec.selector: ${JSON.stringify(selector)}`, kind: 'spec', origin: service.origin, object: `Service/${service.namespace ?? ''}/${service.name}` },
+            ...(endpoints?.evidence ? [endpoints.evidence] : []),
+            ...(logLine ? [{ quote: logLine.line, kind: 'log' as const, origin: facts.logOrigin }] : []),
+          ],
+          subject: serviceRef,
+          details: { service: serviceRef },
+        });
+      }
       const endpoints = endpointsEmpty(facts, service);
       const matched = candidates.filter((c) => matches(selector, c.labels));
       const evidence: Evidence[] = [

@@ -87,7 +87,7 @@ export const volumeMountFailureRule: Rule = {
       const strategy = asString(at(facts.findObject('Deployment', facts.workload?.name)?.raw, 'spec', 'strategy', 'type'));
       if (strategy === 'RollingUpdate' || strategy === undefined) factors.push('a RollingUpdate starts the new pod before the old one releases the volume');
       const notReady = facts.objectsOfKind('Node').find((node) => node.conditions.some((c) => c.type === 'Ready' && c.status !== 'True'));
-      if (notReady) factors.push(`node ${notReady.name} is not Ready: the old attachment may belong to a dead node`);
+      if (notReady) factors.push(`node ${notReady.name} is not Ready: the volume is still attached to a dead node`);
     } else if (/MountVolume\.SetUp failed|MountDevice failed/.test(main.message)) {
       cause = `the kubelet cannot mount volume ${volume ?? ''}: ${main.message.split(' : ').slice(1).join(' : ') || main.message}`;
     } else {
@@ -97,8 +97,11 @@ export const volumeMountFailureRule: Rule = {
     const pvc = facts.objectsOfKind('PersistentVolumeClaim')[0];
     const bound = pvc?.conditions[0];
     if (pvc && bound) evidence.push(conditionEvidence(pvc, bound));
+    // After a node failure the attachment belongs to the dead node: the node is the root cause.
+    const nodeDown = facts.objectsOfKind('Node').some((node) => node.conditions.some((c) => c.type === 'Ready' && c.status !== 'True')) ||
+      facts.events.some((event) => event.reason === 'TaintManagerEviction' || event.reason === 'NodeNotReady');
     return finding('volume-mount-failure', facts, {
-      confidence: multiAttach ? CONFIDENCE.strong : CONFIDENCE.good + 0.05,
+      confidence: (multiAttach ? CONFIDENCE.strong : CONFIDENCE.good + 0.05) - (nodeDown ? 0.2 : 0),
       rootCause: `Pod ${facts.primaryPod?.name ?? facts.describeSubject()} is stuck in ContainerCreating: ${cause}.`,
       factors,
       evidence,
