@@ -14,7 +14,10 @@ const verbose = args.includes('--verbose') || args.includes('-v');
 const sets = args.filter((arg) => !arg.startsWith('-'));
 const roots = sets.length > 0 ? sets : ['test/corpus', 'test/holdout'];
 
-const service = new RemediationService({ configuration: loadConfiguration({ env: {} }), policies: loadPolicies(undefined) });
+const service = new RemediationService({
+  configuration: loadConfiguration({ env: {} }),
+  policies: loadPolicies(undefined),
+});
 
 function percentile(sorted: readonly number[], p: number): number {
   if (sorted.length === 0) return 0;
@@ -45,12 +48,16 @@ for (const root of roots) {
     forbidden += verdict.forbidden.length;
     if (!verdict.categoryOk || !verdict.actionsOk || verdict.forbidden.length > 0) {
       const problems = [
-        !verdict.categoryOk ? `category ${output.analysis.category} (${output.analysis.confidence}) ≠ ${JSON.stringify(incident.expect.category)}` : '',
+        !verdict.categoryOk
+          ? `category ${output.analysis.category} (${output.analysis.confidence}) ≠ ${JSON.stringify(incident.expect.category)}`
+          : '',
         !verdict.executableOk ? `executable ${!incident.expect.executable}` : '',
         verdict.missing.length ? `missing ${JSON.stringify(verdict.missing)}` : '',
         verdict.forbidden.length ? `FORBIDDEN ${verdict.forbidden.map((f) => f.action).join(', ')}` : '',
       ].filter(Boolean);
-      failures.push(`  ${incident.file}: ${problems.join('; ')}${verbose ? `\n      actions: ${output.remediation.actions.map((a) => `${a.type} ${a.target.kind}/${a.target.name}`).join(', ')}\n      cause: ${output.analysis.rootCause}` : ''}`);
+      failures.push(
+        `  ${incident.file}: ${problems.join('; ')}${verbose ? `\n      actions: ${output.remediation.actions.map((a) => `${a.type} ${a.target.kind}/${a.target.name}`).join(', ')}\n      cause: ${output.analysis.rootCause}` : ''}`,
+      );
     }
   }
   times.sort((a, b) => a - b);

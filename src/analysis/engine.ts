@@ -50,12 +50,22 @@ export function analyzeWithRules(ctx: IncidentContext): RuleAnalysis {
   const factors = [...chosen.factors];
   for (const alternative of alternatives.slice(0, 2)) {
     if (alternative.confidence < 0.3) continue;
-    factors.push(`also considered ${alternative.category} (confidence ${alternative.confidence.toFixed(2)}): ${alternative.rootCause}`);
+    factors.push(
+      `also considered ${alternative.category} (confidence ${alternative.confidence.toFixed(2)}): ${alternative.rootCause}`,
+    );
   }
-  if (hints.length > 0 && chosen.category !== 'unknown' && !hints.includes(chosen.category) && chosen.category !== 'healthy') {
-    factors.push(`the report suggests ${hints.slice(0, 2).join(' or ')}, but the signals point to ${chosen.category}`);
+  if (
+    hints.length > 0 &&
+    chosen.category !== 'unknown' &&
+    !hints.includes(chosen.category) &&
+    chosen.category !== 'healthy'
+  ) {
+    factors.push(
+      `the report suggests ${hints.slice(0, 2).join(' or ')}, but the signals point to ${chosen.category}`,
+    );
   }
-  if (ctx.gathering.partial) factors.push(`partial context: ${ctx.gathering.notes.join('; ') || 'some reads failed'}`);
+  if (ctx.gathering.partial)
+    factors.push(`partial context: ${ctx.gathering.notes.join('; ') || 'some reads failed'}`);
 
   const analysis: Analysis = {
     rootCause: chosen.rootCause,
@@ -80,11 +90,13 @@ export function analyzeWithRules(ctx: IncidentContext): RuleAnalysis {
 
 function checkedList(facts: Facts): string[] {
   const checked: string[] = [];
-  if (facts.pods.length > 0) checked.push(`${facts.pods.length} pod(s): phase, conditions, container states and restarts`);
+  if (facts.pods.length > 0)
+    checked.push(`${facts.pods.length} pod(s): phase, conditions, container states and restarts`);
   if (facts.events.length > 0) checked.push(`${facts.events.length} event(s)`);
   if (facts.ctx.logs.totalLines > 0) checked.push(`${facts.ctx.logs.totalLines} log line(s)`);
   if (facts.ctx.metrics.size > 0) checked.push(`metrics: ${[...facts.ctx.metrics.keys()].join(', ')}`);
-  if (facts.ctx.objects.length > 0) checked.push(`objects: ${[...new Set(facts.ctx.objects.map((o) => o.kind))].join(', ')}`);
+  if (facts.ctx.objects.length > 0)
+    checked.push(`objects: ${[...new Set(facts.ctx.objects.map((o) => o.kind))].join(', ')}`);
   if (checked.length === 0) checked.push('only the issue text (no context was given)');
   return checked;
 }
@@ -93,12 +105,21 @@ function unknownFinding(facts: Facts, findings: readonly Finding[], hints: reado
   const factors: string[] = [];
   const weak = findings.filter((f) => f.confidence >= 0.3);
   for (const candidate of weak.slice(0, 3)) {
-    factors.push(`weak signal of ${candidate.category} (confidence ${candidate.confidence.toFixed(2)}): ${candidate.rootCause}`);
+    factors.push(
+      `weak signal of ${candidate.category} (confidence ${candidate.confidence.toFixed(2)}): ${candidate.rootCause}`,
+    );
   }
-  if (hints.length > 0) factors.push(`the report suggests ${hints.slice(0, 3).join(', ')}, but no signal in the context confirms it`);
+  if (hints.length > 0)
+    factors.push(
+      `the report suggests ${hints.slice(0, 3).join(', ')}, but no signal in the context confirms it`,
+    );
   const checked = checkedList(facts);
   factors.push(`checked: ${checked.join('; ')}`);
-  const nothingGiven = facts.pods.length === 0 && facts.events.length === 0 && facts.ctx.logs.totalLines === 0 && facts.ctx.objects.length === 0;
+  const nothingGiven =
+    facts.pods.length === 0 &&
+    facts.events.length === 0 &&
+    facts.ctx.logs.totalLines === 0 &&
+    facts.ctx.objects.length === 0;
   return {
     category: 'unknown',
     confidence: weak.length > 0 ? 0.3 : hints.length > 0 ? 0.2 : 0.1,

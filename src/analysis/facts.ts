@@ -15,7 +15,14 @@ import type {
 } from '../context/model.js';
 import { apiVersionOf, resolveObjectOwner, resolvePodOwner, type WorkloadRef } from '../context/owners.js';
 
-const WORKLOAD_EVENT_KINDS = new Set(['ReplicaSet', 'Deployment', 'StatefulSet', 'DaemonSet', 'Job', 'CronJob']);
+const WORKLOAD_EVENT_KINDS = new Set([
+  'ReplicaSet',
+  'Deployment',
+  'StatefulSet',
+  'DaemonSet',
+  'Job',
+  'CronJob',
+]);
 import type { SubjectRef } from './finding.js';
 
 export type RetainedLine = LogLine & { readonly repeats: number; readonly previous?: boolean };
@@ -50,9 +57,16 @@ export class Facts {
     this.workload = this.primaryPod ? resolvePodOwner(this.primaryPod, ctx.objects) : undefined;
     if (!this.workload && !ctx.target) {
       // No pod: the workload a controller's warning event is about (ReplicaSet → Deployment, Job → CronJob).
-      const event = ctx.events.find((e) => e.type === 'Warning' && e.object.name && WORKLOAD_EVENT_KINDS.has(e.object.kind ?? ''));
+      const event = ctx.events.find(
+        (e) => e.type === 'Warning' && e.object.name && WORKLOAD_EVENT_KINDS.has(e.object.kind ?? ''),
+      );
       if (event?.object.kind && event.object.name) {
-        this.workload = resolveObjectOwner(event.object.kind, event.object.name, event.object.namespace ?? this.namespace, ctx.objects);
+        this.workload = resolveObjectOwner(
+          event.object.kind,
+          event.object.name,
+          event.object.namespace ?? this.namespace,
+          ctx.objects,
+        );
       }
     }
     if (!this.workload && ctx.target && ctx.target.kind !== 'Pod') {
@@ -64,7 +78,9 @@ export class Facts {
         via: 'target',
       };
     }
-    const previous = ctx.previousLogs ? retainedLines(ctx.previousLogs).map((line) => ({ ...line, previous: true })) : [];
+    const previous = ctx.previousLogs
+      ? retainedLines(ctx.previousLogs).map((line) => ({ ...line, previous: true }))
+      : [];
     this.logLines = [...previous, ...retainedLines(ctx.logs)];
     this.logOrigin = ctx.logsOrigin ?? 'input';
   }
@@ -227,7 +243,12 @@ export function metricEvidence(series: MetricSeries, rendered: string): Evidence
   return { quote: `${series.name}=${rendered}`, kind: 'metric', origin: 'input' };
 }
 
-export function specEvidence(object: string | undefined, path: string, value: string, origin: EvidenceOrigin): Evidence {
+export function specEvidence(
+  object: string | undefined,
+  path: string,
+  value: string,
+  origin: EvidenceOrigin,
+): Evidence {
   return { quote: `${path}: ${value}`, kind: 'spec', origin, object };
 }
 

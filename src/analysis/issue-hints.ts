@@ -29,6 +29,7 @@ const HINTS: ReadonlyArray<readonly [RegExp, Category]> = [
 
 export function issueHints(issue: string): Category[] {
   const out: Category[] = [];
-  for (const [pattern, category] of HINTS) if (pattern.test(issue) && !out.includes(category)) out.push(category);
+  for (const [pattern, category] of HINTS)
+    if (pattern.test(issue) && !out.includes(category)) out.push(category);
   return out;
 }

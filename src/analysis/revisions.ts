@@ -43,7 +43,8 @@ export function revisionsOf(workload: WorkloadRef, objects: readonly KubernetesO
       template: asObject(at(object.raw, 'spec', 'template')) ?? {},
       podTemplateHash: object.labels['pod-template-hash'],
       readyReplicas: asNumber(at(object.raw, 'status', 'readyReplicas')) ?? 0,
-      replicas: asNumber(at(object.raw, 'status', 'replicas')) ?? asNumber(at(object.raw, 'spec', 'replicas')) ?? 0,
+      replicas:
+        asNumber(at(object.raw, 'status', 'replicas')) ?? asNumber(at(object.raw, 'spec', 'replicas')) ?? 0,
     });
   }
   return out.sort((a, b) => a.revision - b.revision);
@@ -107,15 +108,36 @@ function diffTemplates(
       changes.push(`container ${name} image ${fromImage ?? '(none)'} → ${toImage ?? '(none)'}`);
       changedImage ??= { container: name, from: fromImage, to: toImage };
     }
-    for (const field of ['command', 'args', 'env', 'envFrom', 'resources', 'livenessProbe', 'readinessProbe', 'ports', 'volumeMounts', 'securityContext']) {
+    for (const field of [
+      'command',
+      'args',
+      'env',
+      'envFrom',
+      'resources',
+      'livenessProbe',
+      'readinessProbe',
+      'ports',
+      'volumeMounts',
+      'securityContext',
+    ]) {
       if (JSON.stringify(previous[field] ?? null) !== JSON.stringify(container[field] ?? null)) {
         changes.push(`container ${name} ${field} changed`);
       }
     }
   }
   for (const name of old.keys()) if (!now.has(name)) changes.push(`container ${name} removed`);
-  for (const field of ['volumes', 'serviceAccountName', 'nodeSelector', 'affinity', 'tolerations', 'securityContext', 'imagePullSecrets']) {
-    if (JSON.stringify(at(before, 'spec', field) ?? null) !== JSON.stringify(at(after, 'spec', field) ?? null)) {
+  for (const field of [
+    'volumes',
+    'serviceAccountName',
+    'nodeSelector',
+    'affinity',
+    'tolerations',
+    'securityContext',
+    'imagePullSecrets',
+  ]) {
+    if (
+      JSON.stringify(at(before, 'spec', field) ?? null) !== JSON.stringify(at(after, 'spec', field) ?? null)
+    ) {
       changes.push(`pod ${field} changed`);
     }
   }

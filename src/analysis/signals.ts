@@ -114,7 +114,11 @@ export function schedulingFailures(facts: Facts): SchedulingFailure[] {
   }
   for (const pod of facts.pods) {
     const scheduled = pod.conditions.find((condition) => condition.type === 'PodScheduled');
-    if (scheduled?.status === 'False' && scheduled.message && !out.some((f) => f.message === scheduled.message)) {
+    if (
+      scheduled?.status === 'False' &&
+      scheduled.message &&
+      !out.some((f) => f.message === scheduled.message)
+    ) {
       out.push({ message: scheduled.message, ...parseSchedulerMessage(scheduled.message), pod });
     }
   }
@@ -164,7 +168,8 @@ export function classifyProbeOutput(message: string): Omit<ProbeFailure, 'probe'
 export function livenessKills(facts: Facts): NormalizedEvent[] {
   return facts.events.filter(
     (event) =>
-      event.reason === 'Killing' && /failed (?:liveness|startup) probe|failed (?:liveness|startup)/i.test(event.message),
+      event.reason === 'Killing' &&
+      /failed (?:liveness|startup) probe|failed (?:liveness|startup)/i.test(event.message),
   );
 }
 
@@ -177,12 +182,14 @@ export const PULL_AUTH =
   /401 Unauthorized|403 Forbidden|unauthorized|authorization failed|no basic auth credentials|insufficient_scope|authentication required|denied: requested access|access denied|FailedToRetrieveImagePullSecret|Unable to retrieve some image pull secrets/i;
 export const PULL_AMBIGUOUS = /pull access denied, repository does not exist or may require authorization/i;
 export const PULL_RATE_LIMIT = /429 Too Many Requests|toomanyrequests|pull rate limit/i;
-export const PULL_NETWORK = /no such host|i\/o timeout|x509:|connection refused|TLS handshake timeout|network is unreachable/i;
+export const PULL_NETWORK =
+  /no such host|i\/o timeout|x509:|connection refused|TLS handshake timeout|network is unreachable/i;
 
 export function pullEvents(facts: Facts): NormalizedEvent[] {
   return facts.events.filter(
     (event) =>
-      (event.reason === 'Failed' && /Failed to pull image|ErrImagePull|ImagePullBackOff|InvalidImageName/.test(event.message)) ||
+      (event.reason === 'Failed' &&
+        /Failed to pull image|ErrImagePull|ImagePullBackOff|InvalidImageName/.test(event.message)) ||
       (event.reason === 'BackOff' && /Back-off pulling image/.test(event.message)) ||
       event.reason === 'InspectFailed' ||
       event.reason === 'ErrImageNeverPull' ||
@@ -190,7 +197,13 @@ export function pullEvents(facts: Facts): NormalizedEvent[] {
   );
 }
 
-export const PULL_WAITING_REASONS = ['ErrImagePull', 'ImagePullBackOff', 'InvalidImageName', 'ErrImageNeverPull', 'ImageInspectError'];
+export const PULL_WAITING_REASONS = [
+  'ErrImagePull',
+  'ImagePullBackOff',
+  'InvalidImageName',
+  'ErrImageNeverPull',
+  'ImageInspectError',
+];
 
 export function imageFromPullMessage(message: string): string | undefined {
   return /(?:image|pulling image|Back-off pulling image) "([^"]+)"/i.exec(message)?.[1];
@@ -215,9 +228,47 @@ export function crashLine(facts: Facts): RetainedLine | undefined {
 }
 
 const NOT_ENV_NAMES = new Set([
-  'FATAL', 'ERROR', 'WARN', 'WARNING', 'INFO', 'DEBUG', 'TRACE', 'PANIC', 'HTTP', 'HTTPS', 'URL', 'API', 'JSON', 'YAML',
-  'SQL', 'TLS', 'SSL', 'GET', 'POST', 'PUT', 'DELETE', 'NULL', 'NONE', 'TRUE', 'FALSE', 'UTC', 'ENV', 'OOM', 'JVM',
-  'CRITICAL', 'EXIT', 'CONFIG', 'REQUIRED', 'MISSING', 'NOT', 'SET', 'THE', 'AND', 'KEY', 'UUID', 'PID',
+  'FATAL',
+  'ERROR',
+  'WARN',
+  'WARNING',
+  'INFO',
+  'DEBUG',
+  'TRACE',
+  'PANIC',
+  'HTTP',
+  'HTTPS',
+  'URL',
+  'API',
+  'JSON',
+  'YAML',
+  'SQL',
+  'TLS',
+  'SSL',
+  'GET',
+  'POST',
+  'PUT',
+  'DELETE',
+  'NULL',
+  'NONE',
+  'TRUE',
+  'FALSE',
+  'UTC',
+  'ENV',
+  'OOM',
+  'JVM',
+  'CRITICAL',
+  'EXIT',
+  'CONFIG',
+  'REQUIRED',
+  'MISSING',
+  'NOT',
+  'SET',
+  'THE',
+  'AND',
+  'KEY',
+  'UUID',
+  'PID',
 ]);
 
 const ENV_PATTERNS: readonly RegExp[] = [
@@ -232,10 +283,15 @@ const ENV_PATTERNS: readonly RegExp[] = [
 export function missingEnvVar(facts: Facts): { name: string; line: RetainedLine } | undefined {
   for (let index = facts.logLines.length - 1; index >= 0; index--) {
     const line = facts.logLines[index];
-    if (!line || !/missing|required|not set|must be set|undefined|unset|KeyError|environ|empty/i.test(line.line)) continue;
+    if (
+      !line ||
+      !/missing|required|not set|must be set|undefined|unset|KeyError|environ|empty/i.test(line.line)
+    )
+      continue;
     for (const pattern of ENV_PATTERNS) {
       const name = pattern.exec(line.line)?.[1];
-      if (name && name === name.toUpperCase() && !NOT_ENV_NAMES.has(name) && name.length >= 3) return { name, line };
+      if (name && name === name.toUpperCase() && !NOT_ENV_NAMES.has(name) && name.length >= 3)
+        return { name, line };
     }
   }
   return undefined;
@@ -256,8 +312,8 @@ export const API_FORBIDDEN =
 
 export const START_FAILURE =
   /executable file not found|no such file or directory|exec format error|OCI runtime (?:create|exec|start) failed|failed to create (?:containerd )?task|unable to start container process|starting container process caused|failed to start container|exec: "[^"]*": (?:stat|permission)|permission denied: unknown/i;
-export const SHELL_NOT_FOUND = /(?:^|\s)(?:sh|bash|\/bin\/sh|\/bin\/bash|\/bin\/ash): (?:line \d+: )?\S+: (?:not found|No such file or directory|Permission denied)|exec \S+: (?:no such file|not found|exec format error)|command not found/i;
-
+export const SHELL_NOT_FOUND =
+  /(?:^|\s)(?:sh|bash|\/bin\/sh|\/bin\/bash|\/bin\/ash): (?:line \d+: )?\S+: (?:not found|No such file or directory|Permission denied)|exec \S+: (?:no such file|not found|exec format error)|command not found/i;
 
 /** An exec failure as a container's own output: the runtime could not run the command at all. */
 export const EXEC_FAILURE_LOG =

@@ -42,6 +42,7 @@ export const ENVIRONMENT_VARIABLES = {
 } as const;
 
 export interface ConfigurationSources {
+  /** Environment variables; the process environment when absent (tests pass their own). */
   readonly env?: Readonly<Record<string, string | undefined>>;
   /** Path of a YAML configuration file (`--config` or `KUBEMEND_CONFIG`). */
   readonly file?: string;
@@ -90,7 +91,9 @@ function readConfigFile(path: string): Plain {
   try {
     text = readFileSync(path, 'utf8');
   } catch (cause) {
-    throw new ConfigurationError(`configuration file ${path} cannot be read (--config / KUBEMEND_CONFIG)`, { cause });
+    throw new ConfigurationError(`configuration file ${path} cannot be read (--config / KUBEMEND_CONFIG)`, {
+      cause,
+    });
   }
   const parsed: unknown = parseYaml(text);
   if (parsed === null || parsed === undefined) return {};
@@ -103,7 +106,7 @@ function variableFor(path: string): string | undefined {
 }
 
 export function loadConfiguration(sources: ConfigurationSources = {}): Configuration {
-  const env = sources.env ?? {};
+  const env = sources.env ?? process.env;
   const file = sources.file ?? env.KUBEMEND_CONFIG;
   let merged: Plain = {};
   if (file) merged = merge(merged, readConfigFile(file));
@@ -112,12 +115,17 @@ export function loadConfiguration(sources: ConfigurationSources = {}): Configura
   const parsed = ConfigurationSchema.safeParse(merged);
   if (!parsed.success) {
     const messages = parsed.error.issues.map((issue) => {
-      const keys = issue.code === 'unrecognized_keys' ? issue.keys.map((key) => formatPath([...issue.path, key])) : [formatPath(issue.path)];
+      const keys =
+        issue.code === 'unrecognized_keys'
+          ? issue.keys.map((key) => formatPath([...issue.path, key]))
+          : [formatPath(issue.path)];
       return keys
         .map((key) => {
           const variable = variableFor(key);
           const origin = variable ? ` (flag or ${variable})` : '';
-          return issue.code === 'unrecognized_keys' ? `unknown configuration key ${key}` : `${key}${origin}: ${issue.message}`;
+          return issue.code === 'unrecognized_keys'
+            ? `unknown configuration key ${key}`
+            : `${key}${origin}: ${issue.message}`;
         })
         .join('; ');
     });

@@ -15,7 +15,9 @@ export function parsePolicies(text: string, source: string): PolicySet {
   try {
     parsed = parseYaml(text);
   } catch (cause) {
-    throw new ConfigurationError(`policy file ${source} is not valid YAML: ${(cause as Error).message}`, { cause });
+    throw new ConfigurationError(`policy file ${source} is not valid YAML: ${(cause as Error).message}`, {
+      cause,
+    });
   }
   const result = PoliciesFileSchema.safeParse(parsed);
   if (!result.success) {
@@ -28,20 +30,30 @@ export function parsePolicies(text: string, source: string): PolicySet {
       .join('; ');
     throw new ConfigurationError(`policy file ${source} is invalid: ${detail}`);
   }
-  const defaultName = result.data.default ?? (DEFAULT_POLICY_NAME in result.data.policies ? DEFAULT_POLICY_NAME : Object.keys(result.data.policies)[0]);
+  const defaultName =
+    result.data.default ??
+    (DEFAULT_POLICY_NAME in result.data.policies
+      ? DEFAULT_POLICY_NAME
+      : Object.keys(result.data.policies)[0]);
   if (!defaultName || !(defaultName in result.data.policies)) {
-    throw new ConfigurationError(`policy file ${source}: default policy ${defaultName ?? '(none)'} is not defined`);
+    throw new ConfigurationError(
+      `policy file ${source}: default policy ${defaultName ?? '(none)'} is not defined`,
+    );
   }
   return { policies: result.data.policies, defaultName, source };
 }
 
 export function loadPolicies(policyFile: string | undefined): PolicySet {
-  if (!policyFile) return { policies: builtInPolicies(), defaultName: DEFAULT_POLICY_NAME, source: 'embedded' };
+  if (!policyFile)
+    return { policies: builtInPolicies(), defaultName: DEFAULT_POLICY_NAME, source: 'embedded' };
   let text: string;
   try {
     text = readFileSync(policyFile, 'utf8');
   } catch (cause) {
-    throw new ConfigurationError(`policy file ${policyFile} cannot be read (--policy-file / KUBEMEND_POLICY_FILE)`, { cause });
+    throw new ConfigurationError(
+      `policy file ${policyFile} cannot be read (--policy-file / KUBEMEND_POLICY_FILE)`,
+      { cause },
+    );
   }
   return parsePolicies(text, policyFile);
 }
@@ -51,7 +63,10 @@ export function selectPolicy(set: PolicySet, name: string | undefined): { name: 
   const chosen = name ?? set.defaultName;
   const policy = set.policies[chosen];
   if (!policy) {
-    throw new KubemendError('policy-not-found', `policy: no policy named "${chosen}" (available: ${Object.keys(set.policies).join(', ')})`);
+    throw new KubemendError(
+      'policy-not-found',
+      `policy: no policy named "${chosen}" (available: ${Object.keys(set.policies).join(', ')})`,
+    );
   }
   return { name: chosen, policy };
 }

@@ -123,7 +123,13 @@ export class LogSummarizer {
       return;
     }
     if (this.templates.size < this.limits.maxTemplates) {
-      this.templates.set(key, { template: key, count: 1, important: isImportantLine(line), first: entry, last: entry });
+      this.templates.set(key, {
+        template: key,
+        count: 1,
+        important: isImportantLine(line),
+        first: entry,
+        last: entry,
+      });
       return;
     }
     this.untracked++;

@@ -62,9 +62,13 @@ function stripCombinedPrefix(message: string): string {
 export function dedupeEvents(events: readonly NormalizedEvent[]): NormalizedEvent[] {
   const byKey = new Map<string, NormalizedEvent>();
   for (const event of events) {
-    const key = [event.object.kind, event.object.namespace, event.object.name, event.reason, event.message].join(
-      '\u0000',
-    );
+    const key = [
+      event.object.kind,
+      event.object.namespace,
+      event.object.name,
+      event.reason,
+      event.message,
+    ].join('\u0000');
     const known = byKey.get(key);
     if (!known) {
       byKey.set(key, event);
@@ -169,7 +173,11 @@ function normalizeProbe(value: unknown): ProbeView | undefined {
   return { raw: probe, handler: 'unknown' };
 }
 
-function normalizeContainer(spec: JsonObject, init: boolean, statuses: Map<string, JsonObject>): ContainerView {
+function normalizeContainer(
+  spec: JsonObject,
+  init: boolean,
+  statuses: Map<string, JsonObject>,
+): ContainerView {
   const name = asString(spec.name) ?? '';
   const status = statuses.get(name);
   const ports: Array<{ containerPort: number; name?: string }> = [];
@@ -280,7 +288,9 @@ export function normalizeMetrics(metrics: Record<string, unknown> | undefined): 
       const parsed = parseQuantity(value);
       out.set(name, { name, latest: parsed, max: parsed, text: value, samples: 1 });
     } else if (Array.isArray(value)) {
-      const values = value.map((sample) => asNumber(at(sample, 'v'))).filter((v): v is number => v !== undefined);
+      const values = value
+        .map((sample) => asNumber(at(sample, 'v')))
+        .filter((v): v is number => v !== undefined);
       out.set(name, {
         name,
         latest: values.at(-1),

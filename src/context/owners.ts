@@ -5,7 +5,14 @@
  */
 import type { KubernetesObject, OwnerReference, PodView } from './model.js';
 
-export const WORKLOAD_KINDS = ['Deployment', 'StatefulSet', 'DaemonSet', 'Job', 'CronJob', 'ReplicaSet'] as const;
+export const WORKLOAD_KINDS = [
+  'Deployment',
+  'StatefulSet',
+  'DaemonSet',
+  'Job',
+  'CronJob',
+  'ReplicaSet',
+] as const;
 export type WorkloadKind = (typeof WORKLOAD_KINDS)[number];
 
 export const API_VERSIONS: Readonly<Record<string, string>> = {
@@ -162,7 +169,9 @@ export function resolvePodOwner(pod: PodView, objects: readonly KubernetesObject
           ref('ReplicaSet', owner.name, namespace, 'ownerReferences')
         );
       case 'Job':
-        return cronJobOfJob(owner.name, namespace, objects) ?? ref('Job', owner.name, namespace, 'ownerReferences');
+        return (
+          cronJobOfJob(owner.name, namespace, objects) ?? ref('Job', owner.name, namespace, 'ownerReferences')
+        );
       default:
         return ref(owner.kind, owner.name, namespace, 'ownerReferences');
     }

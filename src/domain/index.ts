@@ -30,13 +30,7 @@ export type {
   PatchType,
   RiskLevel,
 } from './vocabulary.js';
-export {
-  ConfigurationError,
-  ERROR_CODES,
-  InvalidInputError,
-  KubemendError,
-  formatPath,
-} from './errors.js';
+export { ConfigurationError, ERROR_CODES, InvalidInputError, KubemendError, formatPath } from './errors.js';
 export type { ErrorCode, FieldIssue } from './errors.js';
 export { err, ok } from './result.js';
 export type { Result } from './result.js';
@@ -73,4 +67,11 @@ export type {
 } from './schemas.js';
 export { parseRemediateInput, toFieldIssues } from './validation.js';
 export { contractJsonSchemas } from './json-schemas.js';
-export { formatCpu, formatMemory, parseCpuMillicores, parseMemoryBytes, parseQuantity, roundMemoryUp } from './quantity.js';
+export {
+  formatCpu,
+  formatMemory,
+  parseCpuMillicores,
+  parseMemoryBytes,
+  parseQuantity,
+  roundMemoryUp,
+} from './quantity.js';

@@ -24,7 +24,8 @@ const DECIMAL: Readonly<Record<string, number>> = {
   E: 1e18,
 };
 
-const QUANTITY = /^([+-]?(?:\d+(?:\.\d*)?|\.\d+))(?:(Ki|Mi|Gi|Ti|Pi|Ei)|([eE][+-]?\d+)|(n|u|m|k|M|G|T|P|E))?$/;
+const QUANTITY =
+  /^([+-]?(?:\d+(?:\.\d*)?|\.\d+))(?:(Ki|Mi|Gi|Ti|Pi|Ei)|([eE][+-]?\d+)|(n|u|m|k|M|G|T|P|E))?$/;
 
 /** Parse a quantity to its base value (bytes, cores). Returns undefined when not a quantity. */
 export function parseQuantity(value: unknown): number | undefined {

@@ -70,7 +70,10 @@ export const KubernetesEventSchema = z
   })
   .describe('Kubernetes Event: core/v1 (involvedObject, message) or events.k8s.io/v1 (regarding, note)');
 
-export const MetricSampleSchema = z.strictObject({ t: z.union([z.number(), z.string()]).optional(), v: z.number() });
+export const MetricSampleSchema = z.strictObject({
+  t: z.union([z.number(), z.string()]).optional(),
+  v: z.number(),
+});
 export const MetricValueSchema = z.union([z.number(), z.string(), z.array(MetricSampleSchema)]);
 
 /** A whole Pod manifest (preferred) or a bare PodSpec. */
@@ -121,7 +124,10 @@ export const SessionIdSchema = z
 
 export const RemediateInputSchema = z
   .strictObject({
-    issue: z.string().min(1, 'must not be empty').max(ISSUE_MAX_LENGTH, `at most ${ISSUE_MAX_LENGTH} characters`),
+    issue: z
+      .string()
+      .min(1, 'must not be empty')
+      .max(ISSUE_MAX_LENGTH, `at most ${ISSUE_MAX_LENGTH} characters`),
     context: RemediateContextSchema.optional(),
     mode: ModeSchema.optional().describe('default manual'),
     policy: z.string().min(1).max(128).optional(),

@@ -16,7 +16,9 @@ export function toFieldIssues(issues: readonly z.core.$ZodIssue[]): FieldIssue[]
     if (issue.code === 'invalid_union' && issue.errors.length > 0) {
       // Report the branch that got furthest rather than "invalid input".
       const deepest = [...issue.errors].sort((a, b) => maxDepth(b) - maxDepth(a))[0] ?? [];
-      const nested = toFieldIssues(deepest.map((inner) => ({ ...inner, path: [...issue.path, ...inner.path] })));
+      const nested = toFieldIssues(
+        deepest.map((inner) => ({ ...inner, path: [...issue.path, ...inner.path] })),
+      );
       if (nested.length > 0) {
         out.push(...nested);
         continue;

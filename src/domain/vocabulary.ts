@@ -72,7 +72,14 @@ export type OutputStatus = (typeof OUTPUT_STATUSES)[number];
 export const ANALYSIS_SOURCES = ['rules', 'ai', 'rules+ai'] as const;
 export type AnalysisSource = (typeof ANALYSIS_SOURCES)[number];
 
-export const EXECUTION_STATUSES = ['dry-run', 'applied', 'verified', 'failed', 'rolled-back', 'skipped'] as const;
+export const EXECUTION_STATUSES = [
+  'dry-run',
+  'applied',
+  'verified',
+  'failed',
+  'rolled-back',
+  'skipped',
+] as const;
 export type ExecutionStatus = (typeof EXECUTION_STATUSES)[number];
 
 /** How the mode and policy decided about one proposed action (kubemend extension of the contract). */

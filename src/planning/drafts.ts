@@ -16,14 +16,25 @@ interface DraftBase {
 }
 
 export type ActionDraft =
-  | (DraftBase & { readonly type: 'patch'; readonly params: { patchType: 'strategic' | 'merge' | 'json'; patch: Record<string, unknown> | Array<Record<string, unknown>> } })
+  | (DraftBase & {
+      readonly type: 'patch';
+      readonly params: {
+        patchType: 'strategic' | 'merge' | 'json';
+        patch: Record<string, unknown> | Array<Record<string, unknown>>;
+      };
+    })
   | (DraftBase & { readonly type: 'scale'; readonly params: { replicas: number } })
-  | (DraftBase & { readonly type: 'restart' | 'delete' | 'cordon' | 'uncordon'; readonly params: Record<string, never> })
+  | (DraftBase & {
+      readonly type: 'restart' | 'delete' | 'cordon' | 'uncordon';
+      readonly params: Record<string, never>;
+    })
   | (DraftBase & { readonly type: 'rollback'; readonly params: { toRevision?: number } })
   | (DraftBase & { readonly type: 'create'; readonly params: { manifest: Record<string, unknown> } })
   | (DraftBase & { readonly type: 'manual'; readonly params: { instructions: string } });
 
-export function targetOf(workload: Pick<WorkloadRef, 'kind' | 'apiVersion' | 'name' | 'namespace'>): ActionTarget {
+export function targetOf(
+  workload: Pick<WorkloadRef, 'kind' | 'apiVersion' | 'name' | 'namespace'>,
+): ActionTarget {
   return {
     apiVersion: workload.apiVersion,
     kind: workload.kind,
@@ -46,8 +57,15 @@ function nest(path: readonly string[], leaf: Record<string, unknown>): Record<st
 }
 
 /** A strategic-merge patch that changes one container (merged by name) of the workload's pod template. */
-export function containerPatch(kind: string, container: string, fields: Record<string, unknown>, init = false): Record<string, unknown> {
-  return nest(podTemplatePath(kind), { [init ? 'initContainers' : 'containers']: [{ name: container, ...fields }] });
+export function containerPatch(
+  kind: string,
+  container: string,
+  fields: Record<string, unknown>,
+  init = false,
+): Record<string, unknown> {
+  return nest(podTemplatePath(kind), {
+    [init ? 'initContainers' : 'containers']: [{ name: container, ...fields }],
+  });
 }
 
 /** A strategic-merge patch of pod-level fields of the workload's pod template. */
@@ -78,7 +96,9 @@ export function kubectlCommand(draft: ActionDraft): string {
     case 'scale':
       return `kubectl scale ${resourceArg(target)}${ns} --replicas=${draft.params.replicas}`;
     case 'restart':
-      return target.kind === 'Pod' ? `kubectl delete pod/${target.name}${ns}` : `kubectl rollout restart ${resourceArg(target)}${ns}`;
+      return target.kind === 'Pod'
+        ? `kubectl delete pod/${target.name}${ns}`
+        : `kubectl rollout restart ${resourceArg(target)}${ns}`;
     case 'rollback':
       return `kubectl rollout undo ${resourceArg(target)}${ns}${draft.params.toRevision ? ` --to-revision=${draft.params.toRevision}` : ''}`;
     case 'delete':

@@ -53,9 +53,14 @@ export function planRemediation(input: PlanInput): Plan {
   const { finding, facts, policy } = input;
   const mode = effectiveMode(input.requestedMode, policy);
   const notes: string[] = [];
-  if (mode !== input.requestedMode) notes.push(`policy limits the mode to ${mode} (requested ${input.requestedMode})`);
+  if (mode !== input.requestedMode)
+    notes.push(`policy limits the mode to ${mode} (requested ${input.requestedMode})`);
   const builder = BUILDERS[finding.category];
-  const drafts: Array<{ draft: ActionDraft; claimedRisk?: RiskLevel }> = builder({ finding, facts, verifyTimeout: policy.verifyTimeout }).map((draft) => ({ draft }));
+  const drafts: Array<{ draft: ActionDraft; claimedRisk?: RiskLevel }> = builder({
+    finding,
+    facts,
+    verifyTimeout: policy.verifyTimeout,
+  }).map((draft) => ({ draft }));
   drafts.push(...(input.extraDrafts ?? []));
 
   const protectedSet = protectedNamespaces(policy);
@@ -63,12 +68,21 @@ export function planRemediation(input: PlanInput): Plan {
   for (const { draft: original, claimedRisk } of drafts) {
     const guard = guardDraft(original);
     if (!guard.ok) {
-      notes.push(`rejected a proposed ${original.type} of ${original.target.kind}/${original.target.name}: ${guard.reason}`);
+      notes.push(
+        `rejected a proposed ${original.type} of ${original.target.kind}/${original.target.name}: ${guard.reason}`,
+      );
       continue;
     }
     let draft = original;
-    if (draft.type !== 'manual' && draft.target.namespace && !namespaceAllowed(policy, draft.target.namespace)) {
-      draft = toManual(draft, `kubemend does not change namespace ${draft.target.namespace} (protected by policy).`);
+    if (
+      draft.type !== 'manual' &&
+      draft.target.namespace &&
+      !namespaceAllowed(policy, draft.target.namespace)
+    ) {
+      draft = toManual(
+        draft,
+        `kubemend does not change namespace ${draft.target.namespace} (protected by policy).`,
+      );
     }
     const risk = assessRisk(draft, { protectedNamespaces: protectedSet }, claimedRisk);
     const candidate = {
@@ -84,25 +98,38 @@ export function planRemediation(input: PlanInput): Plan {
     };
     const parsed = RemediationActionSchema.safeParse(candidate);
     if (!parsed.success) {
-      notes.push(`rejected a malformed ${draft.type} action: ${parsed.error.issues[0]?.message ?? 'invalid'}`);
+      notes.push(
+        `rejected a malformed ${draft.type} action: ${parsed.error.issues[0]?.message ?? 'invalid'}`,
+      );
       continue;
     }
     actions.push(parsed.data);
   }
 
-  const decided = actions.map((action) => ({ ...action, decision: decide(action, { mode, policy, confidence: finding.confidence }) }));
+  const decided = actions.map((action) => ({
+    ...action,
+    decision: decide(action, { mode, policy, confidence: finding.confidence }),
+  }));
   const risk = decided.length > 0 ? maxRisk(...decided.map((action) => action.risk)) : 'low';
   return { remediation: { summary: summarize(decided, finding), actions: decided, risk }, mode, notes };
 }
 
 function summarize(actions: readonly RemediationAction[], finding: Finding): string {
   if (actions.length === 0) {
-    return finding.category === 'healthy' ? 'No action needed: nothing is failing now.' : 'No action proposed.';
+    return finding.category === 'healthy'
+      ? 'No action needed: nothing is failing now.'
+      : 'No action proposed.';
   }
   const parts = actions.map((action) => {
     const decision = action.decision?.decision;
     const state =
-      decision === 'execute' ? 'runs now' : decision === 'await-approval' ? 'awaits approval' : decision === 'denied' ? 'denied by policy' : 'for a person';
+      decision === 'execute'
+        ? 'runs now'
+        : decision === 'await-approval'
+          ? 'awaits approval'
+          : decision === 'denied'
+            ? 'denied by policy'
+            : 'for a person';
     return `${action.description} (${action.type}, ${action.risk} risk, ${state})`;
   });
   return parts.join('; ');

@@ -14,7 +14,13 @@ import {
 } from '../domain/index.js';
 import { CLUSTER_SCOPED_KINDS } from '../context/owners.js';
 
-export const PROTECTED_NAMESPACES = ['kube-system', 'kube-public', 'kube-node-lease', 'kubemend-system', 'kubemend-sim'] as const;
+export const PROTECTED_NAMESPACES = [
+  'kube-system',
+  'kube-public',
+  'kube-node-lease',
+  'kubemend-system',
+  'kubemend-sim',
+] as const;
 
 const DURATION = /^(\d+)(ms|s|m|h)$/;
 
@@ -23,7 +29,13 @@ export function parseDuration(text: string): number {
   if (!match) throw new Error(`not a duration: ${text}`);
   const value = Number(match[1]);
   const unit = match[2];
-  return unit === 'ms' ? value : unit === 's' ? value * 1000 : unit === 'm' ? value * 60_000 : value * 3_600_000;
+  return unit === 'ms'
+    ? value
+    : unit === 's'
+      ? value * 1000
+      : unit === 'm'
+        ? value * 60_000
+        : value * 3_600_000;
 }
 
 const Duration = z.string().regex(DURATION, 'a duration such as 30s, 10m or 1h');
@@ -37,7 +49,9 @@ export const PolicySchema = z.strictObject({
   maxAutoRisk: z.enum(RISK_LEVELS).default('low'),
   /** Highest risk that automatic mode executes without approval (kubemend extension). */
   maxAutomaticRisk: z.enum(RISK_LEVELS).default('medium'),
-  allowedActions: z.array(z.enum(EXECUTABLE_ACTION_TYPES)).default(['patch', 'scale', 'restart', 'rollback', 'create']),
+  allowedActions: z
+    .array(z.enum(EXECUTABLE_ACTION_TYPES))
+    .default(['patch', 'scale', 'restart', 'rollback', 'create']),
   namespaces: z
     .strictObject({
       allow: z.array(z.string().min(1)).default(['*']),
@@ -45,7 +59,9 @@ export const PolicySchema = z.strictObject({
     })
     .default({ allow: ['*'], deny: [] }),
   /** Kinds that may never be changed under this policy, in addition to cluster-scoped kinds. */
-  protectedKinds: z.array(z.string()).default(['Namespace', 'Node', 'ClusterRole', 'ClusterRoleBinding', 'CustomResourceDefinition']),
+  protectedKinds: z
+    .array(z.string())
+    .default(['Namespace', 'Node', 'ClusterRole', 'ClusterRoleBinding', 'CustomResourceDefinition']),
   cooldown: Duration.default('10m'),
   maxActionsPerHour: z.number().int().min(0).default(20),
   verifyTimeout: Duration.default('120s'),
@@ -66,7 +82,8 @@ export const DEFAULT_POLICY_NAME = 'default';
 export function builtInPolicies(): Record<string, Policy> {
   return {
     default: PolicySchema.parse({
-      description: 'Executes what is allowed when the request asks for it; kube-system and other protected namespaces are never changed.',
+      description:
+        'Executes what is allowed when the request asks for it; kube-system and other protected namespaces are never changed.',
     }),
     conservative: PolicySchema.parse({
       description: 'Never changes the cluster: every action waits for a person.',
@@ -94,7 +111,12 @@ export function effectiveMode(requested: Mode, policy: Policy): Mode {
 function globMatch(pattern: string, value: string): boolean {
   if (pattern === '*') return true;
   if (!pattern.includes('*')) return pattern === value;
-  const regex = new RegExp(`^${pattern.split('*').map((part) => part.replace(/[.+?^${}()|[\]\\]/g, '\\$&')).join('.*')}$`);
+  const regex = new RegExp(
+    `^${pattern
+      .split('*')
+      .map((part) => part.replace(/[.+?^${}()|[\]\\]/g, '\\$&'))
+      .join('.*')}$`,
+  );
   return regex.test(value);
 }
 
@@ -117,28 +139,59 @@ export interface DecisionInput {
 }
 
 /** What happens to one action under the mode and policy: execute now, wait for a person, or never. */
-export function decide(action: RemediationAction, input: DecisionInput): { decision: ActionDecision; reason: string } {
+export function decide(
+  action: RemediationAction,
+  input: DecisionInput,
+): { decision: ActionDecision; reason: string } {
   const { mode, policy, confidence } = input;
-  if (action.type === 'manual') return { decision: 'advice', reason: 'advice for a person; kubemend does not execute it' };
+  if (action.type === 'manual')
+    return { decision: 'advice', reason: 'advice for a person; kubemend does not execute it' };
   if (!policy.allowedActions.includes(action.type)) {
-    return { decision: 'denied', reason: `policy does not allow ${action.type} actions (allowed: ${policy.allowedActions.join(', ')})` };
+    return {
+      decision: 'denied',
+      reason: `policy does not allow ${action.type} actions (allowed: ${policy.allowedActions.join(', ')})`,
+    };
   }
   if (!namespaceAllowed(policy, action.target.namespace)) {
-    return { decision: 'denied', reason: `namespace ${action.target.namespace} is protected or not allowed by policy` };
+    return {
+      decision: 'denied',
+      reason: `namespace ${action.target.namespace} is protected or not allowed by policy`,
+    };
   }
-  if (CLUSTER_SCOPED_KINDS.has(action.target.kind) && action.type !== 'cordon' && action.type !== 'uncordon') {
-    return { decision: 'denied', reason: `${action.target.kind} is cluster-scoped; kubemend changes only namespaced objects` };
+  if (
+    CLUSTER_SCOPED_KINDS.has(action.target.kind) &&
+    action.type !== 'cordon' &&
+    action.type !== 'uncordon'
+  ) {
+    return {
+      decision: 'denied',
+      reason: `${action.target.kind} is cluster-scoped; kubemend changes only namespaced objects`,
+    };
   }
-  if (policy.protectedKinds.includes(action.target.kind) && action.type !== 'cordon' && action.type !== 'uncordon') {
+  if (
+    policy.protectedKinds.includes(action.target.kind) &&
+    action.type !== 'cordon' &&
+    action.type !== 'uncordon'
+  ) {
     return { decision: 'denied', reason: `policy protects ${action.target.kind} objects` };
   }
-  if (mode === 'manual') return { decision: 'await-approval', reason: 'manual mode: every change waits for approval' };
+  if (mode === 'manual')
+    return { decision: 'await-approval', reason: 'manual mode: every change waits for approval' };
   if (confidence < policy.minConfidence) {
-    return { decision: 'await-approval', reason: `confidence ${confidence.toFixed(2)} is below the policy's minConfidence ${policy.minConfidence}` };
+    return {
+      decision: 'await-approval',
+      reason: `confidence ${confidence.toFixed(2)} is below the policy's minConfidence ${policy.minConfidence}`,
+    };
   }
   const ceiling = mode === 'hybrid' ? policy.maxAutoRisk : policy.maxAutomaticRisk;
   if (riskRank(action.risk) > riskRank(ceiling)) {
-    return { decision: 'await-approval', reason: `${action.risk} risk is above what ${mode} mode runs unattended (${ceiling})` };
+    return {
+      decision: 'await-approval',
+      reason: `${action.risk} risk is above what ${mode} mode runs unattended (${ceiling})`,
+    };
   }
-  return { decision: 'execute', reason: `${mode} mode: ${action.risk} risk at confidence ${confidence.toFixed(2)} is within policy` };
+  return {
+    decision: 'execute',
+    reason: `${mode} mode: ${action.risk} risk at confidence ${confidence.toFixed(2)} is within policy`,
+  };
 }

@@ -9,13 +9,26 @@ import type { ActionDraft } from './drafts.js';
 const CONTROLLER_KINDS = new Set(['Deployment', 'StatefulSet', 'DaemonSet', 'ReplicaSet']);
 const WORKLOAD_KINDS = new Set(['Deployment', 'StatefulSet', 'DaemonSet', 'ReplicaSet', 'Job', 'CronJob']);
 const RBAC_KINDS = new Set(['Role', 'RoleBinding', 'ClusterRole', 'ClusterRoleBinding', 'ServiceAccount']);
-const STORAGE_KINDS = new Set(['PersistentVolumeClaim', 'PersistentVolume', 'StorageClass', 'VolumeAttachment']);
-const POLICY_KINDS = new Set(['ResourceQuota', 'LimitRange', 'NetworkPolicy', 'PodDisruptionBudget', 'Namespace']);
+const STORAGE_KINDS = new Set([
+  'PersistentVolumeClaim',
+  'PersistentVolume',
+  'StorageClass',
+  'VolumeAttachment',
+]);
+const POLICY_KINDS = new Set([
+  'ResourceQuota',
+  'LimitRange',
+  'NetworkPolicy',
+  'PodDisruptionBudget',
+  'Namespace',
+]);
 
 /** Fields whose change widens what a workload may do on its node: always high. */
-const ESCALATING = /"privileged":true|"hostNetwork":true|"hostPID":true|"hostIPC":true|"hostPath"|"allowPrivilegeEscalation":true|"runAsUser":0\b|"SYS_ADMIN"|"NET_ADMIN"|"add":\["ALL"\]/;
+const ESCALATING =
+  /"privileged":true|"hostNetwork":true|"hostPID":true|"hostIPC":true|"hostPath"|"allowPrivilegeEscalation":true|"runAsUser":0\b|"SYS_ADMIN"|"NET_ADMIN"|"add":\["ALL"\]/;
 /** Patches that remove a safety net: probes or resource limits set to null. */
-const REMOVES_SAFETY = /"(?:livenessProbe|readinessProbe|startupProbe|limits|resources|securityContext)":null|"op":"remove"/;
+const REMOVES_SAFETY =
+  /"(?:livenessProbe|readinessProbe|startupProbe|limits|resources|securityContext)":null|"op":"remove"/;
 
 export interface RiskContext {
   readonly protectedNamespaces: ReadonlySet<string>;
@@ -40,8 +53,10 @@ export function baseRisk(draft: ActionDraft, context: RiskContext): RiskLevel {
       return CONTROLLER_KINDS.has(kind) ? 'low' : 'medium';
     case 'scale': {
       if (draft.params.replicas === 0) return 'high';
-      if (context.currentReplicas !== undefined && draft.params.replicas < context.currentReplicas) return 'medium';
-      if (context.currentReplicas !== undefined && draft.params.replicas > context.currentReplicas * 3 + 2) return 'medium';
+      if (context.currentReplicas !== undefined && draft.params.replicas < context.currentReplicas)
+        return 'medium';
+      if (context.currentReplicas !== undefined && draft.params.replicas > context.currentReplicas * 3 + 2)
+        return 'medium';
       return context.currentReplicas === undefined ? 'medium' : 'low';
     }
     case 'rollback':
@@ -53,7 +68,13 @@ export function baseRisk(draft: ActionDraft, context: RiskContext): RiskLevel {
       const body = JSON.stringify(draft.params.patch).replace(/\s+/g, '');
       if (ESCALATING.test(body) || REMOVES_SAFETY.test(body)) return 'high';
       if (STORAGE_KINDS.has(kind) || POLICY_KINDS.has(kind)) return 'high';
-      if (WORKLOAD_KINDS.has(kind) || kind === 'Service' || kind === 'HorizontalPodAutoscaler' || kind === 'ConfigMap') return 'medium';
+      if (
+        WORKLOAD_KINDS.has(kind) ||
+        kind === 'Service' ||
+        kind === 'HorizontalPodAutoscaler' ||
+        kind === 'ConfigMap'
+      )
+        return 'medium';
       return 'high';
     }
   }

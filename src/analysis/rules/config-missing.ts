@@ -6,7 +6,8 @@ import { containerPhrase, finding, type Rule } from './rule.js';
 
 const OBJECT_NOT_FOUND = /\b(configmaps?|secrets?)\s+"([^"]+)"\s+not found/i;
 const KEY_NOT_FOUND = /couldn't find key (\S+) in (ConfigMap|Secret) (?:([^/\s]+)\/)?(\S+)/;
-const SERVICE_ACCOUNT = /error looking up service account ([^/\s]+)\/(\S+): serviceaccount "([^"]+)" not found/;
+const SERVICE_ACCOUNT =
+  /error looking up service account ([^/\s]+)\/(\S+): serviceaccount "([^"]+)" not found/;
 const RUN_AS_NON_ROOT = /runAsNonRoot|non-numeric user/;
 
 interface Missing {
@@ -19,11 +20,18 @@ export function parseMissingConfig(message: string): Missing | undefined {
   if (RUN_AS_NON_ROOT.test(message)) return undefined;
   const key = KEY_NOT_FOUND.exec(message);
   if (key?.[1] && key[2] && key[4]) {
-    return { configKind: key[2] === 'Secret' ? 'Secret' : 'ConfigMap', configName: key[4], configKey: key[1] };
+    return {
+      configKind: key[2] === 'Secret' ? 'Secret' : 'ConfigMap',
+      configName: key[4],
+      configKey: key[1],
+    };
   }
   const object = OBJECT_NOT_FOUND.exec(message);
   if (object?.[1] && object[2]) {
-    return { configKind: object[1].toLowerCase().startsWith('secret') ? 'Secret' : 'ConfigMap', configName: object[2] };
+    return {
+      configKind: object[1].toLowerCase().startsWith('secret') ? 'Secret' : 'ConfigMap',
+      configName: object[2],
+    };
   }
   const account = SERVICE_ACCOUNT.exec(message);
   if (account?.[3]) return { configKind: 'ServiceAccount', configName: account[3] };
@@ -76,11 +84,18 @@ export const configMissingRule: Rule = {
       if (!parsed) continue;
       missing ??= parsed;
       container ??= waiting.container.name;
-      evidence.push(statusEvidence(waiting.pod, containerPath(waiting.container, 'state.waiting'), `CreateContainerConfigError: ${waiting.message}`));
+      evidence.push(
+        statusEvidence(
+          waiting.pod,
+          containerPath(waiting.container, 'state.waiting'),
+          `CreateContainerConfigError: ${waiting.message}`,
+        ),
+      );
       confidence = CONFIDENCE.certain;
     }
     for (const event of facts.events) {
-      if (!['Failed', 'FailedMount', 'FailedCreate', 'FailedCreatePodSandBox'].includes(event.reason)) continue;
+      if (!['Failed', 'FailedMount', 'FailedCreate', 'FailedCreatePodSandBox'].includes(event.reason))
+        continue;
       const parsed = parseMissingConfig(event.message);
       if (!parsed) continue;
       missing ??= parsed;
@@ -91,12 +106,17 @@ export const configMissingRule: Rule = {
     if (!missing) return undefined;
 
     // A reference marked optional would not fail; a near-miss name suggests a typo.
-    const sameKind = facts.objectsOfKind(missing.configKind).map((object) => object.name ?? '').filter(Boolean);
+    const sameKind = facts
+      .objectsOfKind(missing.configKind)
+      .map((object) => object.name ?? '')
+      .filter(Boolean);
     const suggested = closestName(missing.configName, sameKind);
     const factors: string[] = [];
-    if (suggested) factors.push(`a ${missing.configKind} named ${suggested} exists; the reference may be misspelt`);
+    if (suggested)
+      factors.push(`a ${missing.configKind} named ${suggested} exists; the reference may be misspelt`);
     const exists = sameKind.includes(missing.configName);
-    if (exists && missing.configKey) factors.push(`${missing.configKind} ${missing.configName} exists but has no key ${missing.configKey}`);
+    if (exists && missing.configKey)
+      factors.push(`${missing.configKind} ${missing.configName} exists but has no key ${missing.configKey}`);
 
     const what = missing.configKey
       ? `key ${missing.configKey} in ${missing.configKind} ${missing.configName}`

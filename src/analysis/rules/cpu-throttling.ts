@@ -3,7 +3,12 @@ import { CONFIDENCE } from '../finding.js';
 import { type Facts, metricEvidence, percent } from '../facts.js';
 import { containerPhrase, finding, type Rule } from './rule.js';
 
-const RATIO_METRICS = ['cpu_throttled_ratio', 'container_cpu_cfs_throttled_ratio', 'cpu_throttling_ratio', 'throttled_ratio'];
+const RATIO_METRICS = [
+  'cpu_throttled_ratio',
+  'container_cpu_cfs_throttled_ratio',
+  'cpu_throttling_ratio',
+  'throttled_ratio',
+];
 const USAGE_CORES = ['cpu_usage_cores', 'container_cpu_usage_cores', 'cpu_usage'];
 const USAGE_MILLICORES = ['cpu_usage_millicores', 'container_cpu_usage_millicores'];
 
@@ -18,7 +23,10 @@ export function throttlingRatio(facts: Facts): { ratio: number; evidence: Eviden
   const periods = facts.metric('container_cpu_cfs_periods_total', 'cpu_cfs_periods');
   if (throttled?.latest !== undefined && periods?.latest) {
     const value = throttled.latest / periods.latest;
-    return { ratio: value, evidence: metricEvidence(throttled, `${throttled.latest} of ${periods.latest} periods`) };
+    return {
+      ratio: value,
+      evidence: metricEvidence(throttled, `${throttled.latest} of ${periods.latest} periods`),
+    };
   }
   return undefined;
 }
@@ -37,21 +45,35 @@ export const cpuThrottlingRule: Rule = {
     const throttled = throttlingRatio(facts);
     const alert = facts.findLog(/CPUThrottlingHigh|throttling of CPU/);
     if ((!throttled || throttled.ratio < 0.25) && !alert) return undefined;
-    const container = facts.containers().find((entry) => !entry.container.init && entry.container.limits.cpuMillicores !== undefined)?.container;
+    const container = facts
+      .containers()
+      .find(
+        (entry) => !entry.container.init && entry.container.limits.cpuMillicores !== undefined,
+      )?.container;
     const factors: string[] = [];
-    let confidence = throttled ? (throttled.ratio >= 0.5 ? CONFIDENCE.strong - 0.05 : CONFIDENCE.good) : CONFIDENCE.weak;
+    let confidence = throttled
+      ? throttled.ratio >= 0.5
+        ? CONFIDENCE.strong - 0.05
+        : CONFIDENCE.good
+      : CONFIDENCE.weak;
     if (facts.pods.length > 0 && !container) {
       confidence -= 0.3;
       factors.push('no container has a CPU limit, so CFS throttling cannot be the cause');
     }
-    if (container?.limits.cpuMillicores !== undefined) factors.push(`CPU limit is ${container.limits.cpuMillicores}m`);
+    if (container?.limits.cpuMillicores !== undefined)
+      factors.push(`CPU limit is ${container.limits.cpuMillicores}m`);
     const usage = cpuUsageMillicores(facts);
     if (usage !== undefined) factors.push(`CPU usage reaches ${Math.round(usage)}m`);
-    const timeouts = facts.eventsMatching(/probe failed.*(?:timeout|deadline exceeded|timed out)/i, ['Unhealthy']);
+    const timeouts = facts.eventsMatching(/probe failed.*(?:timeout|deadline exceeded|timed out)/i, [
+      'Unhealthy',
+    ]);
     if (timeouts.length > 0) factors.push('probe timeouts are a symptom of the throttling');
-    const evidence = [throttled?.evidence, ...timeouts.slice(0, 1).map((e) => ({ quote: `${e.reason}: ${e.message}`, kind: 'event' as const, origin: e.origin }))].filter(
-      (item): item is Evidence => item !== undefined,
-    );
+    const evidence = [
+      throttled?.evidence,
+      ...timeouts
+        .slice(0, 1)
+        .map((e) => ({ quote: `${e.reason}: ${e.message}`, kind: 'event' as const, origin: e.origin })),
+    ].filter((item): item is Evidence => item !== undefined);
     if (alert) evidence.push({ quote: alert.line, kind: 'log', origin: facts.logOrigin });
     return finding('cpu-throttling', facts, {
       confidence,

@@ -40,15 +40,25 @@ export function crashSignals(facts: Facts): {
     if (waiting.reason !== 'CrashLoopBackOff') continue;
     backOff = true;
     container ??= waiting.container.name;
-    evidence.push(statusEvidence(waiting.pod, containerPath(waiting.container, 'state.waiting.reason'), 'CrashLoopBackOff'));
+    evidence.push(
+      statusEvidence(
+        waiting.pod,
+        containerPath(waiting.container, 'state.waiting.reason'),
+        'CrashLoopBackOff',
+      ),
+    );
   }
   for (const termination of terminations(facts)) {
     if (termination.reason && START_FAILURE_REASONS.has(termination.reason)) continue;
     // Exit 255 with reason Unknown: the node or runtime restarted, not the application.
     if (termination.reason === 'Unknown') continue;
-    const failed = (termination.exitCode ?? 0) !== 0 || termination.reason === 'Completed' || termination.reason === 'Error';
+    const failed =
+      (termination.exitCode ?? 0) !== 0 ||
+      termination.reason === 'Completed' ||
+      termination.reason === 'Error';
     if (!failed) continue;
-    if (termination.exitCode === 126 || termination.exitCode === 127 || termination.exitCode === 128) continue;
+    if (termination.exitCode === 126 || termination.exitCode === 127 || termination.exitCode === 128)
+      continue;
     if (container && termination.container.name !== container) continue;
     container ??= termination.container.name;
     if (termination.which === 'state') currentlyTerminated = true;
@@ -64,7 +74,11 @@ export function crashSignals(facts: Facts): {
     );
     if (termination.message) {
       evidence.push(
-        statusEvidence(termination.pod, containerPath(termination.container, `${termination.which}.terminated.message`), termination.message.trim().slice(0, 300)),
+        statusEvidence(
+          termination.pod,
+          containerPath(termination.container, `${termination.which}.terminated.message`),
+          termination.message.trim().slice(0, 300),
+        ),
       );
     }
   }
@@ -83,7 +97,11 @@ export const crashLoopRule: Rule = {
     const hasStatus = signals.exitCode !== undefined || signals.reason !== undefined;
     if (!signals.backOff && !hasStatus) return undefined;
     // A container that runs and is ready now, with few restarts and no back-off, is not crash-looping.
-    const allReady = facts.pods.length > 0 && facts.pods.every((pod) => pod.containers.every((c) => c.status?.ready === true && c.status.state.running !== undefined));
+    const allReady =
+      facts.pods.length > 0 &&
+      facts.pods.every((pod) =>
+        pod.containers.every((c) => c.status?.ready === true && c.status.state.running !== undefined),
+      );
     const active = signals.backOff || signals.currentlyTerminated || (signals.restarts >= 3 && !allReady);
     if (!active) return undefined;
     if (terminations(facts).some((t) => t.reason === 'OOMKilled')) return undefined;
@@ -146,7 +164,8 @@ export const crashLoopRule: Rule = {
     } else {
       cause = `${where} keeps exiting (exit code ${signals.exitCode ?? 'unknown'}) and the kubelet restarts it with back-off; the logs given do not say why`;
     }
-    if (history.previous && history.changes.length > 0) cause += `, since revision ${history.current?.revision} changed ${history.changes[0]}`;
+    if (history.previous && history.changes.length > 0)
+      cause += `, since revision ${history.current?.revision} changed ${history.changes[0]}`;
     cause += '.';
 
     return finding('crash-loop', facts, {

@@ -19,10 +19,18 @@ function misdirectedService(dependency: string | undefined, facts: Facts) {
   const match = /^([a-z0-9-]+)\.([a-z0-9-]+)(\.svc(?:\.cluster\.local)?)?$/.exec(host);
   if (!match?.[1] || !match[2]) return undefined;
   const [, service, wrongNamespace, suffix] = match;
-  const found = facts.objectsOfKind('Service').find((object) => object.name === service && object.namespace && object.namespace !== wrongNamespace);
+  const found = facts
+    .objectsOfKind('Service')
+    .find((object) => object.name === service && object.namespace && object.namespace !== wrongNamespace);
   const namespaces = facts.ctx.objects.filter((o) => o.kind === 'Namespace').map((o) => o.name);
   if (!found?.namespace || namespaces.includes(wrongNamespace)) return undefined;
-  return { service, namespace: found.namespace, wrongNamespace, host, correctedHost: `${service}.${found.namespace}${suffix ?? ''}` };
+  return {
+    service,
+    namespace: found.namespace,
+    wrongNamespace,
+    host,
+    correctedHost: `${service}.${found.namespace}${suffix ?? ''}`,
+  };
 }
 
 export const dependencyFailureRule: Rule = {
@@ -39,29 +47,49 @@ export const dependencyFailureRule: Rule = {
       dependency = pattern.exec(main.line)?.[1];
       if (dependency) break;
     }
-    const crashing = waitingStates(facts).some((w) => w.reason === 'CrashLoopBackOff') || terminations(facts).some((t) => (t.exitCode ?? 0) !== 0 && t.reason !== 'OOMKilled');
-    const unready = probeFailures(facts).length > 0 || facts.primaryPod?.conditions.some((c) => c.type === 'Ready' && c.status === 'False');
+    const crashing =
+      waitingStates(facts).some((w) => w.reason === 'CrashLoopBackOff') ||
+      terminations(facts).some((t) => (t.exitCode ?? 0) !== 0 && t.reason !== 'OOMKilled');
+    const unready =
+      probeFailures(facts).length > 0 ||
+      facts.primaryPod?.conditions.some((c) => c.type === 'Ready' && c.status === 'False');
     let confidence: number = dominant || occurrences >= 3 ? CONFIDENCE.good : CONFIDENCE.moderate - 0.05;
     if (crashing || unready) confidence += 0.03;
     if (!crashing && !unready && facts.pods.length > 0) confidence -= 0.1;
     const factors = [`${occurrences} log line(s) report the dependency failure`];
     // Normal progress after the last failure: the dependency came back.
     const lastFailure = lines.at(-1)!;
-    const later = facts.logLines.filter((line) => line.index > lastFailure.index && !line.previous && !/error|fail|fatal|exception|refused|timeout|warn/i.test(line.line));
+    const later = facts.logLines.filter(
+      (line) =>
+        line.index > lastFailure.index &&
+        !line.previous &&
+        !/error|fail|fatal|exception|refused|timeout|warn/i.test(line.line),
+    );
     if (later.length >= 2) {
       confidence -= 0.25;
       factors.push('later log lines show normal progress: the dependency recovered');
     }
     const wrongNamespace = misdirectedService(dependency, facts);
-    if (wrongNamespace) factors.push(`Service ${wrongNamespace.service} exists in namespace ${wrongNamespace.namespace}, not ${wrongNamespace.wrongNamespace}: the configured host names the wrong namespace`);
-    if (/x509|certificate|SSLHandshake/i.test(main.line)) factors.push('a TLS certificate problem, not a network outage');
-    if (/no such host|ENOTFOUND|UnknownHost|translate host name|Name or service not known/i.test(main.line)) factors.push('a DNS name that does not resolve: a wrong host name or a DNS outage');
+    if (wrongNamespace)
+      factors.push(
+        `Service ${wrongNamespace.service} exists in namespace ${wrongNamespace.namespace}, not ${wrongNamespace.wrongNamespace}: the configured host names the wrong namespace`,
+      );
+    if (/x509|certificate|SSLHandshake/i.test(main.line))
+      factors.push('a TLS certificate problem, not a network outage');
+    if (/no such host|ENOTFOUND|UnknownHost|translate host name|Name or service not known/i.test(main.line))
+      factors.push('a DNS name that does not resolve: a wrong host name or a DNS outage');
     const container = facts.containers().find((c) => !c.container.init)?.container.name;
     return finding('dependency-failure', facts, {
       confidence,
       rootCause: `${containerPhrase(facts, container)} cannot reach ${dependency ? `its dependency ${dependency}` : 'a dependency'} ("${main.line.trim()}")${crashing ? ' and exits' : unready ? ' and reports itself unready' : ''}; the dependency, not this workload, is failing.`,
       factors,
-      evidence: [logEvidence(main, facts.logOrigin), ...lines.filter((l) => l !== main).slice(-2).map((l) => logEvidence(l, facts.logOrigin))],
+      evidence: [
+        logEvidence(main, facts.logOrigin),
+        ...lines
+          .filter((l) => l !== main)
+          .slice(-2)
+          .map((l) => logEvidence(l, facts.logOrigin)),
+      ],
       details: {
         container,
         dependency,

@@ -35,14 +35,21 @@ export const healthyRule: Rule = {
         if (status.restartCount > 0) {
           const lastFinished = status.lastState.terminated?.finishedAt;
           const startedAt = status.state.running?.startedAt;
-          const stableFor = startedAt && lastFinished ? Date.parse(startedAt) - Date.parse(lastFinished) : undefined;
+          const stableFor =
+            startedAt && lastFinished ? Date.parse(startedAt) - Date.parse(lastFinished) : undefined;
           factors.push(
             `container ${container.name} restarted ${status.restartCount} time(s)${lastFinished ? `, last at ${lastFinished}` : ''}${startedAt ? `; running since ${startedAt}` : ''}`,
           );
           if (status.state.running && (stableFor === undefined || stableFor < 0)) observed -= 0.5;
         }
         if (status.state.running && status.ready !== false) {
-          evidence.push(statusEvidence(pod, `status.containerStatuses[${container.name}].ready`, String(status.ready ?? true)));
+          evidence.push(
+            statusEvidence(
+              pod,
+              `status.containerStatuses[${container.name}].ready`,
+              String(status.ready ?? true),
+            ),
+          );
         }
       }
     }
@@ -50,8 +57,12 @@ export const healthyRule: Rule = {
       if (object.kind === 'Deployment' || object.kind === 'StatefulSet' || object.kind === 'DaemonSet') {
         observed++;
         checked.push(`${object.kind} ${object.name} replicas and conditions`);
-        const desired = asNumber(at(object.raw, 'spec', 'replicas')) ?? asNumber(at(object.raw, 'status', 'desiredNumberScheduled'));
-        const ready = asNumber(at(object.raw, 'status', 'readyReplicas')) ?? asNumber(at(object.raw, 'status', 'numberReady'));
+        const desired =
+          asNumber(at(object.raw, 'spec', 'replicas')) ??
+          asNumber(at(object.raw, 'status', 'desiredNumberScheduled'));
+        const ready =
+          asNumber(at(object.raw, 'status', 'readyReplicas')) ??
+          asNumber(at(object.raw, 'status', 'numberReady'));
         if (desired !== undefined && ready !== undefined && ready < desired) problems++;
         const available = condition(object, 'Available');
         if (available?.status === 'False') problems++;
@@ -61,21 +72,39 @@ export const healthyRule: Rule = {
         observed++;
         checked.push(`Node ${object.name} conditions`);
         if (condition(object, 'Ready')?.status !== 'True') problems++;
-        for (const type of ['MemoryPressure', 'DiskPressure', 'PIDPressure']) if (condition(object, type)?.status === 'True') problems++;
+        for (const type of ['MemoryPressure', 'DiskPressure', 'PIDPressure'])
+          if (condition(object, type)?.status === 'True') problems++;
       } else if (object.kind === 'Job') {
         observed++;
         checked.push(`Job ${object.name} conditions`);
         if (condition(object, 'Failed')?.status === 'True') problems++;
-        if (condition(object, 'Complete')?.status === 'True') evidence.push({ quote: `Job ${object.name} condition Complete=True`, kind: 'condition', origin: object.origin });
+        if (condition(object, 'Complete')?.status === 'True')
+          evidence.push({
+            quote: `Job ${object.name} condition Complete=True`,
+            kind: 'condition',
+            origin: object.origin,
+          });
       } else if (object.kind === 'PersistentVolumeClaim') {
         observed++;
         checked.push(`PersistentVolumeClaim ${object.name} phase`);
         const phase = asString(at(object.raw, 'status', 'phase'));
         const waitsForConsumer =
-          facts.events.some((event) => event.reason === 'WaitForFirstConsumer' && (event.object.name === object.name || !event.object.name)) ||
-          facts.objectsOfKind('StorageClass').some((sc) => asString(at(sc.raw, 'volumeBindingMode')) === 'WaitForFirstConsumer' && sc.name === asString(at(object.raw, 'spec', 'storageClassName')));
+          facts.events.some(
+            (event) =>
+              event.reason === 'WaitForFirstConsumer' &&
+              (event.object.name === object.name || !event.object.name),
+          ) ||
+          facts
+            .objectsOfKind('StorageClass')
+            .some(
+              (sc) =>
+                asString(at(sc.raw, 'volumeBindingMode')) === 'WaitForFirstConsumer' &&
+                sc.name === asString(at(object.raw, 'spec', 'storageClassName')),
+            );
         if (phase === 'Pending' && waitsForConsumer) {
-          factors.push(`PersistentVolumeClaim ${object.name} waits for its first consumer (WaitForFirstConsumer): it binds when a pod that uses it is scheduled`);
+          factors.push(
+            `PersistentVolumeClaim ${object.name} waits for its first consumer (WaitForFirstConsumer): it binds when a pod that uses it is scheduled`,
+          );
         } else if (phase !== 'Bound') problems++;
       } else if (object.kind === 'HorizontalPodAutoscaler') {
         observed++;
@@ -92,9 +121,12 @@ export const healthyRule: Rule = {
     let confidence: number = CONFIDENCE.good;
     if (recentWarnings.length > 0) {
       confidence = CONFIDENCE.moderate - 0.05;
-      factors.push(`${recentWarnings.length} warning event(s) were reported, but the objects are healthy now: the problem has passed or was transient`);
+      factors.push(
+        `${recentWarnings.length} warning event(s) were reported, but the objects are healthy now: the problem has passed or was transient`,
+      );
     }
-    if (facts.warnings.length > 0 && recentWarnings.length === 0) factors.push('the warning events are older than an hour');
+    if (facts.warnings.length > 0 && recentWarnings.length === 0)
+      factors.push('the warning events are older than an hour');
     if (observed < 1) confidence = CONFIDENCE.moderate;
     return finding('healthy', facts, {
       confidence,
@@ -105,9 +137,15 @@ export const healthyRule: Rule = {
   },
 };
 
-function latestTimestamp(facts: { ctx: { events: ReadonlyArray<{ lastSeen?: string }> }; pods: ReadonlyArray<{ conditions: ReadonlyArray<{ lastTransitionTime?: string }> }> }): number | undefined {
+function latestTimestamp(facts: {
+  ctx: { events: ReadonlyArray<{ lastSeen?: string }> };
+  pods: ReadonlyArray<{ conditions: ReadonlyArray<{ lastTransitionTime?: string }> }>;
+}): number | undefined {
   let latest: number | undefined;
-  for (const event of facts.ctx.events) if (event.lastSeen) latest = Math.max(latest ?? 0, Date.parse(event.lastSeen));
-  for (const pod of facts.pods) for (const c of pod.conditions) if (c.lastTransitionTime) latest = Math.max(latest ?? 0, Date.parse(c.lastTransitionTime));
+  for (const event of facts.ctx.events)
+    if (event.lastSeen) latest = Math.max(latest ?? 0, Date.parse(event.lastSeen));
+  for (const pod of facts.pods)
+    for (const c of pod.conditions)
+      if (c.lastTransitionTime) latest = Math.max(latest ?? 0, Date.parse(c.lastTransitionTime));
   return latest;
 }

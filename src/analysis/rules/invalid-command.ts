@@ -2,7 +2,14 @@ import type { Evidence } from '../../domain/index.js';
 import { CONFIDENCE } from '../finding.js';
 import { containerPath, eventEvidence, logEvidence, statusEvidence } from '../facts.js';
 import { revisionHistory } from '../revisions.js';
-import { EXEC_FAILURE_LOG, eventContainer, SHELL_NOT_FOUND, START_FAILURE, terminations, waitingStates } from '../signals.js';
+import {
+  EXEC_FAILURE_LOG,
+  eventContainer,
+  SHELL_NOT_FOUND,
+  START_FAILURE,
+  terminations,
+  waitingStates,
+} from '../signals.js';
 import { containerPhrase, finding, type Rule } from './rule.js';
 
 export const invalidCommandRule: Rule = {
@@ -18,21 +25,43 @@ export const invalidCommandRule: Rule = {
       if (waiting.message && !START_FAILURE.test(waiting.message)) continue;
       container ??= waiting.container.name;
       detail ??= waiting.message;
-      evidence.push(statusEvidence(waiting.pod, containerPath(waiting.container, 'state.waiting'), `${waiting.reason}${waiting.message ? `: ${waiting.message}` : ''}`));
+      evidence.push(
+        statusEvidence(
+          waiting.pod,
+          containerPath(waiting.container, 'state.waiting'),
+          `${waiting.reason}${waiting.message ? `: ${waiting.message}` : ''}`,
+        ),
+      );
       confidence = Math.max(confidence, waiting.message ? CONFIDENCE.certain : CONFIDENCE.good);
     }
     for (const termination of terminations(facts)) {
       const startError = termination.reason === 'StartError' || termination.reason === 'ContainerCannotRun';
       const notFound = termination.exitCode === 127 || termination.exitCode === 126;
       if (!startError && !notFound) continue;
-      if (termination.message && !startError && !START_FAILURE.test(termination.message) && !SHELL_NOT_FOUND.test(termination.message)) continue;
+      if (
+        termination.message &&
+        !startError &&
+        !START_FAILURE.test(termination.message) &&
+        !SHELL_NOT_FOUND.test(termination.message)
+      )
+        continue;
       container ??= termination.container.name;
       detail ??= termination.message;
       evidence.push(
-        statusEvidence(termination.pod, containerPath(termination.container, `${termination.which}.terminated`), `reason=${termination.reason ?? 'unknown'} exitCode=${termination.exitCode ?? 'unknown'}`),
+        statusEvidence(
+          termination.pod,
+          containerPath(termination.container, `${termination.which}.terminated`),
+          `reason=${termination.reason ?? 'unknown'} exitCode=${termination.exitCode ?? 'unknown'}`,
+        ),
       );
       if (termination.message) {
-        evidence.push(statusEvidence(termination.pod, containerPath(termination.container, `${termination.which}.terminated.message`), termination.message.trim().slice(0, 300)));
+        evidence.push(
+          statusEvidence(
+            termination.pod,
+            containerPath(termination.container, `${termination.which}.terminated.message`),
+            termination.message.trim().slice(0, 300),
+          ),
+        );
       }
       confidence = Math.max(confidence, startError ? CONFIDENCE.strong : CONFIDENCE.good - 0.05);
     }
@@ -48,7 +77,9 @@ export const invalidCommandRule: Rule = {
     if (shell) {
       evidence.push(logEvidence(shell, facts.logOrigin));
       // The runtime's own exec failure echoed as the container's output, while it crash-loops.
-      const crashing = waitingStates(facts).some((w) => w.reason === 'CrashLoopBackOff') || terminations(facts).some((t) => (t.exitCode ?? 0) !== 0);
+      const crashing =
+        waitingStates(facts).some((w) => w.reason === 'CrashLoopBackOff') ||
+        terminations(facts).some((t) => (t.exitCode ?? 0) !== 0);
       confidence = Math.max(confidence, confidence > 0 || crashing ? CONFIDENCE.strong : CONFIDENCE.moderate);
       detail ??= shell.line;
     }
@@ -57,8 +88,11 @@ export const invalidCommandRule: Rule = {
     const history = revisionHistory(facts.workload, facts.primaryPod, facts.ctx.objects);
     const commandChanged = history.changes.some((change) => /command|args|image/.test(change));
     const factors: string[] = [];
-    if (commandChanged) factors.push(`revision ${history.current?.revision} changed: ${history.changes.join('; ')}`);
-    const executable = /exec: "([^"]+)"/.exec(detail ?? '')?.[1] ?? /: (\S+): (?:not found|No such file)/.exec(detail ?? '')?.[1];
+    if (commandChanged)
+      factors.push(`revision ${history.current?.revision} changed: ${history.changes.join('; ')}`);
+    const executable =
+      /exec: "([^"]+)"/.exec(detail ?? '')?.[1] ??
+      /: (\S+): (?:not found|No such file)/.exec(detail ?? '')?.[1];
     const architecture = /exec format error/.test(detail ?? '');
     const what = architecture
       ? 'its image is built for another CPU architecture (exec format error)'

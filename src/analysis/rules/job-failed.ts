@@ -6,7 +6,13 @@ import { condition, conditionEvidence, eventEvidence, logEvidence } from '../fac
 import { crashLine, missingEnvVar } from '../signals.js';
 import { finding, type Rule } from './rule.js';
 
-const JOB_REASONS = ['BackoffLimitExceeded', 'DeadlineExceeded', 'PodFailurePolicy', 'FailedIndexes', 'MaxFailedIndexesExceeded'];
+const JOB_REASONS = [
+  'BackoffLimitExceeded',
+  'DeadlineExceeded',
+  'PodFailurePolicy',
+  'FailedIndexes',
+  'MaxFailedIndexesExceeded',
+];
 
 export const jobFailedRule: Rule = {
   category: 'job-failed',
@@ -34,36 +40,61 @@ export const jobFailedRule: Rule = {
     const namespace = facts.namespace;
     let workload: WorkloadRef | undefined = facts.workload;
     if (jobName && (!workload || (workload.kind !== 'CronJob' && workload.kind !== 'Job'))) {
-      workload = cronJobOfJob(jobName, namespace, facts.ctx.objects) ?? { kind: 'Job', apiVersion: 'batch/v1', name: jobName, namespace, via: 'objects' };
+      workload = cronJobOfJob(jobName, namespace, facts.ctx.objects) ?? {
+        kind: 'Job',
+        apiVersion: 'batch/v1',
+        name: jobName,
+        namespace,
+        via: 'objects',
+      };
     }
-    const job = facts.findObject('Job', jobName ?? (workload?.kind === 'Job' ? workload.name : workload?.intermediate?.name));
+    const job = facts.findObject(
+      'Job',
+      jobName ?? (workload?.kind === 'Job' ? workload.name : workload?.intermediate?.name),
+    );
     const failedPods = asNumber(at(job?.raw, 'status', 'failed'));
     const backoffLimit = asNumber(at(job?.raw, 'spec', 'backoffLimit'));
     const deadline = asNumber(at(job?.raw, 'spec', 'activeDeadlineSeconds'));
     const factors: string[] = [];
-    if (failedPods !== undefined) factors.push(`${failedPods} pod(s) failed${backoffLimit !== undefined ? ` (backoffLimit ${backoffLimit})` : ''}`);
-    if (reason === 'DeadlineExceeded' && deadline !== undefined) factors.push(`activeDeadlineSeconds is ${deadline}`);
-    if (workload?.kind === 'CronJob') factors.push(`the Job was created by CronJob ${workload.name}: fix its jobTemplate for future runs`);
+    if (failedPods !== undefined)
+      factors.push(
+        `${failedPods} pod(s) failed${backoffLimit !== undefined ? ` (backoffLimit ${backoffLimit})` : ''}`,
+      );
+    if (reason === 'DeadlineExceeded' && deadline !== undefined)
+      factors.push(`activeDeadlineSeconds is ${deadline}`);
+    if (workload?.kind === 'CronJob')
+      factors.push(`the Job was created by CronJob ${workload.name}: fix its jobTemplate for future runs`);
     const env = missingEnvVar(facts);
     const line = env?.line ?? crashLine(facts);
     if (line) evidence.push(logEvidence(line, facts.logOrigin));
-    const why = reason === 'DeadlineExceeded'
-      ? 'it ran longer than its activeDeadlineSeconds'
-      : line
-        ? `its pods keep failing ("${line.line.trim()}")`
-        : 'its pods kept failing until the backoff limit was reached';
+    const why =
+      reason === 'DeadlineExceeded'
+        ? 'it ran longer than its activeDeadlineSeconds'
+        : line
+          ? `its pods keep failing ("${line.line.trim()}")`
+          : 'its pods kept failing until the backoff limit was reached';
     return finding('job-failed', facts, {
       confidence,
       rootCause: `Job ${jobName ?? workload?.intermediate?.name ?? workload?.name ?? '(unknown)'} failed (${reason ?? 'Failed'}): ${why}.`,
       factors,
       evidence,
-      subject: workload ? { kind: workload.kind, apiVersion: workload.apiVersion, name: workload.name, namespace: workload.namespace ?? namespace } : undefined,
+      subject: workload
+        ? {
+            kind: workload.kind,
+            apiVersion: workload.apiVersion,
+            name: workload.name,
+            namespace: workload.namespace ?? namespace,
+          }
+        : undefined,
       details: {
         workload,
         crashLine: line?.line,
         resource: reason,
         missingEnv: env?.name,
-        container: facts.primaryPod?.containers.find((c) => c.status?.state.terminated || c.status?.lastState.terminated)?.name ?? facts.primaryPod?.containers[0]?.name,
+        container:
+          facts.primaryPod?.containers.find(
+            (c) => c.status?.state.terminated || c.status?.lastState.terminated,
+          )?.name ?? facts.primaryPod?.containers[0]?.name,
       },
     });
   },

@@ -22,19 +22,33 @@ export const nodeNotReadyRule: Rule = {
       confidence = CONFIDENCE.strong;
     }
     const nodeEvents = facts.events.filter(
-      (event) => event.reason === 'NodeNotReady' || event.reason === 'TaintManagerEviction' || event.reason === 'NodeLost' || (event.reason === 'NodeStatusUnknown'),
+      (event) =>
+        event.reason === 'NodeNotReady' ||
+        event.reason === 'TaintManagerEviction' ||
+        event.reason === 'NodeLost' ||
+        event.reason === 'NodeStatusUnknown',
     );
     for (const event of nodeEvents.slice(0, 3)) {
       evidence.push(eventEvidence(event));
-      confidence = Math.max(confidence, event.reason === 'NodeNotReady' ? CONFIDENCE.strong - 0.05 : CONFIDENCE.good);
+      confidence = Math.max(
+        confidence,
+        event.reason === 'NodeNotReady' ? CONFIDENCE.strong - 0.05 : CONFIDENCE.good,
+      );
     }
     const pod = facts.primaryPod;
-    if (pod && (pod.reason === 'NodeLost' || /node .* (?:is not ready|which was lost|unreachable)/i.test(pod.message ?? ''))) {
+    if (
+      pod &&
+      (pod.reason === 'NodeLost' ||
+        /node .* (?:is not ready|which was lost|unreachable)/i.test(pod.message ?? ''))
+    ) {
       evidence.push(statusEvidence(pod, 'status.reason', `${pod.reason ?? ''} ${pod.message ?? ''}`.trim()));
       confidence = Math.max(confidence, CONFIDENCE.good);
     }
     const taintOnly = classifiedSchedulingFailures(facts).find(
-      (c) => c.healthTaints.some((t) => /not-ready|unreachable/.test(t.text)) && c.insufficient.length === 0 && c.constraints.length === 0,
+      (c) =>
+        c.healthTaints.some((t) => /not-ready|unreachable/.test(t.text)) &&
+        c.insufficient.length === 0 &&
+        c.constraints.length === 0,
     );
     if (taintOnly) {
       if (taintOnly.failure.event) evidence.push(eventEvidence(taintOnly.failure.event));
@@ -44,8 +58,14 @@ export const nodeNotReadyRule: Rule = {
     if (confidence === 0) return undefined;
     const ready = node ? condition(node, 'Ready') : undefined;
     const nodeName = node?.name ?? pod?.nodeName ?? nodeEvents[0]?.object.name;
-    if (node?.raw && (node.raw as { spec?: { unschedulable?: boolean } }).spec?.unschedulable) factors.push(`node ${nodeName} is already cordoned`);
-    const why = ready?.status === 'Unknown' ? 'the kubelet stopped posting node status (node unreachable or kubelet down)' : ready?.message ? ready.message : 'the kubelet reports the node not ready';
+    if (node?.raw && (node.raw as { spec?: { unschedulable?: boolean } }).spec?.unschedulable)
+      factors.push(`node ${nodeName} is already cordoned`);
+    const why =
+      ready?.status === 'Unknown'
+        ? 'the kubelet stopped posting node status (node unreachable or kubelet down)'
+        : ready?.message
+          ? ready.message
+          : 'the kubelet reports the node not ready';
     return finding('node-not-ready', facts, {
       confidence,
       rootCause: `Node ${nodeName ?? '(unknown)'} is NotReady: ${why}; its pods are evicted or cannot run there.`,
@@ -71,15 +91,24 @@ export const nodePressureEvictionRule: Rule = {
       if (pod.reason !== 'Evicted') continue;
       evidence.push(statusEvidence(pod, 'status.reason', 'Evicted'));
       if (pod.message) evidence.push(statusEvidence(pod, 'status.message', pod.message.trim()));
-      resource ??= /low on resource: ([\w-]+)/.exec(pod.message ?? '')?.[1] ?? (/ephemeral storage|EmptyDir/.test(pod.message ?? '') ? 'ephemeral-storage' : undefined);
-      container ??= /Container (\S+) was using/.exec(pod.message ?? '')?.[1] ?? /Container (\S+) exceeded/.exec(pod.message ?? '')?.[1];
+      resource ??=
+        /low on resource: ([\w-]+)/.exec(pod.message ?? '')?.[1] ??
+        (/ephemeral storage|EmptyDir/.test(pod.message ?? '') ? 'ephemeral-storage' : undefined);
+      container ??=
+        /Container (\S+) was using/.exec(pod.message ?? '')?.[1] ??
+        /Container (\S+) exceeded/.exec(pod.message ?? '')?.[1];
       storageLimit ??= /ephemeral storage limit "([^"]+)"/.exec(pod.message ?? '')?.[1];
       nodeName ??= pod.nodeName;
       confidence = CONFIDENCE.certain;
     }
-    for (const event of facts.events.filter((e) => e.reason === 'Evicted' || e.reason === 'EvictionThresholdMet')) {
+    for (const event of facts.events.filter(
+      (e) => e.reason === 'Evicted' || e.reason === 'EvictionThresholdMet',
+    )) {
       evidence.push(eventEvidence(event));
-      resource ??= /low on resource: ([\w-]+)/.exec(event.message)?.[1] ?? (/ephemeral storage|EmptyDir/.test(event.message) ? 'ephemeral-storage' : undefined) ?? /reclaim ([\w-]+)/.exec(event.message)?.[1];
+      resource ??=
+        /low on resource: ([\w-]+)/.exec(event.message)?.[1] ??
+        (/ephemeral storage|EmptyDir/.test(event.message) ? 'ephemeral-storage' : undefined) ??
+        /reclaim ([\w-]+)/.exec(event.message)?.[1];
       container ??= /Container (\S+) (?:was using|exceeded)/.exec(event.message)?.[1];
       storageLimit ??= /ephemeral storage limit "([^"]+)"/.exec(event.message)?.[1];
       confidence = Math.max(confidence, event.reason === 'Evicted' ? CONFIDENCE.strong : CONFIDENCE.good);
@@ -90,15 +119,23 @@ export const nodePressureEvictionRule: Rule = {
         if (pressure?.status !== 'True') continue;
         evidence.push(conditionEvidence(node, pressure));
         nodeName ??= node.name;
-        resource ??= type === 'MemoryPressure' ? 'memory' : type === 'DiskPressure' ? 'ephemeral-storage' : 'pids';
+        resource ??=
+          type === 'MemoryPressure' ? 'memory' : type === 'DiskPressure' ? 'ephemeral-storage' : 'pids';
         confidence = Math.max(confidence, CONFIDENCE.good);
       }
     }
     if (confidence === 0) return undefined;
-    if (container) factors.push(`container ${container} used more ${resource ?? 'resource'} than it requested, so it was evicted first`);
+    if (container)
+      factors.push(
+        `container ${container} used more ${resource ?? 'resource'} than it requested, so it was evicted first`,
+      );
     return finding('node-pressure-eviction', facts, {
       confidence,
-      rootCause: `The kubelet on node ${nodeName ?? '(unknown)'} evicted pod ${facts.primaryPod?.name ?? ''} because the node ran low on ${resource ?? 'a resource'}${container ? `; container ${container} used more than its request` : ''}.`.replace('pod  ', 'pods '),
+      rootCause:
+        `The kubelet on node ${nodeName ?? '(unknown)'} evicted pod ${facts.primaryPod?.name ?? ''} because the node ran low on ${resource ?? 'a resource'}${container ? `; container ${container} used more than its request` : ''}.`.replace(
+          'pod  ',
+          'pods ',
+        ),
       factors,
       evidence,
       details: { resource, container, nodeName, storageLimit },

@@ -1,6 +1,14 @@
 import { type Evidence } from '../../domain/index.js';
 import { CONFIDENCE } from '../finding.js';
-import { containerPath, eventEvidence, type Facts, logEvidence, mebibytes, metricEvidence, statusEvidence } from '../facts.js';
+import {
+  containerPath,
+  eventEvidence,
+  type Facts,
+  logEvidence,
+  mebibytes,
+  metricEvidence,
+  statusEvidence,
+} from '../facts.js';
 import { eventContainer, terminations } from '../signals.js';
 import { containerPhrase, finding, type Rule } from './rule.js';
 
@@ -41,15 +49,26 @@ export const oomKilledRule: Rule = {
       const first = killed[0]!;
       container = first.container.name;
       limit = first.container.limits.memoryBytes;
-      evidence.push(statusEvidence(first.pod, containerPath(first.container, `${first.which}.terminated.reason`), 'OOMKilled'));
+      evidence.push(
+        statusEvidence(
+          first.pod,
+          containerPath(first.container, `${first.which}.terminated.reason`),
+          'OOMKilled',
+        ),
+      );
       if (first.exitCode !== undefined) {
         evidence.push(
-          statusEvidence(first.pod, containerPath(first.container, `${first.which}.terminated.exitCode`), first.exitCode),
+          statusEvidence(
+            first.pod,
+            containerPath(first.container, `${first.which}.terminated.exitCode`),
+            first.exitCode,
+          ),
         );
       }
       const restarts = first.container.status?.restartCount ?? 0;
       if (restarts > 0) factors.push(`container ${container} has restarted ${restarts} times`);
-      confidence = first.exitCode === undefined || first.exitCode === 137 ? CONFIDENCE.certain : CONFIDENCE.strong;
+      confidence =
+        first.exitCode === undefined || first.exitCode === 137 ? CONFIDENCE.certain : CONFIDENCE.strong;
     } else {
       const oomEvents = facts.events.filter(
         (event) =>
@@ -79,12 +98,20 @@ export const oomKilledRule: Rule = {
     if (heap) factors.push(`the logs also show the runtime's own heap limit: "${heap.line.trim()}"`);
 
     const containerView = facts.containers().find((c) => c.container.name === container)?.container;
-    limit ??= containerView?.limits.memoryBytes ?? facts.metric('memory_limit_bytes', 'container_spec_memory_limit_bytes', 'kube_pod_container_resource_limits_memory_bytes')?.latest;
+    limit ??=
+      containerView?.limits.memoryBytes ??
+      facts.metric(
+        'memory_limit_bytes',
+        'container_spec_memory_limit_bytes',
+        'kube_pod_container_resource_limits_memory_bytes',
+      )?.latest;
     const observed = observedMemory(facts);
     if (observed.evidence) evidence.push(observed.evidence);
     if (limit !== undefined) factors.push(`memory limit is ${mebibytes(limit)}`);
     if (observed.bytes !== undefined && limit !== undefined) {
-      factors.push(`observed working set peaked at ${mebibytes(observed.bytes)} (${Math.round((observed.bytes / limit) * 100)}% of the limit)`);
+      factors.push(
+        `observed working set peaked at ${mebibytes(observed.bytes)} (${Math.round((observed.bytes / limit) * 100)}% of the limit)`,
+      );
     }
     const backoff = facts.eventsMatching(/Back-off restarting failed container/, ['BackOff']);
     if (backoff[0]) evidence.push(eventEvidence(backoff[0]));

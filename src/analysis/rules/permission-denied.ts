@@ -11,7 +11,9 @@ export const permissionDeniedRule: Rule = {
     const event = facts.events.find((e) => API_FORBIDDEN.test(e.message));
     const source = line?.line ?? event?.message;
     if (!source) {
-      const unauthorized = facts.findLog(/\b401\b.*Unauthorized|Unauthorized.*(?:kubernetes|apiserver|api server|serviceaccount)|invalid bearer token|token has expired/i);
+      const unauthorized = facts.findLog(
+        /\b401\b.*Unauthorized|Unauthorized.*(?:kubernetes|apiserver|api server|serviceaccount)|invalid bearer token|token has expired/i,
+      );
       if (!unauthorized) return undefined;
       return finding('permission-denied', facts, {
         confidence: CONFIDENCE.weak + 0.1,

@@ -4,9 +4,11 @@ import { CONFIDENCE } from '../finding.js';
 import { conditionEvidence, eventEvidence } from '../facts.js';
 import { finding, type Rule } from './rule.js';
 
-const EXCEEDED = /exceeded quota: ([\w.-]+), requested: ([^,]+(?:,[^,:]+=[^,]+)*), used: ([^,]+(?:,[^,:]+=[^,]+)*), limited: (.+)$/;
+const EXCEEDED =
+  /exceeded quota: ([\w.-]+), requested: ([^,]+(?:,[^,:]+=[^,]+)*), used: ([^,]+(?:,[^,:]+=[^,]+)*), limited: (.+)$/;
 const MUST_SPECIFY = /failed quota: ([\w.-]+): must specify (.+)$/;
-const LIMIT_RANGE = /maximum (\S+) usage per (?:Container|Pod) is (\S+)|minimum (\S+) usage per (?:Container|Pod) is (\S+)/;
+const LIMIT_RANGE =
+  /maximum (\S+) usage per (?:Container|Pod) is (\S+)|minimum (\S+) usage per (?:Container|Pod) is (\S+)/;
 
 export const quotaExceededRule: Rule = {
   category: 'quota-exceeded',
@@ -40,7 +42,12 @@ export const quotaExceededRule: Rule = {
       }
     }
     for (const object of facts.ctx.objects) {
-      const failure = object.conditions.find((c) => c.type === 'ReplicaFailure' && c.status === 'True' && /exceeded quota|failed quota/.test(c.message ?? ''));
+      const failure = object.conditions.find(
+        (c) =>
+          c.type === 'ReplicaFailure' &&
+          c.status === 'True' &&
+          /exceeded quota|failed quota/.test(c.message ?? ''),
+      );
       if (!failure) continue;
       evidence.push(conditionEvidence(object, failure));
       const parsed = EXCEEDED.exec(failure.message ?? '');
@@ -51,22 +58,48 @@ export const quotaExceededRule: Rule = {
     if (confidence === 0) return undefined;
     let subject = facts.workloadRef();
     if (subjectEvent?.object.kind && subjectEvent.object.name && subjectEvent.object.kind !== 'Pod') {
-      const owner = resolveObjectOwner(subjectEvent.object.kind, subjectEvent.object.name, subjectEvent.object.namespace, facts.ctx.objects);
-      subject = { kind: owner.kind, apiVersion: owner.apiVersion, name: owner.name, namespace: owner.namespace ?? facts.namespace };
+      const owner = resolveObjectOwner(
+        subjectEvent.object.kind,
+        subjectEvent.object.name,
+        subjectEvent.object.namespace,
+        facts.ctx.objects,
+      );
+      subject = {
+        kind: owner.kind,
+        apiVersion: owner.apiVersion,
+        name: owner.name,
+        namespace: owner.namespace ?? facts.namespace,
+      };
     }
     const quota = quotaName ? facts.findObject('ResourceQuota', quotaName) : undefined;
     const factors: string[] = [];
-    if (quota) factors.push(`ResourceQuota ${quotaName} hard limits: ${JSON.stringify((quota.raw as { spec?: { hard?: unknown } }).spec?.hard ?? {})}`);
+    if (quota)
+      factors.push(
+        `ResourceQuota ${quotaName} hard limits: ${JSON.stringify((quota.raw as { spec?: { hard?: unknown } }).spec?.hard ?? {})}`,
+      );
     return finding('quota-exceeded', facts, {
       confidence,
-      rootCause: `The ResourceQuota ${quotaName ?? ''} in namespace ${subject?.namespace ?? facts.namespace ?? '(unknown)'} rejects new pods of ${subject ? `${subject.kind} ${subject.name}` : 'the workload'}: ${detail ?? 'quota exceeded'}. The pods are never created.`.replace('ResourceQuota  in', 'ResourceQuota in'),
+      rootCause:
+        `The ResourceQuota ${quotaName ?? ''} in namespace ${subject?.namespace ?? facts.namespace ?? '(unknown)'} rejects new pods of ${subject ? `${subject.kind} ${subject.name}` : 'the workload'}: ${detail ?? 'quota exceeded'}. The pods are never created.`.replace(
+          'ResourceQuota  in',
+          'ResourceQuota in',
+        ),
       factors,
       evidence,
       subject,
       details: {
         quotaName,
         resource,
-        workload: subject && subject.kind !== 'Pod' ? { kind: subject.kind, apiVersion: subject.apiVersion ?? 'apps/v1', name: subject.name, namespace: subject.namespace, via: 'objects' } : facts.workload,
+        workload:
+          subject && subject.kind !== 'Pod'
+            ? {
+                kind: subject.kind,
+                apiVersion: subject.apiVersion ?? 'apps/v1',
+                name: subject.name,
+                namespace: subject.namespace,
+                via: 'objects',
+              }
+            : facts.workload,
       },
     });
   },

@@ -24,13 +24,22 @@ export const rolloutStuckRule: Rule = {
         evidence.push(conditionEvidence(deployment, progressing));
         confidence = CONFIDENCE.good;
       }
-      if (asBoolean(at(deployment.raw, 'spec', 'paused')) === true || progressing?.reason === 'DeploymentPaused') {
+      if (
+        asBoolean(at(deployment.raw, 'spec', 'paused')) === true ||
+        progressing?.reason === 'DeploymentPaused'
+      ) {
         paused = true;
-        evidence.push({ quote: `Deployment ${deployment.name} spec.paused: true`, kind: 'spec', origin: deployment.origin, object: `Deployment/${deployment.namespace ?? ''}/${deployment.name}` });
+        evidence.push({
+          quote: `Deployment ${deployment.name} spec.paused: true`,
+          kind: 'spec',
+          origin: deployment.origin,
+          object: `Deployment/${deployment.namespace ?? ''}/${deployment.name}`,
+        });
         confidence = Math.max(confidence, CONFIDENCE.good);
       }
       const available = condition(deployment, 'Available');
-      if (available?.status === 'False' && confidence > 0) evidence.push(conditionEvidence(deployment, available));
+      if (available?.status === 'False' && confidence > 0)
+        evidence.push(conditionEvidence(deployment, available));
     }
     for (const event of facts.events) {
       if (/exceeded its progress deadline/.test(event.message)) {
@@ -40,14 +49,23 @@ export const rolloutStuckRule: Rule = {
     }
     if (confidence === 0) return undefined;
     const workload = deployment?.name
-      ? { kind: 'Deployment', apiVersion: apiVersionOf('Deployment'), name: deployment.name, namespace: deployment.namespace ?? facts.namespace, via: 'objects' as const }
+      ? {
+          kind: 'Deployment',
+          apiVersion: apiVersionOf('Deployment'),
+          name: deployment.name,
+          namespace: deployment.namespace ?? facts.namespace,
+          via: 'objects' as const,
+        }
       : facts.workload;
     const history = revisionHistory(workload, facts.primaryPod, facts.ctx.objects);
     if (history.current && history.previous) {
-      factors.push(`revision ${history.current.revision} (ReplicaSet ${history.current.replicaSet}) has ${history.current.readyReplicas}/${history.current.replicas} ready; revision ${history.previous.revision} was the last to serve`);
-      if (history.changes.length > 0) factors.push(`revision ${history.current.revision} changed: ${history.changes.join('; ')}`);
+      factors.push(
+        `revision ${history.current.revision} (ReplicaSet ${history.current.replicaSet}) has ${history.current.readyReplicas}/${history.current.replicas} ready; revision ${history.previous.revision} was the last to serve`,
+      );
+      if (history.changes.length > 0)
+        factors.push(`revision ${history.current.revision} changed: ${history.changes.join('; ')}`);
     }
-    factors.push('a stuck rollout is a symptom: the new pods\' own failure is the cause when it is known');
+    factors.push("a stuck rollout is a symptom: the new pods' own failure is the cause when it is known");
     const name = deployment?.name ?? workload?.name ?? '(unknown)';
     return finding('rollout-stuck', facts, {
       confidence,
@@ -56,7 +74,14 @@ export const rolloutStuckRule: Rule = {
         : `The rollout of Deployment ${name} exceeded its progress deadline: the new ReplicaSet${history.current ? ` (revision ${history.current.revision})` : ''} never became available.`,
       factors,
       evidence,
-      subject: workload ? { kind: workload.kind, apiVersion: workload.apiVersion, name: workload.name, namespace: workload.namespace } : undefined,
+      subject: workload
+        ? {
+            kind: workload.kind,
+            apiVersion: workload.apiVersion,
+            name: workload.name,
+            namespace: workload.namespace,
+          }
+        : undefined,
       details: {
         workload,
         rollbackToRevision: paused ? undefined : history.previous?.revision,

@@ -10,7 +10,8 @@ import { observedMemory } from './oom-killed.js';
 import { finding, type Rule } from './rule.js';
 
 const INSUFFICIENT = /^Insufficient (\S+)|^Too many pods/;
-const NODE_HEALTH_TAINT = /node\.kubernetes\.io\/(?:not-ready|unreachable|memory-pressure|disk-pressure|pid-pressure|network-unavailable)|node\.cloudprovider\.kubernetes\.io\/uninitialized/;
+const NODE_HEALTH_TAINT =
+  /node\.kubernetes\.io\/(?:not-ready|unreachable|memory-pressure|disk-pressure|pid-pressure|network-unavailable)|node\.cloudprovider\.kubernetes\.io\/uninitialized/;
 const CONTROL_PLANE_TAINT = /node-role\.kubernetes\.io\/(?:control-plane|master)/;
 const CONSTRAINT =
   /untolerated taint|didn't match Pod's node affinity|didn't match pod affinity|didn't match pod anti-affinity|didn't satisfy existing pods anti-affinity|didn't match pod topology spread|were unschedulable|didn't have free ports|didn't match the requested node name|node\(s\) had taint/;
@@ -27,7 +28,14 @@ interface Classified {
 }
 
 function classify(failure: SchedulingFailure): Classified {
-  const out: Classified = { failure, insufficient: [], constraints: [], healthTaints: [], controlPlane: 0, volume: VOLUME_SCHEDULING.test(failure.message) };
+  const out: Classified = {
+    failure,
+    insufficient: [],
+    constraints: [],
+    healthTaints: [],
+    controlPlane: 0,
+    volume: VOLUME_SCHEDULING.test(failure.message),
+  };
   for (const reason of failure.reasons) {
     if (INSUFFICIENT.test(reason.text)) out.insufficient.push(reason);
     else if (NODE_HEALTH_TAINT.test(reason.text)) out.healthTaints.push(reason);
@@ -43,7 +51,12 @@ export function classifiedSchedulingFailures(facts: Facts): Classified[] {
 
 function failureEvidence(failure: SchedulingFailure): Evidence {
   if (failure.event) return eventEvidence(failure.event);
-  if (failure.pod) return statusEvidence(failure.pod, 'status.conditions[PodScheduled]', `False (Unschedulable): ${failure.message}`);
+  if (failure.pod)
+    return statusEvidence(
+      failure.pod,
+      'status.conditions[PodScheduled]',
+      `False (Unschedulable): ${failure.message}`,
+    );
   return { quote: failure.message, kind: 'event', origin: 'input' };
 }
 
@@ -64,10 +77,13 @@ export const insufficientResourcesRule: Rule = {
     let confidence: number = CONFIDENCE.strong;
     if (constraintNodes > 0) {
       // The placement rules narrow the pool; the nodes that pass them are full: capacity is what blocks.
-      factors.push(`placement rules exclude ${constraintNodes} node(s); the ${insufficientNodes} node(s) that pass them lack ${resources.join(', ')}`);
+      factors.push(
+        `placement rules exclude ${constraintNodes} node(s); the ${insufficientNodes} node(s) that pass them lack ${resources.join(', ')}`,
+      );
       confidence = CONFIDENCE.good + 0.05;
     }
-    if (latest.controlPlane > 0) factors.push(`${latest.controlPlane} control-plane node(s) are reserved by their taint (expected)`);
+    if (latest.controlPlane > 0)
+      factors.push(`${latest.controlPlane} control-plane node(s) are reserved by their taint (expected)`);
 
     const pod = facts.primaryPod;
     const container = pod?.containers[0];
@@ -88,7 +104,8 @@ export const insufficientResourcesRule: Rule = {
       let best: number | undefined;
       for (const node of nodes) {
         const value = asString(asObject(asObject(node.raw.status)?.allocatable)?.[resource]);
-        const parsed = value === undefined ? undefined : resource === 'cpu' ? parseCpu(value) : parseMemory(value);
+        const parsed =
+          value === undefined ? undefined : resource === 'cpu' ? parseCpu(value) : parseMemory(value);
         if (parsed !== undefined) best = Math.max(best ?? 0, parsed);
       }
       return best;
@@ -98,7 +115,10 @@ export const insufficientResourcesRule: Rule = {
     const tooBig =
       (resources.includes('cpu') && biggestCpu !== undefined && requestCpu > biggestCpu) ||
       (resources.includes('memory') && biggestMemory !== undefined && requestMemory > biggestMemory);
-    if (tooBig) factors.push('the request exceeds the allocatable capacity of every node: it can never be scheduled as written');
+    if (tooBig)
+      factors.push(
+        'the request exceeds the allocatable capacity of every node: it can never be scheduled as written',
+      );
 
     return finding('insufficient-resources', facts, {
       confidence,
@@ -126,7 +146,16 @@ function parseCpu(value: string): number | undefined {
 function parseMemory(value: string): number | undefined {
   const match = /^(\d+(?:\.\d+)?)(Ki|Mi|Gi|Ti|k|M|G|T)?$/.exec(value);
   if (!match) return undefined;
-  const units: Record<string, number> = { Ki: 1024, Mi: 1024 ** 2, Gi: 1024 ** 3, Ti: 1024 ** 4, k: 1e3, M: 1e6, G: 1e9, T: 1e12 };
+  const units: Record<string, number> = {
+    Ki: 1024,
+    Mi: 1024 ** 2,
+    Gi: 1024 ** 3,
+    Ti: 1024 ** 4,
+    k: 1e3,
+    M: 1e6,
+    G: 1e9,
+    T: 1e12,
+  };
   return Number(match[1]) * (units[match[2] ?? ''] ?? 1);
 }
 
@@ -136,16 +165,18 @@ export const schedulingConstraintsRule: Rule = {
     const all = classifiedSchedulingFailures(facts).filter((c) => c.constraints.length > 0 && !c.volume);
     const latest = all.at(-1);
     if (!latest) return undefined;
-    const constraintNodes = sum(latest.constraints);
     const insufficientNodes = sum(latest.insufficient);
     // Nodes that pass the placement rules but are full mean capacity is the blocker, not the rules.
     let confidence: number = insufficientNodes > 0 ? CONFIDENCE.weak + 0.1 : CONFIDENCE.strong;
     const factors: string[] = [];
-    if (insufficientNodes > 0) factors.push(`${insufficientNodes} node(s) pass the placement rules but lack resources`);
+    if (insufficientNodes > 0)
+      factors.push(`${insufficientNodes} node(s) pass the placement rules but lack resources`);
     if (latest.healthTaints.length > 0) factors.push('some nodes are tainted as unhealthy');
 
     const main = [...latest.constraints].sort((a, b) => b.count - a.count)[0]!;
-    const taint = /untolerated taint\(?s?\)? \{([^:}]+):\s*([^}]*)\}/.exec(main.text) ?? /had taint \{([^:}]+):\s*([^}]*)\}/.exec(main.text);
+    const taint =
+      /untolerated taint\(?s?\)? \{([^:}]+):\s*([^}]*)\}/.exec(main.text) ??
+      /had taint \{([^:}]+):\s*([^}]*)\}/.exec(main.text);
     const pod = facts.primaryPod;
     const nodeSelector = asObject(pod?.spec.nodeSelector) ?? {};
     let selectorKey: string | undefined;
@@ -177,7 +208,8 @@ export const schedulingConstraintsRule: Rule = {
         selectorValue = asString(value);
       }
     }
-    if (taint?.[1]) factors.push(`taint ${taint[1]}${taint[2] ? `=${taint[2]}` : ''} is not tolerated by the pod`);
+    if (taint?.[1])
+      factors.push(`taint ${taint[1]}${taint[2] ? `=${taint[2]}` : ''} is not tolerated by the pod`);
     if (suggestion && insufficientNodes === 0) confidence = Math.max(confidence, CONFIDENCE.strong);
     const antiAffinity = /anti-affinity/.test(main.text);
     const topologySpread = /topology spread/.test(main.text);

@@ -24,7 +24,13 @@ export const securityContextRule: Rule = {
       if (!RUN_AS_ROOT.test(message) && !NON_NUMERIC.test(message)) continue;
       container ??= waiting.container.name;
       problem ??= RUN_AS_ROOT.test(message) ? 'run-as-root' : 'non-numeric-user';
-      evidence.push(statusEvidence(waiting.pod, containerPath(waiting.container, 'state.waiting'), `${waiting.reason}: ${message}`));
+      evidence.push(
+        statusEvidence(
+          waiting.pod,
+          containerPath(waiting.container, 'state.waiting'),
+          `${waiting.reason}: ${message}`,
+        ),
+      );
       confidence = CONFIDENCE.certain;
     }
     for (const event of facts.events) {
@@ -49,10 +55,19 @@ export const securityContextRule: Rule = {
       const line = facts.findLog(FILESYSTEM_PERMISSION);
       if (!line) return undefined;
       problem = 'filesystem';
-      writablePath = /['"`]?(\/[\w.@+-]+(?:\/[\w.@+-]+)*)['"`]?/.exec(line.line.replace(/^.*?(?:Read-only file system|Permission denied|EACCES|EROFS|permission denied)/i, '') || line.line)?.[1] ?? /['"`]?(\/[\w.@+-]+(?:\/[\w.@+-]+)*)['"`]?/.exec(line.line)?.[1];
+      writablePath =
+        /['"`]?(\/[\w.@+-]+(?:\/[\w.@+-]+)*)['"`]?/.exec(
+          line.line.replace(
+            /^.*?(?:Read-only file system|Permission denied|EACCES|EROFS|permission denied)/i,
+            '',
+          ) || line.line,
+        )?.[1] ?? /['"`]?(\/[\w.@+-]+(?:\/[\w.@+-]+)*)['"`]?/.exec(line.line)?.[1];
       readOnly = /Read-only file system|EROFS|Errno 30/i.test(line.line);
       evidence.push(logEvidence(line, facts.logOrigin));
-      confidence = crashing || waitingStates(facts).some((w) => w.reason === 'CrashLoopBackOff') ? CONFIDENCE.good - 0.05 : CONFIDENCE.moderate - 0.1;
+      confidence =
+        crashing || waitingStates(facts).some((w) => w.reason === 'CrashLoopBackOff')
+          ? CONFIDENCE.good - 0.05
+          : CONFIDENCE.moderate - 0.1;
     }
     const factors: string[] = [];
     const where = containerPhrase(facts, container);
@@ -78,7 +93,12 @@ export const securityContextRule: Rule = {
       factors,
       evidence,
       details: {
-        container: container ?? facts.primaryPod?.containers.find((c) => (c.status?.restartCount ?? 0) > 0 || c.status?.state.waiting)?.name ?? facts.primaryPod?.containers[0]?.name,
+        container:
+          container ??
+          facts.primaryPod?.containers.find(
+            (c) => (c.status?.restartCount ?? 0) > 0 || c.status?.state.waiting,
+          )?.name ??
+          facts.primaryPod?.containers[0]?.name,
         securityProblem: problem,
         podSecurityChecks: checks,
         writablePath,

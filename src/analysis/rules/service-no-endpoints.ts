@@ -14,7 +14,10 @@ function matches(selector: Record<string, string>, labels: Readonly<Record<strin
   return entries.length > 0 && entries.every(([key, value]) => labels[key] === value);
 }
 
-function endpointsEmpty(facts: Facts, service: KubernetesObject): { empty: boolean; notReadyOnly: boolean; evidence?: Evidence } | undefined {
+function endpointsEmpty(
+  facts: Facts,
+  service: KubernetesObject,
+): { empty: boolean; notReadyOnly: boolean; evidence?: Evidence } | undefined {
   const endpoints = facts.ctx.objects.find((o) => o.kind === 'Endpoints' && o.name === service.name);
   if (endpoints) {
     const subsets = asArray(at(endpoints.raw, 'subsets'));
@@ -23,24 +26,41 @@ function endpointsEmpty(facts: Facts, service: KubernetesObject): { empty: boole
     return {
       empty: !ready,
       notReadyOnly: !ready && notReady,
-      evidence: !ready ? { quote: `Endpoints ${service.name} subsets: ${subsets.length === 0 ? '[] (none)' : 'only notReadyAddresses'}`, kind: 'status', origin: endpoints.origin, object: `Endpoints/${endpoints.namespace ?? ''}/${endpoints.name}` } : undefined,
+      evidence: !ready
+        ? {
+            quote: `Endpoints ${service.name} subsets: ${subsets.length === 0 ? '[] (none)' : 'only notReadyAddresses'}`,
+            kind: 'status',
+            origin: endpoints.origin,
+            object: `Endpoints/${endpoints.namespace ?? ''}/${endpoints.name}`,
+          }
+        : undefined,
     };
   }
-  const slices = facts.ctx.objects.filter((o) => o.kind === 'EndpointSlice' && o.labels['kubernetes.io/service-name'] === service.name);
+  const slices = facts.ctx.objects.filter(
+    (o) => o.kind === 'EndpointSlice' && o.labels['kubernetes.io/service-name'] === service.name,
+  );
   if (slices.length > 0) {
     const endpointsList = slices.flatMap((slice) => asArray(at(slice.raw, 'endpoints')));
     const ready = endpointsList.some((e) => at(e, 'conditions', 'ready') !== false);
     return {
       empty: !ready,
       notReadyOnly: !ready && endpointsList.length > 0,
-      evidence: !ready ? { quote: `EndpointSlice for ${service.name} endpoints: ${endpointsList.length === 0 ? '[]' : 'none ready'}`, kind: 'status', origin: slices[0]!.origin } : undefined,
+      evidence: !ready
+        ? {
+            quote: `EndpointSlice for ${service.name} endpoints: ${endpointsList.length === 0 ? '[]' : 'none ready'}`,
+            kind: 'status',
+            origin: slices[0]!.origin,
+          }
+        : undefined,
     };
   }
   return undefined;
 }
 
 /** Pod template labels of workloads (and labels of pods) in the service's namespace. */
-function candidateLabelSets(facts: Facts): Array<{ owner: string; labels: Readonly<Record<string, string>>; namespace?: string }> {
+function candidateLabelSets(
+  facts: Facts,
+): Array<{ owner: string; labels: Readonly<Record<string, string>>; namespace?: string }> {
   const out: Array<{ owner: string; labels: Readonly<Record<string, string>>; namespace?: string }> = [];
   for (const object of facts.ctx.objects) {
     if (!['Deployment', 'StatefulSet', 'DaemonSet', 'ReplicaSet'].includes(object.kind)) continue;
@@ -50,9 +70,12 @@ function candidateLabelSets(facts: Facts): Array<{ owner: string; labels: Readon
     };
     // A workload scaled to zero has no pods for a Service to select.
     if (at(object.raw, 'spec', 'replicas') === 0) continue;
-    if (Object.keys(labels).length > 0) out.push({ owner: `${object.kind} ${object.name}`, labels, namespace: object.namespace });
+    if (Object.keys(labels).length > 0)
+      out.push({ owner: `${object.kind} ${object.name}`, labels, namespace: object.namespace });
   }
-  for (const pod of facts.pods) if (Object.keys(pod.labels).length > 0) out.push({ owner: `Pod ${pod.name ?? ''}`, labels: pod.labels, namespace: pod.namespace });
+  for (const pod of facts.pods)
+    if (Object.keys(pod.labels).length > 0)
+      out.push({ owner: `Pod ${pod.name ?? ''}`, labels: pod.labels, namespace: pod.namespace });
   return out;
 }
 
@@ -60,31 +83,64 @@ export const serviceNoEndpointsRule: Rule = {
   category: 'service-no-endpoints',
   evaluate(facts) {
     const services = facts.objectsOfKind('Service').filter((s) => Object.keys(selectorOf(s)).length > 0);
-    const logLine = facts.findLog(/does not have any active Endpoint|no endpoints available for service|has no endpoints/i);
-    const eventLine = facts.events.find((e) => /does not have any active Endpoint|no endpoints available|has no endpoints/i.test(e.message));
+    const logLine = facts.findLog(
+      /does not have any active Endpoint|no endpoints available for service|has no endpoints/i,
+    );
+    const eventLine = facts.events.find((e) =>
+      /does not have any active Endpoint|no endpoints available|has no endpoints/i.test(e.message),
+    );
     if (services.length === 0) {
       if (!logLine && !eventLine) return undefined;
       return finding('service-no-endpoints', facts, {
         confidence: CONFIDENCE.weak + 0.1,
-        rootCause: 'A Service has no ready endpoints, so requests to it fail; the Service and its pods were not given, so why is not known.',
-        evidence: [logLine ? { quote: logLine.line, kind: 'log', origin: facts.logOrigin } : { quote: `${eventLine!.reason}: ${eventLine!.message}`, kind: 'event', origin: eventLine!.origin }],
+        rootCause:
+          'A Service has no ready endpoints, so requests to it fail; the Service and its pods were not given, so why is not known.',
+        evidence: [
+          logLine
+            ? { quote: logLine.line, kind: 'log', origin: facts.logOrigin }
+            : {
+                quote: `${eventLine!.reason}: ${eventLine!.message}`,
+                kind: 'event',
+                origin: eventLine!.origin,
+              },
+        ],
       });
     }
     const allCandidates = candidateLabelSets(facts);
     for (const service of services) {
       const selector = selectorOf(service);
       // A Service selects pods in its own namespace only.
-      const candidates = allCandidates.filter((c) => !c.namespace || !service.namespace || c.namespace === service.namespace);
-      const elsewhere = allCandidates.filter((c) => c.namespace && service.namespace && c.namespace !== service.namespace && matches(selector, c.labels));
+      const candidates = allCandidates.filter(
+        (c) => !c.namespace || !service.namespace || c.namespace === service.namespace,
+      );
+      const elsewhere = allCandidates.filter(
+        (c) =>
+          c.namespace &&
+          service.namespace &&
+          c.namespace !== service.namespace &&
+          matches(selector, c.labels),
+      );
       if (elsewhere.length > 0 && !candidates.some((c) => matches(selector, c.labels))) {
-        const serviceRef = { kind: 'Service', apiVersion: 'v1', name: service.name ?? '', namespace: service.namespace ?? facts.namespace };
+        const serviceRef = {
+          kind: 'Service',
+          apiVersion: 'v1',
+          name: service.name ?? '',
+          namespace: service.namespace ?? facts.namespace,
+        };
         const endpoints = endpointsEmpty(facts, service);
         return finding('service-no-endpoints', facts, {
           confidence: CONFIDENCE.strong,
           rootCause: `Service ${service.name} in namespace ${service.namespace} selects ${JSON.stringify(selector)}, but the matching ${elsewhere[0]!.owner} runs in namespace ${elsewhere[0]!.namespace}: a Service only selects pods in its own namespace, so it has no endpoints.`,
-          factors: ['moving the workload, or pointing clients at the Service in the workload\'s namespace, is a decision for a person'],
+          factors: [
+            "moving the workload, or pointing clients at the Service in the workload's namespace, is a decision for a person",
+          ],
           evidence: [
-            { quote: `Service ${service.name} spec.selector: ${JSON.stringify(selector)}`, kind: 'spec', origin: service.origin, object: `Service/${service.namespace ?? ''}/${service.name}` },
+            {
+              quote: `Service ${service.name} spec.selector: ${JSON.stringify(selector)}`,
+              kind: 'spec',
+              origin: service.origin,
+              object: `Service/${service.namespace ?? ''}/${service.name}`,
+            },
             ...(endpoints?.evidence ? [endpoints.evidence] : []),
             ...(logLine ? [{ quote: logLine.line, kind: 'log' as const, origin: facts.logOrigin }] : []),
           ],
@@ -95,22 +151,47 @@ export const serviceNoEndpointsRule: Rule = {
       const endpoints = endpointsEmpty(facts, service);
       const matched = candidates.filter((c) => matches(selector, c.labels));
       const evidence: Evidence[] = [
-        { quote: `Service ${service.name} spec.selector: ${JSON.stringify(selector)}`, kind: 'spec', origin: service.origin, object: `Service/${service.namespace ?? ''}/${service.name}` },
+        {
+          quote: `Service ${service.name} spec.selector: ${JSON.stringify(selector)}`,
+          kind: 'spec',
+          origin: service.origin,
+          object: `Service/${service.namespace ?? ''}/${service.name}`,
+        },
       ];
       if (endpoints?.evidence) evidence.push(endpoints.evidence);
       if (logLine) evidence.push({ quote: logLine.line, kind: 'log', origin: facts.logOrigin });
       if (endpoints && !endpoints.empty) {
         // Endpoints exist: check the Service's targetPort against the pods' container ports.
-        const mismatch = targetPortMismatch(facts, service, matched.map((m) => m.owner));
+        const mismatch = targetPortMismatch(
+          facts,
+          service,
+          matched.map((m) => m.owner),
+        );
         if (!mismatch) continue;
-        const serviceRef = { kind: 'Service', apiVersion: 'v1', name: service.name ?? '', namespace: service.namespace ?? facts.namespace };
+        const serviceRef = {
+          kind: 'Service',
+          apiVersion: 'v1',
+          name: service.name ?? '',
+          namespace: service.namespace ?? facts.namespace,
+        };
         return finding('service-no-endpoints', facts, {
           confidence: CONFIDENCE.good,
           rootCause: `Service ${service.name} sends traffic to targetPort ${mismatch.targetPort}, but its pods listen on ${mismatch.containerPort}: connections to the endpoints are refused.`,
           factors: ['the selector matches; the port does not'],
-          evidence: [...evidence, { quote: `Service ${service.name} spec.ports[${mismatch.index}].targetPort: ${mismatch.targetPort}`, kind: 'spec', origin: service.origin }],
+          evidence: [
+            ...evidence,
+            {
+              quote: `Service ${service.name} spec.ports[${mismatch.index}].targetPort: ${mismatch.targetPort}`,
+              kind: 'spec',
+              origin: service.origin,
+            },
+          ],
           subject: serviceRef,
-          details: { service: serviceRef, suggestedPort: mismatch.containerPort, servicePortIndex: mismatch.index },
+          details: {
+            service: serviceRef,
+            suggestedPort: mismatch.containerPort,
+            servicePortIndex: mismatch.index,
+          },
         });
       }
       if (matched.length > 0) {
@@ -118,10 +199,22 @@ export const serviceNoEndpointsRule: Rule = {
         return finding('service-no-endpoints', facts, {
           confidence: CONFIDENCE.weak,
           rootCause: `Service ${service.name} selects ${matched[0]!.owner}, but none of its pods is ready, so the Service has no ready endpoints.`,
-          factors: ['the selector is right: the pods\' own failure is the cause'],
+          factors: ["the selector is right: the pods' own failure is the cause"],
           evidence,
-          subject: { kind: 'Service', apiVersion: 'v1', name: service.name ?? '', namespace: service.namespace ?? facts.namespace },
-          details: { service: { kind: 'Service', apiVersion: 'v1', name: service.name ?? '', namespace: service.namespace ?? facts.namespace } },
+          subject: {
+            kind: 'Service',
+            apiVersion: 'v1',
+            name: service.name ?? '',
+            namespace: service.namespace ?? facts.namespace,
+          },
+          details: {
+            service: {
+              kind: 'Service',
+              apiVersion: 'v1',
+              name: service.name ?? '',
+              namespace: service.namespace ?? facts.namespace,
+            },
+          },
         });
       }
       // Nothing matches: find the workload whose labels differ from the selector in the fewest keys.
@@ -141,12 +234,21 @@ export const serviceNoEndpointsRule: Rule = {
         if (shared === 0 && Object.keys(fix).length === 0) continue;
         if (!best || differences < best.differences) best = { owner: candidate.owner, fix, differences };
       }
-      const serviceRef = { kind: 'Service', apiVersion: 'v1', name: service.name ?? '', namespace: service.namespace ?? facts.namespace };
+      const serviceRef = {
+        kind: 'Service',
+        apiVersion: 'v1',
+        name: service.name ?? '',
+        namespace: service.namespace ?? facts.namespace,
+      };
       const hasFix = best && Object.keys(best.fix).length > 0 && best.differences <= 2;
       return finding('service-no-endpoints', facts, {
         confidence: hasFix ? CONFIDENCE.strong : endpoints?.empty ? CONFIDENCE.good : CONFIDENCE.moderate,
         rootCause: hasFix
-          ? `Service ${service.name}'s selector ${JSON.stringify(selector)} matches no pod: ${best!.owner} labels its pods ${Object.entries(best!.fix).map(([k, v]) => `${k}=${v}`).join(', ')}, so the Service has no endpoints.`
+          ? `Service ${service.name}'s selector ${JSON.stringify(selector)} matches no pod: ${best!.owner} labels its pods ${Object.entries(
+              best!.fix,
+            )
+              .map(([k, v]) => `${k}=${v}`)
+              .join(', ')}, so the Service has no endpoints.`
           : `Service ${service.name}'s selector ${JSON.stringify(selector)} matches no pod, so the Service has no endpoints.`,
         factors: best ? [`closest workload: ${best.owner}`] : [],
         evidence,

@@ -37,7 +37,9 @@ function writeError(json: boolean, error: KubemendError): void {
   const issues = error instanceof InvalidInputError ? error.issues : [];
   process.stderr.write(`kubemend: ${error.message}\n`);
   if (json) {
-    process.stdout.write(`${JSON.stringify({ error: { code: error.code, message: error.message, errors: issues } })}\n`);
+    process.stdout.write(
+      `${JSON.stringify({ error: { code: error.code, message: error.message, errors: issues } })}\n`,
+    );
   }
 }
 
@@ -47,7 +49,6 @@ async function analyze(flags: AnalyzeFlags): Promise<number> {
     throw new UsageError(`--mode: must be one of ${MODES.join(', ')} (got "${flags.mode}")`);
   }
   const configuration = loadConfiguration({
-    env: process.env,
     file: flags.config,
     flags: {
       ...(flags.logLevel ? { logLevel: flags.logLevel as never } : {}),
@@ -60,13 +61,24 @@ async function analyze(flags: AnalyzeFlags): Promise<number> {
     },
   });
   const policies = loadPolicies(configuration.policyFile);
-  if (flags.input === '-' && process.stdin.isTTY) throw new UsageError('--input -: no input on stdin (pipe a RemediateInput JSON document, or give a file)');
+  if (flags.input === '-' && process.stdin.isTTY)
+    throw new UsageError(
+      '--input -: no input on stdin (pipe a RemediateInput JSON document, or give a file)',
+    );
   let stream: NodeJS.ReadableStream;
   if (flags.input === '-') stream = process.stdin;
   else {
     stream = createReadStream(flags.input);
     await new Promise<void>((resolve, reject) => {
-      (stream as ReturnType<typeof createReadStream>).once('open', () => resolve()).once('error', (cause) => reject(new UsageError(`--input: cannot read ${flags.input}: ${(cause as NodeJS.ErrnoException).code ?? cause.message}`)));
+      (stream as ReturnType<typeof createReadStream>)
+        .once('open', () => resolve())
+        .once('error', (cause) =>
+          reject(
+            new UsageError(
+              `--input: cannot read ${flags.input}: ${(cause as NodeJS.ErrnoException).code ?? cause.message}`,
+            ),
+          ),
+        );
     });
   }
   const parsed = await readInputStream(stream as never);
@@ -87,9 +99,14 @@ export async function main(argv: readonly string[]): Promise<number> {
   let jsonRequested = argv.includes('--json');
   program
     .name('kubemend')
-    .description('Kubernetes remediation: honest root cause, typed risk-rated actions, verified and reversible execution.')
+    .description(
+      'Kubernetes remediation: honest root cause, typed risk-rated actions, verified and reversible execution.',
+    )
     .exitOverride()
-    .configureOutput({ writeErr: (text) => process.stderr.write(text), writeOut: (text) => process.stdout.write(text) });
+    .configureOutput({
+      writeErr: (text) => process.stderr.write(text),
+      writeOut: (text) => process.stdout.write(text),
+    });
   program
     .command('analyze')
     .description('Analyse an issue and propose (or, as policy allows, execute) remediation actions')
@@ -112,12 +129,22 @@ export async function main(argv: readonly string[]): Promise<number> {
     return exitCode;
   } catch (error) {
     if (error instanceof CommanderError) {
-      if (error.code === 'commander.helpDisplayed' || error.code === 'commander.version' || error.exitCode === 0) return EXIT_CODES.success;
+      if (
+        error.code === 'commander.helpDisplayed' ||
+        error.code === 'commander.version' ||
+        error.exitCode === 0
+      )
+        return EXIT_CODES.success;
       return EXIT_CODES.badInput; // commander already printed the message
     }
     if (error instanceof KubemendError) {
       writeError(jsonRequested, error);
-      const badInput = ['invalid-input', 'input-too-large', 'policy-not-found', 'configuration-invalid'].includes(error.code);
+      const badInput = [
+        'invalid-input',
+        'input-too-large',
+        'policy-not-found',
+        'configuration-invalid',
+      ].includes(error.code);
       return badInput ? EXIT_CODES.badInput : EXIT_CODES.failed;
     }
     const message = error instanceof Error ? error.message : String(error);
@@ -126,14 +153,17 @@ export async function main(argv: readonly string[]): Promise<number> {
   }
 }
 
-const invokedDirectly = process.argv[1] !== undefined && /(?:main\.(?:js|ts)|kubemend)$/.test(process.argv[1]);
+const invokedDirectly =
+  process.argv[1] !== undefined && /(?:main\.(?:js|ts)|kubemend)$/.test(process.argv[1]);
 if (invokedDirectly) {
   main(process.argv.slice(2)).then(
     (code) => {
       process.exitCode = code;
     },
     (error: unknown) => {
-      process.stderr.write(`kubemend: internal error: ${error instanceof Error ? error.message : String(error)}\n`);
+      process.stderr.write(
+        `kubemend: internal error: ${error instanceof Error ? error.message : String(error)}\n`,
+      );
       process.exitCode = EXIT_CODES.failed;
     },
   );

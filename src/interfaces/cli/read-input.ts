@@ -21,7 +21,10 @@ export interface ParsedInput {
   readonly bytes: number;
 }
 
-export async function readInputStream(stream: Readable, maxBytes: number = INPUT_MAX_BYTES): Promise<ParsedInput> {
+export async function readInputStream(
+  stream: Readable,
+  maxBytes: number = INPUT_MAX_BYTES,
+): Promise<ParsedInput> {
   const summarizer = new LogSummarizer();
   let sawLogs = false;
   let document: unknown;
@@ -35,7 +38,8 @@ export async function readInputStream(stream: Readable, maxBytes: number = INPUT
     }
     sawLogs = true;
     if (typeof value === 'string') summarizer.add(value);
-    else if (issues.length < 5) issues.push({ path: `context.logs[${String(key)}]`, message: 'expected a string (one log line)' });
+    else if (issues.length < 5)
+      issues.push({ path: `context.logs[${String(key)}]`, message: 'expected a string (one log line)' });
     // Drop the line from the document being built: it lives on only in the summary.
     if (Array.isArray(parent)) parent.pop();
   };
@@ -45,17 +49,24 @@ export async function readInputStream(stream: Readable, maxBytes: number = INPUT
       bytes += buffer.length;
       if (bytes > maxBytes) {
         stream.destroy();
-        throw new InvalidInputError([{ path: '', message: `input is larger than the limit of ${maxBytes} bytes` }], 'input-too-large');
+        throw new InvalidInputError(
+          [{ path: '', message: `input is larger than the limit of ${maxBytes} bytes` }],
+          'input-too-large',
+        );
       }
       parser.write(buffer);
     }
-    if (bytes === 0) throw new InvalidInputError([{ path: '', message: 'no input: expected a RemediateInput JSON document' }]);
+    if (bytes === 0)
+      throw new InvalidInputError([
+        { path: '', message: 'no input: expected a RemediateInput JSON document' },
+      ]);
     if (!parser.isEnded) parser.end();
   } catch (error) {
     if (error instanceof InvalidInputError) throw error;
     throw new InvalidInputError([{ path: '', message: `not valid JSON: ${(error as Error).message}` }]);
   }
-  if (document === undefined) throw new InvalidInputError([{ path: '', message: 'not valid JSON: the document is incomplete' }]);
+  if (document === undefined)
+    throw new InvalidInputError([{ path: '', message: 'not valid JSON: the document is incomplete' }]);
   if (issues.length > 0) throw new InvalidInputError(issues);
   const parsed = parseRemediateInput(document);
   if (!parsed.ok) throw parsed.error;

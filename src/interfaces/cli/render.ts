@@ -5,7 +5,9 @@ export function renderText(output: RemediateOutput): string {
   const { analysis, remediation } = output;
   const lines: string[] = [];
   lines.push(`Status:      ${output.status}   (session ${output.sessionId})`);
-  lines.push(`Category:    ${analysis.category}   confidence ${analysis.confidence.toFixed(2)}   source ${analysis.source}`);
+  lines.push(
+    `Category:    ${analysis.category}   confidence ${analysis.confidence.toFixed(2)}   source ${analysis.source}`,
+  );
   lines.push('', 'Root cause:', `  ${analysis.rootCause}`);
   if (analysis.evidence.length > 0) {
     lines.push('', 'Evidence:');
@@ -18,13 +20,16 @@ export function renderText(output: RemediateOutput): string {
   lines.push('', `Remediation (overall risk ${remediation.risk}):`);
   if (remediation.actions.length === 0) lines.push('  none');
   for (const action of remediation.actions) {
-    lines.push(`  [${action.id}] ${action.type} ${action.target.kind}/${action.target.name}${action.target.namespace ? ` -n ${action.target.namespace}` : ''}  risk ${action.risk}  → ${action.decision?.decision ?? ''}`);
+    lines.push(
+      `  [${action.id}] ${action.type} ${action.target.kind}/${action.target.name}${action.target.namespace ? ` -n ${action.target.namespace}` : ''}  risk ${action.risk}  → ${action.decision?.decision ?? ''}`,
+    );
     lines.push(`       ${action.description}`);
     if (action.type === 'manual') lines.push(`       ${action.params.instructions}`);
     lines.push(`       $ ${action.command.split('\n')[0]}`);
     if (action.decision) lines.push(`       (${action.decision.reason})`);
   }
-  for (const result of output.results ?? []) lines.push(`  result ${result.actionId}: ${result.status}: ${result.message}`);
+  for (const result of output.results ?? [])
+    lines.push(`  result ${result.actionId}: ${result.status}: ${result.message}`);
   for (const notice of output.notices ?? []) lines.push(`note: ${notice}`);
   return `${lines.join('\n')}\n`;
 }

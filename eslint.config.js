@@ -1,0 +1,91 @@
+// ESLint flat config: typescript-eslint strict, plus rules that keep the layers honest.
+import js from '@eslint/js';
+import tseslint from 'typescript-eslint';
+
+export default tseslint.config(
+  { ignores: ['dist/**', 'node_modules/**', 'coverage/**', '.k8s/**', '.state/**', 'test/k8s/**'] },
+  js.configs.recommended,
+  ...tseslint.configs.strict,
+  {
+    languageOptions: { ecmaVersion: 2023, sourceType: 'module' },
+    rules: {
+      '@typescript-eslint/no-non-null-assertion': 'off',
+      '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
+      'no-restricted-syntax': [
+        'error',
+        {
+          selector: 'TSEnumDeclaration',
+          message: 'Use an `as const` array and a derived union instead of an enum.',
+        },
+      ],
+    },
+  },
+  {
+    files: ['src/**/*.ts'],
+    ignores: ['src/config/**'],
+    rules: {
+      'no-restricted-properties': [
+        'error',
+        {
+          object: 'process',
+          property: 'env',
+          message: 'Read settings through src/config (loadConfiguration) and pass them in.',
+        },
+      ],
+    },
+  },
+  {
+    files: ['src/**/*.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          paths: [
+            {
+              name: 'child_process',
+              message: 'The product never shells out; use a typed port (ClusterGateway).',
+            },
+            {
+              name: 'node:child_process',
+              message: 'The product never shells out; use a typed port (ClusterGateway).',
+            },
+          ],
+        },
+      ],
+    },
+  },
+  {
+    files: ['src/domain/**/*.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [{ group: ['../*', '!./*'], message: 'domain imports nothing of ours outside domain/.' }],
+        },
+      ],
+    },
+  },
+  {
+    files: ['src/analysis/**/*.ts', 'src/planning/**/*.ts', 'src/context/**/*.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          paths: [
+            {
+              name: '@kubernetes/client-node',
+              message: 'Depend on the ClusterGateway port, not the client library, so rules run offline.',
+            },
+            { name: 'child_process', message: 'The product never shells out.' },
+          ],
+          patterns: [
+            {
+              group: ['ai', '@ai-sdk/*', '../analysis/ai/*', '../ai/*'],
+              message: 'Risk and planning never depend on the AI layer.',
+            },
+          ],
+        },
+      ],
+    },
+  },
+);
