@@ -1,7 +1,7 @@
 import type { Evidence } from '../../domain/index.js';
 import { asNumber, asString, at } from '../../context/json.js';
 import { CONFIDENCE } from '../finding.js';
-import { condition, statusEvidence } from '../facts.js';
+import { condition, conditionEvidence, eventEvidence, statusEvidence } from '../facts.js';
 import { finding, type Rule } from './rule.js';
 
 const RECENT_MS = 60 * 60 * 1000;
@@ -68,10 +68,19 @@ export const healthyRule: Rule = {
         if (available?.status === 'False') problems++;
         const progressing = condition(object, 'Progressing');
         if (progressing?.status === 'False') problems++;
+        if (available) evidence.push(conditionEvidence(object, available));
+        else if (ready !== undefined)
+          evidence.push({
+            quote: `${object.kind} ${object.name} status.readyReplicas: ${ready}${desired !== undefined ? ` of ${desired}` : ''}`,
+            kind: 'status',
+            origin: object.origin,
+          });
       } else if (object.kind === 'Node') {
         observed++;
         checked.push(`Node ${object.name} conditions`);
-        if (condition(object, 'Ready')?.status !== 'True') problems++;
+        const nodeReady = condition(object, 'Ready');
+        if (nodeReady?.status !== 'True') problems++;
+        else evidence.push(conditionEvidence(object, nodeReady));
         for (const type of ['MemoryPressure', 'DiskPressure', 'PIDPressure'])
           if (condition(object, type)?.status === 'True') problems++;
       } else if (object.kind === 'Job') {
@@ -87,6 +96,13 @@ export const healthyRule: Rule = {
       } else if (object.kind === 'PersistentVolumeClaim') {
         observed++;
         checked.push(`PersistentVolumeClaim ${object.name} phase`);
+        evidence.push({
+          quote: `PersistentVolumeClaim ${object.name} status.phase: ${asString(at(object.raw, 'status', 'phase')) ?? 'unknown'}`,
+          kind: 'status',
+          origin: object.origin,
+        });
+        const waiting = facts.events.find((event) => event.reason === 'WaitForFirstConsumer');
+        if (waiting) evidence.push(eventEvidence(waiting));
         const phase = asString(at(object.raw, 'status', 'phase'));
         const waitsForConsumer =
           facts.events.some(
@@ -109,7 +125,12 @@ export const healthyRule: Rule = {
       } else if (object.kind === 'HorizontalPodAutoscaler') {
         observed++;
         checked.push(`HorizontalPodAutoscaler ${object.name} conditions`);
-        if (condition(object, 'ScalingActive')?.status === 'False') problems++;
+        const active = condition(object, 'ScalingActive');
+        if (active?.status === 'False') problems++;
+        for (const type of ['ScalingActive', 'ScalingLimited']) {
+          const c = condition(object, type);
+          if (c) evidence.push(conditionEvidence(object, c));
+        }
       }
     }
     if (observed <= 0 || problems > 0) return undefined;

@@ -4,6 +4,7 @@
  * (0 success/pending, 1 failed, 2 bad input). With --json, stdout carries exactly one JSON document.
  */
 import { createReadStream } from 'node:fs';
+import { stat } from 'node:fs/promises';
 import { Command, CommanderError, Option } from 'commander';
 import { InvalidInputError, KubemendError, MODES, type RemediateOutput } from '../../domain/index.js';
 import { loadConfiguration } from '../../config/configuration.js';
@@ -13,6 +14,9 @@ import { readInputStream } from './read-input.js';
 import { renderText } from './render.js';
 
 export const EXIT_CODES = { success: 0, failed: 1, badInput: 2 } as const;
+
+/** Inputs at least this large summarise their logs on a second thread. */
+const PARALLEL_THRESHOLD_BYTES = 8 * 1024 * 1024;
 
 interface AnalyzeFlags {
   input: string;
@@ -66,8 +70,12 @@ async function analyze(flags: AnalyzeFlags): Promise<number> {
       '--input -: no input on stdin (pipe a RemediateInput JSON document, or give a file)',
     );
   let stream: NodeJS.ReadableStream;
+  let parallel = false;
   if (flags.input === '-') stream = process.stdin;
   else {
+    parallel =
+      (await stat(flags.input).catch(() => undefined))?.size !== undefined &&
+      (await stat(flags.input)).size >= PARALLEL_THRESHOLD_BYTES;
     stream = createReadStream(flags.input);
     await new Promise<void>((resolve, reject) => {
       (stream as ReturnType<typeof createReadStream>)
@@ -81,7 +89,7 @@ async function analyze(flags: AnalyzeFlags): Promise<number> {
         );
     });
   }
-  const parsed = await readInputStream(stream as never);
+  const parsed = await readInputStream(stream as never, { parallel });
   const input = {
     ...parsed.input,
     ...(flags.mode ? { mode: flags.mode as (typeof MODES)[number] } : {}),
@@ -156,11 +164,20 @@ export async function main(argv: readonly string[]): Promise<number> {
 const invokedDirectly =
   process.argv[1] !== undefined && /(?:main\.(?:js|ts)|kubemend)$/.test(process.argv[1]);
 if (invokedDirectly) {
+  let finished = false;
+  // Never exit silently: if the event loop drains before main() settles, that is a bug, not success.
+  process.once('beforeExit', () => {
+    if (finished) return;
+    process.stderr.write('kubemend: internal error: the run ended before producing a result\n');
+    process.exitCode = EXIT_CODES.failed;
+  });
   main(process.argv.slice(2)).then(
     (code) => {
+      finished = true;
       process.exitCode = code;
     },
     (error: unknown) => {
+      finished = true;
       process.stderr.write(
         `kubemend: internal error: ${error instanceof Error ? error.message : String(error)}\n`,
       );

@@ -9,10 +9,12 @@ import {
   type FieldIssue,
   INPUT_MAX_BYTES,
   InvalidInputError,
+  KubemendError,
   parseRemediateInput,
   type RemediateInput,
 } from '../../domain/index.js';
 import { LogSummarizer, type LogSummary } from '../../context/log-summary.js';
+import { ParallelLogSummarizer } from '../../context/parallel-log-summary.js';
 
 export interface ParsedInput {
   readonly input: RemediateInput;
@@ -21,11 +23,15 @@ export interface ParsedInput {
   readonly bytes: number;
 }
 
-export async function readInputStream(
-  stream: Readable,
-  maxBytes: number = INPUT_MAX_BYTES,
-): Promise<ParsedInput> {
-  const summarizer = new LogSummarizer();
+export interface ReadOptions {
+  readonly maxBytes?: number;
+  /** Summarise logs on a worker thread (for large inputs: parsing and templating overlap). */
+  readonly parallel?: boolean;
+}
+
+export async function readInputStream(stream: Readable, options: ReadOptions = {}): Promise<ParsedInput> {
+  const maxBytes = options.maxBytes ?? INPUT_MAX_BYTES;
+  const summarizer = options.parallel ? new ParallelLogSummarizer() : new LogSummarizer();
   let sawLogs = false;
   let document: unknown;
   let bytes = 0;
@@ -43,6 +49,15 @@ export async function readInputStream(
     // Drop the line from the document being built: it lives on only in the summary.
     if (Array.isArray(parent)) parent.pop();
   };
+  // Only the JSON parser's complaints are the caller's fault; anything else is ours.
+  const parse = (buffer?: Buffer): void => {
+    try {
+      if (buffer) parser.write(buffer);
+      else if (!parser.isEnded) parser.end();
+    } catch (error) {
+      throw new InvalidInputError([{ path: '', message: `not valid JSON: ${(error as Error).message}` }]);
+    }
+  };
   try {
     for await (const chunk of stream) {
       const buffer = typeof chunk === 'string' ? Buffer.from(chunk) : (chunk as Buffer);
@@ -54,21 +69,27 @@ export async function readInputStream(
           'input-too-large',
         );
       }
-      parser.write(buffer);
+      parse(buffer);
+      if (summarizer instanceof ParallelLogSummarizer) await summarizer.backpressure();
     }
-    if (bytes === 0)
+    if (bytes === 0) {
       throw new InvalidInputError([
         { path: '', message: 'no input: expected a RemediateInput JSON document' },
       ]);
-    if (!parser.isEnded) parser.end();
+    }
+    parse();
   } catch (error) {
-    if (error instanceof InvalidInputError) throw error;
-    throw new InvalidInputError([{ path: '', message: `not valid JSON: ${(error as Error).message}` }]);
+    if (summarizer instanceof ParallelLogSummarizer) await summarizer.abort();
+    if (error instanceof KubemendError) throw error;
+    throw new KubemendError('internal', `reading the input failed: ${(error as Error).message}`, {
+      cause: error,
+    });
   }
+  const logs = await summarizer.finish();
   if (document === undefined)
     throw new InvalidInputError([{ path: '', message: 'not valid JSON: the document is incomplete' }]);
   if (issues.length > 0) throw new InvalidInputError(issues);
   const parsed = parseRemediateInput(document);
   if (!parsed.ok) throw parsed.error;
-  return { input: parsed.value, logs: sawLogs ? summarizer.finish() : undefined, bytes };
+  return { input: parsed.value, logs: sawLogs ? logs : undefined, bytes };
 }
