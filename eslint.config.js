@@ -8,7 +8,9 @@ export default tseslint.config(
   ...tseslint.configs.strict,
   {
     files: ['**/*.mjs', '**/*.js'],
-    languageOptions: { globals: { process: 'readonly', console: 'readonly', Buffer: 'readonly', URL: 'readonly' } },
+    languageOptions: {
+      globals: { process: 'readonly', console: 'readonly', Buffer: 'readonly', URL: 'readonly' },
+    },
   },
   {
     languageOptions: { ecmaVersion: 2023, sourceType: 'module' },

@@ -210,7 +210,7 @@ start kube-apiserver \
   --requestheader-uid-headers=X-Remote-Uid \
   --proxy-client-cert-file="$P/front-proxy-client.crt" \
   --proxy-client-key-file="$P/front-proxy-client.key" \
-  --enable-aggregator-routing=true \
+  --enable-aggregator-routing=false \
   --profiling=false
 wait_for "kube-apiserver /readyz" "$KM_TIMEOUT_APISERVER" kube-apiserver check_apiserver
 
