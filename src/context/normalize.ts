@@ -2,6 +2,7 @@ import type { EvidenceOrigin, KubernetesEvent, RemediateInput } from '../domain/
 import { parseCpuMillicores, parseMemoryBytes, parseQuantity } from '../domain/index.js';
 import { asArray, asBoolean, asNumber, asObject, asString, asStringMap, at } from './json.js';
 import { EMPTY_LOG_SUMMARY, type LogSummary, summarizeLogs } from './log-summary.js';
+import type { LiveContext } from './live.js';
 import type {
   Condition,
   ContainerState,
@@ -307,6 +308,8 @@ export interface ContextExtras {
   readonly logs?: LogSummary;
   readonly previousLogs?: LogSummary;
   readonly gathering?: GatheringReport;
+  /** What was read from the live cluster; merged with what the caller sent. */
+  readonly live?: LiveContext;
 }
 
 export const OFFLINE_GATHERING: GatheringReport = {
@@ -326,6 +329,11 @@ export function contextFromInput(input: RemediateInput, extras: ContextExtras = 
 
   const objects: KubernetesObject[] = [];
   const pods: PodView[] = [];
+  const live = extras.live;
+  // Live state first: when the caller's copy and the cluster disagree, the cluster is current.
+  for (const pod of live?.pods ?? []) pods.push(normalizePod(pod as JsonObject, 'cluster'));
+  for (const object of live?.objects ?? []) objects.push(normalizeObject(object as JsonObject, 'cluster'));
+  for (const event of live?.events ?? []) rawEvents.push(normalizeEvent(event as JsonObject, 'cluster'));
   if (context.podSpec) pods.push(normalizePod(context.podSpec as JsonObject, 'input'));
   for (const resource of context.resources ?? []) {
     const raw = resource as JsonObject;
@@ -342,17 +350,36 @@ export function contextFromInput(input: RemediateInput, extras: ContextExtras = 
     } else objects.push(normalizeObject(raw, 'input'));
   }
 
+  const callerLogs = extras.logs ?? (context.logs ? summarizeLogs(context.logs) : undefined);
+  const liveLogs = live && live.logs.length > 0 ? summarizeLogs(live.logs) : undefined;
+  const liveReport = live?.report;
   return {
     issue: input.issue,
     target: input.target,
     events: dedupeEvents(rawEvents),
     pods: dedupePods(pods),
-    objects,
-    metrics: normalizeMetrics(context.metrics),
-    logs: extras.logs ?? (context.logs ? summarizeLogs(context.logs) : EMPTY_LOG_SUMMARY),
-    previousLogs: extras.previousLogs,
-    gathering: extras.gathering ?? OFFLINE_GATHERING,
+    objects: dedupeObjects(objects),
+    metrics: normalizeMetrics({ ...live?.metrics, ...context.metrics }),
+    logs: callerLogs ?? liveLogs ?? EMPTY_LOG_SUMMARY,
+    previousLogs: extras.previousLogs ?? (live && live.previousLogs.length > 0 ? summarizeLogs(live.previousLogs) : undefined),
+    logsOrigin: callerLogs ? 'input' : liveLogs ? 'cluster' : undefined,
+    gathering:
+      extras.gathering ??
+      (liveReport
+        ? { live: true, partial: liveReport.partial, notes: liveReport.notes, apiCalls: liveReport.apiCalls, durationMs: liveReport.durationMs }
+        : OFFLINE_GATHERING),
   };
+}
+
+function dedupeObjects(objects: readonly KubernetesObject[]): KubernetesObject[] {
+  const seen = new Set<string>();
+  return objects.filter((object) => {
+    if (!object.name) return true;
+    const key = `${object.kind}/${object.namespace ?? ''}/${object.name}`;
+    if (seen.has(key)) return false;
+    seen.add(key);
+    return true;
+  });
 }
 
 function dedupePods(pods: readonly PodView[]): PodView[] {

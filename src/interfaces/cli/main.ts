@@ -10,6 +10,8 @@ import { InvalidInputError, KubemendError, MODES, type RemediateOutput } from '.
 import { loadConfiguration } from '../../config/configuration.js';
 import { loadPolicies } from '../../config/policies.js';
 import { RemediationService } from '../../service/remediation-service.js';
+import { connectCluster } from '../../cluster/connect.js';
+import { userInfo } from 'node:os';
 import { readInputStream } from './read-input.js';
 import { renderText } from './render.js';
 
@@ -95,8 +97,10 @@ async function analyze(flags: AnalyzeFlags): Promise<number> {
     ...(flags.mode ? { mode: flags.mode as (typeof MODES)[number] } : {}),
     ...(flags.policy ? { policy: flags.policy } : {}),
   };
-  const service = new RemediationService({ configuration, policies });
-  const output: RemediateOutput = await service.remediate(input, { logs: parsed.logs });
+  const connection = await connectCluster(configuration);
+  const service = new RemediationService({ configuration, policies, cluster: connection.gateway, actor: `cli:${userInfo().username}` });
+  const result: RemediateOutput = await service.remediate(input, { logs: parsed.logs });
+  const output = connection.notice ? { ...result, notices: [connection.notice, ...(result.notices ?? [])] } : result;
   process.stdout.write(json ? `${JSON.stringify(output)}\n` : renderText(output));
   return output.status === 'failed' ? EXIT_CODES.failed : EXIT_CODES.success;
 }

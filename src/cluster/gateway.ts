@@ -1,0 +1,76 @@
+/**
+ * ClusterGateway: everything kubemend does to a cluster, as a port. Analysis and planning never
+ * see it; live-context gathering reads through it; the execution engine writes through it.
+ * Adapters: KubeClusterGateway (the real API server); tests add fakes for unit tests only.
+ */
+export interface ObjectKey {
+  readonly kind: string;
+  readonly namespace?: string;
+  readonly name: string;
+}
+
+export type KubeObject = Record<string, unknown> & {
+  apiVersion?: string;
+  kind?: string;
+  metadata?: {
+    name?: string;
+    namespace?: string;
+    uid?: string;
+    resourceVersion?: string;
+    generation?: number;
+    labels?: Record<string, string>;
+    annotations?: Record<string, string>;
+    ownerReferences?: Array<Record<string, unknown>>;
+    deletionTimestamp?: string;
+    [key: string]: unknown;
+  };
+};
+
+export interface ListOptions {
+  readonly labelSelector?: string;
+  readonly fieldSelector?: string;
+  readonly limit?: number;
+}
+
+export interface WriteOptions {
+  /** Server-side dry run: every admission and validation step, nothing persisted. */
+  readonly dryRun?: boolean;
+  /** Optimistic concurrency: the write fails with 409 unless the object still has this version. */
+  readonly resourceVersion?: string;
+}
+
+export interface LogOptions {
+  readonly previous?: boolean;
+  readonly tailLines?: number;
+  readonly limitBytes?: number;
+}
+
+export type PatchKind = 'strategic' | 'merge' | 'json';
+
+export interface WatchEvent {
+  readonly type: 'ADDED' | 'MODIFIED' | 'DELETED' | 'BOOKMARK' | 'ERROR' | string;
+  readonly object: KubeObject;
+}
+
+export interface ClusterGateway {
+  /** The API server URL (for messages and audit). */
+  readonly server: string;
+  version(): Promise<{ gitVersion: string }>;
+  get(key: ObjectKey): Promise<KubeObject | undefined>;
+  list(kind: string, namespace?: string, options?: ListOptions): Promise<KubeObject[]>;
+  logs(namespace: string, pod: string, container: string, options?: LogOptions): Promise<string>;
+  patch(key: ObjectKey, kind: PatchKind, patch: unknown, options?: WriteOptions): Promise<KubeObject>;
+  create(manifest: KubeObject, options?: WriteOptions): Promise<KubeObject>;
+  /** PUT the object (its metadata.resourceVersion is the precondition). */
+  replace(object: KubeObject, options?: WriteOptions): Promise<KubeObject>;
+  delete(key: ObjectKey, options?: WriteOptions): Promise<void>;
+  scale(key: ObjectKey, replicas: number, options?: WriteOptions): Promise<KubeObject>;
+  /** `kubectl rollout restart`: stamp the pod template so the controller replaces its pods. */
+  restart(key: ObjectKey, options?: WriteOptions): Promise<KubeObject>;
+  /** `kubectl rollout undo`: put the template of a ReplicaSet revision back on the Deployment. */
+  rollback(key: ObjectKey, toRevision: number | undefined, options?: WriteOptions): Promise<{ object: KubeObject; revision: number }>;
+  cordon(node: string, unschedulable: boolean, options?: WriteOptions): Promise<KubeObject>;
+  watch(kind: string, namespace: string | undefined, options: ListOptions & { resourceVersion?: string }, onEvent: (event: WatchEvent) => void, signal: AbortSignal): Promise<void>;
+  /** SelfSubjectAccessReview: may the current identity do this? */
+  canI(verb: string, kind: string, namespace?: string, name?: string): Promise<boolean>;
+}

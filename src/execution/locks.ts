@@ -1,0 +1,23 @@
+/**
+ * Per-target mutual exclusion: two remediations never change the same object at once. In-process
+ * here; across replicas the session store adds a database lock (serving layer).
+ */
+export class TargetLocks {
+  private readonly held = new Map<string, string>();
+
+  /** Takes the lock for `target` on behalf of `owner`; false if someone else holds it. */
+  tryAcquire(target: string, owner: string): boolean {
+    const holder = this.held.get(target);
+    if (holder !== undefined && holder !== owner) return false;
+    this.held.set(target, owner);
+    return true;
+  }
+
+  release(target: string, owner: string): void {
+    if (this.held.get(target) === owner) this.held.delete(target);
+  }
+
+  holder(target: string): string | undefined {
+    return this.held.get(target);
+  }
+}
