@@ -93,10 +93,24 @@ export function verifyChain(records: readonly AuditRecord[]): ChainVerification 
   for (const record of records) {
     const { hash, ...rest } = record;
     if (record.previousHash !== previous) {
-      return { ok: false, records: records.length, firstBroken: { sequence: record.sequence, reason: 'previousHash does not match the hash of the record before it' } };
+      return {
+        ok: false,
+        records: records.length,
+        firstBroken: {
+          sequence: record.sequence,
+          reason: 'previousHash does not match the hash of the record before it',
+        },
+      };
     }
     if (hashRecord(rest) !== hash) {
-      return { ok: false, records: records.length, firstBroken: { sequence: record.sequence, reason: 'the record was altered: its content does not match its hash' } };
+      return {
+        ok: false,
+        records: records.length,
+        firstBroken: {
+          sequence: record.sequence,
+          reason: 'the record was altered: its content does not match its hash',
+        },
+      };
     }
     previous = hash;
   }
@@ -119,7 +133,12 @@ export class InMemoryAuditRecorder implements AuditRecorder {
       throw new Error('audit store unavailable');
     }
     const previous = this.records.at(-1);
-    const base = { ...entry, sequence: (previous?.sequence ?? 0) + 1, at: this.clock().toISOString(), previousHash: previous?.hash ?? GENESIS_HASH };
+    const base = {
+      ...entry,
+      sequence: (previous?.sequence ?? 0) + 1,
+      at: this.clock().toISOString(),
+      previousHash: previous?.hash ?? GENESIS_HASH,
+    };
     const record: AuditRecord = { ...base, hash: hashRecord(base) };
     this.records.push(record);
     return record;
@@ -127,7 +146,11 @@ export class InMemoryAuditRecorder implements AuditRecorder {
 
   async list(query: AuditQuery = {}): Promise<AuditRecord[]> {
     return this.records
-      .filter((r) => (query.sessionId ? r.sessionId === query.sessionId : true) && (query.since ? r.at >= query.since : true))
+      .filter(
+        (r) =>
+          (query.sessionId ? r.sessionId === query.sessionId : true) &&
+          (query.since ? r.at >= query.since : true),
+      )
       .slice(0, query.limit ?? Number.MAX_SAFE_INTEGER);
   }
 

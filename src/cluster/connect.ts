@@ -12,11 +12,17 @@ export interface Connection {
   readonly notice?: string;
 }
 
-export async function connectCluster(configuration: Configuration, options: { probeTimeoutMs?: number } = {}): Promise<Connection> {
+export async function connectCluster(
+  configuration: Configuration,
+  options: { probeTimeoutMs?: number } = {},
+): Promise<Connection> {
   if (configuration.cluster.offline) return {};
   let gateway: KubeClusterGateway;
   try {
-    const kubeConfig = loadKubeConfig({ kubeconfig: configuration.cluster.kubeconfig, context: configuration.cluster.context });
+    const kubeConfig = loadKubeConfig({
+      kubeconfig: configuration.cluster.kubeconfig,
+      context: configuration.cluster.context,
+    });
     const server = kubeConfig.getCurrentCluster()?.server;
     // client-node falls back to http://localhost when nothing is configured: that is "no cluster".
     if (!server || server === 'http://localhost' || server === 'http://localhost:8080') return {};
@@ -27,10 +33,14 @@ export async function connectCluster(configuration: Configuration, options: { pr
   try {
     await Promise.race([
       gateway.version(),
-      new Promise((_, reject) => setTimeout(() => reject(new Error('no answer')), options.probeTimeoutMs ?? 3_000)),
+      new Promise((_, reject) =>
+        setTimeout(() => reject(new Error('no answer')), options.probeTimeoutMs ?? 3_000),
+      ),
     ]);
     return { gateway };
   } catch (error) {
-    return { notice: `cluster ${gateway.server} is unreachable (${(error as Error).message.split('\n')[0]}): analysed offline` };
+    return {
+      notice: `cluster ${gateway.server} is unreachable (${(error as Error).message.split('\n')[0]}): analysed offline`,
+    };
   }
 }

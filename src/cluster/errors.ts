@@ -4,7 +4,15 @@
  */
 import { KubemendError } from '../domain/index.js';
 
-export type ApiErrorKind = 'forbidden' | 'not-found' | 'conflict' | 'invalid' | 'retryable' | 'unauthenticated' | 'unreachable' | 'other';
+export type ApiErrorKind =
+  | 'forbidden'
+  | 'not-found'
+  | 'conflict'
+  | 'invalid'
+  | 'retryable'
+  | 'unauthenticated'
+  | 'unreachable'
+  | 'other';
 
 export class KubernetesApiError extends KubemendError {
   readonly status: number;
@@ -12,7 +20,11 @@ export class KubernetesApiError extends KubemendError {
   readonly reason?: string;
   readonly retryAfterSeconds?: number;
 
-  constructor(status: number, message: string, options: { reason?: string; retryAfterSeconds?: number; cause?: unknown } = {}) {
+  constructor(
+    status: number,
+    message: string,
+    options: { reason?: string; retryAfterSeconds?: number; cause?: unknown } = {},
+  ) {
     const kind = classifyStatus(status);
     super(codeFor(kind), message, { cause: options.cause });
     this.name = 'KubernetesApiError';

@@ -68,9 +68,19 @@ export interface ClusterGateway {
   /** `kubectl rollout restart`: stamp the pod template so the controller replaces its pods. */
   restart(key: ObjectKey, options?: WriteOptions): Promise<KubeObject>;
   /** `kubectl rollout undo`: put the template of a ReplicaSet revision back on the Deployment. */
-  rollback(key: ObjectKey, toRevision: number | undefined, options?: WriteOptions): Promise<{ object: KubeObject; revision: number }>;
+  rollback(
+    key: ObjectKey,
+    toRevision: number | undefined,
+    options?: WriteOptions,
+  ): Promise<{ object: KubeObject; revision: number }>;
   cordon(node: string, unschedulable: boolean, options?: WriteOptions): Promise<KubeObject>;
-  watch(kind: string, namespace: string | undefined, options: ListOptions & { resourceVersion?: string }, onEvent: (event: WatchEvent) => void, signal: AbortSignal): Promise<void>;
+  watch(
+    kind: string,
+    namespace: string | undefined,
+    options: ListOptions & { resourceVersion?: string },
+    onEvent: (event: WatchEvent) => void,
+    signal: AbortSignal,
+  ): Promise<void>;
   /** SelfSubjectAccessReview: may the current identity do this? */
   canI(verb: string, kind: string, namespace?: string, name?: string): Promise<boolean>;
 }

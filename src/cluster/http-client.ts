@@ -38,7 +38,8 @@ const retryable = retry(
 export class KubeHttpClient {
   private readonly kubeConfig: KubeConfig;
   private readonly server: URL;
-  private readonly options: Required<Omit<HttpClientOptions, 'onRequest'>> & Pick<HttpClientOptions, 'onRequest'>;
+  private readonly options: Required<Omit<HttpClientOptions, 'onRequest'>> &
+    Pick<HttpClientOptions, 'onRequest'>;
 
   constructor(kubeConfig: KubeConfig, options: HttpClientOptions = {}) {
     const cluster = kubeConfig.getCurrentCluster();
@@ -68,7 +69,12 @@ export class KubeHttpClient {
   }
 
   /** A watch: calls `onEvent` for each event until the signal aborts or the server ends it. */
-  async watch(path: string, query: RequestOptions['query'], onEvent: (event: { type: string; object: Record<string, unknown> }) => void, signal: AbortSignal): Promise<void> {
+  async watch(
+    path: string,
+    query: RequestOptions['query'],
+    onEvent: (event: { type: string; object: Record<string, unknown> }) => void,
+    signal: AbortSignal,
+  ): Promise<void> {
     const response = await this.open('GET', path, { query: { ...query, watch: true }, signal, timeoutMs: 0 });
     await new Promise<void>((resolve, reject) => {
       let buffer = '';
@@ -104,7 +110,12 @@ export class KubeHttpClient {
     for (const [key, value] of Object.entries(options.query ?? {})) {
       if (value !== undefined) url.searchParams.set(key, String(value));
     }
-    const body = options.body === undefined ? undefined : typeof options.body === 'string' ? options.body : JSON.stringify(options.body);
+    const body =
+      options.body === undefined
+        ? undefined
+        : typeof options.body === 'string'
+          ? options.body
+          : JSON.stringify(options.body);
     const requestOptions: https.RequestOptions = {
       method,
       protocol: url.protocol,
@@ -114,7 +125,12 @@ export class KubeHttpClient {
       headers: {
         Accept: options.accept ?? 'application/json',
         'User-Agent': this.options.userAgent,
-        ...(body !== undefined ? { 'Content-Type': options.contentType ?? 'application/json', 'Content-Length': Buffer.byteLength(body) } : {}),
+        ...(body !== undefined
+          ? {
+              'Content-Type': options.contentType ?? 'application/json',
+              'Content-Length': Buffer.byteLength(body),
+            }
+          : {}),
       },
     };
     await this.kubeConfig.applyToHTTPSOptions(requestOptions);
@@ -130,13 +146,19 @@ export class KubeHttpClient {
         }
         const chunks: Buffer[] = [];
         response.on('data', (chunk: Buffer) => chunks.push(chunk));
-        response.on('end', () => reject(toApiError(status, Buffer.concat(chunks).toString('utf8'), response.headers['retry-after'])));
-        response.on('error', (cause) => reject(new KubernetesApiError(0, `${method} ${url.pathname}: ${cause.message}`, { cause })));
+        response.on('end', () =>
+          reject(toApiError(status, Buffer.concat(chunks).toString('utf8'), response.headers['retry-after'])),
+        );
+        response.on('error', (cause) =>
+          reject(new KubernetesApiError(0, `${method} ${url.pathname}: ${cause.message}`, { cause })),
+        );
       });
       if (timeoutMs > 0) {
         request.setTimeout(timeoutMs, () => request.destroy(new Error(`timed out after ${timeoutMs} ms`)));
       }
-      request.on('error', (cause) => reject(new KubernetesApiError(0, `${method} ${url.pathname}: ${cause.message}`, { cause })));
+      request.on('error', (cause) =>
+        reject(new KubernetesApiError(0, `${method} ${url.pathname}: ${cause.message}`, { cause })),
+      );
       if (options.signal) {
         if (options.signal.aborted) request.destroy(new Error('aborted'));
         options.signal.addEventListener('abort', () => request.destroy(new Error('aborted')), { once: true });
@@ -147,7 +169,11 @@ export class KubeHttpClient {
   }
 }
 
-function toApiError(status: number, text: string, retryAfter: string | string[] | undefined): KubernetesApiError {
+function toApiError(
+  status: number,
+  text: string,
+  retryAfter: string | string[] | undefined,
+): KubernetesApiError {
   let message = text.trim() || `HTTP ${status}`;
   let reason: string | undefined;
   try {
@@ -158,5 +184,8 @@ function toApiError(status: number, text: string, retryAfter: string | string[] 
     // not a Status document
   }
   const seconds = Number(Array.isArray(retryAfter) ? retryAfter[0] : retryAfter);
-  return new KubernetesApiError(status, message, { reason, retryAfterSeconds: Number.isFinite(seconds) ? seconds : undefined });
+  return new KubernetesApiError(status, message, {
+    reason,
+    retryAfterSeconds: Number.isFinite(seconds) ? seconds : undefined,
+  });
 }

@@ -1,7 +1,16 @@
 /** The ClusterGateway adapter for a real API server, over KubeHttpClient. */
 import { KubeConfig } from '@kubernetes/client-node';
 import { isApiError, KubernetesApiError } from './errors.js';
-import type { ClusterGateway, KubeObject, ListOptions, LogOptions, ObjectKey, PatchKind, WatchEvent, WriteOptions } from './gateway.js';
+import type {
+  ClusterGateway,
+  KubeObject,
+  ListOptions,
+  LogOptions,
+  ObjectKey,
+  PatchKind,
+  WatchEvent,
+  WriteOptions,
+} from './gateway.js';
 import { KubeHttpClient, type HttpClientOptions } from './http-client.js';
 import { apiVersionFor, resourceInfo, resourcePath } from './resources.js';
 
@@ -25,7 +34,10 @@ export function loadKubeConfig(source: KubeconfigSource = {}): KubeConfig {
   else kc.loadFromDefault();
   if (source.context) {
     if (!kc.getContexts().some((context) => context.name === source.context)) {
-      throw new KubernetesApiError(0, `context "${source.context}" is not in the kubeconfig (--context / KUBEMEND_CONTEXT)`);
+      throw new KubernetesApiError(
+        0,
+        `context "${source.context}" is not in the kubeconfig (--context / KUBEMEND_CONTEXT)`,
+      );
     }
     kc.setCurrentContext(source.context);
   }
@@ -53,7 +65,11 @@ export class KubeClusterGateway implements ClusterGateway {
 
   async get(key: ObjectKey): Promise<KubeObject | undefined> {
     try {
-      const object = await this.http.json<KubeObject>('GET', resourcePath(key.kind, key.namespace, key.name), { retry: true });
+      const object = await this.http.json<KubeObject>(
+        'GET',
+        resourcePath(key.kind, key.namespace, key.name),
+        { retry: true },
+      );
       return withKind(object, key.kind);
     } catch (error) {
       if (isApiError(error, 'not-found')) return undefined;
@@ -64,7 +80,11 @@ export class KubeClusterGateway implements ClusterGateway {
   async list(kind: string, namespace?: string, options: ListOptions = {}): Promise<KubeObject[]> {
     const result = await this.http.json<{ items?: KubeObject[] }>('GET', resourcePath(kind, namespace), {
       retry: true,
-      query: { labelSelector: options.labelSelector, fieldSelector: options.fieldSelector, limit: options.limit },
+      query: {
+        labelSelector: options.labelSelector,
+        fieldSelector: options.fieldSelector,
+        limit: options.limit,
+      },
     });
     return (result.items ?? []).map((item) => withKind(item, kind));
   }
@@ -73,45 +93,75 @@ export class KubeClusterGateway implements ClusterGateway {
     return this.http.text('GET', resourcePath('Pod', namespace, pod, 'log'), {
       retry: true,
       accept: 'application/json, */*',
-      query: { container, previous: options.previous || undefined, tailLines: options.tailLines, limitBytes: options.limitBytes },
+      query: {
+        container,
+        previous: options.previous || undefined,
+        tailLines: options.tailLines,
+        limitBytes: options.limitBytes,
+      },
     });
   }
 
-  async patch(key: ObjectKey, kind: PatchKind, patch: unknown, options: WriteOptions = {}): Promise<KubeObject> {
+  async patch(
+    key: ObjectKey,
+    kind: PatchKind,
+    patch: unknown,
+    options: WriteOptions = {},
+  ): Promise<KubeObject> {
     const body = withPrecondition(kind, patch, options.resourceVersion);
-    const object = await this.http.json<KubeObject>('PATCH', resourcePath(key.kind, key.namespace, key.name), {
-      body,
-      contentType: CONTENT_TYPES[kind],
-      query: writeQuery(options),
-      retry: options.resourceVersion !== undefined, // a precondition makes a repeat harmless (409)
-    });
+    const object = await this.http.json<KubeObject>(
+      'PATCH',
+      resourcePath(key.kind, key.namespace, key.name),
+      {
+        body,
+        contentType: CONTENT_TYPES[kind],
+        query: writeQuery(options),
+        retry: options.resourceVersion !== undefined, // a precondition makes a repeat harmless (409)
+      },
+    );
     return withKind(object, key.kind);
   }
 
   async create(manifest: KubeObject, options: WriteOptions = {}): Promise<KubeObject> {
     const kind = String(manifest.kind ?? '');
-    const object = await this.http.json<KubeObject>('POST', resourcePath(kind, manifest.metadata?.namespace), {
-      body: manifest,
-      query: writeQuery(options),
-    });
+    const object = await this.http.json<KubeObject>(
+      'POST',
+      resourcePath(kind, manifest.metadata?.namespace),
+      {
+        body: manifest,
+        query: writeQuery(options),
+      },
+    );
     return withKind(object, kind);
   }
 
   async replace(object: KubeObject, options: WriteOptions = {}): Promise<KubeObject> {
     const kind = String(object.kind ?? '');
-    const body = options.resourceVersion ? { ...object, metadata: { ...object.metadata, resourceVersion: options.resourceVersion } } : object;
-    const result = await this.http.json<KubeObject>('PUT', resourcePath(kind, object.metadata?.namespace, object.metadata?.name), {
-      body,
-      query: writeQuery(options),
-      retry: body.metadata?.resourceVersion !== undefined,
-    });
+    const body = options.resourceVersion
+      ? { ...object, metadata: { ...object.metadata, resourceVersion: options.resourceVersion } }
+      : object;
+    const result = await this.http.json<KubeObject>(
+      'PUT',
+      resourcePath(kind, object.metadata?.namespace, object.metadata?.name),
+      {
+        body,
+        query: writeQuery(options),
+        retry: body.metadata?.resourceVersion !== undefined,
+      },
+    );
     return withKind(result, kind);
   }
 
   async delete(key: ObjectKey, options: WriteOptions = {}): Promise<void> {
     await this.http.json('DELETE', resourcePath(key.kind, key.namespace, key.name), {
       query: { dryRun: options.dryRun ? 'All' : undefined },
-      body: options.resourceVersion ? { kind: 'DeleteOptions', apiVersion: 'v1', preconditions: { resourceVersion: options.resourceVersion } } : undefined,
+      body: options.resourceVersion
+        ? {
+            kind: 'DeleteOptions',
+            apiVersion: 'v1',
+            preconditions: { resourceVersion: options.resourceVersion },
+          }
+        : undefined,
     });
   }
 
@@ -124,12 +174,23 @@ export class KubeClusterGateway implements ClusterGateway {
   }
 
   restart(key: ObjectKey, options: WriteOptions = {}): Promise<KubeObject> {
-    const patch = { spec: { template: { metadata: { annotations: { 'kubectl.kubernetes.io/restartedAt': new Date().toISOString() } } } } };
+    const patch = {
+      spec: {
+        template: {
+          metadata: { annotations: { 'kubectl.kubernetes.io/restartedAt': new Date().toISOString() } },
+        },
+      },
+    };
     return this.patch(key, 'strategic', patch, options);
   }
 
-  async rollback(key: ObjectKey, toRevision: number | undefined, options: WriteOptions = {}): Promise<{ object: KubeObject; revision: number }> {
-    if (key.kind !== 'Deployment') throw new KubernetesApiError(422, `rollback is implemented for Deployments, not ${key.kind}`);
+  async rollback(
+    key: ObjectKey,
+    toRevision: number | undefined,
+    options: WriteOptions = {},
+  ): Promise<{ object: KubeObject; revision: number }> {
+    if (key.kind !== 'Deployment')
+      throw new KubernetesApiError(422, `rollback is implemented for Deployments, not ${key.kind}`);
     const deployment = await this.get(key);
     if (!deployment) throw new KubernetesApiError(404, `Deployment ${key.namespace}/${key.name} not found`);
     const uid = deployment.metadata?.uid;
@@ -138,15 +199,30 @@ export class KubeClusterGateway implements ClusterGateway {
       (rs.metadata?.ownerReferences ?? []).some((owner) => owner.uid === uid),
     );
     const revisions = replicaSets
-      .map((rs) => ({ rs, revision: Number(rs.metadata?.annotations?.['deployment.kubernetes.io/revision'] ?? 0) }))
+      .map((rs) => ({
+        rs,
+        revision: Number(rs.metadata?.annotations?.['deployment.kubernetes.io/revision'] ?? 0),
+      }))
       .filter((entry) => entry.revision > 0)
       .sort((a, b) => b.revision - a.revision);
-    const target = toRevision !== undefined ? revisions.find((entry) => entry.revision === toRevision) : revisions.find((entry) => entry.revision < current);
-    if (!target) throw new KubernetesApiError(404, `Deployment ${key.name} has no revision ${toRevision ?? 'before ' + current}`);
-    const template = structuredClone((target.rs.spec as { template?: KubeObject } | undefined)?.template ?? {});
+    const target =
+      toRevision !== undefined
+        ? revisions.find((entry) => entry.revision === toRevision)
+        : revisions.find((entry) => entry.revision < current);
+    if (!target)
+      throw new KubernetesApiError(
+        404,
+        `Deployment ${key.name} has no revision ${toRevision ?? 'before ' + current}`,
+      );
+    const template = structuredClone(
+      (target.rs.spec as { template?: KubeObject } | undefined)?.template ?? {},
+    );
     delete template.metadata?.labels?.['pod-template-hash'];
     const patch = [{ op: 'replace', path: '/spec/template', value: template }];
-    const object = await this.patch(key, 'json', patch, { ...options, resourceVersion: options.resourceVersion ?? deployment.metadata?.resourceVersion });
+    const object = await this.patch(key, 'json', patch, {
+      ...options,
+      resourceVersion: options.resourceVersion ?? deployment.metadata?.resourceVersion,
+    });
     return { object, revision: target.revision };
   }
 
@@ -163,7 +239,12 @@ export class KubeClusterGateway implements ClusterGateway {
   ): Promise<void> {
     return this.http.watch(
       resourcePath(kind, namespace),
-      { labelSelector: options.labelSelector, fieldSelector: options.fieldSelector, resourceVersion: options.resourceVersion, allowWatchBookmarks: true },
+      {
+        labelSelector: options.labelSelector,
+        fieldSelector: options.fieldSelector,
+        resourceVersion: options.resourceVersion,
+        allowWatchBookmarks: true,
+      },
       (event) => onEvent({ type: event.type, object: withKind(event.object as KubeObject, kind) }),
       signal,
     );
@@ -171,13 +252,25 @@ export class KubeClusterGateway implements ClusterGateway {
 
   async canI(verb: string, kind: string, namespace?: string, name?: string): Promise<boolean> {
     const info = resourceInfo(kind);
-    const review = await this.http.json<{ status?: { allowed?: boolean } }>('POST', resourcePath('SelfSubjectAccessReview'), {
-      body: {
-        apiVersion: 'authorization.k8s.io/v1',
-        kind: 'SelfSubjectAccessReview',
-        spec: { resourceAttributes: { verb, group: info?.group ?? '', resource: info?.plural ?? kind.toLowerCase(), namespace, name } },
+    const review = await this.http.json<{ status?: { allowed?: boolean } }>(
+      'POST',
+      resourcePath('SelfSubjectAccessReview'),
+      {
+        body: {
+          apiVersion: 'authorization.k8s.io/v1',
+          kind: 'SelfSubjectAccessReview',
+          spec: {
+            resourceAttributes: {
+              verb,
+              group: info?.group ?? '',
+              resource: info?.plural ?? kind.toLowerCase(),
+              namespace,
+              name,
+            },
+          },
+        },
       },
-    });
+    );
     return review.status?.allowed === true;
   }
 }

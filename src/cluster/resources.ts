@@ -9,7 +9,12 @@ export interface ResourceInfo {
   readonly namespaced: boolean;
 }
 
-const R = (group: string, version: string, plural: string, namespaced = true): ResourceInfo => ({ group, version, plural, namespaced });
+const R = (group: string, version: string, plural: string, namespaced = true): ResourceInfo => ({
+  group,
+  version,
+  plural,
+  namespaced,
+});
 
 export const RESOURCES: Readonly<Record<string, ResourceInfo>> = {
   Pod: R('', 'v1', 'pods'),

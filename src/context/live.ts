@@ -31,9 +31,21 @@ const ISSUE_REFERENCE =
   /\b(deployment|deploy|statefulset|sts|daemonset|ds|pod|po|job|cronjob|cj|service|svc|hpa|pvc)[/\s]+([a-z0-9][a-z0-9.-]{0,252})/i;
 const ISSUE_NAMESPACE = /(?:-n\s+|namespace[:\s]+|ns[:/\s]+)([a-z0-9][a-z0-9-]{0,62})/i;
 const KIND_ALIASES: Readonly<Record<string, string>> = {
-  deployment: 'Deployment', deploy: 'Deployment', statefulset: 'StatefulSet', sts: 'StatefulSet', daemonset: 'DaemonSet', ds: 'DaemonSet',
-  pod: 'Pod', po: 'Pod', job: 'Job', cronjob: 'CronJob', cj: 'CronJob', service: 'Service', svc: 'Service',
-  hpa: 'HorizontalPodAutoscaler', pvc: 'PersistentVolumeClaim',
+  deployment: 'Deployment',
+  deploy: 'Deployment',
+  statefulset: 'StatefulSet',
+  sts: 'StatefulSet',
+  daemonset: 'DaemonSet',
+  ds: 'DaemonSet',
+  pod: 'Pod',
+  po: 'Pod',
+  job: 'Job',
+  cronjob: 'CronJob',
+  cj: 'CronJob',
+  service: 'Service',
+  svc: 'Service',
+  hpa: 'HorizontalPodAutoscaler',
+  pvc: 'PersistentVolumeClaim',
 };
 
 class Budget {
@@ -76,19 +88,29 @@ class Budget {
 
 /** Where to start: the target, the event's object, the pod in the request, or names in the issue. */
 export function anchorOf(input: RemediateInput): ObjectKey | undefined {
-  if (input.target) return { kind: input.target.kind, namespace: input.target.namespace, name: input.target.name };
+  if (input.target)
+    return { kind: input.target.kind, namespace: input.target.namespace, name: input.target.name };
   const event = input.context?.event as Record<string, unknown> | undefined;
   const regarding = asObject(event?.involvedObject) ?? asObject(event?.regarding);
   const kind = asString(regarding?.kind);
   const name = asString(regarding?.name);
-  if (kind && name) return { kind, namespace: asString(regarding?.namespace) ?? asString(at(event, 'metadata', 'namespace')), name };
+  if (kind && name)
+    return {
+      kind,
+      namespace: asString(regarding?.namespace) ?? asString(at(event, 'metadata', 'namespace')),
+      name,
+    };
   const pod = input.context?.podSpec as Record<string, unknown> | undefined;
   const podName = asString(at(pod, 'metadata', 'name'));
   if (podName) return { kind: 'Pod', namespace: asString(at(pod, 'metadata', 'namespace')), name: podName };
   const reference = ISSUE_REFERENCE.exec(input.issue);
   if (reference?.[1] && reference[2]) {
     const namespace = ISSUE_NAMESPACE.exec(input.issue)?.[1];
-    return { kind: KIND_ALIASES[reference[1].toLowerCase()] ?? 'Pod', namespace, name: reference[2].replace(/[.,;:]+$/, '') };
+    return {
+      kind: KIND_ALIASES[reference[1].toLowerCase()] ?? 'Pod',
+      namespace,
+      name: reference[2].replace(/[.,;:]+$/, ''),
+    };
   }
   return undefined;
 }
@@ -96,11 +118,16 @@ export function anchorOf(input: RemediateInput): ObjectKey | undefined {
 function selectorString(selector: unknown): string | undefined {
   const labels = asObject(at(selector, 'matchLabels')) ?? asObject(selector);
   if (!labels) return undefined;
-  const parts = Object.entries(labels).filter(([, v]) => typeof v === 'string').map(([k, v]) => `${k}=${String(v)}`);
+  const parts = Object.entries(labels)
+    .filter(([, v]) => typeof v === 'string')
+    .map(([k, v]) => `${k}=${String(v)}`);
   return parts.length > 0 ? parts.join(',') : undefined;
 }
 
-function matches(selector: Record<string, unknown> | undefined, labels: Record<string, string> | undefined): boolean {
+function matches(
+  selector: Record<string, unknown> | undefined,
+  labels: Record<string, string> | undefined,
+): boolean {
   if (!selector || !labels) return false;
   const entries = Object.entries(selector);
   return entries.length > 0 && entries.every(([key, value]) => labels[key] === value);
@@ -108,10 +135,17 @@ function matches(selector: Record<string, unknown> | undefined, labels: Record<s
 
 function failing(pod: KubeObject): boolean {
   const statuses = asArray(at(pod, 'status', 'containerStatuses'));
-  return at(pod, 'status', 'phase') !== 'Running' || statuses.some((s) => at(s, 'ready') !== true || (at(s, 'restartCount') as number) > 0);
+  return (
+    at(pod, 'status', 'phase') !== 'Running' ||
+    statuses.some((s) => at(s, 'ready') !== true || (at(s, 'restartCount') as number) > 0)
+  );
 }
 
-export async function gatherLiveContext(gateway: ClusterGateway, input: RemediateInput, limits: LiveBudget): Promise<LiveContext> {
+export async function gatherLiveContext(
+  gateway: ClusterGateway,
+  input: RemediateInput,
+  limits: LiveBudget,
+): Promise<LiveContext> {
   const started = Date.now();
   const budget = new Budget(limits);
   const objects = new Map<string, KubeObject>();
@@ -129,7 +163,20 @@ export async function gatherLiveContext(gateway: ClusterGateway, input: Remediat
 
   const anchor = anchorOf(input);
   if (!anchor) {
-    return { objects: [], pods: [], events: [], logs, previousLogs, metrics, report: { partial: true, notes: ['no object to start from: give a target, an event or a pod'], apiCalls: 0, durationMs: 0 } };
+    return {
+      objects: [],
+      pods: [],
+      events: [],
+      logs,
+      previousLogs,
+      metrics,
+      report: {
+        partial: true,
+        notes: ['no object to start from: give a target, an event or a pod'],
+        apiCalls: 0,
+        durationMs: 0,
+      },
+    };
   }
   const namespace = anchor.namespace;
   const root = await budget.read(`get ${anchor.kind}/${anchor.name}`, () => gateway.get(anchor));
@@ -143,11 +190,15 @@ export async function gatherLiveContext(gateway: ClusterGateway, input: Remediat
   let workload: KubeObject | undefined = root && WORKLOADS.has(String(root.kind)) ? root : undefined;
   let current = root;
   for (let depth = 0; current && depth < 3; depth++) {
-    const owner = (current.metadata?.ownerReferences ?? []).find((o) => o.controller === true) ?? current.metadata?.ownerReferences?.[0];
+    const owner =
+      (current.metadata?.ownerReferences ?? []).find((o) => o.controller === true) ??
+      current.metadata?.ownerReferences?.[0];
     const kind = asString(owner?.kind);
     const name = asString(owner?.name);
     if (!kind || !name || !WORKLOADS.has(kind)) break;
-    const parent = await budget.read(`get ${kind}/${name}`, () => gateway.get({ kind, namespace: current?.metadata?.namespace ?? namespace, name }));
+    const parent = await budget.read(`get ${kind}/${name}`, () =>
+      gateway.get({ kind, namespace: current?.metadata?.namespace ?? namespace, name }),
+    );
     add(parent);
     if (parent) workload = parent;
     current = parent;
@@ -161,17 +212,26 @@ export async function gatherLiveContext(gateway: ClusterGateway, input: Remediat
 
   // Pods of the workload, events, services, HPAs, quotas, limit ranges: one list each, in parallel.
   const selector = workload ? selectorString(at(workload, 'spec', 'selector')) : undefined;
-  const [podList, eventList, services, endpoints, hpas, quotas, limitRanges, replicaSets, jobs] = await Promise.all([
-    selector && workload?.kind !== 'CronJob' ? budget.read('list pods', () => gateway.list('Pod', ns, { labelSelector: selector, limit: 50 })) : Promise.resolve(undefined),
-    budget.read('list events', () => gateway.list('Event', ns, { limit: 500 })),
-    budget.read('list services', () => gateway.list('Service', ns, { limit: 200 })),
-    budget.read('list endpoints', () => gateway.list('Endpoints', ns, { limit: 200 })),
-    budget.read('list horizontalpodautoscalers', () => gateway.list('HorizontalPodAutoscaler', ns, { limit: 100 })),
-    budget.read('list resourcequotas', () => gateway.list('ResourceQuota', ns)),
-    budget.read('list limitranges', () => gateway.list('LimitRange', ns)),
-    workload?.kind === 'Deployment' && selector ? budget.read('list replicasets', () => gateway.list('ReplicaSet', ns, { labelSelector: selector })) : Promise.resolve(undefined),
-    workload?.kind === 'CronJob' ? budget.read('list jobs', () => gateway.list('Job', ns, { limit: 100 })) : Promise.resolve(undefined),
-  ]);
+  const [podList, eventList, services, endpoints, hpas, quotas, limitRanges, replicaSets, jobs] =
+    await Promise.all([
+      selector && workload?.kind !== 'CronJob'
+        ? budget.read('list pods', () => gateway.list('Pod', ns, { labelSelector: selector, limit: 50 }))
+        : Promise.resolve(undefined),
+      budget.read('list events', () => gateway.list('Event', ns, { limit: 500 })),
+      budget.read('list services', () => gateway.list('Service', ns, { limit: 200 })),
+      budget.read('list endpoints', () => gateway.list('Endpoints', ns, { limit: 200 })),
+      budget.read('list horizontalpodautoscalers', () =>
+        gateway.list('HorizontalPodAutoscaler', ns, { limit: 100 }),
+      ),
+      budget.read('list resourcequotas', () => gateway.list('ResourceQuota', ns)),
+      budget.read('list limitranges', () => gateway.list('LimitRange', ns)),
+      workload?.kind === 'Deployment' && selector
+        ? budget.read('list replicasets', () => gateway.list('ReplicaSet', ns, { labelSelector: selector }))
+        : Promise.resolve(undefined),
+      workload?.kind === 'CronJob'
+        ? budget.read('list jobs', () => gateway.list('Job', ns, { limit: 100 }))
+        : Promise.resolve(undefined),
+    ]);
   for (const pod of podList ?? []) add(pod);
   for (const rs of replicaSets ?? []) {
     if ((rs.metadata?.ownerReferences ?? []).some((o) => o.uid === workload?.metadata?.uid)) add(rs);
@@ -181,12 +241,18 @@ export async function gatherLiveContext(gateway: ClusterGateway, input: Remediat
   }
 
   const podObjects = [...pods.values()];
-  const templateLabels = asObject(at(workload, 'spec', 'template', 'metadata', 'labels')) as Record<string, string> | undefined;
-  const labelSets = [templateLabels, ...podObjects.map((p) => p.metadata?.labels)].filter(Boolean) as Array<Record<string, string>>;
+  const templateLabels = asObject(at(workload, 'spec', 'template', 'metadata', 'labels')) as
+    Record<string, string> | undefined;
+  const labelSets = [templateLabels, ...podObjects.map((p) => p.metadata?.labels)].filter(Boolean) as Array<
+    Record<string, string>
+  >;
   const workloadName = workload?.metadata?.name;
   const relevantServices = (services ?? []).filter((svc) => {
     const sel = asObject(at(svc, 'spec', 'selector'));
-    return labelSets.some((labels) => matches(sel, labels)) || (anchor.kind === 'Service' && svc.metadata?.name === anchor.name);
+    return (
+      labelSets.some((labels) => matches(sel, labels)) ||
+      (anchor.kind === 'Service' && svc.metadata?.name === anchor.name)
+    );
   });
   // A Service that selects nothing is worth seeing too when the anchor is that Service.
   for (const svc of relevantServices) {
@@ -195,14 +261,20 @@ export async function gatherLiveContext(gateway: ClusterGateway, input: Remediat
     add(endpoint);
   }
   for (const hpa of hpas ?? []) {
-    if (asString(at(hpa, 'spec', 'scaleTargetRef', 'name')) === workloadName || anchor.kind === 'HorizontalPodAutoscaler') add(hpa);
+    if (
+      asString(at(hpa, 'spec', 'scaleTargetRef', 'name')) === workloadName ||
+      anchor.kind === 'HorizontalPodAutoscaler'
+    )
+      add(hpa);
   }
   for (const quota of quotas ?? []) add(quota);
   for (const limitRange of limitRanges ?? []) add(limitRange);
 
   // Per pod (at most 5, failing ones first): node, PVCs, ConfigMap key names, logs, metrics.
   const chosen = podObjects.sort((a, b) => Number(failing(b)) - Number(failing(a))).slice(0, 5);
-  const nodeNames = new Set(chosen.map((p) => asString(at(p, 'spec', 'nodeName'))).filter((n): n is string => Boolean(n)));
+  const nodeNames = new Set(
+    chosen.map((p) => asString(at(p, 'spec', 'nodeName'))).filter((n): n is string => Boolean(n)),
+  );
   const claims = new Set<string>();
   const configMaps = new Set<string>();
   for (const pod of chosen) {
@@ -224,47 +296,102 @@ export async function gatherLiveContext(gateway: ClusterGateway, input: Remediat
     }
   }
   const tail = limits.tailLines ?? 300;
-  const failingContainers = chosen.flatMap((pod) =>
-    asArray(at(pod, 'status', 'containerStatuses'))
-      .filter((status) => at(status, 'ready') !== true || (at(status, 'restartCount') as number) > 0)
-      .map((status) => ({ pod, container: asString(at(status, 'name')) ?? '', restarts: (at(status, 'restartCount') as number) ?? 0, running: at(status, 'state', 'running') !== undefined })),
-  ).slice(0, 2);
+  const failingContainers = chosen
+    .flatMap((pod) =>
+      asArray(at(pod, 'status', 'containerStatuses'))
+        .filter((status) => at(status, 'ready') !== true || (at(status, 'restartCount') as number) > 0)
+        .map((status) => ({
+          pod,
+          container: asString(at(status, 'name')) ?? '',
+          restarts: (at(status, 'restartCount') as number) ?? 0,
+          running: at(status, 'state', 'running') !== undefined,
+        })),
+    )
+    .slice(0, 2);
   const firstPod = chosen[0];
-  const logTarget = failingContainers.length > 0 ? failingContainers : firstPod ? [{ pod: firstPod, container: asString(at(firstPod, 'spec', 'containers', 0, 'name')) ?? '', restarts: 0, running: true }] : [];
+  const logTarget =
+    failingContainers.length > 0
+      ? failingContainers
+      : firstPod
+        ? [
+            {
+              pod: firstPod,
+              container: asString(at(firstPod, 'spec', 'containers', 0, 'name')) ?? '',
+              restarts: 0,
+              running: true,
+            },
+          ]
+        : [];
 
   const reads: Array<Promise<unknown>> = [];
-  for (const node of [...nodeNames].slice(0, 3)) reads.push(budget.read(`get node ${node}`, () => gateway.get({ kind: 'Node', name: node })).then(add));
+  for (const node of [...nodeNames].slice(0, 3))
+    reads.push(budget.read(`get node ${node}`, () => gateway.get({ kind: 'Node', name: node })).then(add));
   for (const claim of [...claims].slice(0, 5)) {
     reads.push(
-      budget.read(`get pvc ${claim}`, () => gateway.get({ kind: 'PersistentVolumeClaim', namespace: ns, name: claim })).then(async (pvc) => {
-        add(pvc);
-        const storageClass = asString(at(pvc, 'spec', 'storageClassName'));
-        if (storageClass) add(await budget.read(`get storageclass ${storageClass}`, () => gateway.get({ kind: 'StorageClass', name: storageClass })));
-      }),
+      budget
+        .read(`get pvc ${claim}`, () =>
+          gateway.get({ kind: 'PersistentVolumeClaim', namespace: ns, name: claim }),
+        )
+        .then(async (pvc) => {
+          add(pvc);
+          const storageClass = asString(at(pvc, 'spec', 'storageClassName'));
+          if (storageClass)
+            add(
+              await budget.read(`get storageclass ${storageClass}`, () =>
+                gateway.get({ kind: 'StorageClass', name: storageClass }),
+              ),
+            );
+        }),
     );
   }
   for (const name of [...configMaps].slice(0, 5)) {
-    reads.push(budget.read(`get configmap ${name}`, () => gateway.get({ kind: 'ConfigMap', namespace: ns, name })).then((cm) => add(cm ? keysOnly(cm) : undefined)));
+    reads.push(
+      budget
+        .read(`get configmap ${name}`, () => gateway.get({ kind: 'ConfigMap', namespace: ns, name }))
+        .then((cm) => add(cm ? keysOnly(cm) : undefined)),
+    );
   }
   for (const entry of logTarget) {
     const podName = entry.pod.metadata?.name ?? '';
     if (entry.running || entry.restarts === 0) {
-      reads.push(budget.read(`logs ${podName}/${entry.container}`, () => gateway.logs(ns, podName, entry.container, { tailLines: tail, limitBytes: 512 * 1024 })).then((text) => logs.push(...splitLines(text))));
+      reads.push(
+        budget
+          .read(`logs ${podName}/${entry.container}`, () =>
+            gateway.logs(ns, podName, entry.container, { tailLines: tail, limitBytes: 512 * 1024 }),
+          )
+          .then((text) => logs.push(...splitLines(text))),
+      );
     }
     if (entry.restarts > 0) {
-      reads.push(budget.read(`previous logs ${podName}/${entry.container}`, () => gateway.logs(ns, podName, entry.container, { previous: true, tailLines: tail, limitBytes: 512 * 1024 })).then((text) => previousLogs.push(...splitLines(text))));
+      reads.push(
+        budget
+          .read(`previous logs ${podName}/${entry.container}`, () =>
+            gateway.logs(ns, podName, entry.container, {
+              previous: true,
+              tailLines: tail,
+              limitBytes: 512 * 1024,
+            }),
+          )
+          .then((text) => previousLogs.push(...splitLines(text))),
+      );
     }
   }
   for (const pod of chosen.slice(0, 2)) {
     reads.push(
-      budget.read(`metrics ${pod.metadata?.name}`, () => gateway.get({ kind: 'PodMetrics', namespace: ns, name: pod.metadata?.name ?? '' })).then((podMetrics) => {
-        for (const container of asArray(at(podMetrics, 'containers'))) {
-          const memory = parseMemoryBytes(asString(at(container, 'usage', 'memory')));
-          const cpu = parseCpuMillicores(asString(at(container, 'usage', 'cpu')));
-          if (memory !== undefined) metrics.memory_working_set_bytes = Math.max(metrics.memory_working_set_bytes ?? 0, memory);
-          if (cpu !== undefined) metrics.cpu_usage_millicores = Math.max(metrics.cpu_usage_millicores ?? 0, cpu);
-        }
-      }),
+      budget
+        .read(`metrics ${pod.metadata?.name}`, () =>
+          gateway.get({ kind: 'PodMetrics', namespace: ns, name: pod.metadata?.name ?? '' }),
+        )
+        .then((podMetrics) => {
+          for (const container of asArray(at(podMetrics, 'containers'))) {
+            const memory = parseMemoryBytes(asString(at(container, 'usage', 'memory')));
+            const cpu = parseCpuMillicores(asString(at(container, 'usage', 'cpu')));
+            if (memory !== undefined)
+              metrics.memory_working_set_bytes = Math.max(metrics.memory_working_set_bytes ?? 0, memory);
+            if (cpu !== undefined)
+              metrics.cpu_usage_millicores = Math.max(metrics.cpu_usage_millicores ?? 0, cpu);
+          }
+        }),
     );
   }
   await Promise.all(reads);
@@ -272,7 +399,9 @@ export async function gatherLiveContext(gateway: ClusterGateway, input: Remediat
   // Events about the objects we look at, deduplicated later by the normaliser.
   const names = new Set([...pods.values(), ...objects.values()].map((o) => o.metadata?.name));
   names.add(anchor.name);
-  events = (eventList ?? []).filter((event) => names.has(asString(at(event, 'involvedObject', 'name')) ?? asString(at(event, 'regarding', 'name'))));
+  events = (eventList ?? []).filter((event) =>
+    names.has(asString(at(event, 'involvedObject', 'name')) ?? asString(at(event, 'regarding', 'name'))),
+  );
   return finish();
 
   function finish(): LiveContext {
@@ -283,7 +412,12 @@ export async function gatherLiveContext(gateway: ClusterGateway, input: Remediat
       logs,
       previousLogs,
       metrics,
-      report: { partial: budget.partial, notes: budget.notes, apiCalls: budget.calls, durationMs: Date.now() - started },
+      report: {
+        partial: budget.partial,
+        notes: budget.notes,
+        apiCalls: budget.calls,
+        durationMs: Date.now() - started,
+      },
     };
   }
 }

@@ -361,12 +361,20 @@ export function contextFromInput(input: RemediateInput, extras: ContextExtras = 
     objects: dedupeObjects(objects),
     metrics: normalizeMetrics({ ...live?.metrics, ...context.metrics }),
     logs: callerLogs ?? liveLogs ?? EMPTY_LOG_SUMMARY,
-    previousLogs: extras.previousLogs ?? (live && live.previousLogs.length > 0 ? summarizeLogs(live.previousLogs) : undefined),
+    previousLogs:
+      extras.previousLogs ??
+      (live && live.previousLogs.length > 0 ? summarizeLogs(live.previousLogs) : undefined),
     logsOrigin: callerLogs ? 'input' : liveLogs ? 'cluster' : undefined,
     gathering:
       extras.gathering ??
       (liveReport
-        ? { live: true, partial: liveReport.partial, notes: liveReport.notes, apiCalls: liveReport.apiCalls, durationMs: liveReport.durationMs }
+        ? {
+            live: true,
+            partial: liveReport.partial,
+            notes: liveReport.notes,
+            apiCalls: liveReport.apiCalls,
+            durationMs: liveReport.durationMs,
+          }
         : OFFLINE_GATHERING),
   };
 }

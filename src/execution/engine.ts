@@ -139,7 +139,12 @@ export class ExecutionEngine {
         continue;
       }
       await this.execute(plan, run);
-      if (run.state !== 'verified' && run.state !== 'skipped' && !(plan.dryRun && run.state === 'dry-run-passed')) stopped = true;
+      if (
+        run.state !== 'verified' &&
+        run.state !== 'skipped' &&
+        !(plan.dryRun && run.state === 'dry-run-passed')
+      )
+        stopped = true;
     }
     if (stopped) {
       // Undo what this session applied, newest first.
@@ -149,10 +154,14 @@ export class ExecutionEngine {
     }
     const results = runs.map((run) => this.result(run, plan.dryRun === true));
     const outcome: ExecutionOutcome['outcome'] = plan.dryRun
-      ? stopped ? 'failed' : 'dry-run'
+      ? stopped
+        ? 'failed'
+        : 'dry-run'
       : runs.every((r) => r.state === 'verified')
         ? 'verified'
-        : runs.some((r) => r.state === 'failed' || r.state === 'restore-failed' || r.state === 'outcome-unknown')
+        : runs.some(
+              (r) => r.state === 'failed' || r.state === 'restore-failed' || r.state === 'outcome-unknown',
+            )
           ? 'failed'
           : runs.some((r) => r.state === 'rolled-back')
             ? 'rolled-back'
@@ -164,7 +173,13 @@ export class ExecutionEngine {
     return this.clock().toISOString();
   }
 
-  private async record(type: AuditType, plan: ExecutionPlan, run: ActionRun, detail: Record<string, unknown> = {}, digests: { before?: string; after?: string } = {}): Promise<void> {
+  private async record(
+    type: AuditType,
+    plan: ExecutionPlan,
+    run: ActionRun,
+    detail: Record<string, unknown> = {},
+    digests: { before?: string; after?: string } = {},
+  ): Promise<void> {
     await this.audit.record({
       type,
       actor: this.actor,
@@ -212,52 +227,62 @@ export class ExecutionEngine {
 
     // Server-side dry-run: validation and admission, nothing persisted.
     try {
-      await this.apply(run, key, true);
+      await this.applyWithConflicts(plan, run, key, true);
     } catch (error) {
       run.state = 'failed';
-      run.message = `server-side dry-run rejected the change: ${describe(error)}`;
+      run.message = isConflictGiveUp(error)
+        ? error.message
+        : `server-side dry-run rejected the change: ${describe(error)}`;
       await this.record('action.dry-run-failed', plan, run, { error: describe(error) });
       return;
     }
     run.state = 'dry-run-passed';
-    await this.record('action.dry-run', plan, run, {}, { before: run.snapshot ? digest(snapshotView(run.snapshot)) : undefined });
+    await this.record(
+      'action.dry-run',
+      plan,
+      run,
+      {},
+      { before: run.snapshot ? digest(snapshotView(run.snapshot)) : undefined },
+    );
     if (plan.dryRun) {
       run.message = 'server-side dry-run passed; nothing was changed (dryRun)';
       return;
     }
 
-    // Apply with the snapshot's resourceVersion; on 409, re-read and re-plan once.
+    // Apply with the snapshot's resourceVersion as precondition.
     let applied: KubeObject | undefined;
     try {
-      applied = await this.apply(run, key, false);
+      applied = await this.applyWithConflicts(plan, run, key, false);
     } catch (error) {
-      if (isApiError(error, 'conflict')) {
-        await this.record('action.conflicted', plan, run, { error: describe(error) });
-        await this.takeSnapshot(plan, run, key);
-        try {
-          await this.apply(run, key, true);
-          applied = await this.apply(run, key, false);
-        } catch (retryError) {
-          run.state = 'failed';
-          run.message = `the object changed while kubemend was applying (409 twice); nothing was overwritten: ${describe(retryError)}`;
-          await this.record('action.apply-failed', plan, run, { error: describe(retryError) });
-          return;
-        }
-      } else if (isApiError(error) && error.kind !== 'unreachable' && error.kind !== 'retryable') {
+      if (isConflictGiveUp(error)) {
+        run.state = 'failed';
+        run.message = error.message;
+        await this.record('action.apply-failed', plan, run, { error: describe(error) });
+        return;
+      }
+      if (isApiError(error) && error.kind !== 'unreachable' && error.kind !== 'retryable') {
         run.state = 'failed';
         run.message = `the API server rejected the change: ${describe(error)}`;
         await this.record('action.apply-failed', plan, run, { error: describe(error) });
         return;
-      } else {
-        // The request may or may not have reached etcd: find out before anything else.
-        await this.settleUnknownOutcome(plan, run, key, error);
-        if ((run.state as ActionState) !== 'applied') return;
       }
+      // The request may or may not have reached etcd: find out before anything else.
+      await this.settleUnknownOutcome(plan, run, key, error);
+      if ((run.state as ActionState) !== 'applied') return;
     }
     run.changed = true;
     if (applied) {
       run.state = 'applied';
-      await this.record('action.applied', plan, run, {}, { before: run.snapshot ? digest(snapshotView(run.snapshot)) : undefined, after: digest(snapshotView(applied)) });
+      await this.record(
+        'action.applied',
+        plan,
+        run,
+        {},
+        {
+          before: run.snapshot ? digest(snapshotView(run.snapshot)) : undefined,
+          after: digest(snapshotView(applied)),
+        },
+      );
     }
 
     const verification = await this.verify(key, plan.verifyTimeoutMs);
@@ -271,11 +296,65 @@ export class ExecutionEngine {
     await this.restore(plan, run, `verification failed: ${verification.detail}`);
   }
 
+  /**
+   * Apply (or dry-run) with the snapshot's resourceVersion. A 409 caused only by controllers
+   * updating status (same generation, labels and annotations) is retried with the fresh version.
+   * A 409 caused by someone changing the object is re-read and re-planned once — new snapshot, new
+   * dry-run — and a second such conflict gives up: kubemend never overwrites a concurrent change.
+   */
+  private async applyWithConflicts(
+    plan: ExecutionPlan,
+    run: ActionRun,
+    key: ObjectKey,
+    dryRun: boolean,
+  ): Promise<KubeObject> {
+    let replanned = false;
+    for (let attempt = 0; ; attempt++) {
+      try {
+        return await this.apply(run, key, dryRun);
+      } catch (error) {
+        if (!isApiError(error, 'conflict') || !run.snapshot || attempt >= 8) throw error;
+        const current = await this.gateway.get(key);
+        if (!current) throw error;
+        if (sameDesiredState(current, run.snapshot)) {
+          run.snapshot = current; // status churn only
+          continue;
+        }
+        if (replanned)
+          throw new ConflictGiveUp(
+            `the object changed while kubemend was applying (409 twice); nothing was overwritten: ${describe(error)}`,
+          );
+        replanned = true;
+        await this.record('action.conflicted', plan, run, {
+          error: describe(error),
+          generation: current.metadata?.generation,
+        });
+        run.snapshot = current;
+        await this.record(
+          'action.snapshotted',
+          plan,
+          run,
+          { resourceVersion: current.metadata?.resourceVersion, replan: true },
+          { before: digest(snapshotView(current)) },
+        );
+        if (!dryRun) await this.apply(run, key, true);
+      }
+    }
+  }
+
   private async takeSnapshot(plan: ExecutionPlan, run: ActionRun, key: ObjectKey): Promise<void> {
     if (run.action.type === 'create') {
       const manifest = run.action.params.manifest as KubeObject;
-      const existing = await this.gateway.get({ kind: String(manifest.kind), namespace: manifest.metadata?.namespace, name: String(manifest.metadata?.name) });
-      if (existing) throw new KubernetesApiError(409, `${manifest.kind} ${manifest.metadata?.name} already exists; kubemend does not overwrite it`);
+      const existing = await this.gateway.get({
+        kind: String(manifest.kind),
+        namespace: manifest.metadata?.namespace,
+        name: String(manifest.metadata?.name),
+      });
+      if (existing)
+        throw new KubernetesApiError(
+          409,
+          `${manifest.kind} ${manifest.metadata?.name} already exists; kubemend does not overwrite it`,
+        );
       run.snapshot = undefined;
     } else {
       const object = await this.gateway.get(key);
@@ -283,7 +362,13 @@ export class ExecutionEngine {
       run.snapshot = object;
     }
     run.state = 'snapshotted';
-    await this.record('action.snapshotted', plan, run, { resourceVersion: run.snapshot?.metadata?.resourceVersion }, { before: run.snapshot ? digest(snapshotView(run.snapshot)) : undefined });
+    await this.record(
+      'action.snapshotted',
+      plan,
+      run,
+      { resourceVersion: run.snapshot?.metadata?.resourceVersion },
+      { before: run.snapshot ? digest(snapshotView(run.snapshot)) : undefined },
+    );
   }
 
   /** Perform the typed operation (dry-run or real) with the snapshot's resourceVersion. */
@@ -316,7 +401,12 @@ export class ExecutionEngine {
     }
   }
 
-  private async settleUnknownOutcome(plan: ExecutionPlan, run: ActionRun, key: ObjectKey, error: unknown): Promise<void> {
+  private async settleUnknownOutcome(
+    plan: ExecutionPlan,
+    run: ActionRun,
+    key: ObjectKey,
+    error: unknown,
+  ): Promise<void> {
     run.state = 'outcome-unknown';
     run.changed = true;
     await this.record('action.outcome-unknown', plan, run, { error: describe(error) }).catch(() => undefined);
@@ -326,7 +416,13 @@ export class ExecutionEngine {
         const changed = current?.metadata?.resourceVersion !== run.snapshot?.metadata?.resourceVersion;
         if (changed) {
           run.state = 'applied';
-          await this.record('action.applied', plan, run, { note: 'confirmed by re-reading after a lost response' }, { after: current ? digest(snapshotView(current)) : undefined });
+          await this.record(
+            'action.applied',
+            plan,
+            run,
+            { note: 'confirmed by re-reading after a lost response' },
+            { after: current ? digest(snapshotView(current)) : undefined },
+          );
         } else {
           run.state = 'failed';
           run.changed = false;
@@ -358,9 +454,19 @@ export class ExecutionEngine {
         // Stay healthy, with no new restarts, for the stability window.
         const settle = Math.min(this.stabilityMs, Math.max(0, deadline - Date.now()));
         await this.sleep(settle);
-        const again = await checkHealth(this.gateway, key).catch((error: unknown) => ({ healthy: false, detail: describe(error), restarts: undefined }));
-        const restarted = Object.entries(again.restarts ?? {}).some(([container, count]) => count > (report.restarts?.[container] ?? count));
-        if (again.healthy && !restarted) return { ok: true, detail: `healthy: ${again.detail}, no restarts for ${Math.round(settle / 1000)}s` };
+        const again = await checkHealth(this.gateway, key).catch((error: unknown) => ({
+          healthy: false,
+          detail: describe(error),
+          restarts: undefined,
+        }));
+        const restarted = Object.entries(again.restarts ?? {}).some(
+          ([container, count]) => count > (report.restarts?.[container] ?? count),
+        );
+        if (again.healthy && !restarted)
+          return {
+            ok: true,
+            detail: `healthy: ${again.detail}, no restarts for ${Math.round(settle / 1000)}s`,
+          };
         last = restarted ? 'a container restarted during the stability window' : again.detail;
         if (restarted) return { ok: false, detail: last };
       }
@@ -379,20 +485,33 @@ export class ExecutionEngine {
           await this.restoreOnce(run, key);
           break;
         } catch (error) {
-          if (attempt >= 4 || !(isApiError(error, 'conflict') || (isApiError(error) && error.retryable))) throw error;
+          if (attempt >= 4 || !(isApiError(error, 'conflict') || (isApiError(error) && error.retryable)))
+            throw error;
           await this.sleep(Math.min(4_000, 250 * 2 ** attempt));
         }
       }
       const restored = run.snapshot ? await this.gateway.get(key) : undefined;
-      const identical = !run.snapshot || canonicalJson(restored?.spec ?? null) === canonicalJson(run.snapshot.spec ?? null);
+      const identical =
+        !run.snapshot || canonicalJson(restored?.spec ?? null) === canonicalJson(run.snapshot.spec ?? null);
       if (!identical) throw new KubemendError('internal', 'the restored spec differs from the snapshot');
       run.state = 'rolled-back';
       run.message = `${reason}; restored the snapshot (spec identical)`;
-      await this.record('action.rolled-back', plan, run, { reason }, { before: run.snapshot ? digest(snapshotView(run.snapshot)) : undefined, after: restored ? digest(snapshotView(restored)) : undefined });
+      await this.record(
+        'action.rolled-back',
+        plan,
+        run,
+        { reason },
+        {
+          before: run.snapshot ? digest(snapshotView(run.snapshot)) : undefined,
+          after: restored ? digest(snapshotView(restored)) : undefined,
+        },
+      );
     } catch (error) {
       run.state = 'restore-failed';
       run.message = `${reason}; restoring the snapshot failed: ${describe(error)} (the snapshot is in this result's "before")`;
-      await this.record('action.restore-failed', plan, run, { reason, error: describe(error) }).catch(() => undefined);
+      await this.record('action.restore-failed', plan, run, { reason, error: describe(error) }).catch(
+        () => undefined,
+      );
     }
   }
 
@@ -400,7 +519,11 @@ export class ExecutionEngine {
     const action = run.action;
     if (action.type === 'create') {
       const manifest = (run.created ?? action.params.manifest) as KubeObject;
-      await this.gateway.delete({ kind: String(manifest.kind), namespace: manifest.metadata?.namespace, name: String(manifest.metadata?.name) });
+      await this.gateway.delete({
+        kind: String(manifest.kind),
+        namespace: manifest.metadata?.namespace,
+        name: String(manifest.metadata?.name),
+      });
       return;
     }
     if (action.type === 'cordon' || action.type === 'uncordon') {
@@ -413,7 +536,11 @@ export class ExecutionEngine {
     if (!current) throw new KubernetesApiError(404, `${label(key)} no longer exists`);
     const restored: KubeObject = {
       ...current,
-      metadata: { ...current.metadata, labels: snapshot.metadata?.labels, annotations: snapshot.metadata?.annotations },
+      metadata: {
+        ...current.metadata,
+        labels: snapshot.metadata?.labels,
+        annotations: snapshot.metadata?.annotations,
+      },
       spec: snapshot.spec,
     };
     delete restored.status;
@@ -422,11 +549,16 @@ export class ExecutionEngine {
 
   private result(run: ActionRun, dryRun: boolean): ExecutionResult {
     const status: ExecutionResult['status'] =
-      run.state === 'verified' ? 'verified'
-        : run.state === 'rolled-back' ? 'rolled-back'
-          : run.state === 'skipped' ? 'skipped'
-            : run.state === 'dry-run-passed' && dryRun ? 'dry-run'
-              : run.state === 'applied' ? 'applied'
+      run.state === 'verified'
+        ? 'verified'
+        : run.state === 'rolled-back'
+          ? 'rolled-back'
+          : run.state === 'skipped'
+            ? 'skipped'
+            : run.state === 'dry-run-passed' && dryRun
+              ? 'dry-run'
+              : run.state === 'applied'
+                ? 'applied'
                 : 'failed';
     return {
       actionId: run.action.id,
@@ -437,6 +569,25 @@ export class ExecutionEngine {
       ...(run.snapshot ? { before: snapshotView(run.snapshot) } : {}),
     };
   }
+}
+
+class ConflictGiveUp extends KubemendError {
+  constructor(message: string) {
+    super('cluster-conflict', message);
+  }
+}
+
+function isConflictGiveUp(error: unknown): error is ConflictGiveUp {
+  return error instanceof ConflictGiveUp;
+}
+
+/** Same spec (generation), labels and annotations: only status or bookkeeping moved on. */
+function sameDesiredState(current: KubeObject, snapshot: KubeObject): boolean {
+  return (
+    current.metadata?.generation === snapshot.metadata?.generation &&
+    canonicalJson(current.metadata?.labels ?? {}) === canonicalJson(snapshot.metadata?.labels ?? {}) &&
+    canonicalJson(current.metadata?.annotations ?? {}) === canonicalJson(snapshot.metadata?.annotations ?? {})
+  );
 }
 
 function describe(error: unknown): string {

@@ -15,18 +15,35 @@ export interface HealthReport {
   readonly failing?: boolean;
 }
 
-const BAD_WAITING = new Set(['CrashLoopBackOff', 'ImagePullBackOff', 'ErrImagePull', 'CreateContainerConfigError', 'CreateContainerError', 'RunContainerError', 'InvalidImageName']);
+const BAD_WAITING = new Set([
+  'CrashLoopBackOff',
+  'ImagePullBackOff',
+  'ErrImagePull',
+  'CreateContainerConfigError',
+  'CreateContainerError',
+  'RunContainerError',
+  'InvalidImageName',
+]);
 
 function selectorOf(object: KubeObject): string | undefined {
   const labels = asObject(at(object, 'spec', 'selector', 'matchLabels'));
   if (!labels) return undefined;
-  return Object.entries(labels).map(([k, v]) => `${k}=${String(v)}`).join(',');
+  return Object.entries(labels)
+    .map(([k, v]) => `${k}=${String(v)}`)
+    .join(',');
 }
 
-async function podHealth(gateway: ClusterGateway, namespace: string, selector: string | undefined, templateHash?: string): Promise<HealthReport> {
+async function podHealth(
+  gateway: ClusterGateway,
+  namespace: string,
+  selector: string | undefined,
+  templateHash?: string,
+): Promise<HealthReport> {
   if (!selector) return { healthy: true, detail: 'no selector' };
   const pods = (await gateway.list('Pod', namespace, { labelSelector: selector })).filter(
-    (pod) => !pod.metadata?.deletionTimestamp && (templateHash === undefined || pod.metadata?.labels?.['pod-template-hash'] === templateHash),
+    (pod) =>
+      !pod.metadata?.deletionTimestamp &&
+      (templateHash === undefined || pod.metadata?.labels?.['pod-template-hash'] === templateHash),
   );
   const restarts: Record<string, number> = {};
   for (const pod of pods) {
@@ -34,21 +51,38 @@ async function podHealth(gateway: ClusterGateway, namespace: string, selector: s
       const name = `${pod.metadata?.name}/${asString(at(status, 'name'))}`;
       restarts[name] = asNumber(at(status, 'restartCount')) ?? 0;
       const waiting = asString(at(status, 'state', 'waiting', 'reason'));
-      if (waiting && BAD_WAITING.has(waiting)) return { healthy: false, failing: true, detail: `pod ${pod.metadata?.name} container ${asString(at(status, 'name'))} is ${waiting}`, restarts };
+      if (waiting && BAD_WAITING.has(waiting))
+        return {
+          healthy: false,
+          failing: true,
+          detail: `pod ${pod.metadata?.name} container ${asString(at(status, 'name'))} is ${waiting}`,
+          restarts,
+        };
       const terminated = asString(at(status, 'lastState', 'terminated', 'reason'));
-      if (at(status, 'ready') !== true) return { healthy: false, detail: `pod ${pod.metadata?.name} is not ready${terminated ? ` (last termination: ${terminated})` : ''}`, restarts };
+      if (at(status, 'ready') !== true)
+        return {
+          healthy: false,
+          detail: `pod ${pod.metadata?.name} is not ready${terminated ? ` (last termination: ${terminated})` : ''}`,
+          restarts,
+        };
     }
-    if (asString(at(pod, 'status', 'phase')) === 'Pending') return { healthy: false, detail: `pod ${pod.metadata?.name} is Pending`, restarts };
+    if (asString(at(pod, 'status', 'phase')) === 'Pending')
+      return { healthy: false, detail: `pod ${pod.metadata?.name} is Pending`, restarts };
   }
   return { healthy: true, detail: `${pods.length} pod(s) ready`, restarts };
 }
 
-async function currentTemplateHash(gateway: ClusterGateway, deployment: KubeObject): Promise<string | undefined> {
+async function currentTemplateHash(
+  gateway: ClusterGateway,
+  deployment: KubeObject,
+): Promise<string | undefined> {
   const revision = deployment.metadata?.annotations?.['deployment.kubernetes.io/revision'];
   const namespace = deployment.metadata?.namespace;
   const replicaSets = await gateway.list('ReplicaSet', namespace, { labelSelector: selectorOf(deployment) });
   const current = replicaSets.find(
-    (rs) => rs.metadata?.annotations?.['deployment.kubernetes.io/revision'] === revision && (rs.metadata?.ownerReferences ?? []).some((o) => o.uid === deployment.metadata?.uid),
+    (rs) =>
+      rs.metadata?.annotations?.['deployment.kubernetes.io/revision'] === revision &&
+      (rs.metadata?.ownerReferences ?? []).some((o) => o.uid === deployment.metadata?.uid),
   );
   return current?.metadata?.labels?.['pod-template-hash'];
 }
@@ -63,56 +97,97 @@ export async function checkHealth(gateway: ClusterGateway, key: ObjectKey): Prom
   const namespace = key.namespace ?? '';
   switch (key.kind) {
     case 'Deployment': {
-      if (observed < generation) return { healthy: false, detail: 'the controller has not observed the change yet' };
+      if (observed < generation)
+        return { healthy: false, detail: 'the controller has not observed the change yet' };
       const replicas = asNumber(spec.replicas) ?? 1;
       const updated = asNumber(status.updatedReplicas) ?? 0;
       const ready = asNumber(status.readyReplicas) ?? 0;
       const available = asNumber(status.availableReplicas) ?? 0;
       const total = asNumber(status.replicas) ?? 0;
-      const pods = await podHealth(gateway, namespace, selectorOf(object), await currentTemplateHash(gateway, object));
+      const pods = await podHealth(
+        gateway,
+        namespace,
+        selectorOf(object),
+        await currentTemplateHash(gateway, object),
+      );
       if (pods.failing) return pods;
       if (updated < replicas || ready < replicas || available < replicas || total > replicas) {
-        return { healthy: false, detail: `${ready}/${replicas} ready, ${updated} updated, ${available} available`, restarts: pods.restarts };
+        return {
+          healthy: false,
+          detail: `${ready}/${replicas} ready, ${updated} updated, ${available} available`,
+          restarts: pods.restarts,
+        };
       }
-      return pods.healthy ? { healthy: true, detail: `${ready}/${replicas} replicas ready and available`, restarts: pods.restarts } : pods;
+      return pods.healthy
+        ? {
+            healthy: true,
+            detail: `${ready}/${replicas} replicas ready and available`,
+            restarts: pods.restarts,
+          }
+        : pods;
     }
     case 'StatefulSet': {
-      if (observed < generation) return { healthy: false, detail: 'the controller has not observed the change yet' };
+      if (observed < generation)
+        return { healthy: false, detail: 'the controller has not observed the change yet' };
       const replicas = asNumber(spec.replicas) ?? 1;
       const ready = asNumber(status.readyReplicas) ?? 0;
       const updated = asNumber(status.updatedReplicas) ?? 0;
       const pods = await podHealth(gateway, namespace, selectorOf(object));
       if (pods.failing) return pods;
       if (ready < replicas || updated < replicas || status.currentRevision !== status.updateRevision) {
-        return { healthy: false, detail: `${ready}/${replicas} ready, ${updated} updated`, restarts: pods.restarts };
+        return {
+          healthy: false,
+          detail: `${ready}/${replicas} ready, ${updated} updated`,
+          restarts: pods.restarts,
+        };
       }
-      return pods.healthy ? { healthy: true, detail: `${ready}/${replicas} replicas ready`, restarts: pods.restarts } : pods;
+      return pods.healthy
+        ? { healthy: true, detail: `${ready}/${replicas} replicas ready`, restarts: pods.restarts }
+        : pods;
     }
     case 'DaemonSet': {
-      if (observed < generation) return { healthy: false, detail: 'the controller has not observed the change yet' };
+      if (observed < generation)
+        return { healthy: false, detail: 'the controller has not observed the change yet' };
       const desired = asNumber(status.desiredNumberScheduled) ?? 0;
       const ready = asNumber(status.numberReady) ?? 0;
       const updated = asNumber(status.updatedNumberScheduled) ?? 0;
       const pods = await podHealth(gateway, namespace, selectorOf(object));
       if (pods.failing) return pods;
-      if (ready < desired || updated < desired) return { healthy: false, detail: `${ready}/${desired} ready, ${updated} updated`, restarts: pods.restarts };
-      return pods.healthy ? { healthy: true, detail: `${ready}/${desired} pods ready`, restarts: pods.restarts } : pods;
+      if (ready < desired || updated < desired)
+        return {
+          healthy: false,
+          detail: `${ready}/${desired} ready, ${updated} updated`,
+          restarts: pods.restarts,
+        };
+      return pods.healthy
+        ? { healthy: true, detail: `${ready}/${desired} pods ready`, restarts: pods.restarts }
+        : pods;
     }
     case 'Service': {
       const endpoints = await gateway.get({ kind: 'Endpoints', namespace, name: key.name });
-      const ready = asArray(at(endpoints, 'subsets')).reduce<number>((n, subset) => n + asArray(at(subset, 'addresses')).length, 0);
-      return ready > 0 ? { healthy: true, detail: `${ready} ready endpoint(s)` } : { healthy: false, detail: 'no ready endpoints' };
+      const ready = asArray(at(endpoints, 'subsets')).reduce<number>(
+        (n, subset) => n + asArray(at(subset, 'addresses')).length,
+        0,
+      );
+      return ready > 0
+        ? { healthy: true, detail: `${ready} ready endpoint(s)` }
+        : { healthy: false, detail: 'no ready endpoints' };
     }
     case 'HorizontalPodAutoscaler': {
       const conditions = asArray(status.conditions);
       const limited = conditions.find((c) => at(c, 'type') === 'ScalingLimited');
       const active = conditions.find((c) => at(c, 'type') === 'ScalingActive');
-      if (at(active, 'status') === 'False') return { healthy: false, detail: `ScalingActive=False (${asString(at(active, 'reason'))})` };
-      if (at(limited, 'status') === 'True' && at(limited, 'reason') === 'TooManyReplicas') return { healthy: false, detail: 'still limited by maxReplicas' };
+      if (at(active, 'status') === 'False')
+        return { healthy: false, detail: `ScalingActive=False (${asString(at(active, 'reason'))})` };
+      if (at(limited, 'status') === 'True' && at(limited, 'reason') === 'TooManyReplicas')
+        return { healthy: false, detail: 'still limited by maxReplicas' };
       return { healthy: true, detail: 'the autoscaler is within range' };
     }
     case 'Node':
-      return { healthy: true, detail: `spec.unschedulable=${String(at(object, 'spec', 'unschedulable') ?? false)}` };
+      return {
+        healthy: true,
+        detail: `spec.unschedulable=${String(at(object, 'spec', 'unschedulable') ?? false)}`,
+      };
     default:
       // CronJobs, ConfigMaps, Roles…: the change is in place; effects show on the next run/use.
       return { healthy: true, detail: `${key.kind} ${key.name} updated` };

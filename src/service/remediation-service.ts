@@ -6,7 +6,13 @@
  * verify, roll back — auditing every step.
  */
 import { randomUUID } from 'node:crypto';
-import type { ExecutionResult, Mode, RemediateInput, RemediateOutput, RemediationAction } from '../domain/index.js';
+import type {
+  ExecutionResult,
+  Mode,
+  RemediateInput,
+  RemediateOutput,
+  RemediationAction,
+} from '../domain/index.js';
 import { KubemendError } from '../domain/index.js';
 import { analyzeWithRules } from '../analysis/engine.js';
 import type { AuditRecorder } from '../audit/recorder.js';
@@ -53,9 +59,11 @@ class ActionRateGuard {
     const key = `${action.target.kind}/${action.target.namespace ?? ''}/${action.target.name}`;
     const last = this.lastChange.get(key);
     const cooldown = parseDuration(policy.cooldown);
-    if (last !== undefined && now - last < cooldown) return `${key} was changed ${Math.round((now - last) / 1000)}s ago; the policy's cooldown is ${policy.cooldown}`;
+    if (last !== undefined && now - last < cooldown)
+      return `${key} was changed ${Math.round((now - last) / 1000)}s ago; the policy's cooldown is ${policy.cooldown}`;
     while (this.recent.length > 0 && now - this.recent[0]! > 3_600_000) this.recent.shift();
-    if (this.recent.length >= policy.maxActionsPerHour) return `the policy allows ${policy.maxActionsPerHour} actions per hour`;
+    if (this.recent.length >= policy.maxActionsPerHour)
+      return `the policy allows ${policy.maxActionsPerHour} actions per hour`;
     return undefined;
   }
 
@@ -87,7 +95,10 @@ export class RemediationService {
 
   async remediate(input: RemediateInput, options: RemediateOptions = {}): Promise<RemediateOutput> {
     if (input.approve || (input.sessionId && !input.context && !input.issue.trim())) {
-      throw new KubemendError('session-not-found', `sessionId: session ${input.sessionId ?? ''} is not known to this process (approvals need the serving mode with a session store)`);
+      throw new KubemendError(
+        'session-not-found',
+        `sessionId: session ${input.sessionId ?? ''} is not known to this process (approvals need the serving mode with a session store)`,
+      );
     }
     const { policy, name: policyName } = selectPolicy(this.dependencies.policies, input.policy);
     const requestedMode: Mode = input.mode ?? 'manual';
@@ -102,7 +113,9 @@ export class RemediationService {
         timeoutMs: this.dependencies.configuration.cluster.gatherTimeoutMs,
         maxApiCalls: this.dependencies.configuration.cluster.maxApiCalls,
       });
-      notices.push(`live: read ${live.pods.length} pod(s), ${live.objects.length} object(s), ${live.events.length} event(s) in ${live.report.apiCalls} API call(s), ${live.report.durationMs} ms${live.report.partial ? ' (partial)' : ''}`);
+      notices.push(
+        `live: read ${live.pods.length} pod(s), ${live.objects.length} object(s), ${live.events.length} event(s) in ${live.report.apiCalls} API call(s), ${live.report.durationMs} ms${live.report.partial ? ' (partial)' : ''}`,
+      );
     } else {
       notices.push('offline: analysed from the context in the request only; no cluster was consulted');
     }
@@ -114,13 +127,25 @@ export class RemediationService {
     const plan = planRemediation({ finding: rules.finding, facts: rules.facts, policy, requestedMode });
     const analysis = { ...rules.analysis, factors: [...rules.analysis.factors, ...plan.notes] };
 
-    await this.audit.record({ type: 'session.created', actor, sessionId, detail: { mode: plan.mode, policy: policyName, live: Boolean(cluster), dryRun: input.dryRun === true } });
-    await this.audit.record({ type: 'analysis.completed', actor, sessionId, detail: { category: analysis.category, confidence: analysis.confidence, source: analysis.source } });
+    await this.audit.record({
+      type: 'session.created',
+      actor,
+      sessionId,
+      detail: { mode: plan.mode, policy: policyName, live: Boolean(cluster), dryRun: input.dryRun === true },
+    });
+    await this.audit.record({
+      type: 'analysis.completed',
+      actor,
+      sessionId,
+      detail: { category: analysis.category, confidence: analysis.confidence, source: analysis.source },
+    });
     const now = this.clock().getTime();
     const actions = plan.remediation.actions.map((action) => {
       if (action.decision?.decision !== 'execute') return action;
       const blocked = this.rate.check(action, policy, now);
-      return blocked ? { ...action, decision: { decision: 'await-approval' as const, reason: blocked } } : action;
+      return blocked
+        ? { ...action, decision: { decision: 'await-approval' as const, reason: blocked } }
+        : action;
     });
     for (const action of actions) {
       await this.audit.record({
@@ -162,19 +187,42 @@ export class RemediationService {
     let failed = false;
     let executed = false;
     if (toExecute.length > 0) {
-      const engine = new ExecutionEngine({ gateway: cluster, audit: this.audit, locks: this.locks, actor, clock: this.clock, ...this.dependencies.engine });
-      const outcome = await engine.run({ sessionId, actions: toExecute, dryRun: input.dryRun === true, verifyTimeoutMs: parseDuration(policy.verifyTimeout) });
+      const engine = new ExecutionEngine({
+        gateway: cluster,
+        audit: this.audit,
+        locks: this.locks,
+        actor,
+        clock: this.clock,
+        ...this.dependencies.engine,
+      });
+      const outcome = await engine.run({
+        sessionId,
+        actions: toExecute,
+        dryRun: input.dryRun === true,
+        verifyTimeoutMs: parseDuration(policy.verifyTimeout),
+      });
       results = outcome.results;
       failed = outcome.outcome === 'failed' || outcome.outcome === 'rolled-back';
       executed = outcome.changedCluster;
       for (const result of results) {
         const action = toExecute.find((a) => a.id === result.actionId);
-        if (action && (result.status === 'verified' || result.status === 'rolled-back' || result.status === 'applied')) this.rate.note(action, this.clock().getTime());
+        if (
+          action &&
+          (result.status === 'verified' || result.status === 'rolled-back' || result.status === 'applied')
+        )
+          this.rate.note(action, this.clock().getTime());
       }
     }
     // An action another session holds the lock for did not run: it still waits.
-    const locked = results.some((result) => result.status === 'skipped' && /another remediation/.test(result.message));
-    await this.audit.record({ type: 'session.completed', actor, sessionId, detail: { failed, executed, results: results.map((r) => ({ id: r.actionId, status: r.status })) } });
+    const locked = results.some(
+      (result) => result.status === 'skipped' && /another remediation/.test(result.message),
+    );
+    await this.audit.record({
+      type: 'session.completed',
+      actor,
+      sessionId,
+      detail: { failed, executed, results: results.map((r) => ({ id: r.actionId, status: r.status })) },
+    });
     return {
       status: failed ? 'failed' : waiting || locked ? 'pending' : 'success',
       sessionId,

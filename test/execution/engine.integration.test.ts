@@ -14,7 +14,15 @@ import { KubeClusterGateway } from '../../src/cluster/kube-gateway.js';
 import type { RemediationAction } from '../../src/domain/index.js';
 import { ExecutionEngine } from '../../src/execution/engine.js';
 import { TargetLocks } from '../../src/execution/locks.js';
-import { KUBEMEND_KUBECONFIG, kubectl, loadKubeconfig, requireCluster, runClusterScript, uniqueName, waitFor } from '../cluster/cluster-harness.js';
+import {
+  KUBEMEND_KUBECONFIG,
+  kubectl,
+  loadKubeconfig,
+  requireCluster,
+  runClusterScript,
+  uniqueName,
+  waitFor,
+} from '../cluster/cluster-harness.js';
 
 const namespace = uniqueName('engine');
 let gateway: KubeClusterGateway;
@@ -50,18 +58,34 @@ function patchAction(id: string, name: string, patch: Record<string, unknown>): 
   };
 }
 
-const envPatch = (value: string) => ({ spec: { template: { spec: { containers: [{ name: 'main', env: [{ name: 'TEST_MARKER', value }] }] } } } });
+const envPatch = (value: string) => ({
+  spec: { template: { spec: { containers: [{ name: 'main', env: [{ name: 'TEST_MARKER', value }] }] } } },
+});
 
 async function createReady(name: string, image = 'ghcr.io/acme/web:v2.0.0'): Promise<void> {
   kubectl(['apply', '-f', '-'], { input: deployment(name, image) });
-  await waitFor(`${name} available`, async () => {
-    const object = await gateway.get({ kind: 'Deployment', namespace, name });
-    return (object?.status as { availableReplicas?: number } | undefined)?.availableReplicas === 1 ? true : undefined;
-  }, 60_000);
+  await waitFor(
+    `${name} available`,
+    async () => {
+      const object = await gateway.get({ kind: 'Deployment', namespace, name });
+      return (object?.status as { availableReplicas?: number } | undefined)?.availableReplicas === 1
+        ? true
+        : undefined;
+    },
+    60_000,
+  );
 }
 
-function engine(options: { gateway?: ClusterGateway; audit?: InMemoryAuditRecorder; locks?: TargetLocks } = {}) {
-  return new ExecutionEngine({ gateway: options.gateway ?? gateway, audit: options.audit ?? new InMemoryAuditRecorder(), locks: options.locks, pollIntervalMs: 250, stabilityMs: 2_000 });
+function engine(
+  options: { gateway?: ClusterGateway; audit?: InMemoryAuditRecorder; locks?: TargetLocks } = {},
+) {
+  return new ExecutionEngine({
+    gateway: options.gateway ?? gateway,
+    audit: options.audit ?? new InMemoryAuditRecorder(),
+    locks: options.locks,
+    pollIntervalMs: 250,
+    stabilityMs: 2_000,
+  });
 }
 
 beforeAll(async () => {
@@ -86,7 +110,12 @@ describe('execution engine on the real API server', () => {
     await createReady('dry');
     const before = await gateway.get({ kind: 'Deployment', namespace, name: 'dry' });
     const audit = new InMemoryAuditRecorder();
-    const outcome = await engine({ audit }).run({ sessionId: 's-dry', actions: [patchAction('a1', 'dry', envPatch('x'))], dryRun: true, verifyTimeoutMs: 30_000 });
+    const outcome = await engine({ audit }).run({
+      sessionId: 's-dry',
+      actions: [patchAction('a1', 'dry', envPatch('x'))],
+      dryRun: true,
+      verifyTimeoutMs: 30_000,
+    });
     expect(outcome.outcome).toBe('dry-run');
     expect(outcome.results[0]).toMatchObject({ status: 'dry-run' });
     expect(outcome.changedCluster).toBe(false);
@@ -99,18 +128,33 @@ describe('execution engine on the real API server', () => {
   it('a dry-run that the server rejects stops before any change', async () => {
     await createReady('invalid');
     const before = await gateway.get({ kind: 'Deployment', namespace, name: 'invalid' });
-    const outcome = await engine().run({ sessionId: 's-invalid', actions: [patchAction('a1', 'invalid', { spec: { replicas: -3 } })], verifyTimeoutMs: 10_000 });
+    const outcome = await engine().run({
+      sessionId: 's-invalid',
+      actions: [patchAction('a1', 'invalid', { spec: { replicas: -3 } })],
+      verifyTimeoutMs: 10_000,
+    });
     expect(outcome.results[0]?.status).toBe('failed');
     expect(outcome.results[0]?.message).toMatch(/dry-run rejected/);
-    expect((await gateway.get({ kind: 'Deployment', namespace, name: 'invalid' }))?.metadata?.resourceVersion).toBe(before?.metadata?.resourceVersion);
+    expect(
+      (await gateway.get({ kind: 'Deployment', namespace, name: 'invalid' }))?.metadata?.resourceVersion,
+    ).toBe(before?.metadata?.resourceVersion);
   });
 
   it('applies, verifies the workload healthy, and audits every step with digests', async () => {
     await createReady('good');
     const audit = new InMemoryAuditRecorder();
-    const outcome = await engine({ audit }).run({ sessionId: 's-good', actions: [patchAction('a1', 'good', envPatch('1'))], verifyTimeoutMs: 60_000 });
+    const outcome = await engine({ audit }).run({
+      sessionId: 's-good',
+      actions: [patchAction('a1', 'good', envPatch('1'))],
+      verifyTimeoutMs: 60_000,
+    });
     expect(outcome.results[0]?.status, outcome.results[0]?.message).toBe('verified');
-    expect(audit.records.map((r) => r.type)).toEqual(['action.snapshotted', 'action.dry-run', 'action.applied', 'action.verified']);
+    expect(audit.records.map((r) => r.type)).toEqual([
+      'action.snapshotted',
+      'action.dry-run',
+      'action.applied',
+      'action.verified',
+    ]);
     const applied = audit.records.find((r) => r.type === 'action.applied');
     expect(applied?.before).toMatch(/^[0-9a-f]{64}$/);
     expect(applied?.after).not.toBe(applied?.before);
@@ -129,7 +173,11 @@ describe('execution engine on the real API server', () => {
       return gateway.patch(key, kind, patch, options);
     };
     const audit = new InMemoryAuditRecorder();
-    const outcome = await engine({ gateway: interfering, audit }).run({ sessionId: 's-409', actions: [patchAction('a1', 'conflict', envPatch('2'))], verifyTimeoutMs: 60_000 });
+    const outcome = await engine({ gateway: interfering, audit }).run({
+      sessionId: 's-409',
+      actions: [patchAction('a1', 'conflict', envPatch('2'))],
+      verifyTimeoutMs: 60_000,
+    });
     expect(outcome.results[0]?.status, outcome.results[0]?.message).toBe('verified');
     expect(audit.records.map((r) => r.type)).toContain('action.conflicted');
     const after = await gateway.get({ kind: 'Deployment', namespace, name: 'conflict' });
@@ -141,31 +189,58 @@ describe('execution engine on the real API server', () => {
     let counter = 0;
     const interfering: ClusterGateway = Object.create(gateway) as ClusterGateway;
     interfering.patch = async (key: ObjectKey, kind, patch, options) => {
-      if (!options?.dryRun) kubectl(['annotate', '--overwrite', 'deployment', 'contended', '-n', namespace, `race=${++counter}`]);
+      if (!options?.dryRun)
+        kubectl(['annotate', '--overwrite', 'deployment', 'contended', '-n', namespace, `race=${++counter}`]);
       return gateway.patch(key, kind, patch, options);
     };
-    const outcome = await engine({ gateway: interfering }).run({ sessionId: 's-409x2', actions: [patchAction('a1', 'contended', envPatch('3'))], verifyTimeoutMs: 10_000 });
+    const outcome = await engine({ gateway: interfering }).run({
+      sessionId: 's-409x2',
+      actions: [patchAction('a1', 'contended', envPatch('3'))],
+      verifyTimeoutMs: 10_000,
+    });
     expect(outcome.results[0]?.status).toBe('failed');
     expect(outcome.results[0]?.message).toMatch(/409 twice/);
     const after = await gateway.get({ kind: 'Deployment', namespace, name: 'contended' });
-    const containers = (after?.spec as { template: { spec: { containers: Array<{ env?: unknown[] }> } } }).template.spec.containers;
+    const containers = (after?.spec as { template: { spec: { containers: Array<{ env?: unknown[] }> } } })
+      .template.spec.containers;
     expect(containers[0]?.env).toBeUndefined();
   });
 
   it('restores the snapshot byte-identically when the fix does not work', async () => {
     // The worker crashes for lack of QUEUE_URL; raising its memory cannot fix that.
     kubectl(['apply', '-f', '-'], { input: deployment('nofix', 'ghcr.io/acme/worker:v3.2.0') });
-    await waitFor('nofix crash-looping', async () => (/CrashLoopBackOff/.test(kubectl(['get', 'pods', '-n', namespace, '-l', 'app=nofix'])) ? true : undefined), 60_000);
+    await waitFor(
+      'nofix crash-looping',
+      async () =>
+        /CrashLoopBackOff/.test(kubectl(['get', 'pods', '-n', namespace, '-l', 'app=nofix']))
+          ? true
+          : undefined,
+      60_000,
+    );
     const snapshot = await gateway.get({ kind: 'Deployment', namespace, name: 'nofix' });
     const audit = new InMemoryAuditRecorder();
-    const memory = { spec: { template: { spec: { containers: [{ name: 'main', resources: { limits: { memory: '512Mi' } } }] } } } };
-    const outcome = await engine({ audit }).run({ sessionId: 's-nofix', actions: [patchAction('a1', 'nofix', memory)], verifyTimeoutMs: 20_000 });
+    const memory = {
+      spec: {
+        template: { spec: { containers: [{ name: 'main', resources: { limits: { memory: '512Mi' } } }] } },
+      },
+    };
+    const outcome = await engine({ audit }).run({
+      sessionId: 's-nofix',
+      actions: [patchAction('a1', 'nofix', memory)],
+      verifyTimeoutMs: 20_000,
+    });
     expect(outcome.outcome).toBe('rolled-back');
     expect(outcome.results[0]?.status, outcome.results[0]?.message).toBe('rolled-back');
     const restored = await gateway.get({ kind: 'Deployment', namespace, name: 'nofix' });
     expect(canonicalJson(restored?.spec)).toBe(canonicalJson(snapshot?.spec));
     expect(outcome.results[0]?.before).toMatchObject({ spec: snapshot?.spec });
-    expect(audit.records.map((r) => r.type)).toEqual(['action.snapshotted', 'action.dry-run', 'action.applied', 'action.verification-failed', 'action.rolled-back']);
+    expect(audit.records.map((r) => r.type)).toEqual([
+      'action.snapshotted',
+      'action.dry-run',
+      'action.applied',
+      'action.verification-failed',
+      'action.rolled-back',
+    ]);
   });
 
   it('ends in a safe, recorded state when the API server connection dies mid-apply', async () => {
@@ -203,7 +278,13 @@ describe('execution engine on the real API server', () => {
       return pending;
     };
     const audit = new InMemoryAuditRecorder();
-    const outcome = await new ExecutionEngine({ gateway: cutting, audit, pollIntervalMs: 100, stabilityMs: 500, sleep: () => Promise.resolve() }).run({
+    const outcome = await new ExecutionEngine({
+      gateway: cutting,
+      audit,
+      pollIntervalMs: 100,
+      stabilityMs: 500,
+      sleep: () => Promise.resolve(),
+    }).run({
       sessionId: 's-cut',
       actions: [patchAction('a1', 'cut', envPatch('4'))],
       verifyTimeoutMs: 5_000,
@@ -222,11 +303,21 @@ describe('execution engine on the real API server', () => {
     await createReady('shared');
     const locks = new TargetLocks();
     const [first, second] = await Promise.all([
-      engine({ locks }).run({ sessionId: 's-one', actions: [patchAction('a1', 'shared', envPatch('one'))], verifyTimeoutMs: 60_000 }),
-      engine({ locks }).run({ sessionId: 's-two', actions: [patchAction('a1', 'shared', envPatch('two'))], verifyTimeoutMs: 60_000 }),
+      engine({ locks }).run({
+        sessionId: 's-one',
+        actions: [patchAction('a1', 'shared', envPatch('one'))],
+        verifyTimeoutMs: 60_000,
+      }),
+      engine({ locks }).run({
+        sessionId: 's-two',
+        actions: [patchAction('a1', 'shared', envPatch('two'))],
+        verifyTimeoutMs: 60_000,
+      }),
     ]);
     const statuses = [first.results[0]?.status, second.results[0]?.status].sort();
     expect(statuses).toEqual(['skipped', 'verified']);
-    expect([first, second].find((o) => o.results[0]?.status === 'skipped')?.results[0]?.message).toMatch(/another remediation/);
+    expect([first, second].find((o) => o.results[0]?.status === 'skipped')?.results[0]?.message).toMatch(
+      /another remediation/,
+    );
   });
 });

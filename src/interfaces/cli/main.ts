@@ -98,9 +98,16 @@ async function analyze(flags: AnalyzeFlags): Promise<number> {
     ...(flags.policy ? { policy: flags.policy } : {}),
   };
   const connection = await connectCluster(configuration);
-  const service = new RemediationService({ configuration, policies, cluster: connection.gateway, actor: `cli:${userInfo().username}` });
+  const service = new RemediationService({
+    configuration,
+    policies,
+    cluster: connection.gateway,
+    actor: `cli:${userInfo().username}`,
+  });
   const result: RemediateOutput = await service.remediate(input, { logs: parsed.logs });
-  const output = connection.notice ? { ...result, notices: [connection.notice, ...(result.notices ?? [])] } : result;
+  const output = connection.notice
+    ? { ...result, notices: [connection.notice, ...(result.notices ?? [])] }
+    : result;
   process.stdout.write(json ? `${JSON.stringify(output)}\n` : renderText(output));
   return output.status === 'failed' ? EXIT_CODES.failed : EXIT_CODES.success;
 }

@@ -1,0 +1,212 @@
+/**
+ * The whole flow on the real control plane, through RemediationService as the interfaces call it,
+ * under kubemend's least-privilege identity: gather live context → analyse → plan → execute what the
+ * mode and policy allow → verify. Modes: manual and hybrid change nothing for a medium-risk fix;
+ * automatic fixes and verifies; dryRun changes nothing; 20 remediations at once all verify.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { InMemoryAuditRecorder } from '../../src/audit/recorder.js';
+import { KubeClusterGateway } from '../../src/cluster/kube-gateway.js';
+import { loadConfiguration } from '../../src/config/configuration.js';
+import { loadPolicies } from '../../src/config/policies.js';
+import { RemediationService } from '../../src/service/remediation-service.js';
+import {
+  KUBEMEND_KUBECONFIG,
+  kubectl,
+  loadKubeconfig,
+  requireCluster,
+  runClusterScript,
+  uniqueName,
+  waitFor,
+} from '../cluster/cluster-harness.js';
+
+const namespace = uniqueName('live');
+let gateway: KubeClusterGateway;
+
+function oomDeployment(name: string): string {
+  return JSON.stringify({
+    apiVersion: 'apps/v1',
+    kind: 'Deployment',
+    metadata: { name, namespace },
+    spec: {
+      replicas: 1,
+      selector: { matchLabels: { app: name } },
+      template: {
+        metadata: { labels: { app: name } },
+        spec: {
+          containers: [
+            {
+              name: 'api',
+              image: 'ghcr.io/acme/api:v1.4.0',
+              ports: [{ containerPort: 8080 }],
+              resources: { limits: { memory: '128Mi' }, requests: { memory: '64Mi' } },
+            },
+          ],
+        },
+      },
+    },
+  });
+}
+
+async function createOomKilled(name: string): Promise<void> {
+  kubectl(['apply', '-f', '-'], { input: oomDeployment(name) });
+  await waitFor(
+    `${name} OOMKilled`,
+    async () =>
+      /OOMKilled|CrashLoopBackOff/.test(kubectl(['get', 'pods', '-n', namespace, '-l', `app=${name}`]))
+        ? true
+        : undefined,
+    60_000,
+  );
+}
+
+function service(audit = new InMemoryAuditRecorder()) {
+  return new RemediationService({
+    configuration: loadConfiguration({ env: {} }),
+    policies: loadPolicies(undefined),
+    cluster: gateway,
+    audit,
+    actor: 'test',
+    engine: { pollIntervalMs: 250, stabilityMs: 2_000 },
+  });
+}
+
+const memoryLimit = (name: string) =>
+  kubectl([
+    'get',
+    'deployment',
+    name,
+    '-n',
+    namespace,
+    '-o',
+    'jsonpath={.spec.template.spec.containers[0].resources.limits.memory}',
+  ]);
+const generation = (name: string) =>
+  kubectl(['get', 'deployment', name, '-n', namespace, '-o', 'jsonpath={.metadata.generation}']);
+
+beforeAll(async () => {
+  await requireCluster();
+  runClusterScript('kubemend-identity.sh', [namespace]);
+  gateway = new KubeClusterGateway(loadKubeconfig(KUBEMEND_KUBECONFIG));
+});
+
+afterAll(() => {
+  kubectl(['delete', 'namespace', namespace, '--wait=false'], { timeout: 30_000 });
+});
+
+describe('remediate() against a live cluster', () => {
+  it('manual mode diagnoses from live context and changes nothing', async () => {
+    await createOomKilled('manual');
+    const before = generation('manual');
+    const output = await service().remediate({
+      issue: 'manual keeps restarting',
+      target: { kind: 'Deployment', namespace, name: 'manual' },
+    });
+    expect(output.analysis.category).toBe('oom-killed');
+    expect(output.analysis.evidenceDetail?.some((e) => e.origin === 'cluster')).toBe(true);
+    expect(output.status).toBe('pending');
+    expect(output.executed).toBe(false);
+    expect(output.remediation.actions[0]).toMatchObject({
+      type: 'patch',
+      target: { kind: 'Deployment', name: 'manual' },
+      decision: { decision: 'await-approval' },
+    });
+    expect(generation('manual')).toBe(before);
+  });
+
+  it('hybrid mode holds a medium-risk fix for approval', async () => {
+    await createOomKilled('hybrid');
+    const before = generation('hybrid');
+    const output = await service().remediate({
+      issue: 'hybrid restarts',
+      target: { kind: 'Deployment', namespace, name: 'hybrid' },
+      mode: 'hybrid',
+    });
+    expect(output.status).toBe('pending');
+    expect(output.remediation.actions[0]?.decision?.decision).toBe('await-approval');
+    expect(generation('hybrid')).toBe(before);
+  });
+
+  it('dryRun runs the server-side dry-run and changes nothing', async () => {
+    await createOomKilled('dry');
+    const before = generation('dry');
+    const output = await service().remediate({
+      issue: 'dry restarts',
+      target: { kind: 'Deployment', namespace, name: 'dry' },
+      mode: 'automatic',
+      dryRun: true,
+    });
+    expect(output.results?.[0]?.status).toBe('dry-run');
+    expect(output.executed).toBe(false);
+    expect(generation('dry')).toBe(before);
+  });
+
+  it('automatic mode fixes an OOM kill and verifies it, auditing every step', async () => {
+    await createOomKilled('auto');
+    const audit = new InMemoryAuditRecorder();
+    const output = await service(audit).remediate({
+      issue: 'auto is down',
+      target: { kind: 'Deployment', namespace, name: 'auto' },
+      mode: 'automatic',
+    });
+    expect(output.status, JSON.stringify(output.results)).toBe('success');
+    expect(output.executed).toBe(true);
+    expect(output.results?.[0]?.status).toBe('verified');
+    expect(memoryLimit('auto')).not.toBe('128Mi');
+    expect(audit.records.map((r) => r.type)).toEqual([
+      'session.created',
+      'analysis.completed',
+      'action.proposed',
+      'action.snapshotted',
+      'action.dry-run',
+      'action.applied',
+      'action.verified',
+      'session.completed',
+    ]);
+    expect((await audit.verify()).ok).toBe(true);
+  });
+
+  it('never touches kube-system, which the least-privilege identity cannot even read', async () => {
+    const output = await service().remediate({
+      issue: 'coredns restarting',
+      target: { kind: 'Deployment', namespace: 'kube-system', name: 'coredns' },
+      mode: 'automatic',
+    });
+    expect(output.executed).toBe(false);
+    expect(output.remediation.actions.every((a) => a.type === 'manual')).toBe(true);
+    expect(output.notices?.join(' ')).toMatch(/partial/);
+  });
+
+  it('verifies 20 simultaneous remediations of different workloads', async () => {
+    const names = Array.from({ length: 20 }, (_, i) => `fleet-${i}`);
+    for (const name of names) kubectl(['apply', '-f', '-'], { input: oomDeployment(name) });
+    await waitFor(
+      '20 OOM kills',
+      async () => {
+        const listing = kubectl(['get', 'pods', '-n', namespace, '-l', 'app', '-o', 'wide']);
+        return names.every((name) =>
+          new RegExp(`${name}-\\S+\\s+0/1\\s+(?:OOMKilled|CrashLoopBackOff)`).test(listing),
+        )
+          ? true
+          : undefined;
+      },
+      120_000,
+    );
+    const shared = service();
+    const started = Date.now();
+    const outputs = await Promise.all(
+      names.map((name) =>
+        shared.remediate({
+          issue: `${name} restarting`,
+          target: { kind: 'Deployment', namespace, name },
+          mode: 'automatic',
+        }),
+      ),
+    );
+    const statuses = outputs.map((o) => o.results?.[0]?.status);
+    expect(statuses, JSON.stringify(outputs.map((o) => o.results?.[0]?.message))).toEqual(
+      names.map(() => 'verified'),
+    );
+    console.log(`20 concurrent remediations verified in ${Date.now() - started} ms`);
+  });
+});
