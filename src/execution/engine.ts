@@ -53,6 +53,12 @@ export interface ExecutionPlan {
   readonly actions: readonly RemediationAction[];
   readonly dryRun?: boolean;
   readonly verifyTimeoutMs: number;
+  /**
+   * Persist progress (e.g. in the session store). Called with the snapshot before anything is
+   * applied, after the change, and when each action ends; if it throws before a change, the change
+   * does not happen.
+   */
+  readonly onProgress?: (runs: readonly ActionRun[]) => Promise<void>;
 }
 
 export interface ActionRun {
@@ -86,7 +92,7 @@ function label(key: ObjectKey): string {
 }
 
 /** What is kept for rollback and shown as `before`: identity, labels, annotations and spec. */
-function snapshotView(object: KubeObject): Record<string, unknown> {
+export function snapshotView(object: KubeObject): Record<string, unknown> {
   const metadata = object.metadata ?? {};
   return {
     apiVersion: object.apiVersion,
@@ -113,6 +119,7 @@ export class ExecutionEngine {
   private readonly stabilityMs: number;
   private readonly clock: () => Date;
   private readonly sleep: (ms: number) => Promise<void>;
+  private progress: () => Promise<void> = async () => undefined;
 
   constructor(options: EngineOptions) {
     this.gateway = options.gateway;
@@ -127,6 +134,9 @@ export class ExecutionEngine {
 
   async run(plan: ExecutionPlan): Promise<ExecutionOutcome> {
     const runs: ActionRun[] = [];
+    this.progress = async () => {
+      await plan.onProgress?.(runs);
+    };
     let stopped = false;
     for (const action of plan.actions) {
       const run: ActionRun = { action, state: 'queued', message: '', startedAt: this.now() };
@@ -167,6 +177,40 @@ export class ExecutionEngine {
             ? 'rolled-back'
             : 'skipped';
     return { results, outcome, changedCluster: runs.some((run) => run.changed === true) };
+  }
+
+  /**
+   * After a crash: put an action's target back to the snapshot persisted before it was applied,
+   * and verify the restore. Used by start-up reconciliation.
+   */
+  async restoreAfterCrash(
+    sessionId: string,
+    action: RemediationAction,
+    snapshot: KubeObject | undefined,
+    reason: string,
+  ): Promise<ExecutionResult> {
+    const run: ActionRun = {
+      action,
+      state: 'applied',
+      snapshot,
+      message: '',
+      startedAt: this.now(),
+      changed: true,
+    };
+    const plan: ExecutionPlan = { sessionId, actions: [action], verifyTimeoutMs: 0 };
+    const lockKey = label(keyOf(action));
+    if (!this.locks.tryAcquire(lockKey, sessionId)) {
+      return {
+        ...this.result({ ...run, state: 'failed', message: `another remediation holds ${lockKey}` }, false),
+      };
+    }
+    try {
+      await this.restore(plan, run, reason);
+    } finally {
+      run.finishedAt = this.now();
+      this.locks.release(lockKey, sessionId);
+    }
+    return this.result(run, false);
   }
 
   private now(): string {
@@ -248,6 +292,8 @@ export class ExecutionEngine {
       run.message = 'server-side dry-run passed; nothing was changed (dryRun)';
       return;
     }
+    // The snapshot is persisted before the change: a crash from here on can be reconciled.
+    await this.progress();
 
     // Apply with the snapshot's resourceVersion as precondition.
     let applied: KubeObject | undefined;
@@ -548,27 +594,43 @@ export class ExecutionEngine {
   }
 
   private result(run: ActionRun, dryRun: boolean): ExecutionResult {
-    const status: ExecutionResult['status'] =
-      run.state === 'verified'
-        ? 'verified'
-        : run.state === 'rolled-back'
-          ? 'rolled-back'
-          : run.state === 'skipped'
-            ? 'skipped'
-            : run.state === 'dry-run-passed' && dryRun
-              ? 'dry-run'
-              : run.state === 'applied'
-                ? 'applied'
-                : 'failed';
-    return {
-      actionId: run.action.id,
-      status,
-      message: run.message || run.state,
-      startedAt: run.startedAt,
-      finishedAt: run.finishedAt ?? this.now(),
-      ...(run.snapshot ? { before: snapshotView(run.snapshot) } : {}),
-    };
+    return toExecutionResult(run, { dryRun, now: this.now() });
   }
+}
+
+/**
+ * The contract's view of an action run. While a session is still executing (`inProgress`), an
+ * action that was applied and is being verified or restored reports `applied`.
+ */
+export function toExecutionResult(
+  run: ActionRun,
+  options: { dryRun: boolean; now: string; inProgress?: boolean },
+): ExecutionResult {
+  const inFlight =
+    options.inProgress &&
+    (run.state === 'applied' || run.state === 'outcome-unknown' || run.state === 'rolling-back');
+  const status: ExecutionResult['status'] = inFlight
+    ? 'applied'
+    : run.state === 'verified'
+      ? 'verified'
+      : run.state === 'rolled-back'
+        ? 'rolled-back'
+        : run.state === 'skipped'
+          ? 'skipped'
+          : (run.state === 'dry-run-passed' && options.dryRun) ||
+              (options.inProgress && run.state === 'dry-run-passed')
+            ? 'dry-run'
+            : run.state === 'applied'
+              ? 'applied'
+              : 'failed';
+  return {
+    actionId: run.action.id,
+    status,
+    message: run.message || run.state,
+    startedAt: run.startedAt,
+    finishedAt: run.finishedAt ?? options.now,
+    ...(run.snapshot ? { before: snapshotView(run.snapshot) } : {}),
+  };
 }
 
 class ConflictGiveUp extends KubemendError {

@@ -1,9 +1,9 @@
 /**
- * The one orchestration entry: remediate(). Interfaces (CLI, HTTP, MCP) parse input, call this, and
- * translate errors. Without a cluster it analyses what the caller sent and reports which actions
- * would run. With a cluster it gathers live context (read-only), analyses, plans, and executes what
- * the mode and policy allow through the execution engine — dry-run, apply with precondition,
- * verify, roll back — auditing every step.
+ * The one orchestration entry. Interfaces (CLI, HTTP, MCP) parse input, call this, and translate
+ * errors. Every request is a session (SessionStore): analysed, then pending (actions await a
+ * person), or executed as the mode and policy allow — dry-run, apply with precondition, verify,
+ * roll back — with every step in the audit log. Approvals are bound to a hash of the plan and the
+ * pending → executing transition is atomic, so two approvals execute once.
  */
 import { randomUUID } from 'node:crypto';
 import type {
@@ -14,19 +14,18 @@ import type {
   RemediationAction,
 } from '../domain/index.js';
 import { KubemendError } from '../domain/index.js';
-import { analyzeWithRules } from '../analysis/engine.js';
 import type { AuditRecorder } from '../audit/recorder.js';
-import { InMemoryAuditRecorder } from '../audit/recorder.js';
-import type { ClusterGateway } from '../cluster/gateway.js';
-import { gatherLiveContext, type LiveContext } from '../context/live.js';
+import { digest, InMemoryAuditRecorder } from '../audit/recorder.js';
+import type { ClusterGateway, KubeObject } from '../cluster/gateway.js';
 import type { LogSummary } from '../context/log-summary.js';
-import { contextFromInput } from '../context/normalize.js';
 import type { Configuration } from '../config/configuration.js';
 import { type PolicySet, selectPolicy } from '../config/policies.js';
-import { ExecutionEngine } from '../execution/engine.js';
+import { type ActionRun, ExecutionEngine, toExecutionResult } from '../execution/engine.js';
 import { TargetLocks } from '../execution/locks.js';
 import { parseDuration, type Policy } from '../planning/policy.js';
-import { planRemediation } from '../planning/plan.js';
+import { InMemorySessionStore } from '../sessions/in-memory-session-store.js';
+import type { SessionRecord, SessionState, SessionStore } from '../sessions/store.js';
+import { type AiIntegration, analyzeRequest } from './analyze.js';
 
 export interface ServiceDependencies {
   readonly configuration: Configuration;
@@ -34,20 +33,51 @@ export interface ServiceDependencies {
   /** The cluster, when one is reachable; absent means offline. */
   readonly cluster?: ClusterGateway;
   readonly audit?: AuditRecorder;
+  readonly sessions?: SessionStore;
+  readonly ai?: AiIntegration;
   readonly locks?: TargetLocks;
-  /** Who acts (recorded in the audit log). */
+  /** Who acts when the caller does not say (recorded in the audit log). */
   readonly actor?: string;
+  /** This process, as recorded on sessions it executes (for crash reconciliation). */
+  readonly instanceId?: string;
   readonly clock?: () => Date;
   readonly newId?: () => string;
   /** Execution engine tuning (tests shorten the stability window). */
   readonly engine?: { readonly pollIntervalMs?: number; readonly stabilityMs?: number };
 }
 
+export type Phase = 'queued' | 'gathering' | 'analyzing' | 'planning' | 'executing' | 'verifying' | 'done';
+
 export interface RemediateOptions {
   /** A log summary computed while streaming the input; replaces `context.logs`. */
   readonly logs?: LogSummary;
-  /** Who asked (recorded in the audit log); defaults to the service's actor. */
+  /** Who asked (recorded in the audit log). */
   readonly actor?: string;
+  /** `Idempotency-Key`: the same key and body returns the same session. */
+  readonly idempotencyKey?: string;
+  /** Hash of the request body, compared for replays under the same key. */
+  readonly requestHash?: string;
+  /** Progress of a long run (MCP progress notifications, async session phases). */
+  readonly onProgress?: (phase: Phase, message: string) => void;
+  /** May this caller execute (approve or run automatic/hybrid)? Defaults to true. */
+  readonly canExecute?: boolean;
+}
+
+export interface ApproveOptions {
+  readonly approver: string;
+  /** Approve only these actions (default: every action awaiting approval). */
+  readonly actionIds?: readonly string[];
+  /** The plan hash the approver saw; must match the session's. */
+  readonly planHash?: string;
+  readonly onProgress?: RemediateOptions['onProgress'];
+}
+
+export interface ReconcileReport {
+  readonly sessions: ReadonlyArray<{
+    readonly id: string;
+    readonly state: SessionState;
+    readonly note: string;
+  }>;
 }
 
 /** Per-target cooldown and per-hour action budget (policy `cooldown`, `maxActionsPerHour`). */
@@ -56,11 +86,11 @@ class ActionRateGuard {
   private readonly recent: number[] = [];
 
   check(action: RemediationAction, policy: Policy, now: number): string | undefined {
-    const key = `${action.target.kind}/${action.target.namespace ?? ''}/${action.target.name}`;
+    const key = targetLabel(action);
     const last = this.lastChange.get(key);
-    const cooldown = parseDuration(policy.cooldown);
-    if (last !== undefined && now - last < cooldown)
+    if (last !== undefined && now - last < parseDuration(policy.cooldown)) {
       return `${key} was changed ${Math.round((now - last) / 1000)}s ago; the policy's cooldown is ${policy.cooldown}`;
+    }
     while (this.recent.length > 0 && now - this.recent[0]! > 3_600_000) this.recent.shift();
     if (this.recent.length >= policy.maxActionsPerHour)
       return `the policy allows ${policy.maxActionsPerHour} actions per hour`;
@@ -68,9 +98,31 @@ class ActionRateGuard {
   }
 
   note(action: RemediationAction, now: number): void {
-    this.lastChange.set(`${action.target.kind}/${action.target.namespace ?? ''}/${action.target.name}`, now);
+    this.lastChange.set(targetLabel(action), now);
     this.recent.push(now);
   }
+}
+
+function targetLabel(action: RemediationAction): string {
+  return `${action.target.kind}/${action.target.namespace ? `${action.target.namespace}/` : ''}${action.target.name}`;
+}
+
+/** The plan an approval is bound to: the actions as proposed (decisions excluded). */
+export function planHashOf(actions: readonly RemediationAction[]): string {
+  return digest(actions.map(({ decision: _decision, ...action }) => action));
+}
+
+/** Keep a stored request bounded: a huge log array is cut to its first and last lines. */
+function storableInput(input: RemediateInput): RemediateInput {
+  const logs = input.context?.logs;
+  if (!logs || logs.length <= 400) return input;
+  return {
+    ...input,
+    context: {
+      ...input.context,
+      logs: [...logs.slice(0, 100), `… ${logs.length - 300} lines omitted …`, ...logs.slice(-200)],
+    },
+  };
 }
 
 export class RemediationService {
@@ -78,69 +130,357 @@ export class RemediationService {
   private readonly clock: () => Date;
   private readonly newId: () => string;
   private readonly audit: AuditRecorder;
+  private readonly sessions: SessionStore;
   private readonly locks: TargetLocks;
   private readonly rate = new ActionRateGuard();
+  readonly instanceId: string;
 
   constructor(dependencies: ServiceDependencies) {
     this.dependencies = dependencies;
     this.clock = dependencies.clock ?? (() => new Date());
     this.newId = dependencies.newId ?? randomUUID;
     this.audit = dependencies.audit ?? new InMemoryAuditRecorder(this.clock);
+    this.sessions = dependencies.sessions ?? new InMemorySessionStore(this.clock);
     this.locks = dependencies.locks ?? new TargetLocks();
+    this.instanceId = dependencies.instanceId ?? `kubemend-${randomUUID().slice(0, 8)}`;
   }
 
   get auditRecorder(): AuditRecorder {
     return this.audit;
   }
 
+  get sessionStore(): SessionStore {
+    return this.sessions;
+  }
+
+  get cluster(): ClusterGateway | undefined {
+    return this.dependencies.configuration.cluster.offline ? undefined : this.dependencies.cluster;
+  }
+
+  async session(id: string): Promise<SessionRecord | undefined> {
+    return this.sessions.get(id);
+  }
+
+  /** Synchronous remediation: analyse, plan, execute what may run now, return the output. */
   async remediate(input: RemediateInput, options: RemediateOptions = {}): Promise<RemediateOutput> {
-    if (input.approve || (input.sessionId && !input.context && !input.issue.trim())) {
-      throw new KubemendError(
-        'session-not-found',
-        `sessionId: session ${input.sessionId ?? ''} is not known to this process (approvals need the serving mode with a session store)`,
-      );
-    }
-    const { policy, name: policyName } = selectPolicy(this.dependencies.policies, input.policy);
-    const requestedMode: Mode = input.mode ?? 'manual';
-    const actor = options.actor ?? this.dependencies.actor ?? 'kubemend';
-    const sessionId = input.sessionId ?? this.newId();
-    const cluster = this.dependencies.configuration.cluster.offline ? undefined : this.dependencies.cluster;
-    const notices: string[] = [];
-
-    let live: LiveContext | undefined;
-    if (cluster) {
-      live = await gatherLiveContext(cluster, input, {
-        timeoutMs: this.dependencies.configuration.cluster.gatherTimeoutMs,
-        maxApiCalls: this.dependencies.configuration.cluster.maxApiCalls,
+    if (input.approve && input.sessionId) {
+      return this.approve(input.sessionId, {
+        approver: options.actor ?? this.actorOf(),
+        actionIds: input.approve,
+        onProgress: options.onProgress,
       });
-      notices.push(
-        `live: read ${live.pods.length} pod(s), ${live.objects.length} object(s), ${live.events.length} event(s) in ${live.report.apiCalls} API call(s), ${live.report.durationMs} ms${live.report.partial ? ' (partial)' : ''}`,
-      );
-    } else {
-      notices.push('offline: analysed from the context in the request only; no cluster was consulted');
     }
-    notices.push('rules only: no AI provider is configured');
-    if (policyName !== 'default') notices.push(`policy: ${policyName}`);
+    const replay = await this.replay(options);
+    if (replay) return replay;
+    const session = await this.open(input, options);
+    return this.process(session, input, options);
+  }
 
-    const context = contextFromInput(input, { logs: options.logs, live });
-    const rules = analyzeWithRules(context);
-    const plan = planRemediation({ finding: rules.finding, facts: rules.facts, policy, requestedMode });
-    const analysis = { ...rules.analysis, factors: [...rules.analysis.factors, ...plan.notes] };
-
-    await this.audit.record({
-      type: 'session.created',
-      actor,
-      sessionId,
-      detail: { mode: plan.mode, policy: policyName, live: Boolean(cluster), dryRun: input.dryRun === true },
+  /** Asynchronous remediation: create the session now, work in the background. */
+  async start(input: RemediateInput, options: RemediateOptions = {}): Promise<SessionRecord> {
+    if (input.approve && input.sessionId)
+      throw new KubemendError('invalid-input', 'approve: use the approve call for an existing session');
+    const replayed = options.idempotencyKey
+      ? await this.sessions.findByIdempotencyKey(options.idempotencyKey)
+      : undefined;
+    if (replayed) {
+      await this.replay(options);
+      return replayed;
+    }
+    const session = await this.open(input, options);
+    void this.process(session, input, options).catch(async (error: unknown) => {
+      const current = await this.sessions.get(session.id);
+      if (current)
+        await this.sessions
+          .update(current.id, current.version, { phase: 'done', state: 'failed', owner: undefined })
+          .catch(() => undefined);
+      void error;
     });
+    return session;
+  }
+
+  /** Approve pending actions of a session and execute them (exactly once, whoever approves). */
+  async approve(sessionId: string, options: ApproveOptions): Promise<RemediateOutput> {
+    const session = await this.sessions.get(sessionId);
+    if (!session) throw new KubemendError('session-not-found', `session ${sessionId} not found`);
+    if (!session.output)
+      throw new KubemendError('session-state', `session ${sessionId} is still being analysed`);
+    if (session.state !== 'pending') {
+      throw new KubemendError(
+        'session-state',
+        `session ${sessionId} is ${session.state}; only a pending session can be approved`,
+      );
+    }
+    if (options.planHash && options.planHash !== session.planHash) {
+      throw new KubemendError(
+        'plan-changed',
+        `the plan of session ${sessionId} changed since it was shown (plan hash ${session.planHash}); review it again`,
+      );
+    }
+    const waiting = session.output.remediation.actions.filter(
+      (a) => a.decision?.decision === 'await-approval' || a.decision?.decision === 'execute',
+    );
+    const chosen = options.actionIds ? waiting.filter((a) => options.actionIds!.includes(a.id)) : waiting;
+    const unknown = (options.actionIds ?? []).filter((id) => !waiting.some((a) => a.id === id));
+    if (unknown.length > 0)
+      throw new KubemendError(
+        'invalid-input',
+        `actionIds: ${unknown.join(', ')} not awaiting approval in session ${sessionId}`,
+      );
+    if (chosen.length === 0) throw new KubemendError('invalid-input', 'actionIds: nothing to approve');
+    if (!this.cluster)
+      throw new KubemendError(
+        'cluster-unreachable',
+        'no cluster is connected: approved actions cannot be executed',
+      );
+
+    const approval = {
+      approver: options.approver,
+      at: this.now(),
+      actionIds: chosen.map((a) => a.id),
+      planHash: session.planHash ?? '',
+    };
+    // Atomic: of two concurrent approvals, one moves pending → approved; the other finds it gone.
+    const approved = await this.sessions.transition(sessionId, ['pending'], 'approved', {
+      approvals: [...session.approvals, approval],
+    });
+    if (!approved)
+      throw new KubemendError(
+        'session-state',
+        `session ${sessionId} was approved or changed concurrently; it executes once`,
+      );
+    for (const action of chosen) {
+      await this.audit.record({
+        type: 'action.approved',
+        actor: options.approver,
+        sessionId,
+        actionId: action.id,
+        target: targetLabel(action),
+        detail: { planHash: session.planHash },
+      });
+    }
+    const executing = await this.sessions.transition(sessionId, ['approved'], 'executing', {
+      owner: this.instanceId,
+      phase: 'executing',
+    });
+    if (!executing)
+      throw new KubemendError('session-state', `session ${sessionId} was taken by another process`);
+    const { policy } = selectPolicy(this.dependencies.policies, session.input.policy);
+    return this.execute(
+      executing,
+      session.output,
+      chosen,
+      policy,
+      options.approver,
+      session.input.dryRun === true,
+      options.onProgress,
+    );
+  }
+
+  async reject(sessionId: string, options: { approver: string; reason?: string }): Promise<SessionRecord> {
+    const session = await this.sessions.get(sessionId);
+    if (!session) throw new KubemendError('session-not-found', `session ${sessionId} not found`);
+    const rejected = await this.sessions.transition(sessionId, ['pending', 'analyzed'], 'rejected', {
+      rejection: { approver: options.approver, at: this.now(), reason: options.reason },
+      phase: 'done',
+    });
+    if (!rejected)
+      throw new KubemendError(
+        'session-state',
+        `session ${sessionId} is ${session.state}; only a pending session can be rejected`,
+      );
+    await this.audit.record({
+      type: 'session.rejected',
+      actor: options.approver,
+      sessionId,
+      detail: { reason: options.reason },
+    });
+    return rejected;
+  }
+
+  /**
+   * Start-up reconciliation: a session left `executing` by a crashed process is checked against
+   * the cluster; an action that was applied but never verified is restored from the snapshot that
+   * was persisted before the change. What was done is recorded.
+   */
+  async reconcile(): Promise<ReconcileReport> {
+    const report: Array<{ id: string; state: SessionState; note: string }> = [];
+    for (const session of await this.sessions.list({ state: 'executing' })) {
+      if (session.owner === this.instanceId) continue;
+      const cluster = this.cluster;
+      const applied = session.results.filter(
+        (r) => r.status === 'applied' || (r.status === 'failed' && /unknown/.test(r.message)),
+      );
+      let state: SessionState = 'failed';
+      let note = 'interrupted before any change was applied';
+      const results = [...session.results];
+      if (applied.length > 0 && !cluster) {
+        note =
+          'interrupted after a change; no cluster connected to restore it — restore the snapshots in results[].before';
+      } else if (applied.length > 0 && cluster) {
+        const engine = this.engineFor(cluster, 'kubemend-reconciler');
+        const notes: string[] = [];
+        let allRestored = true;
+        for (const result of applied) {
+          const action = session.output?.remediation.actions.find((a) => a.id === result.actionId);
+          if (!action) continue;
+          const restored = await engine.restoreAfterCrash(
+            session.id,
+            action,
+            result.before as KubeObject | undefined,
+            'kubemend restarted during this change',
+          );
+          results[results.findIndex((r) => r.actionId === result.actionId)] = {
+            ...restored,
+            before: result.before,
+          };
+          notes.push(`${action.id}: ${restored.status}`);
+          if (restored.status !== 'rolled-back') allRestored = false;
+        }
+        state = allRestored ? 'rolled-back' : 'failed';
+        note = `interrupted after a change; restored from the persisted snapshot (${notes.join(', ')})`;
+      }
+      const moved = await this.sessions.transition(session.id, ['executing'], state, {
+        results,
+        phase: 'done',
+        owner: undefined,
+      });
+      if (!moved) continue;
+      await this.audit.record({
+        type: 'session.reconciled',
+        actor: 'kubemend-reconciler',
+        sessionId: session.id,
+        detail: { state, note },
+      });
+      report.push({ id: session.id, state, note });
+    }
+    return { sessions: report };
+  }
+
+  // -------------------------------------------------------------------------------------------
+
+  private actorOf(options: { actor?: string } = {}): string {
+    return options.actor ?? this.dependencies.actor ?? 'kubemend';
+  }
+
+  private now(): string {
+    return this.clock().toISOString();
+  }
+
+  /** Idempotency: the same key and body returns the stored result; another body is an error. */
+  private async replay(options: RemediateOptions): Promise<RemediateOutput | undefined> {
+    if (!options.idempotencyKey) return undefined;
+    const existing = await this.sessions.findByIdempotencyKey(options.idempotencyKey);
+    if (!existing) return undefined;
+    if (options.requestHash && existing.requestHash && options.requestHash !== existing.requestHash) {
+      throw new KubemendError(
+        'idempotency-mismatch',
+        `Idempotency-Key ${options.idempotencyKey} was used with a different request body`,
+      );
+    }
+    if (!existing.output || existing.phase !== 'done') {
+      throw new KubemendError(
+        'session-conflict',
+        `a request with Idempotency-Key ${options.idempotencyKey} is still in flight (session ${existing.id})`,
+      );
+    }
+    return existing.output;
+  }
+
+  private async open(input: RemediateInput, options: RemediateOptions): Promise<SessionRecord> {
+    const id = input.sessionId ?? this.newId();
+    const actor = this.actorOf(options);
+    try {
+      const session = await this.sessions.create({
+        id,
+        state: 'analyzed',
+        phase: 'queued',
+        createdAt: this.now(),
+        actor,
+        input: storableInput(input),
+        approvals: [],
+        results: [],
+        idempotencyKey: options.idempotencyKey,
+        requestHash: options.requestHash,
+      });
+      await this.audit.record({
+        type: 'session.created',
+        actor,
+        sessionId: id,
+        detail: {
+          mode: input.mode ?? 'manual',
+          policy: input.policy ?? 'default',
+          dryRun: input.dryRun === true,
+        },
+      });
+      return session;
+    } catch (error) {
+      if (error instanceof KubemendError && error.code === 'session-conflict' && options.idempotencyKey) {
+        throw new KubemendError(
+          'session-conflict',
+          `a request with Idempotency-Key ${options.idempotencyKey} is already in flight`,
+        );
+      }
+      throw error;
+    }
+  }
+
+  private async setPhase(
+    session: SessionRecord,
+    phase: Phase,
+    message: string,
+    options: RemediateOptions,
+  ): Promise<SessionRecord> {
+    options.onProgress?.(phase, message);
+    return this.sessions.update(session.id, session.version, { phase });
+  }
+
+  private async process(
+    opened: SessionRecord,
+    input: RemediateInput,
+    options: RemediateOptions,
+  ): Promise<RemediateOutput> {
+    const actor = this.actorOf(options);
+    const { policy, name: policyName } = selectPolicy(this.dependencies.policies, input.policy);
+    let requestedMode: Mode = input.mode ?? 'manual';
+    if (options.canExecute === false && requestedMode !== 'manual') {
+      throw new KubemendError(
+        'forbidden',
+        `mode: ${requestedMode} executes changes and needs the remediate:execute scope`,
+      );
+    }
+    let session = await this.setPhase(
+      opened,
+      this.cluster ? 'gathering' : 'analyzing',
+      this.cluster ? 'reading the cluster' : 'analysing',
+      options,
+    );
+    const analysed = await analyzeRequest(
+      { configuration: this.dependencies.configuration, cluster: this.cluster, ai: this.dependencies.ai },
+      input,
+      {
+        logs: options.logs,
+        policy,
+        policyName,
+        requestedMode,
+        onPhase: (phase, message) => options.onProgress?.(phase, message),
+      },
+    );
+    requestedMode = analysed.mode;
     await this.audit.record({
       type: 'analysis.completed',
       actor,
-      sessionId,
-      detail: { category: analysis.category, confidence: analysis.confidence, source: analysis.source },
+      sessionId: session.id,
+      detail: {
+        category: analysed.analysis.category,
+        confidence: analysed.analysis.confidence,
+        source: analysed.analysis.source,
+        ...(analysed.ai ? { ai: analysed.ai } : {}),
+      },
     });
+
     const now = this.clock().getTime();
-    const actions = plan.remediation.actions.map((action) => {
+    const actions = analysed.remediation.actions.map((action) => {
       if (action.decision?.decision !== 'execute') return action;
       const blocked = this.rate.check(action, policy, now);
       return blocked
@@ -151,86 +491,175 @@ export class RemediationService {
       await this.audit.record({
         type: action.decision?.decision === 'denied' ? 'policy.denied' : 'action.proposed',
         actor,
-        sessionId,
+        sessionId: session.id,
         actionId: action.id,
-        target: `${action.target.kind}/${action.target.namespace ? `${action.target.namespace}/` : ''}${action.target.name}`,
+        target: targetLabel(action),
         detail: { type: action.type, risk: action.risk, decision: action.decision },
       });
     }
-    const remediation = { ...plan.remediation, actions };
+    const remediation = { ...analysed.remediation, actions };
     const toExecute = actions.filter((action) => action.decision?.decision === 'execute');
     const waiting = actions.some((action) => action.decision?.decision === 'await-approval');
+    const planHash = planHashOf(actions);
+    const baseOutput: RemediateOutput = {
+      status: waiting || toExecute.length > 0 ? 'pending' : 'success',
+      sessionId: session.id,
+      analysis: analysed.analysis,
+      remediation,
+      executed: false,
+      notices: analysed.notices,
+    };
 
-    if (!cluster) {
-      const stamp = this.clock().toISOString();
-      const results: ExecutionResult[] = toExecute.map((action) => ({
-        actionId: action.id,
-        status: 'skipped',
-        message: input.dryRun
-          ? 'dry run requested and no cluster connected: nothing was changed'
-          : `would execute now (${action.decision?.reason ?? ''}); not executed: no cluster connection (offline)`,
-        startedAt: stamp,
-        finishedAt: stamp,
-      }));
-      return {
-        status: waiting || toExecute.length > 0 ? 'pending' : 'success',
-        sessionId,
-        analysis,
-        remediation,
-        executed: false,
-        ...(results.length > 0 ? { results } : {}),
-        notices,
-      };
-    }
-
-    let results: ExecutionResult[] = [];
-    let failed = false;
-    let executed = false;
-    if (toExecute.length > 0) {
-      const engine = new ExecutionEngine({
-        gateway: cluster,
-        audit: this.audit,
-        locks: this.locks,
-        actor,
-        clock: this.clock,
-        ...this.dependencies.engine,
-      });
-      const outcome = await engine.run({
-        sessionId,
-        actions: toExecute,
-        dryRun: input.dryRun === true,
-        verifyTimeoutMs: parseDuration(policy.verifyTimeout),
-      });
-      results = outcome.results;
-      failed = outcome.outcome === 'failed' || outcome.outcome === 'rolled-back';
-      executed = outcome.changedCluster;
-      for (const result of results) {
-        const action = toExecute.find((a) => a.id === result.actionId);
-        if (
-          action &&
-          (result.status === 'verified' || result.status === 'rolled-back' || result.status === 'applied')
-        )
-          this.rate.note(action, this.clock().getTime());
+    const cluster = this.cluster;
+    if (!cluster || toExecute.length === 0) {
+      let output = baseOutput;
+      if (!cluster && toExecute.length > 0) {
+        const stamp = this.now();
+        output = {
+          ...baseOutput,
+          results: toExecute.map((action) => ({
+            actionId: action.id,
+            status: 'skipped' as const,
+            message: input.dryRun
+              ? 'dry run requested and no cluster connected: nothing was changed'
+              : `would execute now (${action.decision?.reason ?? ''}); not executed: no cluster connection (offline)`,
+            startedAt: stamp,
+            finishedAt: stamp,
+          })),
+        };
       }
+      const state: SessionState = output.status === 'pending' ? 'pending' : 'analyzed';
+      session = await this.sessions.update(session.id, session.version, {
+        state,
+        output,
+        planHash,
+        phase: 'done',
+        results: output.results ?? [],
+      });
+      options.onProgress?.('done', `session ${session.id} ${state}`);
+      return output;
     }
-    // An action another session holds the lock for did not run: it still waits.
-    const locked = results.some(
+
+    session = await this.sessions.update(session.id, session.version, { output: baseOutput, planHash });
+    const executing = await this.sessions.transition(session.id, ['analyzed'], 'executing', {
+      owner: this.instanceId,
+      phase: 'executing',
+    });
+    if (!executing)
+      throw new KubemendError('session-state', `session ${session.id} changed while it was analysed`);
+    return this.execute(
+      executing,
+      baseOutput,
+      toExecute,
+      policy,
+      actor,
+      input.dryRun === true,
+      options.onProgress,
+    );
+  }
+
+  private engineFor(cluster: ClusterGateway, actor: string): ExecutionEngine {
+    return new ExecutionEngine({
+      gateway: cluster,
+      audit: this.audit,
+      locks: this.locks,
+      actor,
+      clock: this.clock,
+      ...this.dependencies.engine,
+    });
+  }
+
+  /** Execute chosen actions of an `executing` session; persist progress; end in a final state. */
+  private async execute(
+    session: SessionRecord,
+    output: RemediateOutput,
+    actions: readonly RemediationAction[],
+    policy: Policy,
+    actor: string,
+    dryRun: boolean,
+    onProgress?: RemediateOptions['onProgress'],
+  ): Promise<RemediateOutput> {
+    const cluster = this.cluster;
+    if (!cluster) throw new KubemendError('cluster-unreachable', 'no cluster is connected');
+    let current = session;
+    const persist = async (runs: readonly ActionRun[]): Promise<void> => {
+      const results = runs.map((run) =>
+        toExecutionResult(run, { dryRun, now: this.now(), inProgress: true }),
+      );
+      current = await this.sessions.update(current.id, current.version, { results });
+      const last = runs.at(-1);
+      if (last)
+        onProgress?.(
+          last.state === 'applied' ? 'verifying' : 'executing',
+          `${last.action.id}: ${last.state}`,
+        );
+    };
+    onProgress?.('executing', `executing ${actions.length} action(s)`);
+    const outcome = await this.engineFor(cluster, actor).run({
+      sessionId: session.id,
+      actions,
+      dryRun,
+      verifyTimeoutMs: parseDuration(policy.verifyTimeout),
+      onProgress: persist,
+    });
+    for (const result of outcome.results) {
+      const action = actions.find((a) => a.id === result.actionId);
+      if (
+        action &&
+        (result.status === 'verified' || result.status === 'rolled-back' || result.status === 'applied')
+      )
+        this.rate.note(action, this.clock().getTime());
+    }
+    const failed = outcome.outcome === 'failed' || outcome.outcome === 'rolled-back';
+    const locked = outcome.results.some(
       (result) => result.status === 'skipped' && /another remediation/.test(result.message),
     );
+    const stillWaiting = output.remediation.actions.some(
+      (a) => a.decision?.decision === 'await-approval' && !actions.some((x) => x.id === a.id),
+    );
+    const status: RemediateOutput['status'] = failed
+      ? 'failed'
+      : locked || stillWaiting
+        ? 'pending'
+        : 'success';
+    const state: SessionState =
+      outcome.outcome === 'verified'
+        ? stillWaiting
+          ? 'pending'
+          : 'verified'
+        : outcome.outcome === 'rolled-back'
+          ? 'rolled-back'
+          : outcome.outcome === 'dry-run'
+            ? stillWaiting
+              ? 'pending'
+              : 'analyzed'
+            : locked
+              ? 'pending'
+              : 'failed';
+    const results: ExecutionResult[] = [
+      ...(output.results ?? []).filter((r) => !outcome.results.some((x) => x.actionId === r.actionId)),
+      ...outcome.results,
+    ];
+    const final: RemediateOutput = {
+      ...output,
+      status,
+      executed: outcome.changedCluster || output.executed === true,
+      results,
+    };
+    await this.sessions.update(current.id, current.version, {
+      state,
+      output: final,
+      results,
+      phase: 'done',
+      owner: undefined,
+    });
     await this.audit.record({
       type: 'session.completed',
       actor,
-      sessionId,
-      detail: { failed, executed, results: results.map((r) => ({ id: r.actionId, status: r.status })) },
+      sessionId: session.id,
+      detail: { state, results: results.map((r) => ({ id: r.actionId, status: r.status })) },
     });
-    return {
-      status: failed ? 'failed' : waiting || locked ? 'pending' : 'success',
-      sessionId,
-      analysis,
-      remediation,
-      executed,
-      ...(results.length > 0 ? { results } : {}),
-      notices,
-    };
+    onProgress?.('done', `session ${session.id} ${state}`);
+    return final;
   }
 }

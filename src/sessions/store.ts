@@ -11,7 +11,16 @@
  */
 import type { ExecutionResult, RemediateInput, RemediateOutput } from '../domain/index.js';
 
-export const SESSION_STATES = ['analyzed', 'pending', 'approved', 'executing', 'verified', 'failed', 'rolled-back', 'rejected'] as const;
+export const SESSION_STATES = [
+  'analyzed',
+  'pending',
+  'approved',
+  'executing',
+  'verified',
+  'failed',
+  'rolled-back',
+  'rejected',
+] as const;
 export type SessionState = (typeof SESSION_STATES)[number];
 
 export const TERMINAL_STATES: readonly SessionState[] = ['verified', 'failed', 'rolled-back', 'rejected'];
@@ -73,7 +82,12 @@ export interface SessionStore {
    * Atomically moves the session from one of `from` to `to` (and applies `changes`).
    * Returns undefined when the session is not in one of `from` (someone else moved it first).
    */
-  transition(id: string, from: readonly SessionState[], to: SessionState, changes?: SessionChanges): Promise<SessionRecord | undefined>;
+  transition(
+    id: string,
+    from: readonly SessionState[],
+    to: SessionState,
+    changes?: SessionChanges,
+  ): Promise<SessionRecord | undefined>;
   list(query?: SessionQuery): Promise<SessionRecord[]>;
   /** Deletes terminal sessions last updated before `before` (retention). Returns how many. */
   purge(before: string): Promise<number>;

@@ -55,8 +55,20 @@ export interface AiFinding {
 }
 
 export type AiOutcome =
-  | { readonly ok: true; readonly finding: AiFinding; readonly usage: AiUsage; readonly provider: string; readonly model: string }
-  | { readonly ok: false; readonly reason: string; readonly usage: AiUsage; readonly provider: string; readonly model: string };
+  | {
+      readonly ok: true;
+      readonly finding: AiFinding;
+      readonly usage: AiUsage;
+      readonly provider: string;
+      readonly model: string;
+    }
+  | {
+      readonly ok: false;
+      readonly reason: string;
+      readonly usage: AiUsage;
+      readonly provider: string;
+      readonly model: string;
+    };
 
 export interface AiAnalyzer {
   readonly provider: string;

@@ -1,0 +1,131 @@
+/**
+ * Analysis of one request, read-only: gather live context (when a cluster is connected), run the
+ * rules, consult the AI analyzer (when configured) for what rules cannot explain, and plan typed
+ * actions under the policy. Nothing here changes the cluster.
+ */
+import type { Analysis, Mode, RemediateInput, Remediation } from '../domain/index.js';
+import { analyzeWithRules, evaluateRules, type RuleAnalysis } from '../analysis/engine.js';
+import type { AiAnalyzer, AiBudget, AiFinding, AiUsage } from '../analysis/ai/port.js';
+import type { ClusterGateway } from '../cluster/gateway.js';
+import type { Configuration } from '../config/configuration.js';
+import { gatherLiveContext, type LiveContext } from '../context/live.js';
+import type { LogSummary } from '../context/log-summary.js';
+import { contextFromInput } from '../context/normalize.js';
+import type { Policy } from '../planning/policy.js';
+import { planRemediation } from '../planning/plan.js';
+import type { Phase } from './remediation-service.js';
+
+/** The AI analyzer with the policy for merging its answer (wired by the composition root). */
+export interface AiIntegration {
+  readonly analyzer: AiAnalyzer;
+  readonly budget: AiBudget;
+  /** Merge the model's finding into the rules' analysis (agreement, disagreement, source). */
+  merge(rules: RuleAnalysis, finding: AiFinding): Analysis;
+}
+
+export interface AnalyzeDependencies {
+  readonly configuration: Configuration;
+  readonly cluster?: ClusterGateway;
+  readonly ai?: AiIntegration;
+}
+
+export interface AnalyzeOptions {
+  readonly logs?: LogSummary;
+  readonly policy: Policy;
+  readonly policyName: string;
+  readonly requestedMode: Mode;
+  readonly onPhase?: (phase: Phase, message: string) => void;
+}
+
+export interface AnalyzedRequest {
+  readonly analysis: Analysis;
+  readonly remediation: Remediation;
+  readonly mode: Mode;
+  readonly notices: string[];
+  readonly ai?: {
+    readonly provider: string;
+    readonly model: string;
+    readonly usage: AiUsage;
+    readonly ok: boolean;
+    readonly reason?: string;
+  };
+}
+
+export async function analyzeRequest(
+  dependencies: AnalyzeDependencies,
+  input: RemediateInput,
+  options: AnalyzeOptions,
+): Promise<AnalyzedRequest> {
+  const notices: string[] = [];
+  let live: LiveContext | undefined;
+  if (dependencies.cluster) {
+    live = await gatherLiveContext(dependencies.cluster, input, {
+      timeoutMs: dependencies.configuration.cluster.gatherTimeoutMs,
+      maxApiCalls: dependencies.configuration.cluster.maxApiCalls,
+    });
+    notices.push(
+      `live: read ${live.pods.length} pod(s), ${live.objects.length} object(s), ${live.events.length} event(s) in ${live.report.apiCalls} API call(s), ${live.report.durationMs} ms${live.report.partial ? ' (partial)' : ''}`,
+    );
+  } else {
+    notices.push('offline: analysed from the context in the request only; no cluster was consulted');
+  }
+  options.onPhase?.('analyzing', 'running the rules');
+  const context = contextFromInput(input, { logs: options.logs, live });
+  const rules = analyzeWithRules(context);
+  let analysis = rules.analysis;
+  const extraDrafts = [];
+  let ai: AnalyzedRequest['ai'];
+  if (dependencies.ai) {
+    const { analyzer } = dependencies.ai;
+    options.onPhase?.('analyzing', `asking ${analyzer.provider} (${analyzer.model})`);
+    const outcome = await analyzer.analyze({
+      context,
+      ruleFindings: evaluateRules(rules.facts),
+      cluster: dependencies.cluster,
+      budget: dependencies.ai.budget,
+    });
+    ai = {
+      provider: outcome.provider,
+      model: outcome.model,
+      usage: outcome.usage,
+      ok: outcome.ok,
+      ...(outcome.ok ? {} : { reason: outcome.reason }),
+    };
+    if (outcome.ok) {
+      analysis = dependencies.ai.merge(rules, outcome.finding);
+      extraDrafts.push(...outcome.finding.proposals);
+      notices.push(
+        `ai: ${outcome.provider} ${outcome.model}, ${outcome.usage.inputTokens}+${outcome.usage.outputTokens} tokens, ${outcome.usage.modelMs} ms`,
+      );
+    } else {
+      notices.push(`ai: ${outcome.provider} unavailable (${outcome.reason}); the rules' answer stands`);
+    }
+  } else {
+    notices.push('rules only: no AI provider is configured');
+  }
+  if (options.policyName !== 'default') notices.push(`policy: ${options.policyName}`);
+  options.onPhase?.('planning', 'planning actions');
+  const finding =
+    analysis === rules.analysis
+      ? rules.finding
+      : {
+          ...rules.finding,
+          category: analysis.category,
+          confidence: analysis.confidence,
+          rootCause: analysis.rootCause,
+        };
+  const plan = planRemediation({
+    finding,
+    facts: rules.facts,
+    policy: options.policy,
+    requestedMode: options.requestedMode,
+    extraDrafts,
+  });
+  return {
+    analysis: { ...analysis, factors: [...analysis.factors, ...plan.notes] },
+    remediation: plan.remediation,
+    mode: plan.mode,
+    notices,
+    ...(ai ? { ai } : {}),
+  };
+}

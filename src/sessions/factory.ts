@@ -1,0 +1,104 @@
+/**
+ * Opens the durable storage — sessions and the audit log — from one small configuration:
+ *
+ *   { driver: 'sqlite', path: '/var/lib/kubemend/kubemend.db' }   the embedded default
+ *   { driver: 'postgres', url: 'postgres://…' }                  several replicas sharing state
+ *
+ * Both stores live in the same database (SQLite: the same file, one connection each; PostgreSQL:
+ * the same schema, one shared Pool). Production and the integration tests open storage here.
+ */
+import { z } from 'zod';
+import type { AuditStore } from '../audit/audit-store.js';
+import { PostgresAuditRecorder } from '../audit/postgres-audit-recorder.js';
+import { SqliteAuditRecorder } from '../audit/sqlite-audit-recorder.js';
+import { poolFromOptions, PostgresSessionStore } from './postgres-session-store.js';
+import { SqliteSessionStore } from './sqlite-session-store.js';
+import type { SessionStore } from './store.js';
+
+export const StorageConfigSchema = z.discriminatedUnion('driver', [
+  z.strictObject({
+    driver: z.literal('sqlite'),
+    /** The database file, e.g. `<data directory>/kubemend.db` (`:memory:`: throw-away, per store). */
+    path: z.string().min(1),
+    busyTimeoutMs: z.number().int().min(0).max(600_000).optional(),
+    synchronous: z.enum(['full', 'normal']).optional(),
+  }),
+  z.strictObject({
+    driver: z.literal('postgres'),
+    url: z.string().regex(/^postgres(ql)?:\/\//, 'a postgres:// or postgresql:// URL'),
+    schema: z
+      .string()
+      .regex(/^[a-z_][a-z0-9_]{0,62}$/, 'lower-case letters, digits and underscores')
+      .optional(),
+    maxConnections: z.number().int().min(1).max(1000).optional(),
+  }),
+]);
+
+export type StorageConfig = z.infer<typeof StorageConfigSchema>;
+
+export interface Storage {
+  readonly sessions: SessionStore;
+  readonly audit: AuditStore;
+  /** Closes both stores (and the shared Pool). */
+  close(): Promise<void>;
+}
+
+export interface StorageOptions {
+  readonly clock?: () => Date;
+}
+
+export async function openStorage(config: StorageConfig, options: StorageOptions = {}): Promise<Storage> {
+  const clock = options.clock;
+  if (config.driver === 'sqlite') {
+    const sqlite = {
+      ...(config.busyTimeoutMs === undefined ? {} : { busyTimeoutMs: config.busyTimeoutMs }),
+      ...(config.synchronous === undefined ? {} : { synchronous: config.synchronous }),
+      ...(clock === undefined ? {} : { clock }),
+    };
+    const sessions = new SqliteSessionStore(config.path, sqlite);
+    let audit: SqliteAuditRecorder;
+    try {
+      audit = new SqliteAuditRecorder(config.path, sqlite);
+    } catch (error) {
+      await sessions.close();
+      throw error;
+    }
+    return storage(sessions, audit, async () => undefined);
+  }
+
+  const { pool } = poolFromOptions(
+    {
+      url: config.url,
+      ...(config.maxConnections === undefined ? {} : { maxConnections: config.maxConnections }),
+    },
+    'kubemend',
+  );
+  const shared = {
+    pool,
+    ...(config.schema === undefined ? {} : { schema: config.schema }),
+    ...(clock === undefined ? {} : { clock }),
+  };
+  try {
+    const sessions = await PostgresSessionStore.open(shared);
+    const audit = await PostgresAuditRecorder.open(shared);
+    return storage(sessions, audit, () => pool.end());
+  } catch (error) {
+    await pool.end().catch(() => undefined);
+    throw error;
+  }
+}
+
+function storage(sessions: SessionStore, audit: AuditStore, release: () => Promise<void>): Storage {
+  let closing: Promise<void> | undefined;
+  return {
+    sessions,
+    audit,
+    close() {
+      closing ??= (async () => {
+        await Promise.allSettled([sessions.close(), audit.close()]);
+        await release();
+      })();
+      return closing;
+    },
+  };
+}

@@ -1,0 +1,104 @@
+/** A SessionStore in memory: for unit tests and single-shot CLI runs (nothing to persist). */
+import { KubemendError } from '../domain/index.js';
+import {
+  type NewSession,
+  type SessionChanges,
+  type SessionQuery,
+  type SessionRecord,
+  type SessionState,
+  type SessionStore,
+  TERMINAL_STATES,
+} from './store.js';
+
+export class InMemorySessionStore implements SessionStore {
+  private readonly sessions = new Map<string, SessionRecord>();
+  private readonly clock: () => Date;
+
+  constructor(clock: () => Date = () => new Date()) {
+    this.clock = clock;
+  }
+
+  async create(session: NewSession): Promise<SessionRecord> {
+    if (this.sessions.has(session.id))
+      throw new KubemendError('session-conflict', `session ${session.id} exists`);
+    if (
+      session.idempotencyKey &&
+      [...this.sessions.values()].some((s) => s.idempotencyKey === session.idempotencyKey)
+    ) {
+      throw new KubemendError(
+        'session-conflict',
+        `a session with idempotency key ${session.idempotencyKey} exists`,
+      );
+    }
+    const record: SessionRecord = { ...session, version: 1, updatedAt: this.clock().toISOString() };
+    this.sessions.set(session.id, record);
+    return structuredClone(record);
+  }
+
+  async get(id: string): Promise<SessionRecord | undefined> {
+    const record = this.sessions.get(id);
+    return record ? structuredClone(record) : undefined;
+  }
+
+  async findByIdempotencyKey(key: string): Promise<SessionRecord | undefined> {
+    const record = [...this.sessions.values()].find((s) => s.idempotencyKey === key);
+    return record ? structuredClone(record) : undefined;
+  }
+
+  async update(id: string, expectedVersion: number, changes: SessionChanges): Promise<SessionRecord> {
+    const current = this.sessions.get(id);
+    if (!current) throw new KubemendError('session-not-found', `session ${id} not found`);
+    if (current.version !== expectedVersion)
+      throw new KubemendError(
+        'session-conflict',
+        `session ${id} changed (version ${current.version}, expected ${expectedVersion})`,
+      );
+    const next: SessionRecord = {
+      ...current,
+      ...changes,
+      version: current.version + 1,
+      updatedAt: this.clock().toISOString(),
+    };
+    this.sessions.set(id, next);
+    return structuredClone(next);
+  }
+
+  async transition(
+    id: string,
+    from: readonly SessionState[],
+    to: SessionState,
+    changes: SessionChanges = {},
+  ): Promise<SessionRecord | undefined> {
+    const current = this.sessions.get(id);
+    if (!current || !from.includes(current.state)) return undefined;
+    const next: SessionRecord = {
+      ...current,
+      ...changes,
+      state: to,
+      version: current.version + 1,
+      updatedAt: this.clock().toISOString(),
+    };
+    this.sessions.set(id, next);
+    return structuredClone(next);
+  }
+
+  async list(query: SessionQuery = {}): Promise<SessionRecord[]> {
+    return [...this.sessions.values()]
+      .filter((s) => !query.state || s.state === query.state)
+      .slice(0, query.limit ?? Number.MAX_SAFE_INTEGER)
+      .map((s) => structuredClone(s));
+  }
+
+  async purge(before: string): Promise<number> {
+    let removed = 0;
+    for (const [id, session] of this.sessions) {
+      if (TERMINAL_STATES.includes(session.state) && session.updatedAt < before) {
+        this.sessions.delete(id);
+        removed++;
+      }
+    }
+    return removed;
+  }
+
+  async close(): Promise<void> {}
+}
