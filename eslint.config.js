@@ -73,6 +73,7 @@ export default tseslint.config(
   },
   {
     files: ['src/analysis/**/*.ts', 'src/planning/**/*.ts', 'src/context/**/*.ts'],
+    ignores: ['src/analysis/ai/**'],
     rules: {
       'no-restricted-imports': [
         'error',
@@ -89,6 +90,22 @@ export default tseslint.config(
               group: ['ai', '@ai-sdk/*', '../analysis/ai/*', '../ai/*'],
               message: 'Risk and planning never depend on the AI layer.',
             },
+          ],
+        },
+      ],
+    },
+  },
+  {
+    // The AI layer is where the model SDKs live; it still never touches the client library or a shell.
+    files: ['src/analysis/ai/**/*.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          paths: [
+            { name: '@kubernetes/client-node', message: 'Use the ClusterGateway port.' },
+            { name: 'child_process', message: 'The product never shells out.' },
+            { name: 'node:child_process', message: 'The product never shells out.' },
           ],
         },
       ],

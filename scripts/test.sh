@@ -26,8 +26,11 @@ npx vitest run --project unit --reporter=default --reporter=json --outputFile.js
 echo "==> offline evaluation (corpus and holdout targets)"
 npx tsx bench/eval-offline.ts || status=1
 
+echo "==> AI evaluation harness (a real model when a key is set, else the loopback provider)"
+npx tsx bench/ai/eval.ts || status=1
+
 echo "==> integration tests and scenarios on the real control plane"
-bash scripts/cluster/with-cluster.sh bash scripts/integration.sh "$REPORTS" || status=1
+bash scripts/cluster/with-cluster.sh bash scripts/postgres/with-postgres.sh bash scripts/integration.sh "$REPORTS" || status=1
 
 node scripts/summarize-tests.mjs "$REPORTS" || status=1
 exit $status

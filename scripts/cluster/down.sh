@@ -15,6 +15,25 @@ is_ours() {
 }
 
 stopped_any=0
+
+# The simulated kubelets first (they talk to the apiserver until they stop).
+sim_pidfile="$(km_pidfile kubemend-sim)"
+if [[ -f "$sim_pidfile" ]]; then
+  pid="$(cat "$sim_pidfile")"
+  if [[ "$pid" =~ ^[0-9]+$ ]] && km_sim_is_ours "$pid"; then
+    kill -TERM "$pid" 2>/dev/null || true
+    deadline=$((SECONDS + KM_STOP_GRACE))
+    while km_sim_is_ours "$pid" && ((SECONDS < deadline)); do sleep 0.2; done
+    if km_sim_is_ours "$pid"; then
+      km_log "kubemend-sim (pid $pid) still running after ${KM_STOP_GRACE}s; sending SIGKILL"
+      kill -KILL "$pid" 2>/dev/null || true
+    fi
+    km_log "stopped kubemend-sim (pid $pid)"
+    stopped_any=1
+  fi
+  rm -f "$sim_pidfile"
+fi
+
 for ((i = ${#KM_COMPONENTS[@]} - 1; i >= 0; i--)); do
   name="${KM_COMPONENTS[i]}"
   pidfile="$(km_pidfile "$name")"

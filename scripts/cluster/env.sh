@@ -29,6 +29,12 @@ export KM_SCHEDULER_PORT="${KM_SCHEDULER_PORT:-10259}"
 export KM_SERVICE_CIDR="${KM_SERVICE_CIDR:-10.96.0.0/16}"
 export KM_POD_CIDR="${KM_POD_CIDR:-10.244.0.0/16}"
 export KM_FIRST_SERVICE_IP="${KM_FIRST_SERVICE_IP:-10.96.0.1}"
+# Simulated kubelets (test/sim): one HTTPS kubelet API per world node from this port upwards,
+# and the metrics.k8s.io aggregated API. KM_SIM=0 starts the control plane without them.
+export KM_SIM="${KM_SIM:-1}"
+export KM_SIM_KUBELET_PORT="${KM_SIM_KUBELET_PORT:-10360}"
+export KM_SIM_METRICS_PORT="${KM_SIM_METRICS_PORT:-10350}"
+export KM_TIMEOUT_SIM="${KM_TIMEOUT_SIM:-90}"
 export KM_APISERVER_URL="https://$KM_HOST:$KM_APISERVER_PORT"
 
 # --- timeouts (seconds) ---
@@ -66,6 +72,13 @@ km_need_apt() { # km_need_apt COMMAND PACKAGE [COMMAND PACKAGE ...]
 }
 
 km_pidfile() { printf '%s/%s.pid' "$KM_PIDS" "$1"; }
+
+# The simulator is a Node.js process: ours if its command line runs test/sim/main.ts.
+km_sim_is_ours() {
+  local pid="$1"
+  kill -0 "$pid" 2>/dev/null || return 1
+  tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null | grep -q 'test/sim/main.ts'
+}
 
 # Prints the PID of a component if its PID file names a live process, else nothing.
 km_running_pid() {

@@ -16,6 +16,8 @@ healthy() { # all components alive by PID and answering their health endpoints
   local c
   for c in "${KM_COMPONENTS[@]}"; do km_running_pid "$c" >/dev/null || return 1; done
   [[ -f "$KM_ADMIN_KUBECONFIG" && -f "$KM_PKI/ca.crt" ]] || return 1
+  # A cluster started before the simulator existed lacks its certificate and flags: restart it.
+  [[ "$KM_SIM" != "1" || -f "$KM_PKI/sim-metrics.crt" ]] || return 1
   check_etcd && check_apiserver && check_kcm && check_scheduler
 }
 check_etcd() { curl -fsS -m 3 "http://$KM_HOST:$KM_ETCD_CLIENT_PORT/readyz" >/dev/null 2>&1; }
@@ -28,6 +30,45 @@ check_root_ca_cm() { "$KUBECTL" --kubeconfig "$KM_ADMIN_KUBECONFIG" -n default g
 
 km_need_apt openssl openssl curl curl
 
+# --- the simulated kubelets (test/sim/main.ts): started after the control plane, idempotent ---
+sim_pid() { km_running_pid kubemend-sim; }
+sim_ready() { # the running simulator has applied a world and reported itself in kubemend-sim/world-status
+  local pid status
+  pid="$(sim_pid)" || return 1
+  status="$("$KUBECTL" --kubeconfig "$KM_ADMIN_KUBECONFIG" -n kubemend-sim get configmap world-status \
+    -o jsonpath='{.data.pid} {.data.error}' 2>/dev/null)" || return 1
+  [[ "$status" == "$pid " ]]
+}
+start_sim() {
+  [[ -d "$KM_REPO_ROOT/node_modules/tsx" ]] || km_die "node_modules/tsx is missing: run npm ci first (the simulator runs with tsx)"
+  local f
+  f="$(km_pidfile kubemend-sim)"
+  if [[ -f "$f" ]]; then
+    local old
+    old="$(cat "$f")"
+    if [[ "$old" =~ ^[0-9]+$ ]] && km_sim_is_ours "$old"; then kill -TERM "$old" 2>/dev/null || true; fi
+    rm -f "$f"
+  fi
+  mkdir -p "$KM_LOGS" "$KM_PIDS"
+  (cd "$KM_REPO_ROOT" && exec setsid node --import tsx "$KM_REPO_ROOT/test/sim/main.ts" </dev/null >>"$KM_LOGS/kubemend-sim.log" 2>&1 9>&-) &
+  echo $! >"$f"
+  km_log "started kubemend-sim (pid $!)"
+  local deadline=$((SECONDS + KM_TIMEOUT_SIM))
+  until sim_ready; do
+    if ! sim_pid >/dev/null; then
+      tail -n 40 "$KM_LOGS/kubemend-sim.log" >&2 || true
+      km_die "kubemend-sim exited while starting (log: ${KM_LOGS#"$KM_REPO_ROOT"/}/kubemend-sim.log)"
+    fi
+    ((SECONDS < deadline)) || km_die "timed out after ${KM_TIMEOUT_SIM}s waiting for kubemend-sim (log: ${KM_LOGS#"$KM_REPO_ROOT"/}/kubemend-sim.log)"
+    sleep 0.3
+  done
+  km_log "kubemend-sim ready: world applied, nodes $("$KUBECTL" --kubeconfig "$KM_ADMIN_KUBECONFIG" get nodes -l kubemend.io/simulated=true -o name | tr '\n' ' ')"
+}
+ensure_sim() {
+  [[ "$KM_SIM" == "1" ]] || return 0
+  sim_ready || start_sim
+}
+
 # One up.sh at a time (two test runners may race to start the cluster).
 mkdir -p "$KM_STATE"
 exec 9>"$KM_STATE/up.lock"
@@ -35,11 +76,12 @@ flock -w 600 9 || km_die "another scripts/cluster/up.sh has held $KM_STATE/up.lo
 
 if healthy; then
   km_log "cluster already up and healthy at $KM_APISERVER_URL (kubeconfig: ${KM_ADMIN_KUBECONFIG#"$KM_REPO_ROOT"/})"
+  ensure_sim
   exit 0
 fi
 
 # Anything left from a previous run (dead or half-started) is stopped first.
-for c in "${KM_COMPONENTS[@]}"; do
+for c in "${KM_COMPONENTS[@]}" kubemend-sim; do
   if [[ -f "$(km_pidfile "$c")" ]]; then
     km_log "found a stale or unhealthy cluster; stopping it first"
     "$KM_REPO_ROOT/scripts/cluster/down.sh"
@@ -51,12 +93,14 @@ done
 port_in_use() { (exec 3<>"/dev/tcp/$KM_HOST/$1") 2>/dev/null; }
 taken=()
 for p in etcd-client:$KM_ETCD_CLIENT_PORT etcd-peer:$KM_ETCD_PEER_PORT apiserver:$KM_APISERVER_PORT \
-  kube-controller-manager:$KM_KCM_PORT kube-scheduler:$KM_SCHEDULER_PORT; do
+  kube-controller-manager:$KM_KCM_PORT kube-scheduler:$KM_SCHEDULER_PORT \
+  kubemend-sim-metrics:$KM_SIM_METRICS_PORT kubemend-sim-kubelet:$KM_SIM_KUBELET_PORT; do
   if port_in_use "${p#*:}"; then taken+=("$p"); fi
 done
 if ((${#taken[@]})); then
   km_die "port(s) already in use on $KM_HOST: ${taken[*]}. Stop whatever holds them or override
-  KM_ETCD_CLIENT_PORT / KM_ETCD_PEER_PORT / KM_APISERVER_PORT / KM_KCM_PORT / KM_SCHEDULER_PORT."
+  KM_ETCD_CLIENT_PORT / KM_ETCD_PEER_PORT / KM_APISERVER_PORT / KM_KCM_PORT / KM_SCHEDULER_PORT /
+  KM_SIM_METRICS_PORT / KM_SIM_KUBELET_PORT."
 fi
 
 "$KM_REPO_ROOT/scripts/cluster/build.sh"
@@ -115,6 +159,9 @@ new_cert controller-manager "/CN=system:kube-controller-manager" ca "$KU" "$CLIE
 new_cert scheduler "/CN=system:kube-scheduler" ca "$KU" "$CLIENT_EXT"
 new_cert apiserver-kubelet-client "/O=system:masters/CN=kube-apiserver-kubelet-client" ca "$KU" "$CLIENT_EXT"
 new_cert kubelet-serving "/CN=kubemend-sim-kubelet" ca "$KU" "$SERVER_EXT" "subjectAltName=IP:127.0.0.1,DNS:localhost"
+# The simulator's metrics.k8s.io server: the aggregator verifies it as <service>.<namespace>.svc.
+new_cert sim-metrics "/CN=kubemend-sim-metrics" ca "$KU" "$SERVER_EXT" \
+  "subjectAltName=DNS:kubemend-sim-metrics.kubemend-sim.svc,DNS:localhost,IP:127.0.0.1"
 new_cert front-proxy-client "/CN=front-proxy-client" front-proxy-ca "$KU" "$CLIENT_EXT"
 openssl genrsa -out "$P/sa.key" 2048 2>/dev/null
 openssl rsa -in "$P/sa.key" -pubout -out "$P/sa.pub" 2>/dev/null
@@ -185,6 +232,9 @@ start etcd \
   --log-level=warn
 wait_for "etcd /readyz" "$KM_TIMEOUT_ETCD" etcd check_etcd
 
+# --enable-aggregator-routing=false: the simulator's metrics.k8s.io APIService points at an
+# ExternalName Service (localhost). With routing=true the aggregator resolves only Endpoints
+# ("unsupported service type ExternalName"), and Endpoints may not hold loopback addresses.
 start kube-apiserver \
   --etcd-servers="$ETCD_URL" \
   --bind-address="$KM_HOST" --advertise-address="$KM_HOST" --secure-port="$KM_APISERVER_PORT" \
@@ -257,6 +307,8 @@ KM_KCM_PORT=$KM_KCM_PORT
 KM_SCHEDULER_PORT=$KM_SCHEDULER_PORT
 KM_KUBECTL=$KUBECTL
 EOF
+
+ensure_sim
 
 STARTED_OK=1
 took="$(elapsed)"

@@ -8,14 +8,7 @@
  * hash identically and an export from one can be verified anywhere.
  */
 import { KubemendError } from '../domain/errors.js';
-import type {
-  AuditEntry,
-  AuditQuery,
-  AuditRecord,
-  AuditRecorder,
-  AuditType,
-  ChainVerification,
-} from './recorder.js';
+import type { AuditEntry, AuditRecord, AuditRecorder, AuditType, ChainVerification } from './recorder.js';
 import { canonicalJson, GENESIS_HASH, hashRecord } from './recorder.js';
 
 export interface AuditStore extends AuditRecorder {

@@ -4,14 +4,15 @@
  *
  * An append is one transaction: take `pg_advisory_xact_lock` for this schema's log, then — in a
  * separate statement, so its READ COMMITTED snapshot is taken after the lock is held and sees the
- * previous appender's commit — read the head, insert the record and move the head. The lock is
+ * previous appender's commit — read the head, then insert the record and move the head. The lock is
  * held until COMMIT, so appenders on any number of connections and replicas run one after another
  * and each links to the record committed just before it: one linear chain, never a fork.
  *
  * Triggers refuse UPDATE, DELETE and TRUNCATE on the records (append-only against accidents); the
  * hash chain is what detects deliberate tampering by someone able to disable them.
  */
-import type { Pool, PoolClient } from 'pg';
+import type { Pool, PoolClient, QueryResult } from 'pg';
+import { KubemendError } from '../domain/errors.js';
 import type { PostgresStoreOptions } from '../sessions/postgres-session-store.js';
 import { poolFromOptions, withClient } from '../sessions/postgres-session-store.js';
 import type { Migration } from '../sessions/sql-support.js';
@@ -121,19 +122,24 @@ export class PostgresAuditRecorder implements AuditStore {
       );
     } catch (error) {
       if (owned) await pool.end().catch(() => undefined);
-      throw auditUnavailable(STORE, 'open the audit log', error);
+      // A schema newer than this code stays a configuration error: retrying will not help.
+      throw error instanceof KubemendError ? error : auditUnavailable(STORE, 'open the audit log', error);
     }
     return new PostgresAuditRecorder(pool, owned, schema, options.clock ?? (() => new Date()));
   }
 
   async record(entry: AuditEntry): Promise<AuditRecord> {
+    // One round trip opens the transaction, waits for the lock and reads the head. In a
+    // multi-statement query each statement still takes its own snapshot (READ COMMITTED), so the
+    // head is read after the lock is held. The keys are integers computed here, safe to inline.
+    const [k1, k2] = this.lockKeys;
+    const begin =
+      `BEGIN; SELECT pg_advisory_xact_lock(${k1}, ${k2}); ` +
+      `SELECT sequence, hash FROM ${this.head} WHERE id = 1`;
     try {
-      return await this.inTransaction('BEGIN', async (client) => {
-        await client.query('SELECT pg_advisory_xact_lock($1, $2)', this.lockKeys);
-        const { rows } = await client.query<{ sequence: string; hash: string }>(
-          `SELECT sequence, hash FROM ${this.head} WHERE id = 1`,
-        );
-        const head = rows[0];
+      return await this.inTransaction(begin, async (client, begun) => {
+        const results = begun as unknown as QueryResult<{ sequence: string; hash: string }>[];
+        const head = results.at(-1)?.rows[0];
         if (head === undefined) throw new Error('the chain head row is missing');
         const previous = Number(head.sequence);
         const record = sealRecord(entry, previous + 1, this.clock().toISOString(), head.hash);
@@ -242,12 +248,15 @@ export class PostgresAuditRecorder implements AuditStore {
     if (this.closed) throw new Error('the audit recorder is closed');
   }
 
-  private async inTransaction<T>(begin: string, operation: (client: PoolClient) => Promise<T>): Promise<T> {
+  private async inTransaction<T>(
+    begin: string,
+    operation: (client: PoolClient, begun: QueryResult) => Promise<T>,
+  ): Promise<T> {
     this.assertOpen();
     const client = await this.pool.connect();
     try {
-      await client.query(begin);
-      const result = await operation(client);
+      const begun = await client.query(begin);
+      const result = await operation(client, begun);
       await client.query('COMMIT');
       client.release();
       return result;

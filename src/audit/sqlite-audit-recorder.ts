@@ -9,6 +9,7 @@
  * is what detects deliberate tampering by someone able to drop them.
  */
 import type Database from 'better-sqlite3';
+import { KubemendError } from '../domain/errors.js';
 import type { Migration, SqliteOpenOptions } from '../sessions/sql-support.js';
 import {
   migrateSqlite,
@@ -95,7 +96,8 @@ export class SqliteAuditRecorder implements AuditStore {
       migrateSqlite(this.db, 'audit', SQLITE_AUDIT_MIGRATIONS);
     } catch (error) {
       this.db.close();
-      throw auditUnavailable(STORE, `migrate ${path}`, error);
+      // A schema newer than this code stays a configuration error: retrying will not help.
+      throw error instanceof KubemendError ? error : auditUnavailable(STORE, `migrate ${path}`, error);
     }
     const readHead = this.db.prepare<[], ChainHead>('SELECT sequence, hash FROM audit_head WHERE id = 1');
     const insert = this.db.prepare<(string | number | null)[]>(

@@ -83,4 +83,6 @@ export interface ClusterGateway {
   ): Promise<void>;
   /** SelfSubjectAccessReview: may the current identity do this? */
   canI(verb: string, kind: string, namespace?: string, name?: string): Promise<boolean>;
+  /** TokenReview: who does this bearer token belong to, according to the API server? */
+  tokenReview(token: string): Promise<{ authenticated: boolean; username?: string; groups?: string[] }>;
 }

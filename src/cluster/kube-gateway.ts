@@ -273,6 +273,22 @@ export class KubeClusterGateway implements ClusterGateway {
     );
     return review.status?.allowed === true;
   }
+
+  async tokenReview(
+    token: string,
+  ): Promise<{ authenticated: boolean; username?: string; groups?: string[] }> {
+    const review = await this.http.json<{
+      status?: { authenticated?: boolean; user?: { username?: string; groups?: string[] } };
+    }>('POST', resourcePath('TokenReview'), {
+      body: { apiVersion: 'authentication.k8s.io/v1', kind: 'TokenReview', spec: { token } },
+      retry: true,
+    });
+    return {
+      authenticated: review.status?.authenticated === true,
+      username: review.status?.user?.username,
+      groups: review.status?.user?.groups,
+    };
+  }
 }
 
 function withKind(object: KubeObject, kind: string): KubeObject {

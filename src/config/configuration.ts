@@ -6,8 +6,27 @@ import { readFileSync } from 'node:fs';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import { ConfigurationError, formatPath } from '../domain/index.js';
+import { type AiSettings, resolveAiSettings } from '../analysis/ai/settings.js';
 
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+
+export const SCOPES = ['remediate:analyze', 'remediate:execute', 'audit:read'] as const;
+export type Scope = (typeof SCOPES)[number];
+
+const StaticTokenSchema = z.strictObject({
+  /** Who this token is (recorded as the actor and approver). */
+  name: z.string().min(1),
+  /** sha256 of the token, hex; the token itself is never stored. */
+  sha256: z.string().regex(/^[0-9a-f]{64}$/, 'sha256 hex digest of the token'),
+  scopes: z.array(z.enum(SCOPES)).min(1),
+});
+
+const ServiceAccountGrantSchema = z.strictObject({
+  namespace: z.string().min(1),
+  /** A ServiceAccount name, or `*` for every ServiceAccount of the namespace. */
+  name: z.string().min(1),
+  scopes: z.array(z.enum(SCOPES)).min(1),
+});
 
 export const ConfigurationSchema = z.strictObject({
   logLevel: z.enum(LOG_LEVELS).default('info'),
@@ -27,6 +46,55 @@ export const ConfigurationSchema = z.strictObject({
       maxApiCalls: z.number().int().min(1).max(500).default(60),
     })
     .default({ offline: false, gatherTimeoutMs: 4_000, maxApiCalls: 60 }),
+  server: z
+    .strictObject({
+      /** Loopback unless told otherwise. */
+      host: z.string().min(1).default('127.0.0.1'),
+      port: z.number().int().min(0).max(65_535).default(8080),
+      /** Largest request body accepted (413 above). */
+      bodyLimitBytes: z
+        .number()
+        .int()
+        .min(1_024)
+        .max(128 * 1024 * 1024)
+        .default(32 * 1024 * 1024),
+      /** Origins allowed to call /mcp from a browser (the Origin header); loopback origins always are. */
+      allowedOrigins: z.array(z.string()).default([]),
+      /** Requests processed at once; more get 429 with Retry-After. */
+      maxInFlight: z.number().int().min(1).max(10_000).default(256),
+    })
+    .default({
+      host: '127.0.0.1',
+      port: 8080,
+      bodyLimitBytes: 32 * 1024 * 1024,
+      allowedOrigins: [],
+      maxInFlight: 256,
+    }),
+  auth: z
+    .strictObject({
+      tokens: z.array(StaticTokenSchema).default([]),
+      /** Kubernetes ServiceAccounts accepted through TokenReview, and their scopes. */
+      serviceAccounts: z.array(ServiceAccountGrantSchema).default([]),
+    })
+    .default({ tokens: [], serviceAccounts: [] }),
+  storage: z
+    .strictObject({
+      driver: z.enum(['sqlite', 'postgres', 'memory']).default('sqlite'),
+      /** SQLite file (default: <dataDir>/kubemend.db). */
+      path: z.string().min(1).optional(),
+      /** PostgreSQL connection URL. */
+      url: z.string().min(1).optional(),
+      /** Terminal sessions older than this are purged (e.g. 30d, 12h). */
+      retention: z
+        .string()
+        .regex(/^\d+(ms|s|m|h|d)$/)
+        .default('30d'),
+    })
+    .default({ driver: 'sqlite', retention: '30d' })
+    .refine((storage) => storage.driver !== 'postgres' || storage.url !== undefined, {
+      message: 'storage.url is required for the postgres driver',
+      path: ['url'],
+    }),
 });
 export type Configuration = Readonly<z.infer<typeof ConfigurationSchema>>;
 export type ConfigurationInput = z.input<typeof ConfigurationSchema>;
@@ -39,6 +107,11 @@ export const ENVIRONMENT_VARIABLES = {
   KUBEMEND_CONTEXT: 'cluster.context',
   KUBEMEND_OFFLINE: 'cluster.offline',
   KUBEMEND_KUBECONFIG: 'cluster.kubeconfig',
+  KUBEMEND_HOST: 'server.host',
+  KUBEMEND_PORT: 'server.port',
+  KUBEMEND_STORAGE: 'storage.driver',
+  KUBEMEND_DATABASE_URL: 'storage.url',
+  KUBEMEND_DB_PATH: 'storage.path',
 } as const;
 
 export interface ConfigurationSources {
@@ -80,7 +153,12 @@ function fromEnvironment(env: Readonly<Record<string, string | undefined>>): Pla
   for (const [variable, path] of Object.entries(ENVIRONMENT_VARIABLES)) {
     const raw = env[variable];
     if (raw === undefined || raw === '') continue;
-    const value = path === 'cluster.offline' ? ['1', 'true', 'yes'].includes(raw.toLowerCase()) : raw;
+    const value =
+      path === 'cluster.offline'
+        ? ['1', 'true', 'yes'].includes(raw.toLowerCase())
+        : path === 'server.port'
+          ? Number(raw)
+          : raw;
     setPath(out, path, value);
   }
   return out;
@@ -132,4 +210,12 @@ export function loadConfiguration(sources: ConfigurationSources = {}): Configura
     throw new ConfigurationError(`invalid configuration: ${messages.join('; ')}`);
   }
   return Object.freeze(parsed.data);
+}
+
+/**
+ * AI provider settings from the environment (ANTHROPIC_API_KEY / OPENAI_API_KEY, base URLs,
+ * KUBEMEND_AI_PROVIDER, KUBEMEND_AI_MODEL, …): resolved here, where the environment is read.
+ */
+export function loadAiSettings(env: Readonly<Record<string, string | undefined>> = process.env): AiSettings {
+  return resolveAiSettings(env);
 }

@@ -233,6 +233,16 @@ export async function gatherLiveContext(
         : Promise.resolve(undefined),
     ]);
   for (const pod of podList ?? []) add(pod);
+  if (!workload) {
+    // No workload to start from (e.g. the issue is about a Service): the namespace's workloads are
+    // what a Service selector or an HPA should point at.
+    const lists = await Promise.all(
+      ['Deployment', 'StatefulSet', 'DaemonSet'].map((kind) =>
+        budget.read(`list ${kind}`, () => gateway.list(kind, ns, { limit: 50 })),
+      ),
+    );
+    for (const object of lists.flat()) add(object);
+  }
   for (const rs of replicaSets ?? []) {
     if ((rs.metadata?.ownerReferences ?? []).some((o) => o.uid === workload?.metadata?.uid)) add(rs);
   }

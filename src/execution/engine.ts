@@ -149,6 +149,7 @@ export class ExecutionEngine {
         continue;
       }
       await this.execute(plan, run);
+      await this.progress().catch(() => undefined);
       if (
         run.state !== 'verified' &&
         run.state !== 'skipped' &&
@@ -330,6 +331,8 @@ export class ExecutionEngine {
         },
       );
     }
+    // Persist "applied, verifying" so that a crash from here on is reconciled from the snapshot.
+    await this.progress().catch(() => undefined);
 
     const verification = await this.verify(key, plan.verifyTimeoutMs);
     if (verification.ok) {
@@ -486,6 +489,8 @@ export class ExecutionEngine {
   private async verify(key: ObjectKey, timeoutMs: number): Promise<{ ok: boolean; detail: string }> {
     const deadline = Date.now() + timeoutMs;
     let last = 'not checked';
+    // Restart counts of the new pods when first seen: any restart after the change is a failure.
+    const firstSeen = new Map<string, number>();
     while (Date.now() < deadline) {
       let report;
       try {
@@ -496,6 +501,16 @@ export class ExecutionEngine {
         continue;
       }
       last = report.detail;
+      if (report.failing) return { ok: false, detail: report.detail };
+      for (const [container, count] of Object.entries(report.restarts ?? {})) {
+        const seen = firstSeen.get(container);
+        if (seen === undefined) firstSeen.set(container, count);
+        else if (count > seen)
+          return {
+            ok: false,
+            detail: `${container} restarted ${count - seen} time(s) after the change (${report.detail})`,
+          };
+      }
       if (report.healthy) {
         // Stay healthy, with no new restarts, for the stability window.
         const settle = Math.min(this.stabilityMs, Math.max(0, deadline - Date.now()));

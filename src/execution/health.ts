@@ -48,8 +48,12 @@ async function podHealth(
   const restarts: Record<string, number> = {};
   for (const pod of pods) {
     for (const status of asArray(at(pod, 'status', 'containerStatuses'))) {
-      const name = `${pod.metadata?.name}/${asString(at(status, 'name'))}`;
-      restarts[name] = asNumber(at(status, 'restartCount')) ?? 0;
+      restarts[`${pod.metadata?.name}/${asString(at(status, 'name'))}`] =
+        asNumber(at(status, 'restartCount')) ?? 0;
+    }
+  }
+  for (const pod of pods) {
+    for (const status of asArray(at(pod, 'status', 'containerStatuses'))) {
       const waiting = asString(at(status, 'state', 'waiting', 'reason'));
       if (waiting && BAD_WAITING.has(waiting))
         return {

@@ -1256,6 +1256,8 @@ const hpaLimited: Builder = ({ finding, facts, verifyTimeout }) => {
         description: `Raise maxReplicas of HorizontalPodAutoscaler ${hpa.name} from ${d.maxReplicas} to ${wanted}`,
         rationale: `The autoscaler wants more replicas than its ceiling of ${d.maxReplicas}. Check quota and node capacity: each extra replica needs room.`,
         verification: `Within ${verifyTimeout}: HorizontalPodAutoscaler ${hpa.name} is no longer ScalingLimited (TooManyReplicas).`,
+        // More than doubling the ceiling multiplies cost and load on dependencies: a person decides.
+        ...(wanted > d.maxReplicas * 2 ? { minimumRisk: 'high' as const } : {}),
       },
     ];
   }
@@ -1474,6 +1476,8 @@ const securityContext: Builder = ({ finding, facts, verifyTimeout }) => {
           }),
         },
         description: `Run container ${d.container} as the non-root UID 65532`,
+        // The UID is a guess: the process may lose access to files it needs. A person approves.
+        minimumRisk: 'high',
         rationale:
           'runAsNonRoot stays; the container is given an explicit numeric non-root user, so the kubelet can verify it. If the image needs root-owned paths, give it writable volumes (emptyDir) rather than root.',
         verification,

@@ -12,6 +12,7 @@ import { gatherLiveContext, type LiveContext } from '../context/live.js';
 import type { LogSummary } from '../context/log-summary.js';
 import { contextFromInput } from '../context/normalize.js';
 import type { Policy } from '../planning/policy.js';
+import type { Finding } from '../analysis/finding.js';
 import { planRemediation } from '../planning/plan.js';
 import type { Phase } from './remediation-service.js';
 
@@ -19,8 +20,14 @@ import type { Phase } from './remediation-service.js';
 export interface AiIntegration {
   readonly analyzer: AiAnalyzer;
   readonly budget: AiBudget;
-  /** Merge the model's finding into the rules' analysis (agreement, disagreement, source). */
-  merge(rules: RuleAnalysis, finding: AiFinding): Analysis;
+  /**
+   * Merge the model's finding into the rules' analysis: the merged analysis, the finding to plan
+   * with, and the model's proposals to plan (none when its diagnosis was not adopted).
+   */
+  merge(
+    rules: RuleAnalysis,
+    finding: AiFinding,
+  ): { analysis: Analysis; finding: Finding; extraDrafts: AiFinding['proposals'] };
 }
 
 export interface AnalyzeDependencies {
@@ -73,7 +80,8 @@ export async function analyzeRequest(
   const context = contextFromInput(input, { logs: options.logs, live });
   const rules = analyzeWithRules(context);
   let analysis = rules.analysis;
-  const extraDrafts = [];
+  let finding: Finding = rules.finding;
+  const extraDrafts: Array<AiFinding['proposals'][number]> = [];
   let ai: AnalyzedRequest['ai'];
   if (dependencies.ai) {
     const { analyzer } = dependencies.ai;
@@ -92,8 +100,10 @@ export async function analyzeRequest(
       ...(outcome.ok ? {} : { reason: outcome.reason }),
     };
     if (outcome.ok) {
-      analysis = dependencies.ai.merge(rules, outcome.finding);
-      extraDrafts.push(...outcome.finding.proposals);
+      const merged = dependencies.ai.merge(rules, outcome.finding);
+      analysis = merged.analysis;
+      finding = merged.finding;
+      extraDrafts.push(...merged.extraDrafts);
       notices.push(
         `ai: ${outcome.provider} ${outcome.model}, ${outcome.usage.inputTokens}+${outcome.usage.outputTokens} tokens, ${outcome.usage.modelMs} ms`,
       );
@@ -105,15 +115,6 @@ export async function analyzeRequest(
   }
   if (options.policyName !== 'default') notices.push(`policy: ${options.policyName}`);
   options.onPhase?.('planning', 'planning actions');
-  const finding =
-    analysis === rules.analysis
-      ? rules.finding
-      : {
-          ...rules.finding,
-          category: analysis.category,
-          confidence: analysis.confidence,
-          rootCause: analysis.rootCause,
-        };
   const plan = planRemediation({
     finding,
     facts: rules.facts,

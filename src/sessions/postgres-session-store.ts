@@ -267,8 +267,8 @@ export class PostgresSessionStore implements SessionStore {
 
   private assignments(changes: SessionChanges): { assignments: string; values: (string | null)[] } {
     const columns = columnsForChanges(changes);
-    const updatedAt =
-      changes.updatedAt === undefined ? this.now() : normalizeTimestamp(changes.updatedAt, 'updatedAt');
+    // Every write is stamped by the store: a caller cannot make a session look older (and purgeable).
+    const updatedAt = this.now();
     const values = [...columns.map((c) => c.value), updatedAt];
     const assignments = [
       ...columns.map((c, i) => `${c.column} = $${i + 1}`),

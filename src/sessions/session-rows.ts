@@ -56,7 +56,7 @@ export function columnsForInsert(session: NewSession, updatedAt: string): Column
 
 /**
  * The columns a change writes. A key present with `undefined` clears an optional field and is
- * ignored for a required one. `updatedAt` is returned separately (the store defaults it to now).
+ * ignored for a required one. `updatedAt` is not among them: the store stamps every write itself.
  */
 export function columnsForChanges(changes: SessionChanges): ColumnValue[] {
   if (changes.state !== undefined && !SESSION_STATES.includes(changes.state)) {

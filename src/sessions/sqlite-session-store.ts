@@ -81,12 +81,16 @@ export class SqliteSessionStore implements SessionStore {
   /** Opens (creating and migrating) the database at `path`; `:memory:` for a private one. */
   constructor(path: string, options: SqliteSessionStoreOptions = {}) {
     this.clock = options.clock ?? (() => new Date());
-    this.db = openSqliteDatabase(path, options);
+    try {
+      this.db = openSqliteDatabase(path, options);
+    } catch (error) {
+      throw failure(`open ${path}`, error);
+    }
     try {
       migrateSqlite(this.db, 'sessions', SQLITE_SESSION_MIGRATIONS);
     } catch (error) {
       this.db.close();
-      throw error;
+      throw failure(`migrate ${path}`, error);
     }
   }
 
@@ -192,8 +196,8 @@ export class SqliteSessionStore implements SessionStore {
 
   private assignments(changes: SessionChanges): { assignments: string; values: (string | null)[] } {
     const columns = columnsForChanges(changes);
-    const updatedAt =
-      changes.updatedAt === undefined ? this.now() : normalizeTimestamp(changes.updatedAt, 'updatedAt');
+    // Every write is stamped by the store: a caller cannot make a session look older (and purgeable).
+    const updatedAt = this.now();
     return {
       assignments: [...columns.map((c) => `${c.column} = ?`), 'updated_at = ?', 'version = version + 1'].join(
         ', ',

@@ -93,7 +93,7 @@ const RULES: readonly Rule[] = [
     kind: 'secret',
     // key=value, key: value, "key": "value" (JSON), quoted values with spaces included.
     pattern: new RegExp(
-      `(?<![A-Za-z0-9_.-])(${SECRET_KEY})(["']?\\s*[:=]\\s*)(?:"((?:[^"\\\\]|\\\\.)*)"|'([^']*)'|([^\\s"',;&}<>)\\]]+))`,
+      `(?<![A-Za-z0-9_.-])(${SECRET_KEY})(["']?\\s*[:=]\\s*)(?:"((?:[^"\\\\]|\\\\.)*)"|'([^']*)'|([^\\s"'<>]+))`,
       'gi',
     ),
     replace: (
@@ -139,6 +139,17 @@ export class Redactor {
   /** Masks per kind (`jwt`, `secret`, …); values are never kept. */
   get counts(): ReadonlyMap<string, number> {
     return this.perKind;
+  }
+
+  /** Counts now, to undo the counting of work that is thrown away (a document rebuilt smaller). */
+  snapshot(): { readonly total: number; readonly perKind: ReadonlyMap<string, number> } {
+    return { total: this.total, perKind: new Map(this.perKind) };
+  }
+
+  restore(snapshot: { readonly total: number; readonly perKind: ReadonlyMap<string, number> }): void {
+    this.total = snapshot.total;
+    this.perKind.clear();
+    for (const [kind, count] of snapshot.perKind) this.perKind.set(kind, count);
   }
 
   private note(kind: string): void {
@@ -215,7 +226,12 @@ export class Redactor {
       }
       return this.text(input);
     }
-    if (Array.isArray(input)) return input.map((item) => this.walk(item, undefined));
+    if (Array.isArray(input)) {
+      // A list of strings may be log lines: a private key can span several of them.
+      if (input.length > 1 && input.every((item) => typeof item === 'string'))
+        return this.lines(input as string[]);
+      return input.map((item) => this.walk(item, undefined));
+    }
     if (input === null || typeof input !== 'object') return input;
     const record = input as Record<string, unknown>;
     const out: Record<string, unknown> = {};
@@ -276,7 +292,8 @@ export class Pseudonymizer {
   private static build(names: Iterable<string>): RegExp | undefined {
     const sorted = [...names].sort((a, b) => b.length - a.length).map(escapeRegExp);
     if (sorted.length === 0) return undefined;
-    return new RegExp(`(?<![A-Za-z0-9_-])(?:${sorted.join('|')})(?![A-Za-z0-9_-])`, 'g');
+    // Kubernetes names are DNS labels: `_` and `.` delimit them (`pod_namespace` in event messages).
+    return new RegExp(`(?<![A-Za-z0-9-])(?:${sorted.join('|')})(?![A-Za-z0-9-])`, 'g');
   }
 
   apply(text: string): string {

@@ -31,12 +31,18 @@ export function throttlingRatio(facts: Facts): { ratio: number; evidence: Eviden
   return undefined;
 }
 
+/** The highest CPU usage any source reports (metrics API, monitoring), in millicores. */
 export function cpuUsageMillicores(facts: Facts): number | undefined {
-  const millicores = facts.metric(...USAGE_MILLICORES);
-  if (millicores?.max !== undefined) return millicores.max;
-  const cores = facts.metric(...USAGE_CORES);
-  if (cores?.max !== undefined) return cores.max * 1000;
-  return undefined;
+  const values: number[] = [];
+  for (const name of USAGE_MILLICORES) {
+    const series = facts.metric(name);
+    if (series?.max !== undefined) values.push(series.max);
+  }
+  for (const name of USAGE_CORES) {
+    const series = facts.metric(name);
+    if (series?.max !== undefined) values.push(series.max * 1000);
+  }
+  return values.length > 0 ? Math.max(...values) : undefined;
 }
 
 export const cpuThrottlingRule: Rule = {

@@ -7,13 +7,14 @@ import { createReadStream } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import { Command, CommanderError, Option } from 'commander';
 import { InvalidInputError, KubemendError, MODES, type RemediateOutput } from '../../domain/index.js';
-import { loadConfiguration } from '../../config/configuration.js';
+import { loadAiSettings, loadConfiguration } from '../../config/configuration.js';
 import { loadPolicies } from '../../config/policies.js';
-import { RemediationService } from '../../service/remediation-service.js';
 import { connectCluster } from '../../cluster/connect.js';
+import { createApplication, retentionMs } from '../../app.js';
+import { localPrincipal } from '../../auth/authenticator.js';
 import { userInfo } from 'node:os';
 import { readInputStream } from './read-input.js';
-import { renderText } from './render.js';
+import { renderText } from '../render.js';
 
 export const EXIT_CODES = { success: 0, failed: 1, badInput: 2 } as const;
 
@@ -97,19 +98,124 @@ async function analyze(flags: AnalyzeFlags): Promise<number> {
     ...(flags.mode ? { mode: flags.mode as (typeof MODES)[number] } : {}),
     ...(flags.policy ? { policy: flags.policy } : {}),
   };
+  void policies; // validated early so a bad policy file fails before any work
   const connection = await connectCluster(configuration);
-  const service = new RemediationService({
-    configuration,
-    policies,
-    cluster: connection.gateway,
-    actor: `cli:${userInfo().username}`,
+  // Offline runs keep nothing; a run against a cluster records its session and audit durably.
+  const actor = `cli:${userInfo().username}`;
+  const app = await createApplication(configuration, {
+    aiSettings: loadAiSettings(),
+    cluster: connection.gateway ?? null,
+    ephemeral: !connection.gateway,
+    actor,
   });
-  const result: RemediateOutput = await service.remediate(input, { logs: parsed.logs });
+  let result: RemediateOutput;
+  try {
+    result = await app.service.remediate(input, { logs: parsed.logs, actor });
+  } finally {
+    await app.close();
+  }
   const output = connection.notice
     ? { ...result, notices: [connection.notice, ...(result.notices ?? [])] }
     : result;
   process.stdout.write(json ? `${JSON.stringify(output)}\n` : renderText(output));
   return output.status === 'failed' ? EXIT_CODES.failed : EXIT_CODES.success;
+}
+
+interface ServeFlags {
+  host?: string;
+  port?: string;
+  config?: string;
+  policyFile?: string;
+  kubeconfig?: string;
+  context?: string;
+  offline?: boolean;
+  logLevel?: string;
+}
+
+function configurationFrom(flags: ServeFlags) {
+  if (flags.port !== undefined && !/^\d{1,5}$/.test(flags.port))
+    throw new UsageError(`--port: must be a port number (got "${flags.port}")`);
+  return loadConfiguration({
+    file: flags.config,
+    flags: {
+      ...(flags.logLevel ? { logLevel: flags.logLevel as never } : {}),
+      ...(flags.policyFile ? { policyFile: flags.policyFile } : {}),
+      cluster: {
+        ...(flags.kubeconfig ? { kubeconfig: flags.kubeconfig } : {}),
+        ...(flags.context ? { context: flags.context } : {}),
+        ...(flags.offline ? { offline: true } : {}),
+      },
+      server: {
+        ...(flags.host ? { host: flags.host } : {}),
+        ...(flags.port ? { port: Number(flags.port) } : {}),
+      },
+    } as never,
+  });
+}
+
+async function serve(flags: ServeFlags): Promise<number> {
+  const configuration = configurationFrom(flags);
+  const app = await createApplication(configuration, {
+    aiSettings: loadAiSettings(),
+    actor: 'kubemend',
+  });
+  const reconciled = await app.service.reconcile();
+  // Loaded on demand: `analyze` should not pay for the server's start-up.
+  const { createHttpServer } = await import('../http/server.js');
+  const { app: http } = await createHttpServer({
+    service: app.service,
+    configuration,
+    authenticator: app.authenticator,
+    readiness: [
+      { name: 'sessions', check: async () => void (await app.sessions.list({ limit: 1 })) },
+      { name: 'audit', check: async () => void (await app.audit.list({ limit: 1 })) },
+    ],
+  });
+  for (const notice of app.notices) http.log.warn(notice);
+  for (const session of reconciled.sessions)
+    http.log.warn({ session: session.id, state: session.state }, session.note);
+  const purge = setInterval(() => {
+    const before = new Date(Date.now() - retentionMs(configuration.storage.retention)).toISOString();
+    void app.sessions
+      .purge(before)
+      .catch((error: unknown) => http.log.error({ err: error }, 'retention purge failed'));
+  }, 3_600_000);
+  purge.unref();
+  await http.listen({ host: configuration.server.host, port: configuration.server.port });
+  if (configuration.auth.tokens.length === 0 && configuration.auth.serviceAccounts.length === 0) {
+    http.log.warn('no tokens or ServiceAccounts are configured: every API request will be refused (401)');
+  }
+  await new Promise<void>((resolve) => {
+    const stop = () => resolve();
+    process.once('SIGINT', stop);
+    process.once('SIGTERM', stop);
+  });
+  clearInterval(purge);
+  await http.close();
+  await app.close();
+  return EXIT_CODES.success;
+}
+
+async function mcpStdio(flags: ServeFlags): Promise<number> {
+  const configuration = configurationFrom(flags);
+  const app = await createApplication(configuration, {
+    aiSettings: loadAiSettings(),
+    actor: localPrincipal().name,
+  });
+  await app.service.reconcile();
+  const { createMcpServer } = await import('../mcp/server.js');
+  const { StdioServerTransport } = await import('@modelcontextprotocol/sdk/server/stdio.js');
+  const server = createMcpServer({ service: app.service, principal: localPrincipal });
+  const transport = new StdioServerTransport();
+  await server.connect(transport);
+  await new Promise<void>((resolve) => {
+    transport.onclose = () => resolve();
+    process.stdin.once('end', () => resolve());
+    process.once('SIGTERM', () => resolve());
+  });
+  await server.close().catch(() => undefined);
+  await app.close();
+  return EXIT_CODES.success;
 }
 
 export async function main(argv: readonly string[]): Promise<number> {
@@ -142,6 +248,31 @@ export async function main(argv: readonly string[]): Promise<number> {
     .action(async (flags: AnalyzeFlags) => {
       jsonRequested = flags.json === true;
       exitCode = await analyze(flags);
+    });
+  program
+    .command('serve')
+    .description('Serve the HTTP/JSON API and MCP (Streamable HTTP at /mcp) on one port')
+    .option('--host <host>', 'address to bind (KUBEMEND_HOST; default 127.0.0.1)')
+    .option('--port <port>', 'port (KUBEMEND_PORT; default 8080)')
+    .option('--config <file>', 'YAML configuration file (KUBEMEND_CONFIG)')
+    .option('--policy-file <file>', 'YAML file with named policies (KUBEMEND_POLICY_FILE)')
+    .option('--kubeconfig <file>', 'kubeconfig to use (KUBEMEND_KUBECONFIG)')
+    .option('--context <name>', 'kubeconfig context to use (KUBEMEND_CONTEXT)')
+    .option('--offline', 'never contact a cluster')
+    .option('--log-level <level>', 'fatal|error|warn|info|debug|trace|silent (KUBEMEND_LOG_LEVEL)')
+    .action(async (flags: ServeFlags) => {
+      exitCode = await serve(flags);
+    });
+  program
+    .command('mcp')
+    .description('MCP over stdio (for Claude Code, VS Code and other MCP clients); acts as the local user')
+    .option('--config <file>', 'YAML configuration file (KUBEMEND_CONFIG)')
+    .option('--policy-file <file>', 'YAML file with named policies (KUBEMEND_POLICY_FILE)')
+    .option('--kubeconfig <file>', 'kubeconfig to use (KUBEMEND_KUBECONFIG)')
+    .option('--context <name>', 'kubeconfig context to use (KUBEMEND_CONTEXT)')
+    .option('--offline', 'never contact a cluster')
+    .action(async (flags: ServeFlags) => {
+      exitCode = await mcpStdio(flags);
     });
   try {
     await program.parseAsync([...argv], { from: 'user' });

@@ -1,5 +1,5 @@
 /** Human-readable rendering of a RemediateOutput for the terminal. */
-import type { RemediateOutput } from '../../domain/index.js';
+import type { RemediateOutput } from '../domain/index.js';
 
 export function renderText(output: RemediateOutput): string {
   const { analysis, remediation } = output;

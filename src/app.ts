@@ -1,0 +1,122 @@
+/**
+ * The composition root: one place that turns a Configuration into a working service — policies,
+ * cluster connection, storage (sessions and audit), authentication. Interfaces call this; tests
+ * call it too, so they exercise the factory production uses.
+ */
+import { mkdirSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { InMemoryAuditRecorder } from './audit/recorder.js';
+import type { AuditRecorder } from './audit/recorder.js';
+import { Authenticator } from './auth/authenticator.js';
+import { connectCluster } from './cluster/connect.js';
+import type { ClusterGateway } from './cluster/gateway.js';
+import type { Configuration } from './config/configuration.js';
+import { loadPolicies } from './config/policies.js';
+import { parseDuration } from './planning/policy.js';
+import type { AiIntegration } from './service/analyze.js';
+import { aiBudgetFrom, createAiAnalyzer, mergeFindings, type AiSettings } from './analysis/ai/index.js';
+import { RemediationService, type ServiceDependencies } from './service/remediation-service.js';
+import { openStorage } from './sessions/factory.js';
+import { InMemorySessionStore } from './sessions/in-memory-session-store.js';
+import type { SessionStore } from './sessions/store.js';
+
+export interface Application {
+  readonly configuration: Configuration;
+  readonly service: RemediationService;
+  readonly authenticator: Authenticator;
+  readonly cluster?: ClusterGateway;
+  readonly sessions: SessionStore;
+  readonly audit: AuditRecorder;
+  /** Caveats about how the application started (e.g. cluster unreachable). */
+  readonly notices: readonly string[];
+  close(): Promise<void>;
+}
+
+export interface ApplicationOptions {
+  /** Use this cluster instead of connecting from the configuration (tests). */
+  readonly cluster?: ClusterGateway | null;
+  /** AI provider settings (from `loadAiSettings()`); rules only when absent or provider `none`. */
+  readonly aiSettings?: AiSettings;
+  /** A ready AI integration (tests); overrides `aiSettings`. */
+  readonly ai?: AiIntegration;
+  readonly actor?: string;
+  readonly engine?: ServiceDependencies['engine'];
+  /** Keep sessions and audit in memory whatever the configuration says (single-shot CLI runs). */
+  readonly ephemeral?: boolean;
+}
+
+/** `retention` such as `30d`, `12h`: milliseconds. */
+export function retentionMs(text: string): number {
+  const days = /^(\d+)d$/.exec(text);
+  return days ? Number(days[1]) * 86_400_000 : parseDuration(text);
+}
+
+export async function createApplication(
+  configuration: Configuration,
+  options: ApplicationOptions = {},
+): Promise<Application> {
+  const policies = loadPolicies(configuration.policyFile);
+  const notices: string[] = [];
+  let cluster: ClusterGateway | undefined;
+  if (options.cluster !== undefined) cluster = options.cluster ?? undefined;
+  else {
+    const connection = await connectCluster(configuration);
+    cluster = connection.gateway;
+    if (connection.notice) notices.push(connection.notice);
+  }
+
+  let sessions: SessionStore;
+  let audit: AuditRecorder;
+  let closeStorage = async (): Promise<void> => undefined;
+  if (options.ephemeral || configuration.storage.driver === 'memory') {
+    sessions = new InMemorySessionStore();
+    audit = new InMemoryAuditRecorder();
+  } else if (configuration.storage.driver === 'postgres') {
+    const storage = await openStorage({ driver: 'postgres', url: configuration.storage.url! });
+    sessions = storage.sessions;
+    audit = storage.audit;
+    closeStorage = () => storage.close();
+  } else {
+    const path = configuration.storage.path ?? join(configuration.dataDir, 'kubemend.db');
+    mkdirSync(dirname(path), { recursive: true });
+    const storage = await openStorage({ driver: 'sqlite', path });
+    sessions = storage.sessions;
+    audit = storage.audit;
+    closeStorage = () => storage.close();
+  }
+
+  let ai = options.ai;
+  if (!ai && options.aiSettings) {
+    const analyzer = createAiAnalyzer(options.aiSettings);
+    if (analyzer) {
+      ai = {
+        analyzer,
+        budget: aiBudgetFrom(options.aiSettings),
+        merge: (rules, finding) => mergeFindings(rules, finding),
+      };
+    } else {
+      notices.push(`rules only: ${options.aiSettings.reason ?? 'no AI provider is configured'}`);
+    }
+  }
+
+  const service = new RemediationService({
+    configuration,
+    policies,
+    cluster,
+    sessions,
+    audit,
+    ai,
+    actor: options.actor,
+    engine: options.engine,
+  });
+  return {
+    configuration,
+    service,
+    authenticator: new Authenticator(configuration.auth, cluster),
+    cluster,
+    sessions,
+    audit,
+    notices,
+    close: closeStorage,
+  };
+}

@@ -1,0 +1,258 @@
+/** The OpenAPI 3.1 document, generated from the same zod schemas that validate requests. */
+import { z } from 'zod';
+import { RemediateInputSchema, RemediateOutputSchema } from '../../domain/index.js';
+
+export const ApproveBodySchema = z.strictObject({
+  actionIds: z.array(z.string().min(1)).min(1).optional().describe('default: every action awaiting approval'),
+  approver: z.string().min(1).max(256),
+  planHash: z
+    .string()
+    .regex(/^[0-9a-f]{64}$/)
+    .optional()
+    .describe('the plan hash shown with the session; must still match'),
+});
+
+export const RejectBodySchema = z.strictObject({
+  approver: z.string().min(1).max(256),
+  reason: z.string().max(2_000).optional(),
+});
+
+const json = (schema: z.ZodType) =>
+  z.toJSONSchema(schema, { target: 'draft-2020-12', unrepresentable: 'any' });
+
+export function openApiDocument(version: string): Record<string, unknown> {
+  const problemRef = { $ref: '#/components/schemas/Problem' };
+  const errors = (...statuses: number[]) =>
+    Object.fromEntries(
+      statuses.map((status) => [
+        String(status),
+        { description: 'Problem', content: { 'application/problem+json': { schema: problemRef } } },
+      ]),
+    );
+  const security = [{ bearer: [] }];
+  const sessionParam = { name: 'id', in: 'path', required: true, schema: { type: 'string' } };
+  return {
+    openapi: '3.1.0',
+    info: {
+      title: 'kubemend',
+      version,
+      description:
+        'Kubernetes remediation: root cause, typed risk-rated actions, verified and reversible execution, tamper-evident audit.',
+    },
+    servers: [{ url: '/' }],
+    components: {
+      securitySchemes: {
+        bearer: {
+          type: 'http',
+          scheme: 'bearer',
+          description: 'Static token or Kubernetes ServiceAccount token (TokenReview)',
+        },
+      },
+      schemas: {
+        RemediateInput: json(RemediateInputSchema),
+        RemediateOutput: json(RemediateOutputSchema),
+        ApproveRequest: json(ApproveBodySchema),
+        RejectRequest: json(RejectBodySchema),
+        Problem: {
+          type: 'object',
+          required: ['type', 'title', 'status', 'detail', 'code'],
+          properties: {
+            type: { type: 'string' },
+            title: { type: 'string' },
+            status: { type: 'integer' },
+            detail: { type: 'string' },
+            code: { type: 'string' },
+            instance: { type: 'string' },
+            errors: {
+              type: 'array',
+              items: {
+                type: 'object',
+                required: ['path', 'message'],
+                properties: { path: { type: 'string' }, message: { type: 'string' } },
+              },
+            },
+          },
+        },
+        Session: {
+          type: 'object',
+          required: ['id', 'state', 'phase', 'createdAt', 'updatedAt'],
+          properties: {
+            id: { type: 'string' },
+            state: {
+              type: 'string',
+              enum: [
+                'analyzed',
+                'pending',
+                'approved',
+                'executing',
+                'verified',
+                'failed',
+                'rolled-back',
+                'rejected',
+              ],
+            },
+            phase: { type: 'string' },
+            createdAt: { type: 'string' },
+            updatedAt: { type: 'string' },
+            planHash: { type: 'string' },
+            input: { $ref: '#/components/schemas/RemediateInput' },
+            output: { $ref: '#/components/schemas/RemediateOutput' },
+            approvals: { type: 'array', items: { type: 'object' } },
+            rejection: { type: 'object' },
+            results: { type: 'array', items: { type: 'object' } },
+          },
+        },
+      },
+    },
+    paths: {
+      '/v1/remediate': {
+        post: {
+          summary: 'Analyse an issue; execute what mode and policy allow',
+          security,
+          parameters: [
+            {
+              name: 'Idempotency-Key',
+              in: 'header',
+              required: false,
+              schema: { type: 'string', maxLength: 256 },
+            },
+            {
+              name: 'Prefer',
+              in: 'header',
+              required: false,
+              schema: { type: 'string', enum: ['respond-async'] },
+            },
+          ],
+          requestBody: {
+            required: true,
+            content: { 'application/json': { schema: { $ref: '#/components/schemas/RemediateInput' } } },
+          },
+          responses: {
+            '200': {
+              description: 'RemediateOutput',
+              content: { 'application/json': { schema: { $ref: '#/components/schemas/RemediateOutput' } } },
+            },
+            '202': {
+              description: 'Accepted (Prefer: respond-async); Location names the session',
+              headers: { Location: { schema: { type: 'string' } } },
+              content: { 'application/json': { schema: { $ref: '#/components/schemas/Session' } } },
+            },
+            ...errors(400, 401, 403, 409, 413, 422, 429, 503),
+          },
+        },
+      },
+      '/v1/sessions/{id}': {
+        get: {
+          summary: 'A session: input, output, state, results',
+          security,
+          parameters: [sessionParam],
+          responses: {
+            '200': {
+              description: 'Session',
+              content: { 'application/json': { schema: { $ref: '#/components/schemas/Session' } } },
+            },
+            ...errors(401, 403, 404),
+          },
+        },
+      },
+      '/v1/sessions/{id}/approve': {
+        post: {
+          summary: 'Approve pending actions and execute them',
+          security,
+          parameters: [sessionParam],
+          requestBody: {
+            required: true,
+            content: { 'application/json': { schema: { $ref: '#/components/schemas/ApproveRequest' } } },
+          },
+          responses: {
+            '200': {
+              description: 'RemediateOutput',
+              content: { 'application/json': { schema: { $ref: '#/components/schemas/RemediateOutput' } } },
+            },
+            ...errors(400, 401, 403, 404, 409, 503),
+          },
+        },
+      },
+      '/v1/sessions/{id}/reject': {
+        post: {
+          summary: 'Reject a pending session',
+          security,
+          parameters: [sessionParam],
+          requestBody: {
+            required: true,
+            content: { 'application/json': { schema: { $ref: '#/components/schemas/RejectRequest' } } },
+          },
+          responses: {
+            '200': {
+              description: 'Session',
+              content: { 'application/json': { schema: { $ref: '#/components/schemas/Session' } } },
+            },
+            ...errors(400, 401, 403, 404, 409),
+          },
+        },
+      },
+      '/v1/audit': {
+        get: {
+          summary: 'Audit records',
+          security,
+          parameters: [
+            { name: 'sessionId', in: 'query', schema: { type: 'string' } },
+            { name: 'since', in: 'query', schema: { type: 'string', format: 'date-time' } },
+            { name: 'limit', in: 'query', schema: { type: 'integer', minimum: 1, maximum: 10000 } },
+          ],
+          responses: {
+            '200': {
+              description: 'Records',
+              content: {
+                'application/json': {
+                  schema: {
+                    type: 'object',
+                    properties: { records: { type: 'array', items: { type: 'object' } } },
+                  },
+                },
+              },
+            },
+            ...errors(400, 401, 403),
+          },
+        },
+      },
+      '/v1/audit/verify': {
+        get: {
+          summary: "Check the audit log's hash chain; names the first broken link",
+          security,
+          responses: {
+            '200': {
+              description: 'Verification',
+              content: { 'application/json': { schema: { type: 'object' } } },
+            },
+            ...errors(401, 403),
+          },
+        },
+      },
+      '/livez': { get: { summary: 'Liveness', responses: { '200': { description: 'ok' } } } },
+      '/healthz': { get: { summary: 'Health', responses: { '200': { description: 'ok' } } } },
+      '/readyz': {
+        get: {
+          summary: 'Readiness (storage, audit, cluster)',
+          responses: { '200': { description: 'ready' }, '503': { description: 'not ready' } },
+        },
+      },
+      '/metrics': {
+        get: {
+          summary: 'Prometheus metrics',
+          responses: { '200': { description: 'text exposition format' } },
+        },
+      },
+      '/openapi.json': {
+        get: { summary: 'This document', responses: { '200': { description: 'OpenAPI 3.1' } } },
+      },
+      '/mcp': {
+        post: {
+          summary: 'MCP Streamable HTTP endpoint',
+          security,
+          responses: { '200': { description: 'JSON-RPC response or SSE stream' } },
+        },
+      },
+    },
+  };
+}

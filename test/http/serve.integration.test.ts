@@ -1,0 +1,358 @@
+/**
+ * Serving against the real control plane, under kubemend's least-privilege identity:
+ * - a controller-like client authenticates with its ServiceAccount token (TokenReview): it may
+ *   analyse, not approve, unless configured;
+ * - approve by session id executes and verifies; two concurrent approvals execute once;
+ * - MCP elicitation: accept executes, decline leaves it pending, a client without elicitation gets
+ *   the session-id route;
+ * - `kubemend serve` killed with SIGKILL mid-execution: nothing acknowledged is lost, and the
+ *   restart reconciles the session by restoring the persisted snapshot.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { Client } from '@modelcontextprotocol/sdk/client/index.js';
+import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
+import { ElicitRequestSchema } from '@modelcontextprotocol/sdk/types.js';
+import type { FastifyInstance } from 'fastify';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createApplication, type Application } from '../../src/app.js';
+import { hashToken } from '../../src/auth/authenticator.js';
+import { KubeClusterGateway } from '../../src/cluster/kube-gateway.js';
+import { loadConfiguration } from '../../src/config/configuration.js';
+import { createHttpServer } from '../../src/interfaces/http/server.js';
+import {
+  KUBEMEND_KUBECONFIG,
+  kubectl,
+  loadKubeconfig,
+  requireCluster,
+  runClusterScript,
+  uniqueName,
+  waitFor,
+} from '../cluster/cluster-harness.js';
+
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+type Json = any;
+const namespace = uniqueName('serve');
+const OPERATOR = 'operator-token-abcdefghijklmnop';
+let app: Application;
+let http: FastifyInstance;
+let base: string;
+let controllerToken: string;
+
+function oomDeployment(name: string): string {
+  return JSON.stringify({
+    apiVersion: 'apps/v1',
+    kind: 'Deployment',
+    metadata: { name, namespace },
+    spec: {
+      replicas: 1,
+      selector: { matchLabels: { app: name } },
+      template: {
+        metadata: { labels: { app: name } },
+        spec: {
+          containers: [
+            {
+              name: 'api',
+              image: 'ghcr.io/acme/api:v1.4.0',
+              ports: [{ containerPort: 8080 }],
+              resources: { limits: { memory: '128Mi' } },
+            },
+          ],
+        },
+      },
+    },
+  });
+}
+
+async function createOomKilled(name: string): Promise<void> {
+  kubectl(['apply', '-f', '-'], { input: oomDeployment(name) });
+  await waitFor(
+    `${name} OOMKilled`,
+    async () =>
+      /OOMKilled|CrashLoopBackOff/.test(kubectl(['get', 'pods', '-n', namespace, '-l', `app=${name}`]))
+        ? true
+        : undefined,
+    60_000,
+  );
+}
+
+async function post(
+  path: string,
+  token: string,
+  body: unknown,
+  headers: Record<string, string> = {},
+): Promise<{ status: number; body: Json; headers: Headers }> {
+  const response = await fetch(`${base}${path}`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json', ...headers },
+    body: JSON.stringify(body),
+  });
+  return { status: response.status, body: (await response.json()) as Json, headers: response.headers };
+}
+
+const input = (name: string, mode = 'manual') => ({
+  issue: `${name} keeps restarting`,
+  target: { kind: 'Deployment', namespace, name },
+  mode,
+});
+
+beforeAll(async () => {
+  await requireCluster();
+  runClusterScript('kubemend-identity.sh', [namespace]);
+  kubectl(['create', 'serviceaccount', 'controller', '-n', namespace]);
+  controllerToken = kubectl(['create', 'token', 'controller', '-n', namespace, '--duration=1h']).trim();
+  const configuration = loadConfiguration({
+    env: {},
+    flags: {
+      logLevel: 'silent',
+      storage: { driver: 'memory', retention: '30d' },
+      auth: {
+        tokens: [
+          {
+            name: 'operator',
+            sha256: hashToken(OPERATOR),
+            scopes: ['remediate:analyze', 'remediate:execute', 'audit:read'],
+          },
+        ],
+        serviceAccounts: [{ namespace, name: 'controller', scopes: ['remediate:analyze'] }],
+      },
+    } as never,
+  });
+  app = await createApplication(configuration, {
+    cluster: new KubeClusterGateway(loadKubeconfig(KUBEMEND_KUBECONFIG)),
+    engine: { pollIntervalMs: 250, stabilityMs: 2_000 },
+  });
+  ({ app: http } = await createHttpServer({
+    service: app.service,
+    configuration,
+    authenticator: app.authenticator,
+  }));
+  await http.listen({ host: '127.0.0.1', port: 0 });
+  base = `http://127.0.0.1:${(http.server.address() as { port: number }).port}`;
+});
+
+afterAll(async () => {
+  await http?.close();
+  await app?.close();
+  kubectl(['delete', 'namespace', namespace, '--wait=false'], { timeout: 30_000 });
+});
+
+describe('kubemend serve on a live cluster', () => {
+  it('accepts a ServiceAccount token through TokenReview: analyse yes, approve no', async () => {
+    await createOomKilled('sa-target');
+    const analysed = await post('/v1/remediate', controllerToken, input('sa-target'));
+    expect(analysed.status, JSON.stringify(analysed.body)).toBe(200);
+    expect(analysed.body.analysis.category).toBe('oom-killed');
+    const approve = await post(`/v1/sessions/${analysed.body.sessionId}/approve`, controllerToken, {
+      approver: 'controller',
+    });
+    expect(approve.status).toBe(403);
+    const forged = await post('/v1/remediate', `${controllerToken.slice(0, -4)}AAAA`, input('sa-target'));
+    expect(forged.status).toBe(401);
+  });
+
+  it('approves by session id, executes, verifies — and a second concurrent approval does not execute again', async () => {
+    await createOomKilled('approved');
+    const pending = await post('/v1/remediate', OPERATOR, input('approved'));
+    expect(pending.body.status).toBe('pending');
+    const planHash = (
+      (await (
+        await fetch(`${base}/v1/sessions/${pending.body.sessionId}`, {
+          headers: { authorization: `Bearer ${OPERATOR}` },
+        })
+      ).json()) as Json
+    ).planHash;
+    const [a, b] = await Promise.all([
+      post(`/v1/sessions/${pending.body.sessionId}/approve`, OPERATOR, {
+        approver: 'token:operator',
+        planHash,
+      }),
+      post(`/v1/sessions/${pending.body.sessionId}/approve`, OPERATOR, {
+        approver: 'token:operator',
+        planHash,
+      }),
+    ]);
+    const statuses = [a.status, b.status].sort();
+    expect(statuses).toEqual([200, 409]);
+    const winner = a.status === 200 ? a : b;
+    expect(winner.body.results[0].status, JSON.stringify(winner.body.results)).toBe('verified');
+    const audit = (await (
+      await fetch(`${base}/v1/audit?sessionId=${pending.body.sessionId}`, {
+        headers: { authorization: `Bearer ${OPERATOR}` },
+      })
+    ).json()) as Json;
+    expect(audit.records.filter((r: Json) => r.type === 'action.applied')).toHaveLength(1);
+    expect(audit.records.find((r: Json) => r.type === 'action.approved').actor).toBe('token:operator');
+  });
+
+  it('refuses an approval bound to another plan', async () => {
+    await createOomKilled('stale');
+    const pending = await post('/v1/remediate', OPERATOR, input('stale'));
+    const stale = await post(`/v1/sessions/${pending.body.sessionId}/approve`, OPERATOR, {
+      approver: 'token:operator',
+      planHash: '0'.repeat(64),
+    });
+    expect(stale.status).toBe(409);
+    expect(stale.body.code).toBe('plan-changed');
+  });
+
+  for (const [answer, expected] of [
+    ['accept', 'success'],
+    ['decline', 'pending'],
+    ['none', 'pending'],
+  ] as const) {
+    it(`asks for approval inline over MCP where the client can (${answer})`, async () => {
+      const name = `elicit-${answer}`;
+      await createOomKilled(name);
+      const client = new Client(
+        { name: 'elicitation-test', version: '1.0.0' },
+        answer === 'none' ? {} : { capabilities: { elicitation: {} } },
+      );
+      let asked = '';
+      if (answer !== 'none') {
+        client.setRequestHandler(ElicitRequestSchema, async (request) => {
+          asked = request.params.message;
+          return answer === 'accept'
+            ? { action: 'accept', content: { approve: true } }
+            : { action: 'decline' };
+        });
+      }
+      await client.connect(
+        new StreamableHTTPClientTransport(new URL(`${base}/mcp`), {
+          requestInit: { headers: { authorization: `Bearer ${OPERATOR}` } },
+        }),
+      );
+      try {
+        const result = await client.callTool({ name: 'remediate', arguments: input(name) }, undefined, {
+          timeout: 120_000,
+        });
+        const output = result.structuredContent as Json;
+        expect(output.status).toBe(expected);
+        if (answer === 'accept') {
+          expect(asked).toMatch(/Approve these actions/);
+          expect(output.results[0].status).toBe('verified');
+        } else {
+          expect((result.content as Json)[0].text).toMatch(/call the approve tool with sessionId/);
+        }
+        if (answer === 'none') expect(asked).toBe('');
+      } finally {
+        await client.close();
+      }
+    }, 150_000);
+  }
+});
+
+describe('crash safety of kubemend serve', () => {
+  it('a SIGKILL mid-execution loses nothing acknowledged; the restart restores the snapshot', async () => {
+    await createOomKilled('crash');
+    const directory = mkdtempSync(join(tmpdir(), 'kubemend-crash-'));
+    const config = join(directory, 'kubemend.yaml');
+    writeFileSync(
+      config,
+      `auth:\n  tokens:\n    - name: operator\n      sha256: ${hashToken(OPERATOR)}\n      scopes: [remediate:analyze, remediate:execute, audit:read]\n`,
+    );
+    const port = 18_000 + Math.floor(Math.random() * 1_000);
+    const environment = {
+      ...process.env,
+      KUBEMEND_DB_PATH: join(directory, 'kubemend.db'),
+      KUBEMEND_KUBECONFIG: KUBEMEND_KUBECONFIG,
+      KUBEMEND_LOG_LEVEL: 'warn',
+    };
+    const launch = (): ChildProcess =>
+      spawn(
+        process.execPath,
+        [
+          '--import',
+          'tsx',
+          'src/interfaces/cli/main.ts',
+          'serve',
+          '--port',
+          String(port),
+          '--config',
+          config,
+        ],
+        { env: environment, stdio: ['ignore', 'ignore', 'pipe'] },
+      );
+    const ready = async () =>
+      waitFor(
+        'serve ready',
+        async () =>
+          (await fetch(`http://127.0.0.1:${port}/readyz`).catch(() => undefined))?.ok ? true : undefined,
+        60_000,
+        200,
+      );
+    const snapshot = kubectl(['get', 'deployment', 'crash', '-n', namespace, '-o', 'jsonpath={.spec}']);
+    let server = launch();
+    try {
+      await ready();
+      base = `http://127.0.0.1:${port}`;
+      const accepted = await post('/v1/remediate', OPERATOR, input('crash', 'automatic'), {
+        prefer: 'respond-async',
+      });
+      expect(accepted.status).toBe(202);
+      const location = accepted.headers.get('location')!;
+      const read = async (): Promise<Json> =>
+        (await (
+          await fetch(`${base}${location}`, { headers: { authorization: `Bearer ${OPERATOR}` } })
+        ).json()) as Json;
+      // Kill it while the change is applied and being verified.
+      await waitFor(
+        'the change applied',
+        async () => ((await read()).results?.some((r: Json) => r.status === 'applied') ? true : undefined),
+        60_000,
+        100,
+      );
+      server.kill('SIGKILL');
+      await new Promise((resolve) => server.once('exit', resolve));
+      expect(
+        kubectl([
+          'get',
+          'deployment',
+          'crash',
+          '-n',
+          namespace,
+          '-o',
+          'jsonpath={.spec.template.spec.containers[0].resources.limits.memory}',
+        ]),
+      ).not.toBe('128Mi');
+
+      server = launch();
+      await ready();
+      const session = await read();
+      expect(session.state).toBe('rolled-back');
+      expect(session.results[0].status).toBe('rolled-back');
+      expect(kubectl(['get', 'deployment', 'crash', '-n', namespace, '-o', 'jsonpath={.spec}'])).toBe(
+        snapshot,
+      );
+      const audit = (await (
+        await fetch(`${base}/v1/audit?sessionId=${session.id}`, {
+          headers: { authorization: `Bearer ${OPERATOR}` },
+        })
+      ).json()) as Json;
+      const types = audit.records.map((r: Json) => r.type);
+      expect(types).toEqual(
+        expect.arrayContaining([
+          'session.created',
+          'action.snapshotted',
+          'action.dry-run',
+          'action.applied',
+          'action.rolled-back',
+          'session.reconciled',
+        ]),
+      );
+      expect(
+        (
+          (await (
+            await fetch(`${base}/v1/audit/verify`, { headers: { authorization: `Bearer ${OPERATOR}` } })
+          ).json()) as Json
+        ).ok,
+      ).toBe(true);
+    } finally {
+      server.kill('SIGTERM');
+      await sleep(200);
+    }
+  }, 180_000);
+});

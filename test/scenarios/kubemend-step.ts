@@ -1,0 +1,26 @@
+// kubemend's step in a scenario: the real service, as `kubemend serve` and the CLI build it
+// (createApplication), talking to the real control plane under kubemend's least-privilege
+// ServiceAccount. The scenario's namespace is opted in first (a RoleBinding, as an operator would);
+// a scenario whose objects live in a protected namespace (kube-system) is not opted in there.
+import { execFileSync } from 'node:child_process';
+import { createApplication, type Application } from '../../src/app.js';
+import { KubeClusterGateway, loadKubeConfig } from '../../src/cluster/kube-gateway.js';
+import { loadConfiguration } from '../../src/config/configuration.js';
+import { KUBEMEND_KUBECONFIG, SCRIPTS_DIR } from '../cluster/cluster-harness.js';
+import type { RemediateFn } from './runner.js';
+
+let application: Promise<Application> | undefined;
+
+function app(): Promise<Application> {
+  application ??= createApplication(loadConfiguration({ env: {}, flags: { logLevel: 'silent', storage: { driver: 'memory', retention: '30d' } } as never }), {
+    cluster: new KubeClusterGateway(loadKubeConfig({ kubeconfig: KUBEMEND_KUBECONFIG })),
+    actor: 'scenario-runner',
+  });
+  return application;
+}
+
+export const kubemendStep: RemediateFn | undefined = async (scenario, input) => {
+  execFileSync('bash', [`${SCRIPTS_DIR}/kubemend-identity.sh`, scenario.name], { stdio: 'ignore' });
+  const service = (await app()).service;
+  return service.remediate({ ...input, mode: scenario.expect.mode ?? input.mode, ...(scenario.expect.policy ? { policy: scenario.expect.policy } : {}) }, { actor: 'scenario-runner' });
+};
