@@ -411,3 +411,35 @@ describe('operations', () => {
     expect((await body(response)).code).toBe('origin-not-allowed');
   });
 });
+
+describe('tamper-evident audit over HTTP (SQLite)', () => {
+  it('GET /v1/audit/verify names the row that was altered in the database', async () => {
+    const { mkdtempSync } = await import('node:fs');
+    const { tmpdir } = await import('node:os');
+    const { join } = await import('node:path');
+    const Database = (await import('better-sqlite3')).default;
+    const path = join(mkdtempSync(join(tmpdir(), 'kubemend-tamper-')), 'kubemend.db');
+    const sqlite = await start(configuration({ storage: { driver: 'sqlite', path, retention: '30d' } }));
+    try {
+      const url = (p: string) => `${sqlite.base}${p}`;
+      const headers = { authorization: `Bearer ${TOKENS.operator}`, 'content-type': 'application/json' };
+      for (let i = 0; i < 3; i++)
+        await fetch(url('/v1/remediate'), { method: 'POST', headers, body: JSON.stringify(incident.input) });
+      expect(await body(await fetch(url('/v1/audit/verify'), { headers }))).toMatchObject({ ok: true });
+      // An attacker with database access rewrites one record (after disabling the append-only triggers).
+      const db = new Database(path);
+      const triggers = db
+        .prepare("SELECT name, sql FROM sqlite_master WHERE type = 'trigger' AND tbl_name = 'audit_records'")
+        .all() as Array<{ name: string; sql: string }>;
+      for (const trigger of triggers) db.exec(`DROP TRIGGER ${trigger.name}`);
+      db.exec(`UPDATE audit_records SET actor = 'nobody' WHERE sequence = 4`);
+      db.close();
+      const verdict = await body(await fetch(url('/v1/audit/verify'), { headers }));
+      expect(verdict.ok).toBe(false);
+      expect(verdict.firstBroken.sequence).toBe(4);
+    } finally {
+      await sqlite.server.close();
+      await sqlite.application.close();
+    }
+  });
+});

