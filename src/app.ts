@@ -14,9 +14,8 @@ import type { Configuration } from './config/configuration.js';
 import { loadPolicies } from './config/policies.js';
 import { parseDuration } from './planning/policy.js';
 import type { AiIntegration } from './service/analyze.js';
-import { aiBudgetFrom, createAiAnalyzer, mergeFindings, type AiSettings } from './analysis/ai/index.js';
+import type { AiSettings } from './analysis/ai/settings.js';
 import { RemediationService, type ServiceDependencies } from './service/remediation-service.js';
-import { openStorage } from './sessions/factory.js';
 import { InMemorySessionStore } from './sessions/in-memory-session-store.js';
 import type { SessionStore } from './sessions/store.js';
 
@@ -72,6 +71,7 @@ export async function createApplication(
     sessions = new InMemorySessionStore();
     audit = new InMemoryAuditRecorder();
   } else if (configuration.storage.driver === 'postgres') {
+    const { openStorage } = await import('./sessions/factory.js');
     const storage = await openStorage({ driver: 'postgres', url: configuration.storage.url! });
     sessions = storage.sessions;
     audit = storage.audit;
@@ -79,6 +79,7 @@ export async function createApplication(
   } else {
     const path = configuration.storage.path ?? join(configuration.dataDir, 'kubemend.db');
     mkdirSync(dirname(path), { recursive: true });
+    const { openStorage } = await import('./sessions/factory.js');
     const storage = await openStorage({ driver: 'sqlite', path });
     sessions = storage.sessions;
     audit = storage.audit;
@@ -86,7 +87,9 @@ export async function createApplication(
   }
 
   let ai = options.ai;
-  if (!ai && options.aiSettings) {
+  if (!ai && options.aiSettings && options.aiSettings.provider !== 'none') {
+    // Loaded only when a provider is configured: the rules-only path stays light.
+    const { aiBudgetFrom, createAiAnalyzer, mergeFindings } = await import('./analysis/ai/index.js');
     const analyzer = createAiAnalyzer(options.aiSettings);
     if (analyzer) {
       ai = {
@@ -94,9 +97,9 @@ export async function createApplication(
         budget: aiBudgetFrom(options.aiSettings),
         merge: (rules, finding) => mergeFindings(rules, finding),
       };
-    } else {
-      notices.push(`rules only: ${options.aiSettings.reason ?? 'no AI provider is configured'}`);
     }
+  } else if (options.aiSettings?.reason) {
+    notices.push(`rules only: ${options.aiSettings.reason}`);
   }
 
   const service = new RemediationService({

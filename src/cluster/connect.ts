@@ -5,7 +5,6 @@
  */
 import type { Configuration } from '../config/configuration.js';
 import type { ClusterGateway } from './gateway.js';
-import { KubeClusterGateway, loadKubeConfig } from './kube-gateway.js';
 
 export interface Connection {
   readonly gateway?: ClusterGateway;
@@ -17,7 +16,9 @@ export async function connectCluster(
   options: { probeTimeoutMs?: number } = {},
 ): Promise<Connection> {
   if (configuration.cluster.offline) return {};
-  let gateway: KubeClusterGateway;
+  // The client library is loaded only when a cluster may be used (offline runs stay light).
+  const { KubeClusterGateway, loadKubeConfig } = await import('./kube-gateway.js');
+  let gateway: InstanceType<typeof KubeClusterGateway>;
   try {
     const kubeConfig = loadKubeConfig({
       kubeconfig: configuration.cluster.kubeconfig,
