@@ -1144,11 +1144,14 @@ export class PodMachine {
       const limits = this.limits(container);
       const demand = parseCpuMillicores(image.cpu) ?? 0;
       const cpu = limits.cpu !== undefined ? Math.min(demand, limits.cpu) : demand;
+      // A cgroup's working set cannot exceed its memory limit: the kernel OOM-kills it at the limit.
+      const memoryDemand = parseMemoryBytes(image.memory) ?? 0;
+      const memory = limits.memory !== undefined ? Math.min(memoryDemand, limits.memory) : memoryDemand;
       out.push({
         name: container.spec.name,
         startedAt: container.state.startedAt,
         cpuMillicores: cpu,
-        memoryBytes: parseMemoryBytes(image.memory) ?? 0,
+        memoryBytes: memory,
         ...(limits.cpu !== undefined ? { cpuLimitMillicores: limits.cpu } : {}),
         ...(limits.memory !== undefined ? { memoryLimitBytes: limits.memory } : {}),
         throttledRatio:
