@@ -36,7 +36,7 @@ try {
     await sleep(100);
   }
   const rows = [];
-  for (const connections of [50, 200]) {
+  for (const connections of [50, 100, 200]) {
     const result = await autocannon({
       url: `http://127.0.0.1:${port}/v1/remediate`,
       method: 'POST',
@@ -53,10 +53,11 @@ try {
       latencyP99Ms: result.latency.p99,
       non2xx: result.non2xx,
       errors: result.errors,
+      timeouts: result.timeouts,
     };
     rows.push(row);
     console.log(
-      `${connections} clients: ${row.throughputPerSecond.toFixed(0)} req/s, p50 ${row.latencyP50Ms} ms, p99 ${row.latencyP99Ms} ms, non-2xx ${row.non2xx}, errors ${row.errors}`,
+      `${connections} clients: ${row.throughputPerSecond.toFixed(0)} req/s, p50 ${row.latencyP50Ms} ms, p99 ${row.latencyP99Ms} ms, non-2xx ${row.non2xx}, errors ${row.errors} (timeouts ${row.timeouts})`,
     );
   }
   mkdirSync('bench/results', { recursive: true });

@@ -129,6 +129,17 @@ export class PostgresAuditRecorder implements AuditStore {
   }
 
   async record(entry: AuditEntry): Promise<AuditRecord> {
+    const [record] = await this.append([entry], `append a ${entry.type} record`);
+    return record!;
+  }
+
+  async recordAll(entries: readonly AuditEntry[]): Promise<AuditRecord[]> {
+    if (entries.length === 0) return [];
+    return this.append(entries, `append ${entries.length} records`);
+  }
+
+  /** Appends in one transaction under the chain lock, so the chain never forks. */
+  private async append(entries: readonly AuditEntry[], what: string): Promise<AuditRecord[]> {
     // One round trip opens the transaction, waits for the lock and reads the head. In a
     // multi-statement query each statement still takes its own snapshot (READ COMMITTED), so the
     // head is read after the lock is held. The keys are integers computed here, safe to inline.
@@ -141,23 +152,30 @@ export class PostgresAuditRecorder implements AuditStore {
         const results = begun as unknown as QueryResult<{ sequence: string; hash: string }>[];
         const head = results.at(-1)?.rows[0];
         if (head === undefined) throw new Error('the chain head row is missing');
-        const previous = Number(head.sequence);
-        const record = sealRecord(entry, previous + 1, this.clock().toISOString(), head.hash);
-        const moved = await client.query(
-          `WITH appended AS (
-             INSERT INTO ${this.records} (${AUDIT_COLUMNS.join(', ')})
-             VALUES (${AUDIT_COLUMNS.map((_, i) => `$${i + 1}`).join(', ')})
-             RETURNING sequence, hash
-           )
-           UPDATE ${this.head} SET sequence = appended.sequence, hash = appended.hash
-           FROM appended WHERE id = 1 AND ${this.head}.sequence = $${AUDIT_COLUMNS.length + 1}`,
-          [...recordValues(record), previous],
-        );
-        if (moved.rowCount !== 1) throw new Error('the chain head moved during the append');
-        return record;
+        let previous = Number(head.sequence);
+        let previousHash = head.hash;
+        const records: AuditRecord[] = [];
+        for (const entry of entries) {
+          const record = sealRecord(entry, previous + 1, this.clock().toISOString(), previousHash);
+          const moved = await client.query(
+            `WITH appended AS (
+               INSERT INTO ${this.records} (${AUDIT_COLUMNS.join(', ')})
+               VALUES (${AUDIT_COLUMNS.map((_, i) => `$${i + 1}`).join(', ')})
+               RETURNING sequence, hash
+             )
+             UPDATE ${this.head} SET sequence = appended.sequence, hash = appended.hash
+             FROM appended WHERE id = 1 AND ${this.head}.sequence = $${AUDIT_COLUMNS.length + 1}`,
+            [...recordValues(record), previous],
+          );
+          if (moved.rowCount !== 1) throw new Error('the chain head moved during the append');
+          records.push(record);
+          previous = record.sequence;
+          previousHash = record.hash;
+        }
+        return records;
       });
     } catch (error) {
-      throw auditUnavailable(STORE, `append a ${entry.type} record`, error);
+      throw auditUnavailable(STORE, what, error);
     }
   }
 

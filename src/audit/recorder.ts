@@ -64,6 +64,8 @@ export interface ChainVerification {
 
 export interface AuditRecorder {
   record(entry: AuditEntry): Promise<AuditRecord>;
+  /** Appends several records atomically, in order (one commit): all are written or none. */
+  recordAll(entries: readonly AuditEntry[]): Promise<AuditRecord[]>;
   list(query?: AuditQuery): Promise<AuditRecord[]>;
   verify(): Promise<ChainVerification>;
 }
@@ -142,6 +144,12 @@ export class InMemoryAuditRecorder implements AuditRecorder {
     const record: AuditRecord = { ...base, hash: hashRecord(base) };
     this.records.push(record);
     return record;
+  }
+
+  async recordAll(entries: readonly AuditEntry[]): Promise<AuditRecord[]> {
+    const out: AuditRecord[] = [];
+    for (const entry of entries) out.push(await this.record(entry));
+    return out;
   }
 
   async list(query: AuditQuery = {}): Promise<AuditRecord[]> {

@@ -83,6 +83,7 @@ export class SqliteAuditRecorder implements AuditStore {
   private readonly db: Database.Database;
   private readonly clock: () => Date;
   private readonly appendInTransaction: Database.Transaction<(entry: AuditEntry) => AuditRecord>;
+  private readonly appendAllInTransaction: Database.Transaction<(entries: readonly AuditEntry[]) => AuditRecord[]>;
 
   /** Opens (creating and migrating) the database at `path`; `:memory:` for a private one. */
   constructor(path: string, options: SqliteAuditRecorderOptions = {}) {
@@ -106,7 +107,7 @@ export class SqliteAuditRecorder implements AuditStore {
     const moveHead = this.db.prepare<[number, string, number]>(
       'UPDATE audit_head SET sequence = ?, hash = ? WHERE id = 1 AND sequence = ?',
     );
-    this.appendInTransaction = this.db.transaction((entry: AuditEntry) => {
+    const append = (entry: AuditEntry): AuditRecord => {
       const head = readHead.get();
       if (head === undefined) throw new Error('the chain head row is missing');
       const record = sealRecord(entry, head.sequence + 1, this.clock().toISOString(), head.hash);
@@ -115,7 +116,9 @@ export class SqliteAuditRecorder implements AuditStore {
         throw new Error('the chain head moved during the append');
       }
       return record;
-    });
+    };
+    this.appendInTransaction = this.db.transaction(append);
+    this.appendAllInTransaction = this.db.transaction((entries: readonly AuditEntry[]) => entries.map(append));
   }
 
   async record(entry: AuditEntry): Promise<AuditRecord> {
@@ -123,6 +126,15 @@ export class SqliteAuditRecorder implements AuditStore {
       return this.appendInTransaction.immediate(entry);
     } catch (error) {
       throw auditUnavailable(STORE, `append a ${entry.type} record`, error);
+    }
+  }
+
+  async recordAll(entries: readonly AuditEntry[]): Promise<AuditRecord[]> {
+    if (entries.length === 0) return [];
+    try {
+      return this.appendAllInTransaction.immediate(entries);
+    } catch (error) {
+      throw auditUnavailable(STORE, `append ${entries.length} records`, error);
     }
   }
 

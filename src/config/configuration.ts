@@ -84,13 +84,18 @@ export const ConfigurationSchema = z.strictObject({
       path: z.string().min(1).optional(),
       /** PostgreSQL connection URL. */
       url: z.string().min(1).optional(),
+      /**
+       * SQLite durability: `normal` (WAL; every acknowledged write survives a crash of kubemend,
+       * a power failure of the host may lose the last transactions) or `full` (fsync every commit).
+       */
+      sqliteSynchronous: z.enum(['normal', 'full']).default('normal'),
       /** Terminal sessions older than this are purged (e.g. 30d, 12h). */
       retention: z
         .string()
         .regex(/^\d+(ms|s|m|h|d)$/)
         .default('30d'),
     })
-    .default({ driver: 'sqlite', retention: '30d' })
+    .default({ driver: 'sqlite', retention: '30d', sqliteSynchronous: 'normal' })
     .refine((storage) => storage.driver !== 'postgres' || storage.url !== undefined, {
       message: 'storage.url is required for the postgres driver',
       path: ['url'],

@@ -188,7 +188,7 @@ export class RemediationService {
       return replayed;
     }
     const session = await this.open(input, options);
-    void this.process(session, input, options).catch(async (error: unknown) => {
+    void this.process(session, input, options, true).catch(async (error: unknown) => {
       const current = await this.sessions.get(session.id);
       if (current)
         await this.sessions
@@ -439,6 +439,7 @@ export class RemediationService {
     opened: SessionRecord,
     input: RemediateInput,
     options: RemediateOptions,
+    background = false,
   ): Promise<RemediateOutput> {
     const actor = this.actorOf(options);
     const { policy, name: policyName } = selectPolicy(this.dependencies.policies, input.policy);
@@ -449,12 +450,12 @@ export class RemediationService {
         `mode: ${requestedMode} executes changes and needs the remediate:execute scope`,
       );
     }
-    let session = await this.setPhase(
-      opened,
-      this.cluster ? 'gathering' : 'analyzing',
-      this.cluster ? 'reading the cluster' : 'analysing',
-      options,
-    );
+    const firstPhase: Phase = this.cluster ? 'gathering' : 'analyzing';
+    // A synchronous caller waits for the answer; only an asynchronous one polls the phase.
+    let session = background
+      ? await this.setPhase(opened, firstPhase, this.cluster ? 'reading the cluster' : 'analysing', options)
+      : opened;
+    if (!background) options.onProgress?.(firstPhase, this.cluster ? 'reading the cluster' : 'analysing');
     const analysed = await analyzeRequest(
       { configuration: this.dependencies.configuration, cluster: this.cluster, ai: this.dependencies.ai },
       input,
@@ -467,17 +468,6 @@ export class RemediationService {
       },
     );
     requestedMode = analysed.mode;
-    await this.audit.record({
-      type: 'analysis.completed',
-      actor,
-      sessionId: session.id,
-      detail: {
-        category: analysed.analysis.category,
-        confidence: analysed.analysis.confidence,
-        source: analysed.analysis.source,
-        ...(analysed.ai ? { ai: analysed.ai } : {}),
-      },
-    });
 
     const now = this.clock().getTime();
     const actions = analysed.remediation.actions.map((action) => {
@@ -487,16 +477,28 @@ export class RemediationService {
         ? { ...action, decision: { decision: 'await-approval' as const, reason: blocked } }
         : action;
     });
-    for (const action of actions) {
-      await this.audit.record({
-        type: action.decision?.decision === 'denied' ? 'policy.denied' : 'action.proposed',
+    // The analysis and every proposal in one atomic append.
+    await this.audit.recordAll([
+      {
+        type: 'analysis.completed',
+        actor,
+        sessionId: session.id,
+        detail: {
+          category: analysed.analysis.category,
+          confidence: analysed.analysis.confidence,
+          source: analysed.analysis.source,
+          ...(analysed.ai ? { ai: analysed.ai } : {}),
+        },
+      },
+      ...actions.map((action) => ({
+        type: action.decision?.decision === 'denied' ? ('policy.denied' as const) : ('action.proposed' as const),
         actor,
         sessionId: session.id,
         actionId: action.id,
         target: targetLabel(action),
         detail: { type: action.type, risk: action.risk, decision: action.decision },
-      });
-    }
+      })),
+    ]);
     const remediation = { ...analysed.remediation, actions };
     const toExecute = actions.filter((action) => action.decision?.decision === 'execute');
     const waiting = actions.some((action) => action.decision?.decision === 'await-approval');
