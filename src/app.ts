@@ -80,7 +80,11 @@ export async function createApplication(
     const path = configuration.storage.path ?? join(configuration.dataDir, 'kubemend.db');
     mkdirSync(dirname(path), { recursive: true });
     const { openStorage } = await import('./sessions/factory.js');
-    const storage = await openStorage({ driver: 'sqlite', path, synchronous: configuration.storage.sqliteSynchronous });
+    const storage = await openStorage({
+      driver: 'sqlite',
+      path,
+      synchronous: configuration.storage.sqliteSynchronous,
+    });
     sessions = storage.sessions;
     audit = storage.audit;
     closeStorage = () => storage.close();

@@ -83,7 +83,9 @@ export class SqliteAuditRecorder implements AuditStore {
   private readonly db: Database.Database;
   private readonly clock: () => Date;
   private readonly appendInTransaction: Database.Transaction<(entry: AuditEntry) => AuditRecord>;
-  private readonly appendAllInTransaction: Database.Transaction<(entries: readonly AuditEntry[]) => AuditRecord[]>;
+  private readonly appendAllInTransaction: Database.Transaction<
+    (entries: readonly AuditEntry[]) => AuditRecord[]
+  >;
 
   /** Opens (creating and migrating) the database at `path`; `:memory:` for a private one. */
   constructor(path: string, options: SqliteAuditRecorderOptions = {}) {
@@ -118,7 +120,9 @@ export class SqliteAuditRecorder implements AuditStore {
       return record;
     };
     this.appendInTransaction = this.db.transaction(append);
-    this.appendAllInTransaction = this.db.transaction((entries: readonly AuditEntry[]) => entries.map(append));
+    this.appendAllInTransaction = this.db.transaction((entries: readonly AuditEntry[]) =>
+      entries.map(append),
+    );
   }
 
   async record(entry: AuditEntry): Promise<AuditRecord> {

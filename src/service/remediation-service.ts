@@ -491,7 +491,8 @@ export class RemediationService {
         },
       },
       ...actions.map((action) => ({
-        type: action.decision?.decision === 'denied' ? ('policy.denied' as const) : ('action.proposed' as const),
+        type:
+          action.decision?.decision === 'denied' ? ('policy.denied' as const) : ('action.proposed' as const),
         actor,
         sessionId: session.id,
         actionId: action.id,
