@@ -200,31 +200,12 @@ const crashLoop: Builder = ({ finding, facts, verifyTimeout }) => {
     return drafts;
   }
   if (workload && d.missingEnv && d.container && CONTROLLED.has(workload.kind)) {
-    const source = configSourceFor(d.missingEnv, facts);
-    if (source) {
-      drafts.push({
-        type: 'patch',
-        target: targetOf(workload),
-        params: {
-          patchType: 'strategic',
-          patch: containerPatch(workload.kind, d.container, {
-            env: [
-              {
-                name: d.missingEnv,
-                valueFrom: {
-                  [source.kind === 'Secret' ? 'secretKeyRef' : 'configMapKeyRef']: {
-                    name: source.name,
-                    key: d.missingEnv,
-                  },
-                },
-              },
-            ],
-          }),
-        },
-        description: `Set ${d.missingEnv} on container ${d.container} of ${describe(workload)} from ${source.kind} ${source.name}`,
-        rationale: `The application exits because ${d.missingEnv} is not set; ${source.kind} ${source.name} in the same namespace holds a key of that name.`,
-        verification: rolloutVerification(workload, verifyTimeout, 'the container stays running'),
-      });
+    const draft = envFromKeyDraft(workload, d.container, d.missingEnv, facts, {
+      why: `The application exits because ${d.missingEnv} is not set`,
+      verification: rolloutVerification(workload, verifyTimeout, 'the container stays running'),
+    });
+    if (draft) {
+      drafts.push(draft);
       return drafts;
     }
     drafts.push(
@@ -266,6 +247,32 @@ const crashLoop: Builder = ({ finding, facts, verifyTimeout }) => {
   );
   return drafts;
 };
+
+/** A patch that sets a missing variable from a ConfigMap/Secret key of the same name, if one exists. */
+function envFromKeyDraft(
+  workload: WorkloadRef,
+  container: string,
+  variable: string,
+  facts: Facts,
+  text: { why: string; note?: string; verification: string },
+): ActionDraft | undefined {
+  const source = configSourceFor(variable, facts);
+  if (!source) return undefined;
+  const reference = source.kind === 'Secret' ? 'secretKeyRef' : 'configMapKeyRef';
+  return {
+    type: 'patch',
+    target: targetOf(workload),
+    params: {
+      patchType: 'strategic',
+      patch: containerPatch(workload.kind, container, {
+        env: [{ name: variable, valueFrom: { [reference]: { name: source.name, key: variable } } }],
+      }),
+    },
+    description: `Set ${variable} on container ${container} of ${describe(workload)} from ${source.kind} ${source.name}`,
+    rationale: `${text.why}; ${source.kind} ${source.name} in the same namespace holds a key of that name.${text.note ? ` ${text.note}` : ''}`,
+    verification: text.verification,
+  };
+}
 
 function configSourceFor(
   key: string,
@@ -1159,35 +1166,15 @@ const jobFailed: Builder = ({ finding, facts, verifyTimeout }) => {
   );
   const deadline = at(job?.raw, 'spec', 'activeDeadlineSeconds');
   if (workload && d.missingEnv && d.container && CONTROLLED.has(workload.kind)) {
-    const source = configSourceFor(d.missingEnv, facts);
-    if (source) {
-      return [
-        {
-          type: 'patch',
-          target: targetOf(workload),
-          params: {
-            patchType: 'strategic',
-            patch: containerPatch(workload.kind, d.container, {
-              env: [
-                {
-                  name: d.missingEnv,
-                  valueFrom: {
-                    [source.kind === 'Secret' ? 'secretKeyRef' : 'configMapKeyRef']: {
-                      name: source.name,
-                      key: d.missingEnv,
-                    },
-                  },
-                },
-              ],
-            }),
-          },
-          description: `Set ${d.missingEnv} on container ${d.container} of ${describe(workload)} from ${source.kind} ${source.name}`,
-          rationale:
-            `The job fails because ${d.missingEnv} is not set; ${source.kind} ${source.name} holds a key of that name. ${workload.kind === 'CronJob' ? "The CronJob is patched so its next run gets it (a Job's template is immutable)." : ''}`.trim(),
-          verification: `Within ${verifyTimeout}: ${describe(workload)}'s template sets ${d.missingEnv}; the next run completes.`,
-        },
-      ];
-    }
+    const draft = envFromKeyDraft(workload, d.container, d.missingEnv, facts, {
+      why: `The job fails because ${d.missingEnv} is not set`,
+      note:
+        workload.kind === 'CronJob'
+          ? "The CronJob is patched so its next run gets it (a Job's template is immutable)."
+          : undefined,
+      verification: `Within ${verifyTimeout}: ${describe(workload)}'s template sets ${d.missingEnv}; the next run completes.`,
+    });
+    if (draft) return [draft];
   }
   if (workload?.kind === 'CronJob' && d.resource === 'DeadlineExceeded' && typeof deadline === 'number') {
     return [

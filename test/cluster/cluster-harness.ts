@@ -119,3 +119,42 @@ export function uniqueName(prefix: string): string {
 }
 
 export const mergePatch = k8s.setHeaderOptions('Content-Type', k8s.PatchStrategy.MergePatch);
+
+/** A Deployment whose api container (working set 180Mi in the simulated world) is limited to 128Mi. */
+export function oomDeployment(name: string, namespace: string): string {
+  return JSON.stringify({
+    apiVersion: 'apps/v1',
+    kind: 'Deployment',
+    metadata: { name, namespace },
+    spec: {
+      replicas: 1,
+      selector: { matchLabels: { app: name } },
+      template: {
+        metadata: { labels: { app: name } },
+        spec: {
+          containers: [
+            {
+              name: 'api',
+              image: 'ghcr.io/acme/api:v1.4.0',
+              ports: [{ containerPort: 8080 }],
+              resources: { limits: { memory: '128Mi' }, requests: { memory: '64Mi' } },
+            },
+          ],
+        },
+      },
+    },
+  });
+}
+
+/** Applies {@link oomDeployment} and waits until the simulated kubelet has OOM-killed it. */
+export async function createOomKilled(name: string, namespace: string): Promise<void> {
+  kubectl(['apply', '-f', '-'], { input: oomDeployment(name, namespace) });
+  await waitFor(
+    `${name} OOMKilled`,
+    async () =>
+      /OOMKilled|CrashLoopBackOff/.test(kubectl(['get', 'pods', '-n', namespace, '-l', `app=${name}`]))
+        ? true
+        : undefined,
+    60_000,
+  );
+}

@@ -24,6 +24,7 @@ import { KubeClusterGateway } from '../../src/cluster/kube-gateway.js';
 import { loadConfiguration } from '../../src/config/configuration.js';
 import { createHttpServer } from '../../src/interfaces/http/server.js';
 import {
+  createOomKilled,
   KUBEMEND_KUBECONFIG,
   kubectl,
   loadKubeconfig,
@@ -41,43 +42,6 @@ let app: Application;
 let http: FastifyInstance;
 let base: string;
 let controllerToken: string;
-
-function oomDeployment(name: string): string {
-  return JSON.stringify({
-    apiVersion: 'apps/v1',
-    kind: 'Deployment',
-    metadata: { name, namespace },
-    spec: {
-      replicas: 1,
-      selector: { matchLabels: { app: name } },
-      template: {
-        metadata: { labels: { app: name } },
-        spec: {
-          containers: [
-            {
-              name: 'api',
-              image: 'ghcr.io/acme/api:v1.4.0',
-              ports: [{ containerPort: 8080 }],
-              resources: { limits: { memory: '128Mi' } },
-            },
-          ],
-        },
-      },
-    },
-  });
-}
-
-async function createOomKilled(name: string): Promise<void> {
-  kubectl(['apply', '-f', '-'], { input: oomDeployment(name) });
-  await waitFor(
-    `${name} OOMKilled`,
-    async () =>
-      /OOMKilled|CrashLoopBackOff/.test(kubectl(['get', 'pods', '-n', namespace, '-l', `app=${name}`]))
-        ? true
-        : undefined,
-    60_000,
-  );
-}
 
 async function post(
   path: string,
@@ -142,7 +106,7 @@ afterAll(async () => {
 
 describe('kubemend serve on a live cluster', () => {
   it('accepts a ServiceAccount token through TokenReview: analyse yes, approve no', async () => {
-    await createOomKilled('sa-target');
+    await createOomKilled('sa-target', namespace);
     const analysed = await post('/v1/remediate', controllerToken, input('sa-target'));
     expect(analysed.status, JSON.stringify(analysed.body)).toBe(200);
     expect(analysed.body.analysis.category).toBe('oom-killed');
@@ -155,7 +119,7 @@ describe('kubemend serve on a live cluster', () => {
   });
 
   it('approves by session id, executes, verifies — and a second concurrent approval does not execute again', async () => {
-    await createOomKilled('approved');
+    await createOomKilled('approved', namespace);
     const pending = await post('/v1/remediate', OPERATOR, input('approved'));
     expect(pending.body.status).toBe('pending');
     const planHash = (
@@ -189,7 +153,7 @@ describe('kubemend serve on a live cluster', () => {
   });
 
   it('refuses an approval bound to another plan', async () => {
-    await createOomKilled('stale');
+    await createOomKilled('stale', namespace);
     const pending = await post('/v1/remediate', OPERATOR, input('stale'));
     const stale = await post(`/v1/sessions/${pending.body.sessionId}/approve`, OPERATOR, {
       approver: 'token:operator',
@@ -206,7 +170,7 @@ describe('kubemend serve on a live cluster', () => {
   ] as const) {
     it(`asks for approval inline over MCP where the client can (${answer})`, async () => {
       const name = `elicit-${answer}`;
-      await createOomKilled(name);
+      await createOomKilled(name, namespace);
       const client = new Client(
         { name: 'elicitation-test', version: '1.0.0' },
         answer === 'none' ? {} : { capabilities: { elicitation: {} } },
@@ -247,7 +211,7 @@ describe('kubemend serve on a live cluster', () => {
 
 describe('crash safety of kubemend serve', () => {
   it('a SIGKILL mid-execution loses nothing acknowledged; the restart restores the snapshot', async () => {
-    await createOomKilled('crash');
+    await createOomKilled('crash', namespace);
     const directory = mkdtempSync(join(tmpdir(), 'kubemend-crash-'));
     const config = join(directory, 'kubemend.yaml');
     writeFileSync(

@@ -11,6 +11,8 @@ import { loadConfiguration } from '../../src/config/configuration.js';
 import { loadPolicies } from '../../src/config/policies.js';
 import { RemediationService } from '../../src/service/remediation-service.js';
 import {
+  createOomKilled,
+  oomDeployment,
   KUBEMEND_KUBECONFIG,
   kubectl,
   loadKubeconfig,
@@ -22,43 +24,6 @@ import {
 
 const namespace = uniqueName('live');
 let gateway: KubeClusterGateway;
-
-function oomDeployment(name: string): string {
-  return JSON.stringify({
-    apiVersion: 'apps/v1',
-    kind: 'Deployment',
-    metadata: { name, namespace },
-    spec: {
-      replicas: 1,
-      selector: { matchLabels: { app: name } },
-      template: {
-        metadata: { labels: { app: name } },
-        spec: {
-          containers: [
-            {
-              name: 'api',
-              image: 'ghcr.io/acme/api:v1.4.0',
-              ports: [{ containerPort: 8080 }],
-              resources: { limits: { memory: '128Mi' }, requests: { memory: '64Mi' } },
-            },
-          ],
-        },
-      },
-    },
-  });
-}
-
-async function createOomKilled(name: string): Promise<void> {
-  kubectl(['apply', '-f', '-'], { input: oomDeployment(name) });
-  await waitFor(
-    `${name} OOMKilled`,
-    async () =>
-      /OOMKilled|CrashLoopBackOff/.test(kubectl(['get', 'pods', '-n', namespace, '-l', `app=${name}`]))
-        ? true
-        : undefined,
-    60_000,
-  );
-}
 
 function service(audit = new InMemoryAuditRecorder()) {
   return new RemediationService({
@@ -96,7 +61,7 @@ afterAll(() => {
 
 describe('remediate() against a live cluster', () => {
   it('manual mode diagnoses from live context and changes nothing', async () => {
-    await createOomKilled('manual');
+    await createOomKilled('manual', namespace);
     const before = generation('manual');
     const output = await service().remediate({
       issue: 'manual keeps restarting',
@@ -115,7 +80,7 @@ describe('remediate() against a live cluster', () => {
   });
 
   it('hybrid mode holds a medium-risk fix for approval', async () => {
-    await createOomKilled('hybrid');
+    await createOomKilled('hybrid', namespace);
     const before = generation('hybrid');
     const output = await service().remediate({
       issue: 'hybrid restarts',
@@ -128,7 +93,7 @@ describe('remediate() against a live cluster', () => {
   });
 
   it('dryRun runs the server-side dry-run and changes nothing', async () => {
-    await createOomKilled('dry');
+    await createOomKilled('dry', namespace);
     const before = generation('dry');
     const output = await service().remediate({
       issue: 'dry restarts',
@@ -142,7 +107,7 @@ describe('remediate() against a live cluster', () => {
   });
 
   it('automatic mode fixes an OOM kill and verifies it, auditing every step', async () => {
-    await createOomKilled('auto');
+    await createOomKilled('auto', namespace);
     const audit = new InMemoryAuditRecorder();
     const output = await service(audit).remediate({
       issue: 'auto is down',
@@ -179,7 +144,7 @@ describe('remediate() against a live cluster', () => {
 
   it('verifies 20 simultaneous remediations of different workloads', async () => {
     const names = Array.from({ length: 20 }, (_, i) => `fleet-${i}`);
-    for (const name of names) kubectl(['apply', '-f', '-'], { input: oomDeployment(name) });
+    for (const name of names) kubectl(['apply', '-f', '-'], { input: oomDeployment(name, namespace) });
     await waitFor(
       '20 OOM kills',
       async () => {
