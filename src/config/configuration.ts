@@ -94,8 +94,17 @@ export const ConfigurationSchema = z.strictObject({
         .string()
         .regex(/^\d+(ms|s|m|h|d)$/)
         .default('30d'),
+      /**
+       * How long an instance executing a session may go without renewing its lease (it renews every
+       * third of it) before another instance — or its own restart — restores the session's
+       * snapshots. Keeps a starting replica from rolling back a live replica's change.
+       */
+      executionLease: z
+        .string()
+        .regex(/^\d+(ms|s|m|h)$/)
+        .default('30s'),
     })
-    .default({ driver: 'sqlite', retention: '30d', sqliteSynchronous: 'normal' })
+    .default({ driver: 'sqlite', retention: '30d', sqliteSynchronous: 'normal', executionLease: '30s' })
     .refine((storage) => storage.driver !== 'postgres' || storage.url !== undefined, {
       message: 'storage.url is required for the postgres driver',
       path: ['url'],

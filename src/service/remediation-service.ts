@@ -26,6 +26,7 @@ import { parseDuration, type Policy } from '../planning/policy.js';
 import { InMemorySessionStore } from '../sessions/in-memory-session-store.js';
 import type { SessionRecord, SessionState, SessionStore } from '../sessions/store.js';
 import { type AiIntegration, analyzeRequest } from './analyze.js';
+import { ExecutionLease, leaseExpired } from './execution-lease.js';
 
 export interface ServiceDependencies {
   readonly configuration: Configuration;
@@ -78,6 +79,8 @@ export interface ReconcileReport {
     readonly state: SessionState;
     readonly note: string;
   }>;
+  /** Sessions another instance is executing and whose lease is still fresh: left alone for now. */
+  readonly deferred: number;
 }
 
 /** Per-target cooldown and per-hour action budget (policy `cooldown`, `maxActionsPerHour`). */
@@ -134,6 +137,8 @@ export class RemediationService {
   private readonly locks: TargetLocks;
   private readonly rate = new ActionRateGuard();
   readonly instanceId: string;
+  /** How long an executing session's owner may stay silent before another instance takes over. */
+  readonly leaseMs: number;
 
   constructor(dependencies: ServiceDependencies) {
     this.dependencies = dependencies;
@@ -143,6 +148,7 @@ export class RemediationService {
     this.sessions = dependencies.sessions ?? new InMemorySessionStore(this.clock);
     this.locks = dependencies.locks ?? new TargetLocks();
     this.instanceId = dependencies.instanceId ?? `kubemend-${randomUUID().slice(0, 8)}`;
+    this.leaseMs = parseDuration(dependencies.configuration.storage.executionLease);
   }
 
   get auditRecorder(): AuditRecorder {
@@ -305,8 +311,14 @@ export class RemediationService {
    */
   async reconcile(): Promise<ReconcileReport> {
     const report: Array<{ id: string; state: SessionState; note: string }> = [];
+    let deferred = 0;
     for (const session of await this.sessions.list({ state: 'executing' })) {
       if (session.owner === this.instanceId) continue;
+      // Another instance may still be working on it: take over only once its lease has lapsed.
+      if (!leaseExpired(session, this.clock().getTime(), this.leaseMs)) {
+        deferred++;
+        continue;
+      }
       const cluster = this.cluster;
       const applied = session.results.filter(
         (r) => r.status === 'applied' || (r.status === 'failed' && /unknown/.test(r.message)),
@@ -354,7 +366,7 @@ export class RemediationService {
       });
       report.push({ id: session.id, state, note });
     }
-    return { sessions: report };
+    return { sessions: report, deferred };
   }
 
   // -------------------------------------------------------------------------------------------
@@ -584,12 +596,30 @@ export class RemediationService {
   ): Promise<RemediateOutput> {
     const cluster = this.cluster;
     if (!cluster) throw new KubemendError('cluster-unreachable', 'no cluster is connected');
-    let current = session;
+    const lease = new ExecutionLease(this.sessions, session, this.leaseMs);
+    try {
+      return await this.executeHolding(cluster, lease, output, actions, policy, actor, dryRun, onProgress);
+    } finally {
+      await lease.release();
+    }
+  }
+
+  private async executeHolding(
+    cluster: ClusterGateway,
+    lease: ExecutionLease,
+    output: RemediateOutput,
+    actions: readonly RemediationAction[],
+    policy: Policy,
+    actor: string,
+    dryRun: boolean,
+    onProgress?: RemediateOptions['onProgress'],
+  ): Promise<RemediateOutput> {
+    const session = lease.session;
     const persist = async (runs: readonly ActionRun[]): Promise<void> => {
       const results = runs.map((run) =>
         toExecutionResult(run, { dryRun, now: this.now(), inProgress: true }),
       );
-      current = await this.sessions.update(current.id, current.version, { results });
+      await lease.write({ results });
       const last = runs.at(-1);
       if (last)
         onProgress?.(
@@ -649,7 +679,7 @@ export class RemediationService {
       executed: outcome.changedCluster || output.executed === true,
       results,
     };
-    await this.sessions.update(current.id, current.version, {
+    await lease.write({
       state,
       output: final,
       results,

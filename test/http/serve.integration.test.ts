@@ -209,23 +209,24 @@ describe('kubemend serve on a live cluster', () => {
   }
 });
 
-describe('crash safety of kubemend serve', () => {
-  it('a SIGKILL mid-execution loses nothing acknowledged; the restart restores the snapshot', async () => {
-    await createOomKilled('crash', namespace);
-    const directory = mkdtempSync(join(tmpdir(), 'kubemend-crash-'));
-    const config = join(directory, 'kubemend.yaml');
-    writeFileSync(
-      config,
-      `auth:\n  tokens:\n    - name: operator\n      sha256: ${hashToken(OPERATOR)}\n      scopes: [remediate:analyze, remediate:execute, audit:read]\n`,
-    );
-    const port = 18_000 + Math.floor(Math.random() * 1_000);
-    const environment = {
-      ...process.env,
-      KUBEMEND_DB_PATH: join(directory, 'kubemend.db'),
-      KUBEMEND_KUBECONFIG: KUBEMEND_KUBECONFIG,
-      KUBEMEND_LOG_LEVEL: 'warn',
-    };
-    const launch = (): ChildProcess =>
+/** A `kubemend serve` child process on `port`, with the SQLite file in `directory`. */
+function serveProcess(
+  directory: string,
+  port: number,
+): { launch: () => ChildProcess; ready: () => Promise<unknown> } {
+  const config = join(directory, 'kubemend.yaml');
+  writeFileSync(
+    config,
+    `storage:\n  executionLease: 3s\nauth:\n  tokens:\n    - name: operator\n      sha256: ${hashToken(OPERATOR)}\n      scopes: [remediate:analyze, remediate:execute, audit:read]\n`,
+  );
+  const environment = {
+    ...process.env,
+    KUBEMEND_DB_PATH: join(directory, 'kubemend.db'),
+    KUBEMEND_KUBECONFIG: KUBEMEND_KUBECONFIG,
+    KUBEMEND_LOG_LEVEL: 'warn',
+  };
+  return {
+    launch: () =>
       spawn(
         process.execPath,
         [
@@ -239,15 +240,24 @@ describe('crash safety of kubemend serve', () => {
           config,
         ],
         { env: environment, stdio: ['ignore', 'ignore', 'pipe'] },
-      );
-    const ready = async () =>
+      ),
+    ready: () =>
       waitFor(
         'serve ready',
         async () =>
           (await fetch(`http://127.0.0.1:${port}/readyz`).catch(() => undefined))?.ok ? true : undefined,
         60_000,
         200,
-      );
+      ),
+  };
+}
+
+describe('crash safety of kubemend serve', () => {
+  it('a SIGKILL mid-execution loses nothing acknowledged; the restart restores the snapshot', async () => {
+    await createOomKilled('crash', namespace);
+    const directory = mkdtempSync(join(tmpdir(), 'kubemend-crash-'));
+    const port = 18_000 + Math.floor(Math.random() * 1_000);
+    const { launch, ready } = serveProcess(directory, port);
     const snapshot = kubectl(['get', 'deployment', 'crash', '-n', namespace, '-o', 'jsonpath={.spec}']);
     let server = launch();
     try {
@@ -285,7 +295,17 @@ describe('crash safety of kubemend serve', () => {
 
       server = launch();
       await ready();
-      const session = await read();
+      // The restarted process is a new instance: it restores the session once the dead one's lease
+      // (3 s here) has lapsed.
+      const session = await waitFor(
+        'the session reconciled',
+        async () => {
+          const current = await read();
+          return current.state === 'executing' ? undefined : current;
+        },
+        30_000,
+        200,
+      );
       expect(session.state).toBe('rolled-back');
       expect(session.results[0].status).toBe('rolled-back');
       expect(kubectl(['get', 'deployment', 'crash', '-n', namespace, '-o', 'jsonpath={.spec}'])).toBe(
@@ -316,6 +336,72 @@ describe('crash safety of kubemend serve', () => {
       ).toBe(true);
     } finally {
       server.kill('SIGTERM');
+      await sleep(200);
+    }
+  }, 180_000);
+
+  it("a replica started during another one's execution leaves that execution alone", async () => {
+    await createOomKilled('replicas', namespace);
+    const directory = mkdtempSync(join(tmpdir(), 'kubemend-replicas-'));
+    const first = 18_000 + Math.floor(Math.random() * 1_000);
+    const second = first + 1_000;
+    const one = serveProcess(directory, first);
+    const two = serveProcess(directory, second);
+    const servers: ChildProcess[] = [one.launch()];
+    try {
+      await one.ready();
+      base = `http://127.0.0.1:${first}`;
+      const accepted = await post('/v1/remediate', OPERATOR, input('replicas', 'automatic'), {
+        prefer: 'respond-async',
+      });
+      expect(accepted.status).toBe(202);
+      const location = accepted.headers.get('location')!;
+      const read = async (): Promise<Json> =>
+        (await (
+          await fetch(`${base}${location}`, { headers: { authorization: `Bearer ${OPERATOR}` } })
+        ).json()) as Json;
+      await waitFor(
+        'the change applied',
+        async () => ((await read()).results?.some((r: Json) => r.status === 'applied') ? true : undefined),
+        60_000,
+        100,
+      );
+      // A second replica on the same database starts while the first is verifying (longer than
+      // the 3 s lease): it must not take the session over.
+      servers.push(two.launch());
+      await two.ready();
+      const done = await waitFor(
+        'the first replica to finish',
+        async () => {
+          const current = await read();
+          return current.state === 'executing' ? undefined : current;
+        },
+        90_000,
+        250,
+      );
+      expect(done.state).toBe('verified');
+      expect(done.results[0].status).toBe('verified');
+      expect(
+        kubectl([
+          'get',
+          'deployment',
+          'replicas',
+          '-n',
+          namespace,
+          '-o',
+          'jsonpath={.spec.template.spec.containers[0].resources.limits.memory}',
+        ]),
+      ).not.toBe('128Mi');
+      const audit = (await (
+        await fetch(`${base}/v1/audit?sessionId=${done.id}`, {
+          headers: { authorization: `Bearer ${OPERATOR}` },
+        })
+      ).json()) as Json;
+      const types = audit.records.map((r: Json) => r.type);
+      expect(types).not.toContain('session.reconciled');
+      expect(types).not.toContain('action.rolled-back');
+    } finally {
+      for (const server of servers) server.kill('SIGTERM');
       await sleep(200);
     }
   }, 180_000);

@@ -14,6 +14,7 @@ import { createApplication, retentionMs } from '../../app.js';
 import { localPrincipal } from '../../auth/authenticator.js';
 import { userInfo } from 'node:os';
 import { readInputStream } from './read-input.js';
+import type { ReconcileReport, RemediationService } from '../../service/remediation-service.js';
 import { renderText } from '../render.js';
 
 export const EXIT_CODES = { success: 0, failed: 1, badInput: 2 } as const;
@@ -174,6 +175,20 @@ async function serve(flags: ServeFlags): Promise<number> {
   for (const notice of app.notices) http.log.warn(notice);
   for (const session of reconciled.sessions)
     http.log.warn({ session: session.id, state: session.state }, session.note);
+  if (reconciled.deferred > 0)
+    http.log.warn(
+      `${reconciled.deferred} session(s) are executing under another instance's lease; they are restored if it lapses (storage.executionLease)`,
+    );
+  // Sessions another instance was executing are taken over once their lease lapses (a crashed
+  // replica, or this process's own previous life if it restarted within the lease).
+  const reconciler = periodicReconcile(
+    app.service,
+    (report) => {
+      for (const session of report.sessions)
+        http.log.warn({ session: session.id, state: session.state }, session.note);
+    },
+    (error) => http.log.error({ err: error }, 'reconciliation failed'),
+  );
   const purge = setInterval(() => {
     const before = new Date(Date.now() - retentionMs(configuration.storage.retention)).toISOString();
     void app.sessions
@@ -191,9 +206,34 @@ async function serve(flags: ServeFlags): Promise<number> {
     process.once('SIGTERM', stop);
   });
   clearInterval(purge);
+  clearInterval(reconciler);
   await http.close();
   await app.close();
   return EXIT_CODES.success;
+}
+
+/** Runs `reconcile()` every half lease, never two at once. */
+function periodicReconcile(
+  service: RemediationService,
+  onReport: (report: ReconcileReport) => void,
+  onError: (error: unknown) => void,
+): NodeJS.Timeout {
+  let running = false;
+  const timer = setInterval(
+    () => {
+      if (running) return;
+      running = true;
+      service
+        .reconcile()
+        .then(onReport, onError)
+        .finally(() => {
+          running = false;
+        });
+    },
+    Math.max(1_000, Math.floor(service.leaseMs / 2)),
+  );
+  timer.unref();
+  return timer;
 }
 
 async function mcpStdio(flags: ServeFlags): Promise<number> {
@@ -203,6 +243,15 @@ async function mcpStdio(flags: ServeFlags): Promise<number> {
     actor: localPrincipal().name,
   });
   await app.service.reconcile();
+  // stdout carries the protocol: notes go to stderr.
+  const reconciler = periodicReconcile(
+    app.service,
+    (report) => {
+      for (const session of report.sessions)
+        process.stderr.write(`kubemend: session ${session.id} ${session.state}: ${session.note}\n`);
+    },
+    (error) => process.stderr.write(`kubemend: reconciliation failed: ${String(error)}\n`),
+  );
   const { createMcpServer } = await import('../mcp/server.js');
   const { StdioServerTransport } = await import('@modelcontextprotocol/sdk/server/stdio.js');
   const server = createMcpServer({ service: app.service, principal: localPrincipal });
@@ -213,6 +262,7 @@ async function mcpStdio(flags: ServeFlags): Promise<number> {
     process.stdin.once('end', () => resolve());
     process.once('SIGTERM', () => resolve());
   });
+  clearInterval(reconciler);
   await server.close().catch(() => undefined);
   await app.close();
   return EXIT_CODES.success;

@@ -1,0 +1,65 @@
+/**
+ * The lease an instance holds on a session while it executes it.
+ *
+ * A session in `executing` names its owner. Every write to the session stamps `updatedAt`, so the
+ * stamp is the lease: the owner renews it every third of the lease while it works (also during the
+ * verification window, when nothing else is written), and another instance may take the session
+ * over — restore the persisted snapshots — only once the stamp is older than the whole lease. A
+ * replica starting next to a live one therefore never rolls back the live one's change.
+ *
+ * All writes of the owner go through `write`, one at a time, so the renewals and the progress
+ * updates never race on the session's version.
+ */
+import type { SessionChanges, SessionRecord, SessionStore } from '../sessions/store.js';
+
+export class ExecutionLease {
+  private current: SessionRecord;
+  private queue: Promise<unknown> = Promise.resolve();
+  private readonly timer: NodeJS.Timeout;
+  private failure: unknown;
+
+  constructor(
+    private readonly store: SessionStore,
+    session: SessionRecord,
+    leaseMs: number,
+  ) {
+    this.current = session;
+    this.timer = setInterval(
+      () => {
+        void this.write({}).catch((error: unknown) => {
+          // Lost (another instance took the session over) or the store is down: remembered, and
+          // the next progress write fails with it.
+          this.failure ??= error;
+        });
+      },
+      Math.max(50, Math.floor(leaseMs / 3)),
+    );
+    this.timer.unref();
+  }
+
+  get session(): SessionRecord {
+    return this.current;
+  }
+
+  /** Writes `changes` after every earlier write, against the latest version. */
+  write(changes: SessionChanges): Promise<SessionRecord> {
+    const next = this.queue.then(async () => {
+      if (this.failure !== undefined) throw this.failure;
+      this.current = await this.store.update(this.current.id, this.current.version, changes);
+      return this.current;
+    });
+    this.queue = next.catch(() => undefined);
+    return next;
+  }
+
+  /** Stops renewing; writes already queued still run. */
+  async release(): Promise<void> {
+    clearInterval(this.timer);
+    await this.queue;
+  }
+}
+
+/** Whether `session` (in `executing`) may be taken over by an instance other than its owner. */
+export function leaseExpired(session: SessionRecord, now: number, leaseMs: number): boolean {
+  return Date.parse(session.updatedAt) <= now - leaseMs;
+}
