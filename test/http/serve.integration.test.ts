@@ -12,7 +12,6 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import { ElicitRequestSchema } from '@modelcontextprotocol/sdk/types.js';
@@ -209,6 +208,16 @@ describe('kubemend serve on a live cluster', () => {
   }
 });
 
+/** SIGTERM, and SIGKILL if the process has not exited 10 s later: no test leaves a server behind. */
+async function stop(server: ChildProcess): Promise<void> {
+  if (server.exitCode !== null || server.signalCode !== null) return;
+  const exited = new Promise((resolve) => server.once('exit', resolve));
+  server.kill('SIGTERM');
+  const timer = setTimeout(() => server.kill('SIGKILL'), 10_000);
+  await exited;
+  clearTimeout(timer);
+}
+
 /** A `kubemend serve` child process on `port`, with the SQLite file in `directory`. */
 function serveProcess(
   directory: string,
@@ -335,8 +344,7 @@ describe('crash safety of kubemend serve', () => {
         ).ok,
       ).toBe(true);
     } finally {
-      server.kill('SIGTERM');
-      await sleep(200);
+      await stop(server);
     }
   }, 180_000);
 
@@ -401,8 +409,7 @@ describe('crash safety of kubemend serve', () => {
       expect(types).not.toContain('session.reconciled');
       expect(types).not.toContain('action.rolled-back');
     } finally {
-      for (const server of servers) server.kill('SIGTERM');
-      await sleep(200);
+      await Promise.all(servers.map(stop));
     }
   }, 180_000);
 });
