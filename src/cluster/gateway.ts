@@ -9,6 +9,9 @@ export interface ObjectKey {
   readonly name: string;
 }
 
+/** The field manager every kubemend write is made under (visible in `metadata.managedFields`). */
+export const FIELD_MANAGER = 'kubemend';
+
 export type KubeObject = Record<string, unknown> & {
   apiVersion?: string;
   kind?: string;
@@ -22,6 +25,7 @@ export type KubeObject = Record<string, unknown> & {
     annotations?: Record<string, string>;
     ownerReferences?: Array<Record<string, unknown>>;
     deletionTimestamp?: string;
+    managedFields?: Array<{ manager?: string; operation?: string; time?: string }>;
     [key: string]: unknown;
   };
 };

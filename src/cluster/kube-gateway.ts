@@ -1,15 +1,16 @@
 /** The ClusterGateway adapter for a real API server, over KubeHttpClient. */
 import { KubeConfig } from '@kubernetes/client-node';
 import { isApiError, KubernetesApiError } from './errors.js';
-import type {
-  ClusterGateway,
-  KubeObject,
-  ListOptions,
-  LogOptions,
-  ObjectKey,
-  PatchKind,
-  WatchEvent,
-  WriteOptions,
+import {
+  type ClusterGateway,
+  FIELD_MANAGER,
+  type KubeObject,
+  type ListOptions,
+  type LogOptions,
+  type ObjectKey,
+  type PatchKind,
+  type WatchEvent,
+  type WriteOptions,
 } from './gateway.js';
 import { KubeHttpClient, type HttpClientOptions } from './http-client.js';
 import { apiVersionFor, resourceInfo, resourcePath } from './resources.js';
@@ -19,8 +20,6 @@ const CONTENT_TYPES: Readonly<Record<PatchKind, string>> = {
   merge: 'application/merge-patch+json',
   json: 'application/json-patch+json',
 };
-
-const FIELD_MANAGER = 'kubemend';
 
 export interface KubeconfigSource {
   readonly kubeconfig?: string;

@@ -14,7 +14,7 @@ import type { ExecutionResult, RemediationAction } from '../domain/index.js';
 import { KubemendError } from '../domain/index.js';
 import type { AuditRecorder, AuditType } from '../audit/recorder.js';
 import { canonicalJson, digest } from '../audit/recorder.js';
-import type { ClusterGateway, KubeObject, ObjectKey } from '../cluster/gateway.js';
+import { type ClusterGateway, FIELD_MANAGER, type KubeObject, type ObjectKey } from '../cluster/gateway.js';
 import { isApiError, KubernetesApiError } from '../cluster/errors.js';
 import { at } from '../context/json.js';
 import { checkHealth } from './health.js';
@@ -212,6 +212,34 @@ export class ExecutionEngine {
       this.locks.release(lockKey, sessionId);
     }
     return this.result(run, false);
+  }
+
+  /**
+   * After a crash between the persisted dry-run and the recorded apply, whether the change reached
+   * the cluster: the object still matches the snapshot (`unchanged`), kubemend's field manager
+   * wrote it since the action started (`changed-by-kubemend`: the apply landed, its answer was
+   * lost), or someone else changed or deleted it (`changed-by-other`: not ours to undo).
+   */
+  async inspectAfterCrash(
+    action: RemediationAction,
+    snapshot: KubeObject,
+    startedAt: string,
+  ): Promise<'unchanged' | 'changed-by-kubemend' | 'changed-by-other'> {
+    const live = await this.gateway.get(keyOf(action));
+    if (!live) return 'changed-by-other';
+    const same =
+      canonicalJson(live.spec ?? null) === canonicalJson(snapshot.spec ?? null) &&
+      canonicalJson(live.data ?? null) === canonicalJson(snapshot.data ?? null) &&
+      canonicalJson(live.metadata?.labels ?? {}) === canonicalJson(snapshot.metadata?.labels ?? {}) &&
+      canonicalJson(live.metadata?.annotations ?? {}) === canonicalJson(snapshot.metadata?.annotations ?? {});
+    if (same) return 'unchanged';
+    // managedFields times have one-second precision.
+    const since = Math.floor(Date.parse(startedAt) / 1000) * 1000;
+    const ours = (live.metadata?.managedFields ?? []).some(
+      (entry) =>
+        entry.manager === FIELD_MANAGER && entry.time !== undefined && Date.parse(entry.time) >= since,
+    );
+    return ours ? 'changed-by-kubemend' : 'changed-by-other';
   }
 
   private now(): string {

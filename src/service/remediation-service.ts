@@ -305,68 +305,145 @@ export class RemediationService {
   }
 
   /**
-   * Start-up reconciliation: a session left `executing` by a crashed process is checked against
-   * the cluster; an action that was applied but never verified is restored from the snapshot that
-   * was persisted before the change. What was done is recorded.
+   * Reconciliation (at start-up and every half lease): a session left `executing` by an instance
+   * whose lease has lapsed is claimed (a versioned write: one claimant wins, and the old owner's
+   * next write fails), then checked against the audit log and the cluster. A change that was
+   * applied — or may have been: the dry-run was persisted, the crash came before the apply was
+   * recorded, and kubemend's field manager wrote the object since — is restored from the snapshot
+   * persisted before it. A change that never reached the cluster, or an object someone else has
+   * changed since, is left as it is. What was done is recorded.
    */
   async reconcile(): Promise<ReconcileReport> {
     const report: Array<{ id: string; state: SessionState; note: string }> = [];
     let deferred = 0;
-    for (const session of await this.sessions.list({ state: 'executing' })) {
-      if (session.owner === this.instanceId) continue;
+    for (const found of await this.sessions.list({ state: 'executing' })) {
+      if (found.owner === this.instanceId) continue;
       // Another instance may still be working on it: take over only once its lease has lapsed.
-      if (!leaseExpired(session, this.clock().getTime(), this.leaseMs)) {
+      if (!leaseExpired(found, this.clock().getTime(), this.leaseMs)) {
         deferred++;
         continue;
       }
-      const cluster = this.cluster;
-      const applied = session.results.filter(
-        (r) => r.status === 'applied' || (r.status === 'failed' && /unknown/.test(r.message)),
-      );
-      let state: SessionState = 'failed';
-      let note = 'interrupted before any change was applied';
-      const results = [...session.results];
-      if (applied.length > 0 && !cluster) {
-        note =
-          'interrupted after a change; no cluster connected to restore it — restore the snapshots in results[].before';
-      } else if (applied.length > 0 && cluster) {
-        const engine = this.engineFor(cluster, 'kubemend-reconciler');
-        const notes: string[] = [];
-        let allRestored = true;
-        for (const result of applied) {
-          const action = session.output?.remediation.actions.find((a) => a.id === result.actionId);
-          if (!action) continue;
-          const restored = await engine.restoreAfterCrash(
-            session.id,
-            action,
-            result.before as KubeObject | undefined,
-            'kubemend restarted during this change',
-          );
-          results[results.findIndex((r) => r.actionId === result.actionId)] = {
-            ...restored,
-            before: result.before,
-          };
-          notes.push(`${action.id}: ${restored.status}`);
-          if (restored.status !== 'rolled-back') allRestored = false;
-        }
-        state = allRestored ? 'rolled-back' : 'failed';
-        note = `interrupted after a change; restored from the persisted snapshot (${notes.join(', ')})`;
+      let claimed: SessionRecord;
+      try {
+        claimed = await this.sessions.update(found.id, found.version, {
+          owner: this.instanceId,
+          phase: 'reconciling',
+        });
+      } catch (error) {
+        if (error instanceof KubemendError && error.code === 'session-conflict') continue;
+        throw error;
       }
-      const moved = await this.sessions.transition(session.id, ['executing'], state, {
-        results,
-        phase: 'done',
-        owner: undefined,
-      });
-      if (!moved) continue;
-      await this.audit.record({
-        type: 'session.reconciled',
-        actor: 'kubemend-reconciler',
-        sessionId: session.id,
-        detail: { state, note },
-      });
-      report.push({ id: session.id, state, note });
+      const lease = new ExecutionLease(this.sessions, claimed, this.leaseMs);
+      try {
+        const { state, note, results } = await this.settleInterrupted(claimed);
+        await lease.write({ state, results, phase: 'done', owner: undefined });
+        await this.audit.record({
+          type: 'session.reconciled',
+          actor: 'kubemend-reconciler',
+          sessionId: claimed.id,
+          detail: { state, note },
+        });
+        report.push({ id: claimed.id, state, note });
+      } finally {
+        await lease.release();
+      }
     }
     return { sessions: report, deferred };
+  }
+
+  /** What an interrupted execution left in the cluster, restored where it was kubemend's change. */
+  private async settleInterrupted(
+    session: SessionRecord,
+  ): Promise<{ state: SessionState; note: string; results: ExecutionResult[] }> {
+    const results = [...session.results];
+    const actionOf = (id: string) => session.output?.remediation.actions.find((a) => a.id === id);
+    const recorded = new Set(
+      (await this.audit.list({ sessionId: session.id }))
+        .filter((record) => record.type === 'action.applied')
+        .map((record) => record.actionId),
+    );
+    const applied = results.filter(
+      (r) =>
+        r.status === 'applied' ||
+        (r.status === 'failed' && /unknown/.test(r.message)) ||
+        (r.status === 'dry-run' && recorded.has(r.actionId)),
+    );
+    // Dry-run passed and persisted, then silence: the apply may or may not have landed.
+    const uncertain =
+      session.input.dryRun === true
+        ? []
+        : results.filter((r) => r.status === 'dry-run' && r.before !== undefined && !applied.includes(r));
+    const cluster = this.cluster;
+    if (!cluster) {
+      return applied.length + uncertain.length > 0
+        ? {
+            state: 'failed',
+            note: 'interrupted during a change; no cluster connected to check or restore it — restore the snapshots in results[].before if the change is in the cluster',
+            results,
+          }
+        : { state: 'failed', note: 'interrupted before any change was applied', results };
+    }
+    const engine = this.engineFor(cluster, 'kubemend-reconciler');
+    const notes: string[] = [];
+    const toRestore = [...applied];
+    let untouchedByUs = true;
+    for (const result of uncertain) {
+      const action = actionOf(result.actionId);
+      if (!action) continue;
+      const seen = await engine.inspectAfterCrash(action, result.before as KubeObject, result.startedAt);
+      const index = results.indexOf(result);
+      if (seen === 'changed-by-kubemend') {
+        toRestore.push(result);
+      } else if (seen === 'unchanged') {
+        results[index] = {
+          ...result,
+          status: 'failed',
+          message:
+            'kubemend stopped between the dry-run and the apply; the object still matches the snapshot',
+        };
+        notes.push(`${result.actionId}: not applied`);
+      } else {
+        results[index] = {
+          ...result,
+          status: 'failed',
+          message:
+            'kubemend stopped between the dry-run and the apply; the object has since been changed by someone else and was left as it is',
+        };
+        notes.push(`${result.actionId}: changed by someone else, left as it is`);
+      }
+    }
+    let allRestored = true;
+    for (const result of toRestore) {
+      const action = actionOf(result.actionId);
+      if (!action) continue;
+      untouchedByUs = false;
+      const restored = await engine.restoreAfterCrash(
+        session.id,
+        action,
+        result.before as KubeObject | undefined,
+        'kubemend stopped during this change',
+      );
+      results[results.findIndex((r) => r.actionId === result.actionId)] = {
+        ...restored,
+        before: result.before,
+      };
+      notes.push(`${action.id}: ${restored.status}`);
+      if (restored.status !== 'rolled-back') allRestored = false;
+    }
+    if (untouchedByUs)
+      return {
+        state: 'failed',
+        note:
+          notes.length > 0
+            ? `interrupted before the change reached the cluster (${notes.join(', ')})`
+            : 'interrupted before any change was applied',
+        results,
+      };
+    return {
+      state: allRestored ? 'rolled-back' : 'failed',
+      note: `interrupted after a change; restored from the persisted snapshot (${notes.join(', ')})`,
+      results,
+    };
   }
 
   // -------------------------------------------------------------------------------------------

@@ -4,12 +4,15 @@
  * mode and policy allow → verify. Modes: manual and hybrid change nothing for a medium-risk fix;
  * automatic fixes and verifies; dryRun changes nothing; 20 remediations at once all verify.
  */
+import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { InMemoryAuditRecorder } from '../../src/audit/recorder.js';
 import { KubeClusterGateway } from '../../src/cluster/kube-gateway.js';
 import { loadConfiguration } from '../../src/config/configuration.js';
 import { loadPolicies } from '../../src/config/policies.js';
+import { snapshotView } from '../../src/execution/engine.js';
 import { RemediationService } from '../../src/service/remediation-service.js';
+import { InMemorySessionStore } from '../../src/sessions/in-memory-session-store.js';
 import {
   createOomKilled,
   oomDeployment,
@@ -173,5 +176,145 @@ describe('remediate() against a live cluster', () => {
       names.map(() => 'verified'),
     );
     console.log(`20 concurrent remediations verified in ${Date.now() - started} ms`);
+  });
+});
+
+describe('reconciliation of a crash between the persisted dry-run and the recorded apply', () => {
+  /**
+   * A session as a process leaves it when it dies right after persisting the dry-run (the
+   * snapshot is in `before`) and before it records the apply: the apply may or may not have
+   * reached the API server.
+   */
+  async function interrupted(name: string) {
+    await createOomKilled(name, namespace);
+    const sessions = new InMemorySessionStore();
+    const audit = new InMemoryAuditRecorder();
+    const dead = new RemediationService({
+      configuration: loadConfiguration({ env: {} }),
+      policies: loadPolicies(undefined),
+      cluster: gateway,
+      sessions,
+      audit,
+      actor: 'test',
+    });
+    const output = await dead.remediate({
+      issue: `${name} restarts`,
+      target: { kind: 'Deployment', namespace, name },
+    });
+    const action = output.remediation.actions[0]!;
+    expect(action.type).toBe('patch');
+    const session = (await sessions.list())[0]!;
+    const live = (await gateway.get({ kind: 'Deployment', namespace, name }))!;
+    await sessions.update(session.id, session.version, {
+      state: 'executing',
+      owner: 'a-process-that-died',
+      results: [
+        {
+          actionId: action.id,
+          status: 'dry-run',
+          message: 'dry-run-passed',
+          startedAt: new Date().toISOString(),
+          finishedAt: new Date().toISOString(),
+          before: snapshotView(live),
+        },
+      ],
+    });
+    const reconciler = new RemediationService({
+      configuration: loadConfiguration({ env: {}, flags: { storage: { executionLease: '1ms' } } as never }),
+      policies: loadPolicies(undefined),
+      cluster: gateway,
+      sessions,
+      audit,
+      actor: 'test',
+      engine: { pollIntervalMs: 250, stabilityMs: 2_000 },
+    });
+    return { session, reconciler, sessions, audit, action };
+  }
+
+  it('the apply never landed: nothing is restored, the session fails with that said', async () => {
+    const { session, reconciler, sessions } = await interrupted('never-applied');
+    const before = generation('never-applied');
+    await sleep(5);
+    const report = await reconciler.reconcile();
+    expect(report.sessions).toEqual([
+      expect.objectContaining({
+        id: session.id,
+        state: 'failed',
+        note: expect.stringMatching(/not applied/),
+      }),
+    ]);
+    expect((await sessions.get(session.id))!.results[0]).toMatchObject({
+      status: 'failed',
+      message: expect.stringMatching(/still matches the snapshot/),
+    });
+    expect(generation('never-applied')).toBe(before);
+  });
+
+  it('the apply landed but its answer was lost: kubemend wrote it, so it is restored', async () => {
+    const { session, reconciler, sessions } = await interrupted('lost-answer');
+    const snapshot = kubectl(['get', 'deployment', 'lost-answer', '-n', namespace, '-o', 'jsonpath={.spec}']);
+    // The apply, made under kubemend's field manager, as the dead process made it.
+    await gateway.patch({ kind: 'Deployment', namespace, name: 'lost-answer' }, 'strategic', {
+      spec: {
+        template: { spec: { containers: [{ name: 'api', resources: { limits: { memory: '256Mi' } } }] } },
+      },
+    });
+    expect(memoryLimit('lost-answer')).toBe('256Mi');
+    await sleep(5);
+    const report = await reconciler.reconcile();
+    expect(report.sessions[0]).toMatchObject({ id: session.id, state: 'rolled-back' });
+    expect((await sessions.get(session.id))!.results[0]!.status).toBe('rolled-back');
+    expect(kubectl(['get', 'deployment', 'lost-answer', '-n', namespace, '-o', 'jsonpath={.spec}'])).toBe(
+      snapshot,
+    );
+  });
+
+  it('someone else changed the object since: it is left as they made it', async () => {
+    const { session, reconciler, sessions } = await interrupted('changed-by-other');
+    kubectl([
+      'patch',
+      'deployment',
+      'changed-by-other',
+      '-n',
+      namespace,
+      '--type=merge',
+      '-p',
+      '{"metadata":{"annotations":{"team/owner":"payments"}}}',
+    ]);
+    await sleep(5);
+    const report = await reconciler.reconcile();
+    expect(report.sessions[0]).toMatchObject({ id: session.id, state: 'failed' });
+    expect((await sessions.get(session.id))!.results[0]).toMatchObject({
+      status: 'failed',
+      message: expect.stringMatching(/changed by someone else/),
+    });
+    expect(
+      kubectl([
+        'get',
+        'deployment',
+        'changed-by-other',
+        '-n',
+        namespace,
+        '-o',
+        'jsonpath={.metadata.annotations.team/owner}',
+      ]),
+    ).toBe('payments');
+  });
+
+  it('the audit log recorded the apply: restored even though the session did not say so', async () => {
+    const { session, reconciler, audit, action } = await interrupted('audited');
+    const snapshot = kubectl(['get', 'deployment', 'audited', '-n', namespace, '-o', 'jsonpath={.spec}']);
+    await gateway.patch({ kind: 'Deployment', namespace, name: 'audited' }, 'strategic', {
+      spec: {
+        template: { spec: { containers: [{ name: 'api', resources: { limits: { memory: '256Mi' } } }] } },
+      },
+    });
+    await audit.record({ type: 'action.applied', actor: 'test', sessionId: session.id, actionId: action.id });
+    await sleep(5);
+    const report = await reconciler.reconcile();
+    expect(report.sessions[0]).toMatchObject({ id: session.id, state: 'rolled-back' });
+    expect(kubectl(['get', 'deployment', 'audited', '-n', namespace, '-o', 'jsonpath={.spec}'])).toBe(
+      snapshot,
+    );
   });
 });
