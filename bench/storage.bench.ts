@@ -2,7 +2,7 @@
  * Storage throughput (a script, not a test): session writes/s and audit appends/s on SQLite and
  * PostgreSQL, printed as a Markdown table.
  *
- *   npx tsx test/storage/throughput.ts [--count 2000] [--postgres URL | --no-postgres]
+ *   npm run bench:storage -- [--count 2000] [--postgres URL | --no-postgres]
  *
  * PostgreSQL is measured when a URL is given or .state/postgres/url exists (scripts/postgres/up.sh);
  * each run uses a fresh schema and drops it afterwards. SQLite files go to a temporary directory.
@@ -13,13 +13,13 @@ import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
 import { Client } from 'pg';
-import type { AuditStore } from '../../src/audit/audit-store.js';
-import { PostgresAuditRecorder } from '../../src/audit/postgres-audit-recorder.js';
-import { SqliteAuditRecorder } from '../../src/audit/sqlite-audit-recorder.js';
-import { PostgresSessionStore } from '../../src/sessions/postgres-session-store.js';
-import { SqliteSessionStore } from '../../src/sessions/sqlite-session-store.js';
-import type { SessionStore } from '../../src/sessions/store.js';
-import { auditEntry, newSession, POSTGRES_URL_FILE, uniqueSchema } from './support.js';
+import type { AuditStore } from '../src/audit/audit-store.js';
+import { PostgresAuditRecorder } from '../src/audit/postgres-audit-recorder.js';
+import { SqliteAuditRecorder } from '../src/audit/sqlite-audit-recorder.js';
+import { PostgresSessionStore } from '../src/sessions/postgres-session-store.js';
+import { SqliteSessionStore } from '../src/sessions/sqlite-session-store.js';
+import type { SessionStore } from '../src/sessions/store.js';
+import { auditEntry, newSession, POSTGRES_URL_FILE, uniqueSchema } from '../test/storage/support.js';
 
 const { values } = parseArgs({
   options: {
