@@ -75,13 +75,18 @@ function rolloutVerification(workload: WorkloadRef, verifyTimeout: string, what:
   return `Within ${verifyTimeout}: ${describe(workload)} rolls out, all replicas are Ready and available, and ${what}.`;
 }
 
+/**
+ * Roll a Deployment back to the revision that ran before the failure, when the finding names one;
+ * undefined for other workloads or without a known good revision.
+ */
 function rollbackDraft(
-  workload: WorkloadRef,
-  revision: number,
+  workload: WorkloadRef | undefined,
   details: FindingDetails,
   verifyTimeout: string,
   why: string,
-): ActionDraft {
+): ActionDraft | undefined {
+  const revision = details.rollbackToRevision;
+  if (workload?.kind !== 'Deployment' || revision === undefined) return undefined;
   return {
     type: 'rollback',
     target: targetOf(workload),
@@ -186,19 +191,14 @@ function largestNodeMemory(facts: Facts): number | undefined {
 const crashLoop: Builder = ({ finding, facts, verifyTimeout }) => {
   const d = finding.details;
   const workload = workloadOf(d, facts);
+  const rollback = rollbackDraft(
+    workload,
+    d,
+    verifyTimeout,
+    'The pods of the newest revision crash while the previous revision ran.',
+  );
+  if (rollback) return [rollback];
   const drafts: ActionDraft[] = [];
-  if (workload?.kind === 'Deployment' && d.rollbackToRevision !== undefined) {
-    drafts.push(
-      rollbackDraft(
-        workload,
-        d.rollbackToRevision,
-        d,
-        verifyTimeout,
-        'The pods of the newest revision crash while the previous revision ran.',
-      ),
-    );
-    return drafts;
-  }
   if (workload && d.missingEnv && d.container && CONTROLLED.has(workload.kind)) {
     const draft = envFromKeyDraft(workload, d.container, d.missingEnv, facts, {
       why: `The application exits because ${d.missingEnv} is not set`,
@@ -320,17 +320,13 @@ const configMissing: Builder = ({ finding, facts, verifyTimeout }) => {
       ];
     }
   }
-  if (workload?.kind === 'Deployment' && d.rollbackToRevision !== undefined) {
-    return [
-      rollbackDraft(
-        workload,
-        d.rollbackToRevision,
-        d,
-        verifyTimeout,
-        `The newest revision references ${d.configKind} ${d.configName}, which does not exist.`,
-      ),
-    ];
-  }
+  const rollback = rollbackDraft(
+    workload,
+    d,
+    verifyTimeout,
+    `The newest revision references ${d.configKind} ${d.configName}, which does not exist.`,
+  );
+  if (rollback) return [rollback];
   const ns = workload?.namespace ?? facts.namespace ?? 'default';
   const what = d.configKey
     ? `key ${d.configKey} in ${d.configKind} ${d.configName}`
@@ -419,17 +415,8 @@ function referencePatch(
 const imagePullNotFound: Builder = ({ finding, facts, verifyTimeout }) => {
   const d = finding.details;
   const workload = workloadOf(d, facts);
-  if (workload?.kind === 'Deployment' && d.rollbackToRevision !== undefined) {
-    return [
-      rollbackDraft(
-        workload,
-        d.rollbackToRevision,
-        d,
-        verifyTimeout,
-        `Image ${d.image ?? ''} cannot be pulled.`,
-      ),
-    ];
-  }
+  const rollback = rollbackDraft(workload, d, verifyTimeout, `Image ${d.image ?? ''} cannot be pulled.`);
+  if (rollback) return [rollback];
   if (workload && CONTROLLED.has(workload.kind) && d.previousImage && d.container) {
     return [
       {
@@ -519,17 +506,13 @@ const imagePullAuth: Builder = ({ finding, facts, verifyTimeout }) => {
 const invalidCommand: Builder = ({ finding, facts, verifyTimeout }) => {
   const d = finding.details;
   const workload = workloadOf(d, facts);
-  if (workload?.kind === 'Deployment' && d.rollbackToRevision !== undefined) {
-    return [
-      rollbackDraft(
-        workload,
-        d.rollbackToRevision,
-        d,
-        verifyTimeout,
-        "The newest revision's command cannot be executed.",
-      ),
-    ];
-  }
+  const rollback = rollbackDraft(
+    workload,
+    d,
+    verifyTimeout,
+    "The newest revision's command cannot be executed.",
+  );
+  if (rollback) return [rollback];
   return [
     manual(
       workload ?? finding.subject,
@@ -1079,17 +1062,8 @@ const rolloutStuck: Builder = ({ finding, facts, verifyTimeout }) => {
       },
     ];
   }
-  if (workload?.kind === 'Deployment' && d.rollbackToRevision !== undefined) {
-    return [
-      rollbackDraft(
-        workload,
-        d.rollbackToRevision,
-        d,
-        verifyTimeout,
-        'The new revision never became available.',
-      ),
-    ];
-  }
+  const rollback = rollbackDraft(workload, d, verifyTimeout, 'The new revision never became available.');
+  if (rollback) return [rollback];
   return [
     manual(
       workload ?? finding.subject,
