@@ -386,7 +386,6 @@ export class RemediationService {
     const engine = this.engineFor(cluster, 'kubemend-reconciler');
     const notes: string[] = [];
     const toRestore = [...applied];
-    let untouchedByUs = true;
     for (const result of uncertain) {
       const action = actionOf(result.actionId);
       if (!action) continue;
@@ -416,7 +415,6 @@ export class RemediationService {
     for (const result of toRestore) {
       const action = actionOf(result.actionId);
       if (!action) continue;
-      untouchedByUs = false;
       const restored = await engine.restoreAfterCrash(
         session.id,
         action,
@@ -430,7 +428,7 @@ export class RemediationService {
       notes.push(`${action.id}: ${restored.status}`);
       if (restored.status !== 'rolled-back') allRestored = false;
     }
-    if (untouchedByUs)
+    if (toRestore.length === 0)
       return {
         state: 'failed',
         note:
@@ -675,101 +673,87 @@ export class RemediationService {
     if (!cluster) throw new KubemendError('cluster-unreachable', 'no cluster is connected');
     const lease = new ExecutionLease(this.sessions, session, this.leaseMs);
     try {
-      return await this.executeHolding(cluster, lease, output, actions, policy, actor, dryRun, onProgress);
+      const persist = async (runs: readonly ActionRun[]): Promise<void> => {
+        const results = runs.map((run) =>
+          toExecutionResult(run, { dryRun, now: this.now(), inProgress: true }),
+        );
+        await lease.write({ results });
+        const last = runs.at(-1);
+        if (last)
+          onProgress?.(
+            last.state === 'applied' ? 'verifying' : 'executing',
+            `${last.action.id}: ${last.state}`,
+          );
+      };
+      onProgress?.('executing', `executing ${actions.length} action(s)`);
+      const outcome = await this.engineFor(cluster, actor).run({
+        sessionId: session.id,
+        actions,
+        dryRun,
+        verifyTimeoutMs: parseDuration(policy.verifyTimeout),
+        onProgress: persist,
+      });
+      for (const result of outcome.results) {
+        const action = actions.find((a) => a.id === result.actionId);
+        if (
+          action &&
+          (result.status === 'verified' || result.status === 'rolled-back' || result.status === 'applied')
+        )
+          this.rate.note(action, this.clock().getTime());
+      }
+      const failed = outcome.outcome === 'failed' || outcome.outcome === 'rolled-back';
+      const locked = outcome.results.some(
+        (result) => result.status === 'skipped' && /another remediation/.test(result.message),
+      );
+      const stillWaiting = output.remediation.actions.some(
+        (a) => a.decision?.decision === 'await-approval' && !actions.some((x) => x.id === a.id),
+      );
+      const status: RemediateOutput['status'] = failed
+        ? 'failed'
+        : locked || stillWaiting
+          ? 'pending'
+          : 'success';
+      const state: SessionState =
+        outcome.outcome === 'verified'
+          ? stillWaiting
+            ? 'pending'
+            : 'verified'
+          : outcome.outcome === 'rolled-back'
+            ? 'rolled-back'
+            : outcome.outcome === 'dry-run'
+              ? stillWaiting
+                ? 'pending'
+                : 'analyzed'
+              : locked
+                ? 'pending'
+                : 'failed';
+      const results: ExecutionResult[] = [
+        ...(output.results ?? []).filter((r) => !outcome.results.some((x) => x.actionId === r.actionId)),
+        ...outcome.results,
+      ];
+      const final: RemediateOutput = {
+        ...output,
+        status,
+        executed: outcome.changedCluster || output.executed === true,
+        results,
+      };
+      await lease.write({
+        state,
+        output: final,
+        results,
+        phase: 'done',
+        owner: undefined,
+      });
+      await this.audit.record({
+        type: 'session.completed',
+        actor,
+        sessionId: session.id,
+        detail: { state, results: results.map((r) => ({ id: r.actionId, status: r.status })) },
+      });
+      onProgress?.('done', `session ${session.id} ${state}`);
+      return final;
     } finally {
       await lease.release();
     }
-  }
-
-  private async executeHolding(
-    cluster: ClusterGateway,
-    lease: ExecutionLease,
-    output: RemediateOutput,
-    actions: readonly RemediationAction[],
-    policy: Policy,
-    actor: string,
-    dryRun: boolean,
-    onProgress?: RemediateOptions['onProgress'],
-  ): Promise<RemediateOutput> {
-    const session = lease.session;
-    const persist = async (runs: readonly ActionRun[]): Promise<void> => {
-      const results = runs.map((run) =>
-        toExecutionResult(run, { dryRun, now: this.now(), inProgress: true }),
-      );
-      await lease.write({ results });
-      const last = runs.at(-1);
-      if (last)
-        onProgress?.(
-          last.state === 'applied' ? 'verifying' : 'executing',
-          `${last.action.id}: ${last.state}`,
-        );
-    };
-    onProgress?.('executing', `executing ${actions.length} action(s)`);
-    const outcome = await this.engineFor(cluster, actor).run({
-      sessionId: session.id,
-      actions,
-      dryRun,
-      verifyTimeoutMs: parseDuration(policy.verifyTimeout),
-      onProgress: persist,
-    });
-    for (const result of outcome.results) {
-      const action = actions.find((a) => a.id === result.actionId);
-      if (
-        action &&
-        (result.status === 'verified' || result.status === 'rolled-back' || result.status === 'applied')
-      )
-        this.rate.note(action, this.clock().getTime());
-    }
-    const failed = outcome.outcome === 'failed' || outcome.outcome === 'rolled-back';
-    const locked = outcome.results.some(
-      (result) => result.status === 'skipped' && /another remediation/.test(result.message),
-    );
-    const stillWaiting = output.remediation.actions.some(
-      (a) => a.decision?.decision === 'await-approval' && !actions.some((x) => x.id === a.id),
-    );
-    const status: RemediateOutput['status'] = failed
-      ? 'failed'
-      : locked || stillWaiting
-        ? 'pending'
-        : 'success';
-    const state: SessionState =
-      outcome.outcome === 'verified'
-        ? stillWaiting
-          ? 'pending'
-          : 'verified'
-        : outcome.outcome === 'rolled-back'
-          ? 'rolled-back'
-          : outcome.outcome === 'dry-run'
-            ? stillWaiting
-              ? 'pending'
-              : 'analyzed'
-            : locked
-              ? 'pending'
-              : 'failed';
-    const results: ExecutionResult[] = [
-      ...(output.results ?? []).filter((r) => !outcome.results.some((x) => x.actionId === r.actionId)),
-      ...outcome.results,
-    ];
-    const final: RemediateOutput = {
-      ...output,
-      status,
-      executed: outcome.changedCluster || output.executed === true,
-      results,
-    };
-    await lease.write({
-      state,
-      output: final,
-      results,
-      phase: 'done',
-      owner: undefined,
-    });
-    await this.audit.record({
-      type: 'session.completed',
-      actor,
-      sessionId: session.id,
-      detail: { state, results: results.map((r) => ({ id: r.actionId, status: r.status })) },
-    });
-    onProgress?.('done', `session ${session.id} ${state}`);
-    return final;
   }
 }

@@ -8,6 +8,7 @@ import {
   type SessionState,
   type SessionStore,
   TERMINAL_STATES,
+  updateRefused,
 } from './store.js';
 
 export class InMemorySessionStore implements SessionStore {
@@ -47,12 +48,7 @@ export class InMemorySessionStore implements SessionStore {
 
   async update(id: string, expectedVersion: number, changes: SessionChanges): Promise<SessionRecord> {
     const current = this.sessions.get(id);
-    if (!current) throw new KubemendError('session-not-found', `session ${id} not found`);
-    if (current.version !== expectedVersion)
-      throw new KubemendError(
-        'session-conflict',
-        `session ${id} changed (version ${current.version}, expected ${expectedVersion})`,
-      );
+    if (current?.version !== expectedVersion) throw updateRefused(id, expectedVersion, current);
     const next: SessionRecord = {
       ...current,
       ...changes,

@@ -31,7 +31,7 @@ import type {
   SessionState,
   SessionStore,
 } from './store.js';
-import { SESSION_STATES, TERMINAL_STATES } from './store.js';
+import { SESSION_STATES, TERMINAL_STATES, updateRefused } from './store.js';
 
 const STATE_LIST = SESSION_STATES.map((state) => `'${state}'`).join(', ');
 
@@ -202,12 +202,7 @@ export class PostgresSessionStore implements SessionStore {
       [...values, id, expectedVersion],
     );
     if (rows[0] !== undefined) return this.decode(rows[0]);
-    const current = await this.get(id);
-    if (current === undefined) throw new KubemendError('session-not-found', `session ${id} does not exist`);
-    throw new KubemendError(
-      'session-conflict',
-      `session ${id} was changed concurrently: expected version ${expectedVersion}, found ${current.version}`,
-    );
+    throw updateRefused(id, expectedVersion, await this.get(id));
   }
 
   async transition(

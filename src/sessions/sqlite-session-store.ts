@@ -29,7 +29,7 @@ import type {
   SessionState,
   SessionStore,
 } from './store.js';
-import { SESSION_STATES, TERMINAL_STATES } from './store.js';
+import { SESSION_STATES, TERMINAL_STATES, updateRefused } from './store.js';
 
 const STATE_LIST = SESSION_STATES.map((state) => `'${state}'`).join(', ');
 
@@ -140,12 +140,7 @@ export class SqliteSessionStore implements SessionStore {
       ),
     );
     if (row !== undefined) return this.decode(row);
-    const current = await this.get(id);
-    if (current === undefined) throw new KubemendError('session-not-found', `session ${id} does not exist`);
-    throw new KubemendError(
-      'session-conflict',
-      `session ${id} was changed concurrently: expected version ${expectedVersion}, found ${current.version}`,
-    );
+    throw updateRefused(id, expectedVersion, await this.get(id));
   }
 
   async transition(

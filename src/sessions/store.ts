@@ -9,7 +9,12 @@
  * (several replicas sharing state). `transition` is an atomic compare-and-set on the state, which
  * is what makes "two concurrent approvals → exactly one execution" hold, across replicas too.
  */
-import type { ExecutionResult, RemediateInput, RemediateOutput } from '../domain/index.js';
+import {
+  type ExecutionResult,
+  KubemendError,
+  type RemediateInput,
+  type RemediateOutput,
+} from '../domain/index.js';
 
 export const SESSION_STATES = [
   'analyzed',
@@ -92,4 +97,18 @@ export interface SessionStore {
   /** Deletes terminal sessions last updated before `before` (retention). Returns how many. */
   purge(before: string): Promise<number>;
   close(): Promise<void>;
+}
+
+/** Why `update(id, expectedVersion)` wrote nothing: the session is gone, or another write came first. */
+export function updateRefused(
+  id: string,
+  expectedVersion: number,
+  current: SessionRecord | undefined,
+): KubemendError {
+  return current === undefined
+    ? new KubemendError('session-not-found', `session ${id} does not exist`)
+    : new KubemendError(
+        'session-conflict',
+        `session ${id} was changed concurrently: expected version ${expectedVersion}, found ${current.version}`,
+      );
 }

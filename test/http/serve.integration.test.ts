@@ -218,6 +218,42 @@ async function stop(server: ChildProcess): Promise<void> {
   clearTimeout(timer);
 }
 
+/**
+ * Starts an automatic remediation of `name` asynchronously on `base` and waits until its change is
+ * applied (and being verified). Returns a reader of the session.
+ */
+async function remediateUntilApplied(name: string): Promise<() => Promise<Json>> {
+  const accepted = await post('/v1/remediate', OPERATOR, input(name, 'automatic'), {
+    prefer: 'respond-async',
+  });
+  expect(accepted.status).toBe(202);
+  const location = accepted.headers.get('location')!;
+  const read = async (): Promise<Json> =>
+    (await (
+      await fetch(`${base}${location}`, { headers: { authorization: `Bearer ${OPERATOR}` } })
+    ).json()) as Json;
+  await waitFor(
+    'the change applied',
+    async () => ((await read()).results?.some((r: Json) => r.status === 'applied') ? true : undefined),
+    60_000,
+    100,
+  );
+  return read;
+}
+
+/** The session once it has left `executing`. */
+function settled(read: () => Promise<Json>, timeoutMs: number): Promise<Json> {
+  return waitFor(
+    'the session to leave executing',
+    async () => {
+      const current = await read();
+      return current.state === 'executing' ? undefined : current;
+    },
+    timeoutMs,
+    200,
+  );
+}
+
 /** A `kubemend serve` child process on `port`, with the SQLite file in `directory`. */
 function serveProcess(
   directory: string,
@@ -272,22 +308,8 @@ describe('crash safety of kubemend serve', () => {
     try {
       await ready();
       base = `http://127.0.0.1:${port}`;
-      const accepted = await post('/v1/remediate', OPERATOR, input('crash', 'automatic'), {
-        prefer: 'respond-async',
-      });
-      expect(accepted.status).toBe(202);
-      const location = accepted.headers.get('location')!;
-      const read = async (): Promise<Json> =>
-        (await (
-          await fetch(`${base}${location}`, { headers: { authorization: `Bearer ${OPERATOR}` } })
-        ).json()) as Json;
+      const read = await remediateUntilApplied('crash');
       // Kill it while the change is applied and being verified.
-      await waitFor(
-        'the change applied',
-        async () => ((await read()).results?.some((r: Json) => r.status === 'applied') ? true : undefined),
-        60_000,
-        100,
-      );
       server.kill('SIGKILL');
       await new Promise((resolve) => server.once('exit', resolve));
       expect(
@@ -306,15 +328,7 @@ describe('crash safety of kubemend serve', () => {
       await ready();
       // The restarted process is a new instance: it restores the session once the dead one's lease
       // (3 s here) has lapsed.
-      const session = await waitFor(
-        'the session reconciled',
-        async () => {
-          const current = await read();
-          return current.state === 'executing' ? undefined : current;
-        },
-        30_000,
-        200,
-      );
+      const session = await settled(read, 30_000);
       expect(session.state).toBe('rolled-back');
       expect(session.results[0].status).toBe('rolled-back');
       expect(kubectl(['get', 'deployment', 'crash', '-n', namespace, '-o', 'jsonpath={.spec}'])).toBe(
@@ -359,34 +373,12 @@ describe('crash safety of kubemend serve', () => {
     try {
       await one.ready();
       base = `http://127.0.0.1:${first}`;
-      const accepted = await post('/v1/remediate', OPERATOR, input('replicas', 'automatic'), {
-        prefer: 'respond-async',
-      });
-      expect(accepted.status).toBe(202);
-      const location = accepted.headers.get('location')!;
-      const read = async (): Promise<Json> =>
-        (await (
-          await fetch(`${base}${location}`, { headers: { authorization: `Bearer ${OPERATOR}` } })
-        ).json()) as Json;
-      await waitFor(
-        'the change applied',
-        async () => ((await read()).results?.some((r: Json) => r.status === 'applied') ? true : undefined),
-        60_000,
-        100,
-      );
+      const read = await remediateUntilApplied('replicas');
       // A second replica on the same database starts while the first is verifying (longer than
       // the 3 s lease): it must not take the session over.
       servers.push(two.launch());
       await two.ready();
-      const done = await waitFor(
-        'the first replica to finish',
-        async () => {
-          const current = await read();
-          return current.state === 'executing' ? undefined : current;
-        },
-        90_000,
-        250,
-      );
+      const done = await settled(read, 90_000);
       expect(done.state).toBe('verified');
       expect(done.results[0].status).toBe('verified');
       expect(
