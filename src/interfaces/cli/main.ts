@@ -56,18 +56,7 @@ async function analyze(flags: AnalyzeFlags): Promise<number> {
   if (flags.mode !== undefined && !(MODES as readonly string[]).includes(flags.mode)) {
     throw new UsageError(`--mode: must be one of ${MODES.join(', ')} (got "${flags.mode}")`);
   }
-  const configuration = loadConfiguration({
-    file: flags.config,
-    flags: {
-      ...(flags.logLevel ? { logLevel: flags.logLevel as never } : {}),
-      ...(flags.policyFile ? { policyFile: flags.policyFile } : {}),
-      cluster: {
-        ...(flags.kubeconfig ? { kubeconfig: flags.kubeconfig } : {}),
-        ...(flags.context ? { context: flags.context } : {}),
-        ...(flags.offline ? { offline: true } : {}),
-      },
-    },
-  });
+  const configuration = configurationFrom(flags);
   const policies = loadPolicies(configuration.policyFile);
   if (flags.input === '-' && process.stdin.isTTY)
     throw new UsageError(
@@ -133,6 +122,7 @@ interface ServeFlags {
   logLevel?: string;
 }
 
+/** The configuration file, the environment and the command's flags, validated as one object. */
 function configurationFrom(flags: ServeFlags) {
   if (flags.port !== undefined && !/^\d{1,5}$/.test(flags.port))
     throw new UsageError(`--port: must be a port number (got "${flags.port}")`);

@@ -1,6 +1,7 @@
 /** The OpenAPI 3.1 document, generated from the same zod schemas that validate requests. */
 import { z } from 'zod';
 import { RemediateInputSchema, RemediateOutputSchema } from '../../domain/index.js';
+import { SESSION_STATES } from '../../sessions/store.js';
 
 export const ApproveBodySchema = z.strictObject({
   actionIds: z.array(z.string().min(1)).min(1).optional().describe('default: every action awaiting approval'),
@@ -80,16 +81,7 @@ export function openApiDocument(version: string): Record<string, unknown> {
             id: { type: 'string' },
             state: {
               type: 'string',
-              enum: [
-                'analyzed',
-                'pending',
-                'approved',
-                'executing',
-                'verified',
-                'failed',
-                'rolled-back',
-                'rejected',
-              ],
+              enum: [...SESSION_STATES],
             },
             phase: { type: 'string' },
             createdAt: { type: 'string' },
