@@ -1,6 +1,7 @@
 /** Signal extraction shared by several rules: container states, scheduler messages, probe events. */
 import type { ContainerView, NormalizedEvent, PodView } from '../context/model.js';
-import type { Facts, RetainedLine } from './facts.js';
+import type { Evidence } from '../domain/index.js';
+import { containerPath, type Facts, type RetainedLine, statusEvidence } from './facts.js';
 
 export interface Termination {
   readonly pod: PodView;
@@ -32,6 +33,23 @@ export function terminations(facts: Facts): Termination[] {
     }
   }
   return out;
+}
+
+/** The termination's reason and exit code, and its message (first 300 characters) when it has one. */
+export function terminationEvidence(termination: Termination): Evidence[] {
+  const path = containerPath(termination.container, `${termination.which}.terminated`);
+  const evidence = [
+    statusEvidence(
+      termination.pod,
+      path,
+      `reason=${termination.reason ?? 'unknown'} exitCode=${termination.exitCode ?? 'unknown'}`,
+    ),
+  ];
+  if (termination.message)
+    evidence.push(
+      statusEvidence(termination.pod, `${path}.message`, termination.message.trim().slice(0, 300)),
+    );
+  return evidence;
 }
 
 export interface Waiting {

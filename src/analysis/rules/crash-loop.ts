@@ -12,6 +12,7 @@ import {
   missingEnvVar,
   EXEC_FAILURE_LOG,
   SHELL_NOT_FOUND,
+  terminationEvidence,
   terminations,
   waitingStates,
 } from '../signals.js';
@@ -65,22 +66,7 @@ export function crashSignals(facts: Facts): {
     exitCode ??= termination.exitCode;
     reason ??= termination.reason;
     restarts = Math.max(restarts, termination.container.status?.restartCount ?? 0);
-    evidence.push(
-      statusEvidence(
-        termination.pod,
-        containerPath(termination.container, `${termination.which}.terminated`),
-        `reason=${termination.reason ?? 'unknown'} exitCode=${termination.exitCode ?? 'unknown'}`,
-      ),
-    );
-    if (termination.message) {
-      evidence.push(
-        statusEvidence(
-          termination.pod,
-          containerPath(termination.container, `${termination.which}.terminated.message`),
-          termination.message.trim().slice(0, 300),
-        ),
-      );
-    }
+    evidence.push(...terminationEvidence(termination));
   }
   const events = facts.eventsMatching(/Back-off restarting failed container/, ['BackOff']);
   if (events[0]) {

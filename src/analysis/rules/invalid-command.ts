@@ -7,6 +7,7 @@ import {
   eventContainer,
   SHELL_NOT_FOUND,
   START_FAILURE,
+  terminationEvidence,
   terminations,
   waitingStates,
 } from '../signals.js';
@@ -47,22 +48,7 @@ export const invalidCommandRule: Rule = {
         continue;
       container ??= termination.container.name;
       detail ??= termination.message;
-      evidence.push(
-        statusEvidence(
-          termination.pod,
-          containerPath(termination.container, `${termination.which}.terminated`),
-          `reason=${termination.reason ?? 'unknown'} exitCode=${termination.exitCode ?? 'unknown'}`,
-        ),
-      );
-      if (termination.message) {
-        evidence.push(
-          statusEvidence(
-            termination.pod,
-            containerPath(termination.container, `${termination.which}.terminated.message`),
-            termination.message.trim().slice(0, 300),
-          ),
-        );
-      }
+      evidence.push(...terminationEvidence(termination));
       confidence = Math.max(confidence, startError ? CONFIDENCE.strong : CONFIDENCE.good - 0.05);
     }
     for (const event of facts.events) {
