@@ -163,21 +163,19 @@ async function serve(flags: ServeFlags): Promise<number> {
     ],
   });
   for (const notice of app.notices) http.log.warn(notice);
-  for (const session of reconciled.sessions)
-    http.log.warn({ session: session.id, state: session.state }, session.note);
+  const logReport = (report: ReconcileReport) => {
+    for (const session of report.sessions)
+      http.log.warn({ session: session.id, state: session.state }, session.note);
+  };
+  logReport(reconciled);
   if (reconciled.deferred > 0)
     http.log.warn(
       `${reconciled.deferred} session(s) are executing under another instance's lease; they are restored if it lapses (storage.executionLease)`,
     );
   // Sessions another instance was executing are taken over once their lease lapses (a crashed
   // replica, or this process's own previous life if it restarted within the lease).
-  const reconciler = periodicReconcile(
-    app.service,
-    (report) => {
-      for (const session of report.sessions)
-        http.log.warn({ session: session.id, state: session.state }, session.note);
-    },
-    (error) => http.log.error({ err: error }, 'reconciliation failed'),
+  const reconciler = periodicReconcile(app.service, logReport, (error) =>
+    http.log.error({ err: error }, 'reconciliation failed'),
   );
   const purge = setInterval(() => {
     const before = new Date(Date.now() - retentionMs(configuration.storage.retention)).toISOString();
@@ -232,15 +230,14 @@ async function mcpStdio(flags: ServeFlags): Promise<number> {
     aiSettings: loadAiSettings(),
     actor: localPrincipal().name,
   });
-  await app.service.reconcile();
   // stdout carries the protocol: notes go to stderr.
-  const reconciler = periodicReconcile(
-    app.service,
-    (report) => {
-      for (const session of report.sessions)
-        process.stderr.write(`kubemend: session ${session.id} ${session.state}: ${session.note}\n`);
-    },
-    (error) => process.stderr.write(`kubemend: reconciliation failed: ${String(error)}\n`),
+  const logReport = (report: ReconcileReport) => {
+    for (const session of report.sessions)
+      process.stderr.write(`kubemend: session ${session.id} ${session.state}: ${session.note}\n`);
+  };
+  logReport(await app.service.reconcile());
+  const reconciler = periodicReconcile(app.service, logReport, (error) =>
+    process.stderr.write(`kubemend: reconciliation failed: ${String(error)}\n`),
   );
   const { createMcpServer } = await import('../mcp/server.js');
   const { StdioServerTransport } = await import('@modelcontextprotocol/sdk/server/stdio.js');
