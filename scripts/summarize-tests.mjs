@@ -3,6 +3,11 @@ import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 
 const directory = process.argv[2] ?? '.state/reports';
+// Reports every full run must produce: a suite that never ran is a failure, not zero tests.
+const expected = (process.env.KM_EXPECTED_REPORTS ?? 'unit.json,integration.json,scenarios.json')
+  .split(',')
+  .filter(Boolean);
+const missing = expected.filter((name) => !existsSync(join(directory, name)));
 let passed = 0;
 let failed = 0;
 let skipped = 0;
@@ -20,5 +25,7 @@ for (const name of existsSync(directory) ? readdirSync(directory) : []) {
     failed += report.failed;
   }
 }
+for (const name of missing) console.error(`summarize-tests: ${name} is missing: that suite did not run`);
+failed += missing.length;
 console.log(`tests: ${passed} passed, ${failed} failed${skipped ? `, ${skipped} skipped` : ''}`);
 process.exitCode = failed > 0 || passed === 0 ? 1 : 0;

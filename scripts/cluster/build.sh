@@ -92,7 +92,8 @@ for b in "${K8S_BINARIES[@]}"; do k8s_pkgs+=("k8s.io/kubernetes/cmd/$b"); done
 
 all_binaries_present || km_die "build finished but binaries are missing from $KM_BIN"
 "$KM_BIN/kube-apiserver" --version
-"$KM_BIN/etcd" --version | head -1
+# sed reads all of it: `head -1` closes the pipe early and etcd's SIGPIPE fails the build under pipefail.
+"$KM_BIN/etcd" --version | sed -n 1p
 printf '%s\n' "$want" >"$STAMP"
 echo "total $((SECONDS - started))s" >"$STATS/total.txt"
 km_log "build complete in $((SECONDS - started))s; stats in ${STATS#"$KM_REPO_ROOT"/}/"
