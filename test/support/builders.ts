@@ -59,6 +59,25 @@ function targetOf(draft: ActionDraft): string {
   return namespace ? `${kind} ${namespace}/${name}` : `${kind} ${name}`;
 }
 
+/** A change of `target`: a strategic patch unless `patchType` says otherwise. */
+export function change(
+  target: string,
+  patch: unknown,
+  options: { patchType?: 'merge' | 'json'; minimumRisk?: RiskLevel; words?: readonly string[] } = {},
+): ExpectedDraft {
+  const { patchType = 'strategic', ...rest } = options;
+  return { type: 'patch', target, params: { patchType, patch }, ...rest };
+}
+
+/** Advice for a person about `target`, with the words it must contain. */
+export function advice(target: string, words: readonly string[], command?: string): ExpectedDraft {
+  return { type: 'manual', target, words, ...(command !== undefined ? { command } : {}) };
+}
+
+export function rollbackTo(target: string, revision: number, words: readonly string[] = []): ExpectedDraft {
+  return { type: 'rollback', target, params: { toRevision: revision }, words };
+}
+
 /** One `it` per row: the builder proposes exactly the expected drafts, in order. */
 export function builderTable(category: Category, builder: Builder, rows: readonly BuilderRow[]): void {
   describe(`${category} builder`, () => {

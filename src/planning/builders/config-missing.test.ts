@@ -1,4 +1,12 @@
-import { builderTable, deployment, templatePatch, workload } from '../../../test/support/builders.js';
+import {
+  advice,
+  builderTable,
+  change,
+  deployment,
+  rollbackTo,
+  templatePatch,
+  workload,
+} from '../../../test/support/builders.js';
 import { configMissing } from './config-missing.js';
 
 const api = workload('Deployment', 'checkout');
@@ -25,26 +33,22 @@ builderTable('config-missing', configMissing, [
     },
     context: { resources: [deployment('checkout', template)] },
     expect: [
-      {
-        type: 'patch',
-        target: 'Deployment shop/checkout',
-        params: {
-          patchType: 'strategic',
-          patch: templatePatch({
-            volumes: [{ name: 'config', configMap: { name: 'checkout-config' } }],
-            containers: [
-              {
-                name: 'api',
-                envFrom: [
-                  { configMapRef: { name: 'checkout-config' } },
-                  { secretRef: { name: 'checkout-db' } },
-                ],
-              },
-            ],
-          }),
-        },
-        words: ['instead of the missing checkout-confg', 'most likely misspelt'],
-      },
+      change(
+        'Deployment shop/checkout',
+        templatePatch({
+          volumes: [{ name: 'config', configMap: { name: 'checkout-config' } }],
+          containers: [
+            {
+              name: 'api',
+              envFrom: [
+                { configMapRef: { name: 'checkout-config' } },
+                { secretRef: { name: 'checkout-db' } },
+              ],
+            },
+          ],
+        }),
+        { words: ['instead of the missing checkout-confg', 'most likely misspelt'] },
+      ),
     ],
   },
   {
@@ -57,27 +61,21 @@ builderTable('config-missing', configMissing, [
     },
     context: { resources: [deployment('checkout', template)] },
     expect: [
-      {
-        type: 'patch',
-        target: 'Deployment shop/checkout',
-        params: {
-          patchType: 'strategic',
-          patch: templatePatch({
-            containers: [
-              {
-                name: 'api',
-                env: [
-                  { name: 'DB_USER', valueFrom: { secretKeyRef: { name: 'checkout-dbs', key: 'user' } } },
-                ],
-                envFrom: [
-                  { configMapRef: { name: 'checkout-confg' } },
-                  { secretRef: { name: 'checkout-dbs' } },
-                ],
-              },
-            ],
-          }),
-        },
-      },
+      change(
+        'Deployment shop/checkout',
+        templatePatch({
+          containers: [
+            {
+              name: 'api',
+              env: [{ name: 'DB_USER', valueFrom: { secretKeyRef: { name: 'checkout-dbs', key: 'user' } } }],
+              envFrom: [
+                { configMapRef: { name: 'checkout-confg' } },
+                { secretRef: { name: 'checkout-dbs' } },
+              ],
+            },
+          ],
+        }),
+      ),
     ],
   },
   {
@@ -90,39 +88,26 @@ builderTable('config-missing', configMissing, [
       currentRevision: 8,
     },
     expect: [
-      {
-        type: 'rollback',
-        target: 'Deployment shop/checkout',
-        params: { toRevision: 7 },
-        words: ['references ConfigMap checkout-flags, which does not exist'],
-      },
+      rollbackTo('Deployment shop/checkout', 7, [
+        'references ConfigMap checkout-flags, which does not exist',
+      ]),
     ],
   },
   {
     name: 'no strategy applies to a missing Secret: a person creates it, kubemend never invents secrets',
     details: { workload: api, configKind: 'Secret', configName: 'checkout-db', configKey: 'password' },
     expect: [
-      {
-        type: 'manual',
-        target: 'Deployment shop/checkout',
-        words: [
-          'Provide the missing key password in Secret checkout-db',
-          '--from-literal=password=<value>',
-          'never invents secret data',
-        ],
-      },
+      advice('Deployment shop/checkout', [
+        'Provide the missing key password in Secret checkout-db',
+        '--from-literal=password=<value>',
+        'never invents secret data',
+      ]),
     ],
   },
   {
     name: 'no strategy applies to a missing ConfigMap: a person creates it',
     details: { workload: api, configKind: 'ConfigMap', configName: 'checkout-flags' },
-    expect: [
-      {
-        type: 'manual',
-        target: 'Deployment shop/checkout',
-        words: ['kubectl create configmap checkout-flags -n shop'],
-      },
-    ],
+    expect: [advice('Deployment shop/checkout', ['kubectl create configmap checkout-flags -n shop'])],
   },
   {
     name: 'no strategy applies to a missing ServiceAccount, even with a look-alike',
@@ -132,12 +117,6 @@ builderTable('config-missing', configMissing, [
       configName: 'checkout-sa',
       suggestedConfigName: 'checkout',
     },
-    expect: [
-      {
-        type: 'manual',
-        target: 'Deployment shop/checkout',
-        words: ['kubectl create serviceaccount checkout-sa -n shop'],
-      },
-    ],
+    expect: [advice('Deployment shop/checkout', ['kubectl create serviceaccount checkout-sa -n shop'])],
   },
 ]);

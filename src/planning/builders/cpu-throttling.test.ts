@@ -1,4 +1,11 @@
-import { builderTable, containerChange, pod, workload } from '../../../test/support/builders.js';
+import {
+  advice,
+  builderTable,
+  change,
+  containerChange,
+  pod,
+  workload,
+} from '../../../test/support/builders.js';
 import { cpuThrottling } from './cpu-throttling.js';
 
 const api = workload('Deployment', 'checkout');
@@ -14,20 +21,14 @@ builderTable('cpu-throttling', cpuThrottling, [
       throttledRatio: 0.62,
     },
     expect: [
-      {
-        type: 'patch',
-        target: 'Deployment shop/checkout',
-        params: {
-          patchType: 'strategic',
-          patch: containerChange('api', { resources: { limits: { cpu: '1' } } }),
-        },
+      change('Deployment shop/checkout', containerChange('api', { resources: { limits: { cpu: '1' } } }), {
         words: [
           'from 500m to 1',
           'throttled in 62% of CFS periods',
           'usage reaches 480m',
           'Requests are unchanged',
         ],
-      },
+      }),
     ],
   },
   {
@@ -40,14 +41,7 @@ builderTable('cpu-throttling', cpuThrottling, [
       throttledRatio: 0.8,
     },
     expect: [
-      {
-        type: 'patch',
-        target: 'Deployment shop/checkout',
-        params: {
-          patchType: 'strategic',
-          patch: containerChange('api', { resources: { limits: { cpu: '600m' } } }),
-        },
-      },
+      change('Deployment shop/checkout', containerChange('api', { resources: { limits: { cpu: '600m' } } })),
     ],
   },
   {
@@ -55,12 +49,6 @@ builderTable('cpu-throttling', cpuThrottling, [
     rootCause: 'Container api is throttled.',
     details: { container: 'api', cpuLimitMillicores: 500 },
     context: { podSpec: pod('debug-api', { containers: [{ name: 'api' }] }) },
-    expect: [
-      {
-        type: 'manual',
-        target: 'Pod shop/debug-api',
-        words: ['Raise the CPU limit', 'Container api is throttled.'],
-      },
-    ],
+    expect: [advice('Pod shop/debug-api', ['Raise the CPU limit', 'Container api is throttled.'])],
   },
 ]);

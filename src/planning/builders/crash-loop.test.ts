@@ -1,7 +1,10 @@
 import {
+  advice,
   builderTable,
+  change,
   configMap,
   containerChange,
+  rollbackTo,
   secret,
   workload,
 } from '../../../test/support/builders.js';
@@ -20,15 +23,10 @@ builderTable('crash-loop', crashLoop, [
       revisionChange: 'image shop/checkout:3.4 → 3.5',
     },
     expect: [
-      {
-        type: 'rollback',
-        target: 'Deployment shop/checkout',
-        params: { toRevision: 3 },
-        words: [
-          'Roll Deployment checkout back to revision 3',
-          'Revision 4 introduced the failure (image shop/checkout:3.4 → 3.5)',
-        ],
-      },
+      rollbackTo('Deployment shop/checkout', 3, [
+        'Roll Deployment checkout back to revision 3',
+        'Revision 4 introduced the failure (image shop/checkout:3.4 → 3.5)',
+      ]),
     ],
   },
   {
@@ -36,22 +34,18 @@ builderTable('crash-loop', crashLoop, [
     details: { workload: api, container: 'api', missingEnv: 'PAYMENTS_URL' },
     context: { resources: [configMap('checkout-env', { PAYMENTS_URL: 'http://payments.shop:8080' })] },
     expect: [
-      {
-        type: 'patch',
-        target: 'Deployment shop/checkout',
-        params: {
-          patchType: 'strategic',
-          patch: containerChange('api', {
-            env: [
-              {
-                name: 'PAYMENTS_URL',
-                valueFrom: { configMapKeyRef: { name: 'checkout-env', key: 'PAYMENTS_URL' } },
-              },
-            ],
-          }),
-        },
-        words: ['from ConfigMap checkout-env', 'the container stays running'],
-      },
+      change(
+        'Deployment shop/checkout',
+        containerChange('api', {
+          env: [
+            {
+              name: 'PAYMENTS_URL',
+              valueFrom: { configMapKeyRef: { name: 'checkout-env', key: 'PAYMENTS_URL' } },
+            },
+          ],
+        }),
+        { words: ['from ConfigMap checkout-env', 'the container stays running'] },
+      ),
     ],
   },
   {
@@ -59,30 +53,25 @@ builderTable('crash-loop', crashLoop, [
     details: { workload: workload('StatefulSet', 'ledger'), container: 'ledger', missingEnv: 'DB_PASSWORD' },
     context: { resources: [secret('ledger-db', { DB_PASSWORD: 'c2VjcmV0' })] },
     expect: [
-      {
-        type: 'patch',
-        target: 'StatefulSet shop/ledger',
-        params: {
-          patchType: 'strategic',
-          patch: containerChange('ledger', {
-            env: [
-              { name: 'DB_PASSWORD', valueFrom: { secretKeyRef: { name: 'ledger-db', key: 'DB_PASSWORD' } } },
-            ],
-          }),
-        },
-      },
+      change(
+        'StatefulSet shop/ledger',
+        containerChange('ledger', {
+          env: [
+            { name: 'DB_PASSWORD', valueFrom: { secretKeyRef: { name: 'ledger-db', key: 'DB_PASSWORD' } } },
+          ],
+        }),
+      ),
     ],
   },
   {
     name: 'no strategy applies to a missing variable nobody holds: a person sets it',
     details: { workload: api, container: 'api', missingEnv: 'PAYMENTS_URL' },
     expect: [
-      {
-        type: 'manual',
-        target: 'Deployment shop/checkout',
-        words: ['Set the environment variable PAYMENTS_URL'],
-        command: 'kubectl set env deployment/checkout -n shop -c api PAYMENTS_URL=<value>',
-      },
+      advice(
+        'Deployment shop/checkout',
+        ['Set the environment variable PAYMENTS_URL'],
+        'kubectl set env deployment/checkout -n shop -c api PAYMENTS_URL=<value>',
+      ),
     ],
   },
   {
@@ -93,24 +82,17 @@ builderTable('crash-loop', crashLoop, [
       heapExhausted: true,
       crashLine: 'java.lang.OutOfMemoryError: Java heap space',
     },
-    expect: [
-      {
-        type: 'manual',
-        target: 'Deployment shop/checkout',
-        words: ['Raise the runtime heap limit', '-Xmx', 'Java heap space'],
-      },
-    ],
+    expect: [advice('Deployment shop/checkout', ['Raise the runtime heap limit', '-Xmx', 'Java heap space'])],
   },
   {
     name: 'no strategy applies: read the previous logs and fix the application',
     details: { workload: api, container: 'api', crashLine: 'panic: nil map  ', exitCode: 2 },
     expect: [
-      {
-        type: 'manual',
-        target: 'Deployment shop/checkout',
-        words: ['Fix the application error', '("panic: nil map")', 'Exit code: 2.'],
-        command: 'kubectl logs deployment/checkout -n shop --previous',
-      },
+      advice(
+        'Deployment shop/checkout',
+        ['Fix the application error', '("panic: nil map")', 'Exit code: 2.'],
+        'kubectl logs deployment/checkout -n shop --previous',
+      ),
     ],
   },
 ]);

@@ -1,4 +1,11 @@
-import { builderTable, containerChange, deployment, workload } from '../../../test/support/builders.js';
+import {
+  advice,
+  builderTable,
+  change,
+  containerChange,
+  deployment,
+  workload,
+} from '../../../test/support/builders.js';
 import { dependencyFailure } from './dependency-failure.js';
 
 const api = workload('Deployment', 'checkout');
@@ -29,20 +36,16 @@ builderTable('dependency-failure', dependencyFailure, [
       ],
     },
     expect: [
-      {
-        type: 'patch',
-        target: 'Deployment shop/checkout',
-        params: {
-          patchType: 'strategic',
-          patch: containerChange('api', {
-            env: [
-              { name: 'PAYMENTS_URL', value: 'http://payments.billing.svc:8080/v1' },
-              { name: 'PAYMENTS_HEALTH', value: 'http://payments.billing.svc:8080/healthz' },
-            ],
-          }),
-        },
-        words: ['Point PAYMENTS_URL, PAYMENTS_HEALTH of Deployment checkout at payments.billing.svc'],
-      },
+      change(
+        'Deployment shop/checkout',
+        containerChange('api', {
+          env: [
+            { name: 'PAYMENTS_URL', value: 'http://payments.billing.svc:8080/v1' },
+            { name: 'PAYMENTS_HEALTH', value: 'http://payments.billing.svc:8080/healthz' },
+          ],
+        }),
+        { words: ['Point PAYMENTS_URL, PAYMENTS_HEALTH of Deployment checkout at payments.billing.svc'] },
+      ),
     ],
   },
   {
@@ -59,11 +62,10 @@ builderTable('dependency-failure', dependencyFailure, [
       ],
     },
     expect: [
-      {
-        type: 'manual',
-        target: 'Deployment shop/checkout',
-        words: ['Restore the dependency postgres', 'Restart this workload only if it does not reconnect'],
-      },
+      advice('Deployment shop/checkout', [
+        'Restore the dependency postgres',
+        'Restart this workload only if it does not reconnect',
+      ]),
     ],
   },
 ]);

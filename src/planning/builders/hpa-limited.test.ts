@@ -1,4 +1,11 @@
-import { builderTable, containerChange, NS, workload } from '../../../test/support/builders.js';
+import {
+  advice,
+  builderTable,
+  change,
+  containerChange,
+  NS,
+  workload,
+} from '../../../test/support/builders.js';
 import { hpaLimited } from './hpa-limited.js';
 
 const api = workload('Deployment', 'checkout');
@@ -14,39 +21,33 @@ builderTable('hpa-limited', hpaLimited, [
     name: 'missing request: a conservative CPU request so utilisation can be computed',
     details: { workload: api, hpa, hpaProblem: 'missing-request', resource: 'cpu', container: 'api' },
     expect: [
-      {
-        type: 'patch',
-        target: 'Deployment shop/checkout',
-        params: {
-          patchType: 'strategic',
-          patch: containerChange('api', { resources: { requests: { cpu: '100m' } } }),
-        },
-        words: ['ScalingActive=True'],
-      },
+      change(
+        'Deployment shop/checkout',
+        containerChange('api', { resources: { requests: { cpu: '100m' } } }),
+        { words: ['ScalingActive=True'] },
+      ),
     ],
   },
   {
     name: 'at max: the ceiling grows by half (a merge patch of the autoscaler)',
     details: { workload: api, hpa, hpaProblem: 'at-max', maxReplicas: 10, desiredReplicas: 12 },
     expect: [
-      {
-        type: 'patch',
-        target: 'HorizontalPodAutoscaler shop/checkout',
-        params: { patchType: 'merge', patch: { spec: { maxReplicas: 15 } } },
-        words: ['from 10 to 15', 'no longer ScalingLimited'],
-      },
+      change(
+        'HorizontalPodAutoscaler shop/checkout',
+        { spec: { maxReplicas: 15 } },
+        { patchType: 'merge', words: ['from 10 to 15', 'no longer ScalingLimited'] },
+      ),
     ],
   },
   {
     name: 'at max, wanting more than double: a person approves (minimum risk high)',
     details: { workload: api, hpa, hpaProblem: 'at-max', maxReplicas: 4, desiredReplicas: 20 },
     expect: [
-      {
-        type: 'patch',
-        target: 'HorizontalPodAutoscaler shop/checkout',
-        params: { patchType: 'merge', patch: { spec: { maxReplicas: 20 } } },
-        minimumRisk: 'high',
-      },
+      change(
+        'HorizontalPodAutoscaler shop/checkout',
+        { spec: { maxReplicas: 20 } },
+        { patchType: 'merge', minimumRisk: 'high' },
+      ),
     ],
   },
   {
@@ -54,11 +55,10 @@ builderTable('hpa-limited', hpaLimited, [
     rootCause: 'The metrics API is unavailable.',
     details: { workload: api, hpa, hpaProblem: 'metrics-unavailable' },
     expect: [
-      {
-        type: 'manual',
-        target: 'HorizontalPodAutoscaler shop/checkout',
-        words: ["Restore the autoscaler's metrics", 'kubectl get apiservice v1beta1.metrics.k8s.io'],
-      },
+      advice('HorizontalPodAutoscaler shop/checkout', [
+        "Restore the autoscaler's metrics",
+        'kubectl get apiservice v1beta1.metrics.k8s.io',
+      ]),
     ],
   },
 ]);

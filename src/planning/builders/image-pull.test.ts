@@ -1,12 +1,15 @@
 import {
+  advice,
   builderTable,
+  change,
   containerChange,
   deployment,
+  type Manifest,
   NS,
+  rollbackTo,
   secret,
   templatePatch,
   workload,
-  type Manifest,
 } from '../../../test/support/builders.js';
 import { imagePullAuth, imagePullNotFound } from './image-pull.js';
 
@@ -20,14 +23,7 @@ builderTable('image-pull-not-found', imagePullNotFound, [
   {
     name: 'rollback: the newest revision names an image that does not exist',
     details: { workload: api, container: 'api', image: 'shop/checkout:3.5.0-rc', rollbackToRevision: 2 },
-    expect: [
-      {
-        type: 'rollback',
-        target: 'Deployment shop/checkout',
-        params: { toRevision: 2 },
-        words: ['Image shop/checkout:3.5.0-rc cannot be pulled.'],
-      },
-    ],
+    expect: [rollbackTo('Deployment shop/checkout', 2, ['Image shop/checkout:3.5.0-rc cannot be pulled.'])],
   },
   {
     name: 'previous image: a StatefulSet goes back to the image that ran',
@@ -38,23 +34,16 @@ builderTable('image-pull-not-found', imagePullNotFound, [
       previousImage: 'shop/ledger:9.8',
     },
     expect: [
-      {
-        type: 'patch',
-        target: 'StatefulSet shop/ledger',
-        params: { patchType: 'strategic', patch: containerChange('ledger', { image: 'shop/ledger:9.8' }) },
+      change('StatefulSet shop/ledger', containerChange('ledger', { image: 'shop/ledger:9.8' }), {
         words: ['back to shop/ledger:9.8'],
-      },
+      }),
     ],
   },
   {
     name: 'no strategy applies: a person sets a tag that exists',
     details: { workload: api, container: 'api', image: 'shop/checkout:typo' },
     expect: [
-      {
-        type: 'manual',
-        target: 'Deployment shop/checkout',
-        words: ['kubectl set image deployment/checkout api=<image:tag> -n shop'],
-      },
+      advice('Deployment shop/checkout', ['kubectl set image deployment/checkout api=<image:tag> -n shop']),
     ],
   },
 ]);
@@ -82,12 +71,9 @@ builderTable('image-pull-auth', imagePullAuth, [
       ],
     },
     expect: [
-      {
-        type: 'patch',
-        target: 'Deployment shop/checkout',
-        params: { patchType: 'strategic', patch: templatePatch({ imagePullSecrets: [{ name: 'regcred' }] }) },
+      change('Deployment shop/checkout', templatePatch({ imagePullSecrets: [{ name: 'regcred' }] }), {
         words: ['instead of the missing regcred-old', 'No credential is created or copied'],
-      },
+      }),
     ],
   },
   {
@@ -101,15 +87,11 @@ builderTable('image-pull-auth', imagePullAuth, [
       ],
     },
     expect: [
-      {
-        type: 'patch',
-        target: 'Deployment shop/checkout',
-        params: {
-          patchType: 'strategic',
-          patch: templatePatch({ imagePullSecrets: [{ name: 'example-registry' }] }),
-        },
-        words: ['rejects anonymous pulls', 'for registry.example.com'],
-      },
+      change(
+        'Deployment shop/checkout',
+        templatePatch({ imagePullSecrets: [{ name: 'example-registry' }] }),
+        { words: ['rejects anonymous pulls', 'for registry.example.com'] },
+      ),
     ],
   },
   {
@@ -123,11 +105,10 @@ builderTable('image-pull-auth', imagePullAuth, [
       ],
     },
     expect: [
-      {
-        type: 'manual',
-        target: 'Deployment shop/checkout',
-        words: ['Provide registry credentials', 'never invents or copies credentials'],
-      },
+      advice('Deployment shop/checkout', [
+        'Provide registry credentials',
+        'never invents or copies credentials',
+      ]),
     ],
   },
 ]);

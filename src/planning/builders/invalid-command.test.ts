@@ -1,4 +1,4 @@
-import { builderTable, workload } from '../../../test/support/builders.js';
+import { advice, builderTable, rollbackTo, workload } from '../../../test/support/builders.js';
 import { invalidCommand } from './invalid-command.js';
 
 const api = workload('Deployment', 'checkout');
@@ -7,14 +7,7 @@ builderTable('invalid-command', invalidCommand, [
   {
     name: 'rollback: the newest revision runs a command that does not exist',
     details: { workload: api, container: 'api', rollbackToRevision: 5, currentRevision: 6 },
-    expect: [
-      {
-        type: 'rollback',
-        target: 'Deployment shop/checkout',
-        params: { toRevision: 5 },
-        words: ['command cannot be executed'],
-      },
-    ],
+    expect: [rollbackTo('Deployment shop/checkout', 5, ['command cannot be executed'])],
   },
   {
     name: 'no strategy applies without a known good revision (or to a StatefulSet)',
@@ -24,12 +17,6 @@ builderTable('invalid-command', invalidCommand, [
       rollbackToRevision: 5,
       crashLine: 'exec: "/app/ledgr": stat /app/ledgr: no such file or directory',
     },
-    expect: [
-      {
-        type: 'manual',
-        target: 'StatefulSet shop/ledger',
-        words: ['Fix the container command or image', 'stat /app/ledgr'],
-      },
-    ],
+    expect: [advice('StatefulSet shop/ledger', ['Fix the container command or image', 'stat /app/ledgr'])],
   },
 ]);

@@ -1,4 +1,12 @@
-import { builderTable, configMap, NS, workload, type Manifest } from '../../../test/support/builders.js';
+import {
+  advice,
+  builderTable,
+  change,
+  configMap,
+  type Manifest,
+  NS,
+  workload,
+} from '../../../test/support/builders.js';
 import { jobFailed } from './job-failed.js';
 
 const nightly = {
@@ -18,39 +26,35 @@ builderTable('job-failed', jobFailed, [
     details: { workload: nightly, container: 'report', missingEnv: 'REPORT_BUCKET' },
     context: { resources: [configMap('report-settings', { REPORT_BUCKET: 's3://reports' })] },
     expect: [
-      {
-        type: 'patch',
-        target: 'CronJob shop/nightly-report',
-        params: {
-          patchType: 'strategic',
-          patch: {
-            spec: {
-              jobTemplate: {
-                spec: {
-                  template: {
-                    spec: {
-                      containers: [
-                        {
-                          name: 'report',
-                          env: [
-                            {
-                              name: 'REPORT_BUCKET',
-                              valueFrom: {
-                                configMapKeyRef: { name: 'report-settings', key: 'REPORT_BUCKET' },
-                              },
+      change(
+        'CronJob shop/nightly-report',
+        {
+          spec: {
+            jobTemplate: {
+              spec: {
+                template: {
+                  spec: {
+                    containers: [
+                      {
+                        name: 'report',
+                        env: [
+                          {
+                            name: 'REPORT_BUCKET',
+                            valueFrom: {
+                              configMapKeyRef: { name: 'report-settings', key: 'REPORT_BUCKET' },
                             },
-                          ],
-                        },
-                      ],
-                    },
+                          },
+                        ],
+                      },
+                    ],
                   },
                 },
               },
             },
           },
         },
-        words: ["a Job's template is immutable", 'the next run completes'],
-      },
+        { words: ["a Job's template is immutable", 'the next run completes'] },
+      ),
     ],
   },
   {
@@ -58,15 +62,11 @@ builderTable('job-failed', jobFailed, [
     details: { workload: nightly, resource: 'DeadlineExceeded' },
     context: { resources: [job(600)] },
     expect: [
-      {
-        type: 'patch',
-        target: 'CronJob shop/nightly-report',
-        params: {
-          patchType: 'strategic',
-          patch: { spec: { jobTemplate: { spec: { activeDeadlineSeconds: 1200 } } } },
-        },
-        words: ["Double the activeDeadlineSeconds of CronJob nightly-report's jobs to 1200"],
-      },
+      change(
+        'CronJob shop/nightly-report',
+        { spec: { jobTemplate: { spec: { activeDeadlineSeconds: 1200 } } } },
+        { words: ["Double the activeDeadlineSeconds of CronJob nightly-report's jobs to 1200"] },
+      ),
     ],
   },
   {
@@ -77,15 +77,11 @@ builderTable('job-failed', jobFailed, [
       resource: 'BackoffLimitExceeded',
     },
     expect: [
-      {
-        type: 'manual',
-        target: 'Job shop/migrate-42',
-        words: [
-          "Fix the job's failure and run it again",
-          'kubectl logs job/migrate-42 -n shop',
-          'Keep the failed Job as evidence',
-        ],
-      },
+      advice('Job shop/migrate-42', [
+        "Fix the job's failure and run it again",
+        'kubectl logs job/migrate-42 -n shop',
+        'Keep the failed Job as evidence',
+      ]),
     ],
   },
 ]);

@@ -6,8 +6,8 @@
 import { at } from '../../context/json.js';
 import type { KubernetesObject } from '../../context/model.js';
 import {
-  type BuilderContext,
   advise,
+  type BuilderContext,
   builderOf,
   describe,
   envFromKeyDraft,

@@ -1,4 +1,11 @@
-import { builderTable, containerChange, pod, workload } from '../../../test/support/builders.js';
+import {
+  advice,
+  builderTable,
+  change,
+  containerChange,
+  pod,
+  workload,
+} from '../../../test/support/builders.js';
 import { nodeNotReady, nodePressure } from './nodes.js';
 
 const api = workload('Deployment', 'checkout');
@@ -16,12 +23,11 @@ builderTable('node-not-ready', nodeNotReady, [
     name: 'advice only: a person who can reach the node restores or replaces it',
     details: { nodeName: 'worker-3' },
     expect: [
-      {
-        type: 'manual',
-        target: 'Node worker-3',
-        words: ['Restore node worker-3', 'kubectl cordon worker-3'],
-        command: 'kubectl describe node worker-3',
-      },
+      advice(
+        'Node worker-3',
+        ['Restore node worker-3', 'kubectl cordon worker-3'],
+        'kubectl describe node worker-3',
+      ),
     ],
   },
 ]);
@@ -36,15 +42,11 @@ builderTable('node-pressure-eviction', nodePressure, [
       ),
     },
     expect: [
-      {
-        type: 'patch',
-        target: 'Deployment shop/checkout',
-        params: {
-          patchType: 'strategic',
-          patch: containerChange('api', { resources: { requests: { memory: '896Mi' } } }),
-        },
-        words: ['used 700Mi against a request of 256Mi', 'no new evictions'],
-      },
+      change(
+        'Deployment shop/checkout',
+        containerChange('api', { resources: { requests: { memory: '896Mi' } } }),
+        { words: ['used 700Mi against a request of 256Mi', 'no new evictions'] },
+      ),
     ],
   },
   {
@@ -54,27 +56,17 @@ builderTable('node-pressure-eviction', nodePressure, [
       podSpec: evicted('Pod ephemeral local storage usage exceeds the total limit of containers 1Gi.'),
     },
     expect: [
-      {
-        type: 'patch',
-        target: 'Deployment shop/checkout',
-        params: {
-          patchType: 'strategic',
-          patch: containerChange('api', { resources: { limits: { 'ephemeral-storage': '2Gi' } } }),
-        },
-        words: ['from 1Gi to 2Gi'],
-      },
+      change(
+        'Deployment shop/checkout',
+        containerChange('api', { resources: { limits: { 'ephemeral-storage': '2Gi' } } }),
+        { words: ['from 1Gi to 2Gi'] },
+      ),
     ],
   },
   {
     name: 'no strategy applies to disk pressure: node cleanup is an operator task',
     rootCause: 'Node worker-1 is under disk pressure.',
     details: { workload: api, resource: 'ephemeral-storage', nodeName: 'worker-1' },
-    expect: [
-      {
-        type: 'manual',
-        target: 'Deployment shop/checkout',
-        words: ['Relieve the node pressure', 'on node worker-1'],
-      },
-    ],
+    expect: [advice('Deployment shop/checkout', ['Relieve the node pressure', 'on node worker-1'])],
   },
 ]);

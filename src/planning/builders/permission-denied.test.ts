@@ -1,4 +1,12 @@
-import { builderTable, NS, templatePatch, workload, type Manifest } from '../../../test/support/builders.js';
+import {
+  advice,
+  builderTable,
+  change,
+  type Manifest,
+  NS,
+  templatePatch,
+  workload,
+} from '../../../test/support/builders.js';
 import { permissionDenied } from './permission-denied.js';
 
 const api = workload('Deployment', 'checkout');
@@ -27,12 +35,9 @@ builderTable('permission-denied', permissionDenied, [
       ],
     },
     expect: [
-      {
-        type: 'patch',
-        target: 'Deployment shop/checkout',
-        params: { patchType: 'strategic', patch: templatePatch({ serviceAccountName: 'checkout-reader' }) },
+      change('Deployment shop/checkout', templatePatch({ serviceAccountName: 'checkout-reader' }), {
         words: ['is bound (RoleBinding checkout-reader) to pod-reader', 'No permission is added'],
-      },
+      }),
     ],
   },
   {
@@ -80,26 +85,16 @@ builderTable('permission-denied', permissionDenied, [
       rbac: { verb: 'list', resource: 'nodes', apiGroup: '' },
     },
     expect: [
-      {
-        type: 'manual',
-        target: 'Deployment shop/checkout',
-        words: [
-          'Grant the missing permission (a person decides)',
-          'The request is cluster-scoped',
-          'never cluster-admin',
-        ],
-      },
+      advice('Deployment shop/checkout', [
+        'Grant the missing permission (a person decides)',
+        'The request is cluster-scoped',
+        'never cluster-admin',
+      ]),
     ],
   },
   {
     name: 'no strategy applies to the default ServiceAccount: kubemend grants it nothing',
     details: { workload: api, serviceAccount: 'default', rbac: listPods },
-    expect: [
-      {
-        type: 'manual',
-        target: 'Deployment shop/checkout',
-        words: ['grant only the verb and resource named in the error'],
-      },
-    ],
+    expect: [advice('Deployment shop/checkout', ['grant only the verb and resource named in the error'])],
   },
 ]);

@@ -1,6 +1,8 @@
 import {
+  advice,
   type BuilderRow,
   builderTable,
+  change,
   containerChange,
   pod,
   workload,
@@ -24,15 +26,11 @@ const LIVENESS: readonly BuilderRow[] = [
     details: { workload: api, container: 'api', probe: 'liveness', probePort: 8080, suggestedPort: 9090 },
     context: { podSpec: checkoutPod({ livenessProbe: httpProbe }) },
     expect: [
-      {
-        type: 'patch',
-        target: 'Deployment shop/checkout',
-        params: {
-          patchType: 'strategic',
-          patch: containerChange('api', { livenessProbe: { httpGet: { port: 9090 } } }),
-        },
-        words: ['port 9090', 'The probe stays'],
-      },
+      change(
+        'Deployment shop/checkout',
+        containerChange('api', { livenessProbe: { httpGet: { port: 9090 } } }),
+        { words: ['port 9090', 'The probe stays'] },
+      ),
     ],
   },
   {
@@ -40,14 +38,10 @@ const LIVENESS: readonly BuilderRow[] = [
     details: { workload: api, container: 'api', probe: 'liveness', probePort: 8080, suggestedPort: 9090 },
     context: { podSpec: checkoutPod({ livenessProbe: { tcpSocket: { port: 8080 } } }) },
     expect: [
-      {
-        type: 'patch',
-        target: 'Deployment shop/checkout',
-        params: {
-          patchType: 'strategic',
-          patch: containerChange('api', { livenessProbe: { tcpSocket: { port: 9090 } } }),
-        },
-      },
+      change(
+        'Deployment shop/checkout',
+        containerChange('api', { livenessProbe: { tcpSocket: { port: 9090 } } }),
+      ),
     ],
   },
   {
@@ -61,15 +55,11 @@ const LIVENESS: readonly BuilderRow[] = [
     },
     context: { podSpec: checkoutPod({ livenessProbe: httpProbe }) },
     expect: [
-      {
-        type: 'patch',
-        target: 'Deployment shop/checkout',
-        params: {
-          patchType: 'strategic',
-          patch: containerChange('api', { livenessProbe: { httpGet: { scheme: 'HTTPS' } } }),
-        },
-        words: ['use HTTPS'],
-      },
+      change(
+        'Deployment shop/checkout',
+        containerChange('api', { livenessProbe: { httpGet: { scheme: 'HTTPS' } } }),
+        { words: ['use HTTPS'] },
+      ),
     ],
   },
   {
@@ -94,22 +84,18 @@ const LIVENESS: readonly BuilderRow[] = [
       }),
     },
     expect: [
-      {
-        type: 'patch',
-        target: 'StatefulSet shop/sessions',
-        params: {
-          patchType: 'strategic',
-          patch: containerChange('redis', {
-            livenessProbe: {
-              exec: { command: ['sh', '-c', 'REDISCLI_AUTH="$REDIS_PASSWORD" redis-cli ping'] },
-            },
-            readinessProbe: {
-              exec: { command: ['sh', '-c', 'REDISCLI_AUTH="$REDIS_PASSWORD" redis-cli ping'] },
-            },
-          }),
-        },
-        words: ['authenticate with $REDIS_PASSWORD', 'NOAUTH'],
-      },
+      change(
+        'StatefulSet shop/sessions',
+        containerChange('redis', {
+          livenessProbe: {
+            exec: { command: ['sh', '-c', 'REDISCLI_AUTH="$REDIS_PASSWORD" redis-cli ping'] },
+          },
+          readinessProbe: {
+            exec: { command: ['sh', '-c', 'REDISCLI_AUTH="$REDIS_PASSWORD" redis-cli ping'] },
+          },
+        }),
+        { words: ['authenticate with $REDIS_PASSWORD', 'NOAUTH'] },
+      ),
     ],
   },
   {
@@ -124,15 +110,11 @@ const LIVENESS: readonly BuilderRow[] = [
     },
     context: { podSpec: checkoutPod({ livenessProbe: httpProbe }) },
     expect: [
-      {
-        type: 'patch',
-        target: 'Deployment shop/checkout',
-        params: {
-          patchType: 'strategic',
-          patch: containerChange('api', { livenessProbe: { httpGet: { path: '/health' } } }),
-        },
-        words: ['/healthz answers HTTP 404', 'only its path changes'],
-      },
+      change(
+        'Deployment shop/checkout',
+        containerChange('api', { livenessProbe: { httpGet: { path: '/health' } } }),
+        { words: ['/healthz answers HTTP 404', 'only its path changes'] },
+      ),
     ],
   },
   {
@@ -140,22 +122,18 @@ const LIVENESS: readonly BuilderRow[] = [
     details: { workload: api, container: 'api', probe: 'liveness', probeFailure: 'timeout' },
     context: { podSpec: checkoutPod({ livenessProbe: httpProbe }) },
     expect: [
-      {
-        type: 'patch',
-        target: 'Deployment shop/checkout',
-        params: {
-          patchType: 'strategic',
-          patch: containerChange('api', {
-            startupProbe: {
-              failureThreshold: 30,
-              periodSeconds: 10,
-              httpGet: { path: '/healthz', port: 8080 },
-            },
-            livenessProbe: { timeoutSeconds: 5 },
-          }),
-        },
-        words: ['Add a startupProbe', 'more time'],
-      },
+      change(
+        'Deployment shop/checkout',
+        containerChange('api', {
+          startupProbe: {
+            failureThreshold: 30,
+            periodSeconds: 10,
+            httpGet: { path: '/healthz', port: 8080 },
+          },
+          livenessProbe: { timeoutSeconds: 5 },
+        }),
+        { words: ['Add a startupProbe', 'more time'] },
+      ),
     ],
   },
   {
@@ -163,16 +141,12 @@ const LIVENESS: readonly BuilderRow[] = [
     details: { workload: api, container: 'api', probe: 'liveness', probeFailure: 'connection-refused' },
     context: { podSpec: checkoutPod({ livenessProbe: { tcpSocket: { port: 8080 } } }) },
     expect: [
-      {
-        type: 'patch',
-        target: 'Deployment shop/checkout',
-        params: {
-          patchType: 'strategic',
-          patch: containerChange('api', {
-            startupProbe: { failureThreshold: 30, periodSeconds: 10, tcpSocket: { port: 8080 } },
-          }),
-        },
-      },
+      change(
+        'Deployment shop/checkout',
+        containerChange('api', {
+          startupProbe: { failureThreshold: 30, periodSeconds: 10, tcpSocket: { port: 8080 } },
+        }),
+      ),
     ],
   },
   {
@@ -185,15 +159,11 @@ const LIVENESS: readonly BuilderRow[] = [
       }),
     },
     expect: [
-      {
-        type: 'patch',
-        target: 'Deployment shop/checkout',
-        params: {
-          patchType: 'strategic',
-          patch: containerChange('api', { livenessProbe: { timeoutSeconds: 6, failureThreshold: 5 } }),
-        },
-        words: ['a 6s timeout', 'after 2s'],
-      },
+      change(
+        'Deployment shop/checkout',
+        containerChange('api', { livenessProbe: { timeoutSeconds: 6, failureThreshold: 5 } }),
+        { words: ['a 6s timeout', 'after 2s'] },
+      ),
     ],
   },
   {
@@ -209,16 +179,12 @@ const LIVENESS: readonly BuilderRow[] = [
     },
     context: { podSpec: checkoutPod({ livenessProbe: httpProbe }) },
     expect: [
-      {
-        type: 'manual',
-        target: 'Deployment shop/checkout',
-        words: [
-          'Investigate why the liveness probe fails',
-          'HTTP 503',
-          'http://localhost:8080/healthz',
-          'Do not remove the probe',
-        ],
-      },
+      advice('Deployment shop/checkout', [
+        'Investigate why the liveness probe fails',
+        'HTTP 503',
+        'http://localhost:8080/healthz',
+        'Do not remove the probe',
+      ]),
     ],
   },
   {
@@ -226,11 +192,11 @@ const LIVENESS: readonly BuilderRow[] = [
     details: { container: 'api', probe: 'liveness', suggestedPort: 9090 },
     context: { podSpec: pod('debug-api', { containers: [{ name: 'api', livenessProbe: httpProbe }] }) },
     expect: [
-      {
-        type: 'manual',
-        target: 'Pod shop/debug-api',
-        words: ['Fix the liveness probe', 'Correct the livenessProbe of container api', 'no controller'],
-      },
+      advice('Pod shop/debug-api', [
+        'Fix the liveness probe',
+        'Correct the livenessProbe of container api',
+        'no controller',
+      ]),
     ],
   },
 ];
@@ -248,14 +214,10 @@ const READINESS: readonly BuilderRow[] = [
     },
     context: { podSpec: checkoutPod({ readinessProbe: { httpGet: { path: '/ready', port: 8080 } } }) },
     expect: [
-      {
-        type: 'patch',
-        target: 'Deployment shop/checkout',
-        params: {
-          patchType: 'strategic',
-          patch: containerChange('api', { readinessProbe: { httpGet: { path: '/readyz' } } }),
-        },
-      },
+      change(
+        'Deployment shop/checkout',
+        containerChange('api', { readinessProbe: { httpGet: { path: '/readyz' } } }),
+      ),
     ],
   },
   {
@@ -263,14 +225,10 @@ const READINESS: readonly BuilderRow[] = [
     details: { workload: api, container: 'api', probe: 'readiness', probeFailure: 'timeout' },
     context: { podSpec: checkoutPod({ readinessProbe: httpProbe }) },
     expect: [
-      {
-        type: 'patch',
-        target: 'Deployment shop/checkout',
-        params: {
-          patchType: 'strategic',
-          patch: containerChange('api', { readinessProbe: { timeoutSeconds: 5, failureThreshold: 3 } }),
-        },
-      },
+      change(
+        'Deployment shop/checkout',
+        containerChange('api', { readinessProbe: { timeoutSeconds: 5, failureThreshold: 3 } }),
+      ),
     ],
   },
   {
@@ -283,13 +241,7 @@ const READINESS: readonly BuilderRow[] = [
       httpStatus: 500,
     },
     context: { podSpec: checkoutPod({ readinessProbe: httpProbe }) },
-    expect: [
-      {
-        type: 'manual',
-        target: 'Deployment shop/checkout',
-        words: ['The readinessProbe of container api fails with HTTP 500'],
-      },
-    ],
+    expect: [advice('Deployment shop/checkout', ['The readinessProbe of container api fails with HTTP 500'])],
   },
 ];
 

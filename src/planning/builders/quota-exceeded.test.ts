@@ -1,9 +1,11 @@
 import {
+  advice,
   builderTable,
+  change,
   containerChange,
   deployment,
-  workload,
   type Manifest,
+  workload,
 } from '../../../test/support/builders.js';
 import { quotaExceeded } from './quota-exceeded.js';
 
@@ -21,17 +23,13 @@ builderTable('quota-exceeded', quotaExceeded, [
       metrics: { memory_working_set_bytes: [{ v: 200 * Mi }, { v: 300 * Mi }] },
     },
     expect: [
-      {
-        type: 'patch',
-        target: 'Deployment shop/checkout',
-        params: {
-          patchType: 'strategic',
-          patch: containerChange('api', {
-            resources: { requests: { memory: '448Mi' }, limits: { memory: '640Mi' } },
-          }),
-        },
-        words: ['request 2Gi each but use about 300Mi', 'no FailedCreate'],
-      },
+      change(
+        'Deployment shop/checkout',
+        containerChange('api', {
+          resources: { requests: { memory: '448Mi' }, limits: { memory: '640Mi' } },
+        }),
+        { words: ['request 2Gi each but use about 300Mi', 'no FailedCreate'] },
+      ),
     ],
   },
   {
@@ -42,14 +40,10 @@ builderTable('quota-exceeded', quotaExceeded, [
       metrics: { container_memory_working_set_bytes: 400 * Mi },
     },
     expect: [
-      {
-        type: 'patch',
-        target: 'Deployment shop/checkout',
-        params: {
-          patchType: 'strategic',
-          patch: containerChange('api', { resources: { requests: { memory: '576Mi' } } }),
-        },
-      },
+      change(
+        'Deployment shop/checkout',
+        containerChange('api', { resources: { requests: { memory: '576Mi' } } }),
+      ),
     ],
   },
   {
@@ -60,12 +54,11 @@ builderTable('quota-exceeded', quotaExceeded, [
       metrics: { memory_working_set_bytes: 400 * Mi },
     },
     expect: [
-      {
-        type: 'manual',
-        target: 'ResourceQuota shop/shop-quota',
-        words: ['Raise the quota or reduce the requests', 'kubectl edit resourcequota shop-quota -n shop'],
-        command: 'kubectl describe resourcequota shop-quota -n shop',
-      },
+      advice(
+        'ResourceQuota shop/shop-quota',
+        ['Raise the quota or reduce the requests', 'kubectl edit resourcequota shop-quota -n shop'],
+        'kubectl describe resourcequota shop-quota -n shop',
+      ),
     ],
   },
 ]);

@@ -1,4 +1,4 @@
-import { builderTable, workload } from '../../../test/support/builders.js';
+import { advice, builderTable, change, rollbackTo, workload } from '../../../test/support/builders.js';
 import { rolloutStuck } from './rollout-stuck.js';
 
 const api = workload('Deployment', 'checkout');
@@ -8,36 +8,27 @@ builderTable('rollout-stuck', rolloutStuck, [
     name: 'paused: the rollout is resumed (a merge patch)',
     details: { workload: api, resource: 'paused', rollbackToRevision: 3 },
     expect: [
-      {
-        type: 'patch',
-        target: 'Deployment shop/checkout',
-        params: { patchType: 'merge', patch: { spec: { paused: false } } },
-        words: ['Resume the rollout of Deployment checkout'],
-      },
+      change(
+        'Deployment shop/checkout',
+        { spec: { paused: false } },
+        { patchType: 'merge', words: ['Resume the rollout of Deployment checkout'] },
+      ),
     ],
   },
   {
     name: 'rollback: the new revision never became available',
     details: { workload: api, rollbackToRevision: 3, currentRevision: 4 },
-    expect: [
-      {
-        type: 'rollback',
-        target: 'Deployment shop/checkout',
-        params: { toRevision: 3 },
-        words: ['never became available'],
-      },
-    ],
+    expect: [rollbackTo('Deployment shop/checkout', 3, ['never became available'])],
   },
   {
     name: 'no strategy applies without a previous revision',
     rootCause: 'Deployment checkout exceeded its progress deadline.',
     details: { workload: api },
     expect: [
-      {
-        type: 'manual',
-        target: 'Deployment shop/checkout',
-        words: ['Find why the new pods do not become available', 'exceeded its progress deadline'],
-      },
+      advice('Deployment shop/checkout', [
+        'Find why the new pods do not become available',
+        'exceeded its progress deadline',
+      ]),
     ],
   },
 ]);

@@ -1,5 +1,7 @@
 import {
+  advice,
   builderTable,
+  change,
   containerChange,
   deployment,
   node,
@@ -28,15 +30,11 @@ builderTable('insufficient-resources', insufficientResources, [
       observedCpuMillicores: 150,
     },
     expect: [
-      {
-        type: 'patch',
-        target: 'Deployment shop/checkout',
-        params: {
-          patchType: 'strategic',
-          patch: containerChange('api', { resources: { requests: { memory: '448Mi', cpu: '200m' } } }),
-        },
-        words: ['Lower the requests of container api to memory 448Mi, cpu 200m', 'no FailedScheduling'],
-      },
+      change(
+        'Deployment shop/checkout',
+        containerChange('api', { resources: { requests: { memory: '448Mi', cpu: '200m' } } }),
+        { words: ['Lower the requests of container api to memory 448Mi, cpu 200m', 'no FailedScheduling'] },
+      ),
     ],
   },
   {
@@ -50,14 +48,10 @@ builderTable('insufficient-resources', insufficientResources, [
       ),
     },
     expect: [
-      {
-        type: 'patch',
-        target: 'Deployment shop/checkout',
-        params: {
-          patchType: 'strategic',
-          patch: containerChange('api', { resources: { requests: { cpu: '650m' } } }),
-        },
-      },
+      change(
+        'Deployment shop/checkout',
+        containerChange('api', { resources: { requests: { cpu: '650m' } } }),
+      ),
     ],
   },
   {
@@ -69,14 +63,7 @@ builderTable('insufficient-resources', insufficientResources, [
       cpuRequestMillicores: 2000,
       observedCpuMillicores: 1800,
     },
-    expect: [
-      {
-        type: 'manual',
-        target: 'Deployment shop/checkout',
-        words: ['No node has enough free cpu'],
-        command: 'kubectl describe nodes',
-      },
-    ],
+    expect: [advice('Deployment shop/checkout', ['No node has enough free cpu'], 'kubectl describe nodes')],
   },
 ]);
 
@@ -90,12 +77,9 @@ builderTable('scheduling-constraints', schedulingConstraints, [
       suggestedSelectorValue: 'ssd',
     },
     expect: [
-      {
-        type: 'patch',
-        target: 'Deployment shop/checkout',
-        params: { patchType: 'strategic', patch: templatePatch({ nodeSelector: { disktype: 'ssd' } }) },
+      change('Deployment shop/checkout', templatePatch({ nodeSelector: { disktype: 'ssd' } }), {
         words: ['No node carries disktype=sdd'],
-      },
+      }),
     ],
   },
   {
@@ -119,21 +103,16 @@ builderTable('scheduling-constraints', schedulingConstraints, [
       ],
     },
     expect: [
-      {
-        type: 'patch',
-        target: 'Deployment shop/checkout',
-        params: {
-          patchType: 'strategic',
-          patch: templatePatch({
-            tolerations: [
-              { key: 'gpu', operator: 'Exists', effect: 'NoSchedule' },
-              { key: 'dedicated', operator: 'Equal', value: 'payments', effect: 'NoExecute' },
-            ],
-          }),
-        },
-        minimumRisk: 'medium',
-        words: ['dedicated=payments:NoExecute'],
-      },
+      change(
+        'Deployment shop/checkout',
+        templatePatch({
+          tolerations: [
+            { key: 'gpu', operator: 'Exists', effect: 'NoSchedule' },
+            { key: 'dedicated', operator: 'Equal', value: 'payments', effect: 'NoExecute' },
+          ],
+        }),
+        { minimumRisk: 'medium', words: ['dedicated=payments:NoExecute'] },
+      ),
     ],
   },
   {
@@ -148,23 +127,17 @@ builderTable('scheduling-constraints', schedulingConstraints, [
       ],
     },
     expect: [
-      {
-        type: 'patch',
-        target: 'Deployment shop/checkout',
-        params: {
-          patchType: 'strategic',
-          patch: templatePatch({
-            affinity: {
-              podAntiAffinity: {
-                requiredDuringSchedulingIgnoredDuringExecution: null,
-                preferredDuringSchedulingIgnoredDuringExecution: [
-                  { weight: 100, podAffinityTerm: spreadTerm },
-                ],
-              },
+      change(
+        'Deployment shop/checkout',
+        templatePatch({
+          affinity: {
+            podAntiAffinity: {
+              requiredDuringSchedulingIgnoredDuringExecution: null,
+              preferredDuringSchedulingIgnoredDuringExecution: [{ weight: 100, podAffinityTerm: spreadTerm }],
             },
-          }),
-        },
-      },
+          },
+        }),
+      ),
     ],
   },
   {
@@ -181,18 +154,14 @@ builderTable('scheduling-constraints', schedulingConstraints, [
       ],
     },
     expect: [
-      {
-        type: 'patch',
-        target: 'Deployment shop/checkout',
-        params: {
-          patchType: 'strategic',
-          patch: templatePatch({
-            topologySpreadConstraints: [
-              { maxSkew: 1, topologyKey: 'topology.kubernetes.io/zone', whenUnsatisfiable: 'ScheduleAnyway' },
-            ],
-          }),
-        },
-      },
+      change(
+        'Deployment shop/checkout',
+        templatePatch({
+          topologySpreadConstraints: [
+            { maxSkew: 1, topologyKey: 'topology.kubernetes.io/zone', whenUnsatisfiable: 'ScheduleAnyway' },
+          ],
+        }),
+      ),
     ],
   },
   {
@@ -200,14 +169,10 @@ builderTable('scheduling-constraints', schedulingConstraints, [
     rootCause: 'Every node is tainted node-role.kubernetes.io/control-plane.',
     details: { workload: api, taint: { key: 'node-role.kubernetes.io/control-plane' } },
     expect: [
-      {
-        type: 'manual',
-        target: 'Deployment shop/checkout',
-        words: [
-          'Relax the placement rules or label nodes',
-          'Every node is tainted node-role.kubernetes.io/control-plane.',
-        ],
-      },
+      advice('Deployment shop/checkout', [
+        'Relax the placement rules or label nodes',
+        'Every node is tainted node-role.kubernetes.io/control-plane.',
+      ]),
     ],
   },
 ]);

@@ -1,11 +1,13 @@
 import {
+  advice,
   builderTable,
+  change,
   containerChange,
   deployment,
+  type Manifest,
   pod,
   templatePatch,
   workload,
-  type Manifest,
 } from '../../../test/support/builders.js';
 import { securityContext } from './security-context.js';
 
@@ -18,18 +20,13 @@ builderTable('security-context', securityContext, [
     name: 'non-root user: an explicit non-root UID, for a person to approve (minimum risk high)',
     details: { workload: api, container: 'api', securityProblem: 'run-as-root' },
     expect: [
-      {
-        type: 'patch',
-        target: 'Deployment shop/checkout',
-        params: {
-          patchType: 'strategic',
-          patch: containerChange('api', {
-            securityContext: { runAsNonRoot: true, runAsUser: 65532, runAsGroup: 65532 },
-          }),
-        },
-        minimumRisk: 'high',
-        words: ['non-root UID 65532', 'runAsNonRoot stays'],
-      },
+      change(
+        'Deployment shop/checkout',
+        containerChange('api', {
+          securityContext: { runAsNonRoot: true, runAsUser: 65532, runAsGroup: 65532 },
+        }),
+        { minimumRisk: 'high', words: ['non-root UID 65532', 'runAsNonRoot stays'] },
+      ),
     ],
   },
   {
@@ -45,21 +42,17 @@ builderTable('security-context', securityContext, [
     },
     context: { resources: [checkout({ containers: [{ name: 'api' }, { name: 'proxy' }] })] },
     expect: [
-      {
-        type: 'patch',
-        target: 'Deployment shop/checkout',
-        params: {
-          patchType: 'strategic',
-          patch: templatePatch({
-            securityContext: { seccompProfile: { type: 'RuntimeDefault' } },
-            containers: ['api', 'proxy'].map((name) => ({
-              name,
-              securityContext: { allowPrivilegeEscalation: false, capabilities: { drop: ['ALL'] } },
-            })),
-          }),
-        },
-        words: ["comply with the namespace's PodSecurity level", "never relaxes the namespace's policy"],
-      },
+      change(
+        'Deployment shop/checkout',
+        templatePatch({
+          securityContext: { seccompProfile: { type: 'RuntimeDefault' } },
+          containers: ['api', 'proxy'].map((name) => ({
+            name,
+            securityContext: { allowPrivilegeEscalation: false, capabilities: { drop: ['ALL'] } },
+          })),
+        }),
+        { words: ["comply with the namespace's PodSecurity level", "never relaxes the namespace's policy"] },
+      ),
     ],
   },
   {
@@ -79,15 +72,11 @@ builderTable('security-context', securityContext, [
       ],
     },
     expect: [
-      {
-        type: 'patch',
-        target: 'Deployment shop/checkout',
-        params: {
-          patchType: 'strategic',
-          patch: templatePatch({ securityContext: { fsGroup: 3000, fsGroupChangePolicy: 'OnRootMismatch' } }),
-        },
-        words: ['Set fsGroup 3000', 'volume cache at /var/cache/app is owned by root'],
-      },
+      change(
+        'Deployment shop/checkout',
+        templatePatch({ securityContext: { fsGroup: 3000, fsGroupChangePolicy: 'OnRootMismatch' } }),
+        { words: ['Set fsGroup 3000', 'volume cache at /var/cache/app is owned by root'] },
+      ),
     ],
   },
   {
@@ -101,20 +90,16 @@ builderTable('security-context', securityContext, [
     },
     context: { resources: [checkout({ containers: [{ name: 'api', volumeMounts: [tmpMount] }] })] },
     expect: [
-      {
-        type: 'patch',
-        target: 'Deployment shop/checkout',
-        params: {
-          patchType: 'strategic',
-          patch: templatePatch({
-            volumes: [{ name: 'writable-var-run-app', emptyDir: {} }],
-            containers: [
-              { name: 'api', volumeMounts: [{ name: 'writable-var-run-app', mountPath: '/var/run/app' }] },
-            ],
-          }),
-        },
-        words: ['Mount a writable emptyDir at /var/run/app', 'read-only root filesystem'],
-      },
+      change(
+        'Deployment shop/checkout',
+        templatePatch({
+          volumes: [{ name: 'writable-var-run-app', emptyDir: {} }],
+          containers: [
+            { name: 'api', volumeMounts: [{ name: 'writable-var-run-app', mountPath: '/var/run/app' }] },
+          ],
+        }),
+        { words: ['Mount a writable emptyDir at /var/run/app', 'read-only root filesystem'] },
+      ),
     ],
   },
   {
@@ -126,17 +111,13 @@ builderTable('security-context', securityContext, [
       writablePath: '/tmp/uploads/x',
     },
     expect: [
-      {
-        type: 'patch',
-        target: 'Deployment shop/checkout',
-        params: {
-          patchType: 'strategic',
-          patch: templatePatch({
-            volumes: [{ name: 'writable-tmp', emptyDir: {} }],
-            containers: [{ name: 'api', volumeMounts: [{ name: 'writable-tmp', mountPath: '/tmp' }] }],
-          }),
-        },
-      },
+      change(
+        'Deployment shop/checkout',
+        templatePatch({
+          volumes: [{ name: 'writable-tmp', emptyDir: {} }],
+          containers: [{ name: 'api', volumeMounts: [{ name: 'writable-tmp', mountPath: '/tmp' }] }],
+        }),
+      ),
     ],
   },
   {
@@ -149,11 +130,10 @@ builderTable('security-context', securityContext, [
     },
     context: { resources: [checkout({ containers: [{ name: 'api' }] })] },
     expect: [
-      {
-        type: 'manual',
-        target: 'Deployment shop/checkout',
-        words: ['Give the process the filesystem access it needs, without root', 'forbids hostPath volumes'],
-      },
+      advice('Deployment shop/checkout', [
+        'Give the process the filesystem access it needs, without root',
+        'forbids hostPath volumes',
+      ]),
     ],
   },
   {
@@ -165,21 +145,13 @@ builderTable('security-context', securityContext, [
       writablePath: '/var/cache/app/x',
     },
     context: { resources: [checkout({ containers: [{ name: 'api', volumeMounts: [tmpMount] }] })] },
-    expect: [
-      { type: 'manual', target: 'Deployment shop/checkout', words: ['Do not run the container as root'] },
-    ],
+    expect: [advice('Deployment shop/checkout', ['Do not run the container as root'])],
   },
   {
     name: 'no strategy applies to a bare pod: advice',
     rootCause: 'Container api must not run as root.',
     details: { container: 'api', securityProblem: 'run-as-root' },
     context: { podSpec: pod('debug-api', { containers: [{ name: 'api' }] }) },
-    expect: [
-      {
-        type: 'manual',
-        target: 'Pod shop/debug-api',
-        words: ['Fix the securityContext', 'must not run as root'],
-      },
-    ],
+    expect: [advice('Pod shop/debug-api', ['Fix the securityContext', 'must not run as root'])],
   },
 ]);

@@ -1,4 +1,4 @@
-import { builderTable, NS } from '../../../test/support/builders.js';
+import { advice, builderTable, change, NS } from '../../../test/support/builders.js';
 import { serviceNoEndpoints } from './service-no-endpoints.js';
 
 const service = { kind: 'Service', apiVersion: 'v1', name: 'checkout', namespace: NS };
@@ -8,12 +8,11 @@ builderTable('service-no-endpoints', serviceNoEndpoints, [
     name: 'selector: the labels the pods carry',
     details: { service, selectorFix: { app: 'checkout' } },
     expect: [
-      {
-        type: 'patch',
-        target: 'Service shop/checkout',
-        params: { patchType: 'strategic', patch: { spec: { selector: { app: 'checkout' } } } },
-        words: ['Fix the selector of Service checkout: app=checkout', 'at least one ready endpoint'],
-      },
+      change(
+        'Service shop/checkout',
+        { spec: { selector: { app: 'checkout' } } },
+        { words: ['Fix the selector of Service checkout: app=checkout', 'at least one ready endpoint'] },
+      ),
     ],
   },
   {
@@ -36,23 +35,18 @@ builderTable('service-no-endpoints', serviceNoEndpoints, [
       ],
     },
     expect: [
-      {
-        type: 'patch',
-        target: 'Service shop/checkout',
-        params: { patchType: 'strategic', patch: { spec: { ports: [{ port: 80, targetPort: 8080 }] } } },
-        words: ['Send Service checkout port 80 to targetPort 8080'],
-      },
+      change(
+        'Service shop/checkout',
+        { spec: { ports: [{ port: 80, targetPort: 8080 }] } },
+        { words: ['Send Service checkout port 80 to targetPort 8080'] },
+      ),
     ],
   },
   {
     name: 'no strategy applies: a person compares the selector with the pod labels',
     details: { service },
     expect: [
-      {
-        type: 'manual',
-        target: 'Service shop/checkout',
-        words: ['Make the Service select ready pods', 'kubectl get svc checkout'],
-      },
+      advice('Service shop/checkout', ['Make the Service select ready pods', 'kubectl get svc checkout']),
     ],
   },
 ]);

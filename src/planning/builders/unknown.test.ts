@@ -1,4 +1,4 @@
-import { builderTable, NS, pod, workload } from '../../../test/support/builders.js';
+import { advice, builderTable, NS, pod, workload } from '../../../test/support/builders.js';
 import { unknown } from './unknown.js';
 
 builderTable('unknown', unknown, [
@@ -8,23 +8,17 @@ builderTable('unknown', unknown, [
       podSpec: pod('checkout-7d9f8b6c5d-x2x4q', { containers: [{ name: 'api' }] }, { owner: 'checkout' }),
     },
     expect: [
-      {
-        type: 'manual',
-        target: 'Deployment shop/checkout',
-        words: [
-          'Collect the signals needed',
-          'kubectl logs pod/checkout-7d9f8b6c5d-x2x4q -n shop --previous',
-        ],
-        command: 'kubectl get events -n shop --sort-by=.lastTimestamp',
-      },
+      advice(
+        'Deployment shop/checkout',
+        ['Collect the signals needed', 'kubectl logs pod/checkout-7d9f8b6c5d-x2x4q -n shop --previous'],
+        'kubectl get events -n shop --sort-by=.lastTimestamp',
+      ),
     ],
   },
   {
     name: 'advice only, about the subject the finding names; without a pod, namespace default',
     subject: { kind: 'Service', apiVersion: 'v1', name: 'checkout', namespace: NS },
     details: { workload: workload('Deployment', 'checkout') },
-    expect: [
-      { type: 'manual', target: 'Service shop/checkout', words: ['kubectl describe pod <pod> -n default'] },
-    ],
+    expect: [advice('Service shop/checkout', ['kubectl describe pod <pod> -n default'])],
   },
 ]);

@@ -1,4 +1,12 @@
-import { builderTable, deployment, NS, node, workload } from '../../../test/support/builders.js';
+import {
+  advice,
+  builderTable,
+  change,
+  deployment,
+  node,
+  NS,
+  workload,
+} from '../../../test/support/builders.js';
 import { volumeMountFailure, volumePending } from './volumes.js';
 
 const api = workload('Deployment', 'checkout');
@@ -24,15 +32,14 @@ builderTable('volume-pending', volumePending, [
       ],
     },
     expect: [
-      {
-        type: 'manual',
-        target: 'PersistentVolumeClaim shop/data-ledger-0',
-        words: [
+      advice(
+        'PersistentVolumeClaim shop/data-ledger-0',
+        [
           'StorageClass fast-ssd must exist (kubectl get storageclass; present: standard)',
           'cannot be changed',
         ],
-        command: 'kubectl describe pvc data-ledger-0 -n shop',
-      },
+        'kubectl describe pvc data-ledger-0 -n shop',
+      ),
     ],
   },
 ]);
@@ -48,15 +55,11 @@ builderTable('volume-mount-failure', volumeMountFailure, [
       ],
     },
     expect: [
-      {
-        type: 'patch',
-        target: 'Deployment shop/checkout',
-        params: {
-          patchType: 'strategic',
-          patch: { spec: { strategy: { type: 'Recreate', rollingUpdate: null } } },
-        },
-        words: ['Switch Deployment checkout to the Recreate strategy'],
-      },
+      change(
+        'Deployment shop/checkout',
+        { spec: { strategy: { type: 'Recreate', rollingUpdate: null } } },
+        { words: ['Switch Deployment checkout to the Recreate strategy'] },
+      ),
     ],
   },
   {
@@ -64,12 +67,11 @@ builderTable('volume-mount-failure', volumeMountFailure, [
     details: { workload: api, resource: 'multi-attach' },
     context: { resources: [node('worker-1', { ready: false }), node('worker-2')] },
     expect: [
-      {
-        type: 'manual',
-        target: 'Deployment shop/checkout',
-        words: ['Repair the volume attachment', 'Never force-delete pods'],
-        command: 'kubectl get volumeattachments',
-      },
+      advice(
+        'Deployment shop/checkout',
+        ['Repair the volume attachment', 'Never force-delete pods'],
+        'kubectl get volumeattachments',
+      ),
     ],
   },
 ]);
