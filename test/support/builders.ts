@@ -81,25 +81,27 @@ export function rollbackTo(target: string, revision: number, words: readonly str
 /** One `it` per row: the builder proposes exactly the expected drafts, in order. */
 export function builderTable(category: Category, builder: Builder, rows: readonly BuilderRow[]): void {
   describe(`${category} builder`, () => {
-    it.each(rows)('$name', (row) => {
-      const drafts = draftsFor(builder, category, row);
-      expect(drafts.map((draft) => `${draft.type} ${targetOf(draft)}`)).toEqual(
-        row.expect.map((expected) => `${expected.type} ${expected.target}`),
-      );
-      row.expect.forEach((expected, index) => {
-        const draft = drafts[index]!;
-        if (expected.params !== undefined) expect(draft.params).toEqual(expected.params);
-        expect(draft.minimumRisk).toBe(expected.minimumRisk);
-        const text = [
-          draft.description,
-          draft.rationale,
-          draft.verification,
-          draft.type === 'manual' ? draft.params.instructions : '',
-        ].join('\n');
-        for (const word of expected.words ?? []) expect(text).toContain(word);
-        if (expected.command !== undefined) expect(draft.command).toBe(expected.command);
+    for (const row of rows) {
+      it(row.name, () => {
+        const drafts = draftsFor(builder, category, row);
+        expect(drafts.map((draft) => `${draft.type} ${targetOf(draft)}`)).toEqual(
+          row.expect.map((expected) => `${expected.type} ${expected.target}`),
+        );
+        row.expect.forEach((expected, index) => {
+          const draft = drafts[index]!;
+          if (expected.params !== undefined) expect(draft.params).toEqual(expected.params);
+          expect(draft.minimumRisk).toBe(expected.minimumRisk);
+          const text = [
+            draft.description,
+            draft.rationale,
+            draft.verification,
+            draft.type === 'manual' ? draft.params.instructions : '',
+          ].join('\n');
+          for (const word of expected.words ?? []) expect(text).toContain(word);
+          if (expected.command !== undefined) expect(draft.command).toBe(expected.command);
+        });
       });
-    });
+    }
   });
 }
 
