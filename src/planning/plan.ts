@@ -13,7 +13,7 @@ import {
 } from '../domain/index.js';
 import type { Facts } from '../analysis/facts.js';
 import type { Finding } from '../analysis/finding.js';
-import { BUILDERS } from './builders.js';
+import { BUILDERS } from './builders/index.js';
 import { type ActionDraft, kubectlCommand } from './drafts.js';
 import { guardDraft } from './guards.js';
 import { decide, effectiveMode, namespaceAllowed, type Policy, protectedNamespaces } from './policy.js';
