@@ -10,11 +10,15 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import * as k8s from '@kubernetes/client-node';
 
 export const REPO_ROOT = fileURLToPath(new URL('../../', import.meta.url));
-export const STATE_DIR = join(REPO_ROOT, '.state', 'cluster');
+// scripts/cluster/env.sh exports these; a second control plane (other ports, state, shared binaries) sets them.
+export const STATE_DIR = process.env.KM_STATE ?? join(REPO_ROOT, '.state', 'cluster');
 export const ADMIN_KUBECONFIG = join(STATE_DIR, 'admin.kubeconfig');
 export const KUBEMEND_KUBECONFIG = join(STATE_DIR, 'kubemend.kubeconfig');
 export const PKI_DIR = join(STATE_DIR, 'pki');
-export const KUBECTL = join(REPO_ROOT, '.k8s', 'bin', 'kubectl');
+export const KUBECTL = join(
+  process.env.KM_BIN ?? join(process.env.KM_K8S_DIR ?? join(REPO_ROOT, '.k8s'), 'bin'),
+  'kubectl',
+);
 export const SCRIPTS_DIR = join(REPO_ROOT, 'scripts', 'cluster');
 
 const START_HINT =
