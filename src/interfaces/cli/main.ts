@@ -6,7 +6,15 @@
 import { createReadStream } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import { Command, CommanderError, Option } from 'commander';
-import { InvalidInputError, KubemendError, MODES, type RemediateOutput } from '../../domain/index.js';
+import {
+  errorMapping,
+  EXIT_CODES,
+  type ExitCode,
+  KubemendError,
+  MODES,
+  type RemediateOutput,
+} from '../../domain/index.js';
+import { describeFailure } from '../failure.js';
 import { loadAiSettings, loadConfiguration } from '../../config/configuration.js';
 import { loadPolicies } from '../../config/policies.js';
 import { connectCluster } from '../../cluster/connect.js';
@@ -17,7 +25,7 @@ import { readInputStream } from './read-input.js';
 import type { ReconcileReport, RemediationService } from '../../service/remediation-service.js';
 import { renderText } from '../render.js';
 
-export const EXIT_CODES = { success: 0, failed: 1, badInput: 2 } as const;
+export { EXIT_CODES };
 
 /** Inputs at least this large summarise their logs on a second thread. */
 const PARALLEL_THRESHOLD_BYTES = 8 * 1024 * 1024;
@@ -41,14 +49,23 @@ class UsageError extends KubemendError {
   }
 }
 
-function writeError(json: boolean, error: KubemendError): void {
-  const issues = error instanceof InvalidInputError ? error.issues : [];
-  process.stderr.write(`kubemend: ${error.message}\n`);
+/**
+ * Report a failure on stderr (and, with --json, as one JSON document on stdout) and return the
+ * exit code `ERROR_TABLE` gives its code.
+ */
+export function reportFailure(error: unknown, json: boolean): ExitCode {
+  const failure = describeFailure(error);
+  const message =
+    failure.code === 'internal' && !(error instanceof KubemendError)
+      ? `internal error: ${error instanceof Error ? error.message : String(error)}`
+      : failure.message;
+  process.stderr.write(`kubemend: ${message}\n`);
   if (json) {
     process.stdout.write(
-      `${JSON.stringify({ error: { code: error.code, message: error.message, errors: issues } })}\n`,
+      `${JSON.stringify({ error: { code: failure.code, message, errors: failure.issues } })}\n`,
     );
   }
+  return errorMapping(failure.code).exit;
 }
 
 async function analyze(flags: AnalyzeFlags): Promise<number> {
@@ -324,19 +341,7 @@ export async function main(argv: readonly string[]): Promise<number> {
         return EXIT_CODES.success;
       return EXIT_CODES.badInput; // commander already printed the message
     }
-    if (error instanceof KubemendError) {
-      writeError(jsonRequested, error);
-      const badInput = [
-        'invalid-input',
-        'input-too-large',
-        'policy-not-found',
-        'configuration-invalid',
-      ].includes(error.code);
-      return badInput ? EXIT_CODES.badInput : EXIT_CODES.failed;
-    }
-    const message = error instanceof Error ? error.message : String(error);
-    writeError(jsonRequested, new KubemendError('internal', `internal error: ${message}`));
-    return EXIT_CODES.failed;
+    return reportFailure(error, jsonRequested);
   }
 }
 
