@@ -15,7 +15,7 @@ import {
   type RemediateOutput,
 } from '../../domain/index.js';
 import { describeFailure } from '../failure.js';
-import { loadAiSettings, loadConfiguration } from '../../config/configuration.js';
+import { loadAiSettings, loadConfiguration, LOG_LEVELS } from '../../config/configuration.js';
 import { loadPolicies } from '../../config/policies.js';
 import { connectCluster } from '../../cluster/connect.js';
 import { createApplication, retentionMs } from '../../app.js';
@@ -40,7 +40,6 @@ interface AnalyzeFlags {
   kubeconfig?: string;
   context?: string;
   offline?: boolean;
-  logLevel?: string;
 }
 
 class UsageError extends KubemendError {
@@ -241,20 +240,30 @@ function periodicReconcile(
   return timer;
 }
 
+/** Lines on stderr at `level` or more severe than the configured `logLevel` (none when silent). */
+function stderrLog(configured: (typeof LOG_LEVELS)[number]) {
+  const limit = configured === 'silent' ? -1 : LOG_LEVELS.indexOf(configured);
+  return (level: 'warn' | 'error', text: string) => {
+    if (LOG_LEVELS.indexOf(level) <= limit) process.stderr.write(`kubemend: ${text}\n`);
+  };
+}
+
 async function mcpStdio(flags: ServeFlags): Promise<number> {
   const configuration = configurationFrom(flags);
   const app = await createApplication(configuration, {
     aiSettings: loadAiSettings(),
     actor: localPrincipal().name,
   });
-  // stdout carries the protocol: notes go to stderr.
+  // stdout carries the protocol: notes go to stderr, as `logLevel` allows.
+  const log = stderrLog(configuration.logLevel);
   const logReport = (report: ReconcileReport) => {
     for (const session of report.sessions)
-      process.stderr.write(`kubemend: session ${session.id} ${session.state}: ${session.note}\n`);
+      log('warn', `session ${session.id} ${session.state}: ${session.note}`);
   };
+  for (const notice of app.notices) log('warn', notice);
   logReport(await app.service.reconcile());
   const reconciler = periodicReconcile(app.service, logReport, (error) =>
-    process.stderr.write(`kubemend: reconciliation failed: ${String(error)}\n`),
+    log('error', `reconciliation failed: ${String(error)}`),
   );
   const { createMcpServer } = await import('../mcp/server.js');
   const { StdioServerTransport } = await import('@modelcontextprotocol/sdk/server/stdio.js');
@@ -298,7 +307,6 @@ export async function main(argv: readonly string[]): Promise<number> {
     .option('--kubeconfig <file>', 'kubeconfig to use (KUBEMEND_KUBECONFIG)')
     .option('--context <name>', 'kubeconfig context to use (KUBEMEND_CONTEXT)')
     .option('--offline', 'never contact a cluster: analyse the given context only (KUBEMEND_OFFLINE)')
-    .option('--log-level <level>', 'fatal|error|warn|info|debug|trace|silent (KUBEMEND_LOG_LEVEL)')
     .action(async (flags: AnalyzeFlags) => {
       jsonRequested = flags.json === true;
       exitCode = await analyze(flags);
@@ -325,6 +333,7 @@ export async function main(argv: readonly string[]): Promise<number> {
     .option('--kubeconfig <file>', 'kubeconfig to use (KUBEMEND_KUBECONFIG)')
     .option('--context <name>', 'kubeconfig context to use (KUBEMEND_CONTEXT)')
     .option('--offline', 'never contact a cluster')
+    .option('--log-level <level>', 'notes on stderr: fatal|error|warn|…|silent (KUBEMEND_LOG_LEVEL)')
     .action(async (flags: ServeFlags) => {
       exitCode = await mcpStdio(flags);
     });
