@@ -42,7 +42,9 @@ function expectRefused(output: RemediateOutput): void {
   expect(output.results ?? []).toEqual([]);
 }
 
-function cli(args: string[]) {
+/** `kubemend analyze --input <the fixture> --json --offline ...extra`. */
+function analyze(...extra: string[]) {
+  const args = ['analyze', '--input', INPUT_FILE, '--json', '--offline', ...extra];
   const result = spawnSync(process.execPath, ['--import', 'tsx', 'src/interfaces/cli/main.ts', ...args], {
     encoding: 'utf8',
     env: { ...process.env, KUBEMEND_POLICY_FILE: '', KUBEMEND_CONFIG: '' },
@@ -53,17 +55,7 @@ function cli(args: string[]) {
 
 describe('maxReplicas: 5 refuses an autoscaler raise to 10', () => {
   it('in the CLI', () => {
-    const { code, stdout, stderr } = cli([
-      'analyze',
-      '--input',
-      INPUT_FILE,
-      '--json',
-      '--offline',
-      '--mode',
-      'automatic',
-      '--policy-file',
-      CAPPED,
-    ]);
+    const { code, stdout, stderr } = analyze('--mode', 'automatic', '--policy-file', CAPPED);
     expect(code, stderr).toBe(0);
     expectRefused(RemediateOutputSchema.parse(JSON.parse(stdout)));
   }, 60_000);
@@ -139,7 +131,7 @@ describe('maxReplicas: 5 refuses an autoscaler raise to 10', () => {
   }, 60_000);
 
   it('and the same raise is not refused under the default maxReplicas (50)', () => {
-    const { code, stdout } = cli(['analyze', '--input', INPUT_FILE, '--json', '--offline']);
+    const { code, stdout } = analyze();
     expect(code).toBe(0);
     const output = RemediateOutputSchema.parse(JSON.parse(stdout));
     const raise = output.remediation.actions.find(
@@ -155,15 +147,7 @@ describe('requireDryRun: false', () => {
       'no-dry-run.yaml',
       'policies:\n  fast:\n    mode: automatic\n    requireDryRun: false\n',
     );
-    const { code, stdout, stderr } = cli([
-      'analyze',
-      '--input',
-      INPUT_FILE,
-      '--json',
-      '--offline',
-      '--policy-file',
-      unattended,
-    ]);
+    const { code, stdout, stderr } = analyze('--policy-file', unattended);
     expect(code).toBe(2);
     expect(stderr).toMatch(/policies\.fast\.requireDryRun: false is allowed only with mode: manual/);
     expect(JSON.parse(stdout).error.code).toBe('configuration-invalid');
@@ -174,15 +158,7 @@ describe('requireDryRun: false', () => {
       'approved-no-dry-run.yaml',
       'policies:\n  careful:\n    mode: manual\n    requireDryRun: false\n',
     );
-    const { code, stderr } = cli([
-      'analyze',
-      '--input',
-      INPUT_FILE,
-      '--json',
-      '--offline',
-      '--policy-file',
-      approved,
-    ]);
+    const { code, stderr } = analyze('--policy-file', approved);
     expect(code, stderr).toBe(0);
   }, 60_000);
 });
