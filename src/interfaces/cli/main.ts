@@ -348,7 +348,7 @@ export async function main(argv: readonly string[]): Promise<number> {
         error.exitCode === 0
       )
         return EXIT_CODES.success;
-      return EXIT_CODES.badInput; // commander already printed the message
+      return errorMapping('invalid-input').exit; // a usage error; commander already printed it
     }
     return reportFailure(error, jsonRequested);
   }
