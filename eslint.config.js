@@ -1,6 +1,14 @@
-// ESLint flat config: typescript-eslint strict, plus rules that keep the layers honest.
+// ESLint flat config: typescript-eslint strict, plus rules that keep the layers honest. The layer
+// rules are generated from the tables in docs/architecture.md (scripts/lint/layers.mjs).
 import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
+import { layerBlocks } from './scripts/lint/layers.mjs';
+
+/** Kept in every layer block too: `no-restricted-syntax` options are replaced, not merged. */
+const NO_ENUMS = {
+  selector: 'TSEnumDeclaration',
+  message: 'Use an `as const` array and a derived union instead of an enum.',
+};
 
 export default tseslint.config(
   { ignores: ['dist/**', 'node_modules/**', 'coverage/**', '.k8s/**', '.state/**', 'test/k8s/**'] },
@@ -17,13 +25,7 @@ export default tseslint.config(
     rules: {
       '@typescript-eslint/no-non-null-assertion': 'off',
       '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
-      'no-restricted-syntax': [
-        'error',
-        {
-          selector: 'TSEnumDeclaration',
-          message: 'Use an `as const` array and a derived union instead of an enum.',
-        },
-      ],
+      'no-restricted-syntax': ['error', NO_ENUMS],
     },
   },
   {
@@ -40,75 +42,6 @@ export default tseslint.config(
       ],
     },
   },
-  {
-    files: ['src/**/*.ts'],
-    rules: {
-      'no-restricted-imports': [
-        'error',
-        {
-          paths: [
-            {
-              name: 'child_process',
-              message: 'The product never shells out; use a typed port (ClusterGateway).',
-            },
-            {
-              name: 'node:child_process',
-              message: 'The product never shells out; use a typed port (ClusterGateway).',
-            },
-          ],
-        },
-      ],
-    },
-  },
-  {
-    files: ['src/domain/**/*.ts'],
-    rules: {
-      'no-restricted-imports': [
-        'error',
-        {
-          patterns: [{ group: ['../*', '!./*'], message: 'domain imports nothing of ours outside domain/.' }],
-        },
-      ],
-    },
-  },
-  {
-    files: ['src/analysis/**/*.ts', 'src/planning/**/*.ts', 'src/context/**/*.ts'],
-    ignores: ['src/analysis/ai/**'],
-    rules: {
-      'no-restricted-imports': [
-        'error',
-        {
-          paths: [
-            {
-              name: '@kubernetes/client-node',
-              message: 'Depend on the ClusterGateway port, not the client library, so rules run offline.',
-            },
-            { name: 'child_process', message: 'The product never shells out.' },
-          ],
-          patterns: [
-            {
-              group: ['ai', '@ai-sdk/*', '../analysis/ai/*', '../ai/*'],
-              message: 'Risk and planning never depend on the AI layer.',
-            },
-          ],
-        },
-      ],
-    },
-  },
-  {
-    // The AI layer is where the model SDKs live; it still never touches the client library or a shell.
-    files: ['src/analysis/ai/**/*.ts'],
-    rules: {
-      'no-restricted-imports': [
-        'error',
-        {
-          paths: [
-            { name: '@kubernetes/client-node', message: 'Use the ClusterGateway port.' },
-            { name: 'child_process', message: 'The product never shells out.' },
-            { name: 'node:child_process', message: 'The product never shells out.' },
-          ],
-        },
-      ],
-    },
-  },
+  // One block per source directory, each with every import ban that applies there.
+  ...layerBlocks({ root: import.meta.dirname, syntax: [NO_ENUMS] }),
 );

@@ -30,7 +30,8 @@ function file(name: string, content: string): string {
   return path;
 }
 
-describe('kubemend analyze', () => {
+// Each case starts a real process (node + tsx): on a loaded machine that alone can pass 5 s.
+describe('kubemend analyze', { timeout: 60_000 }, () => {
   it('pins the exit codes', () => {
     expect(EXIT_CODES).toEqual({ success: 0, failed: 1, badInput: 2 });
   });

@@ -13,16 +13,16 @@
  */
 import type { Pool, PoolClient, QueryResult } from 'pg';
 import { KubemendError } from '../domain/errors.js';
-import type { PostgresStoreOptions } from '../sessions/postgres-session-store.js';
-import { poolFromOptions, withClient } from '../sessions/postgres-session-store.js';
-import type { Migration } from '../sessions/sql-support.js';
+import type { Migration } from '../storage/migrations.js';
+import type { PostgresStoreOptions } from '../storage/postgres.js';
 import {
   advisoryLockKeys,
   migratePostgres,
-  normalizeLimit,
-  normalizeTimestamp,
+  poolFromOptions,
   quoteSchema,
-} from '../sessions/sql-support.js';
+  withClient,
+} from '../storage/postgres.js';
+import { normalizeLimit, normalizeTimestamp } from '../storage/values.js';
 import type { AuditRowDecoders, AuditStore } from './audit-store.js';
 import {
   AUDIT_COLUMNS,

@@ -14,6 +14,7 @@ export const AUDIT_TYPES = [
   'action.skipped',
   'action.snapshotted',
   'action.dry-run',
+  'action.dry-run-skipped',
   'action.dry-run-failed',
   'action.applied',
   'action.apply-failed',

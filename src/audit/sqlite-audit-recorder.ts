@@ -10,13 +10,9 @@
  */
 import type Database from 'better-sqlite3';
 import { KubemendError } from '../domain/errors.js';
-import type { Migration, SqliteOpenOptions } from '../sessions/sql-support.js';
-import {
-  migrateSqlite,
-  normalizeLimit,
-  normalizeTimestamp,
-  openSqliteDatabase,
-} from '../sessions/sql-support.js';
+import type { Migration } from '../storage/migrations.js';
+import { migrateSqlite, openSqliteDatabase, type SqliteOpenOptions } from '../storage/sqlite.js';
+import { normalizeLimit, normalizeTimestamp } from '../storage/values.js';
 import type { AuditRowDecoders, AuditStore, ChainHead } from './audit-store.js';
 import {
   AUDIT_COLUMNS,

@@ -1,8 +1,28 @@
 /**
  * One base error for infrastructure failures and bugs. Expected outcomes (an unknown cause, a
- * policy denial, a failed dry-run) are values, not exceptions. Edges translate `code` into exit
- * codes, HTTP problem documents and MCP tool errors.
+ * policy denial, a failed dry-run) are values, not exceptions. Every edge translates `code` through
+ * the one `ERROR_TABLE` below: the HTTP status of the problem document, the MCP error, the CLI exit
+ * code. A code added to `ERROR_CODES` without its row does not compile.
  */
+
+/** CLI exit codes (contract §4): 0 success/pending, 1 failed, 2 bad input. */
+export const EXIT_CODES = { success: 0, failed: 1, badInput: 2 } as const;
+export type ExitCode = (typeof EXIT_CODES)[keyof typeof EXIT_CODES];
+
+/** The HTTP statuses an error may carry; each has a reason phrase at the HTTP edge. */
+export const HTTP_ERROR_STATUSES = [400, 401, 403, 404, 409, 413, 422, 429, 500, 502, 503] as const;
+export type HttpErrorStatus = (typeof HTTP_ERROR_STATUSES)[number];
+
+/**
+ * JSON-RPC error codes for MCP requests that fail as a whole (resource reads): the standard
+ * `InvalidParams` and `InternalError`, and MCP's "resource not found".
+ */
+export const MCP_ERROR_CODES = {
+  invalidParams: -32602,
+  internalError: -32603,
+  resourceNotFound: -32002,
+} as const;
+export type McpErrorCode = (typeof MCP_ERROR_CODES)[keyof typeof MCP_ERROR_CODES];
 
 export const ERROR_CODES = [
   'invalid-input',
@@ -16,6 +36,9 @@ export const ERROR_CODES = [
   'idempotency-mismatch',
   'not-authenticated',
   'forbidden',
+  'origin-not-allowed',
+  'not-found',
+  'rate-limited',
   'cluster-unreachable',
   'cluster-forbidden',
   'cluster-not-found',
@@ -26,6 +49,120 @@ export const ERROR_CODES = [
   'internal',
 ] as const;
 export type ErrorCode = (typeof ERROR_CODES)[number];
+
+/** How one error code appears at each edge. */
+export interface ErrorMapping {
+  /** Status of the RFC 9457 problem document. */
+  readonly http: HttpErrorStatus;
+  /** Seconds for `Retry-After`, when trying again later is the remedy. */
+  readonly retryAfterSeconds?: number;
+  readonly mcp: {
+    /** Tool results are `isError: true` with the message, the code and this next step. */
+    readonly hint: string;
+    /** JSON-RPC error code when a whole request fails (resource reads). */
+    readonly rpc: McpErrorCode;
+  };
+  /** `kubemend` exit code. */
+  readonly exit: Exclude<ExitCode, 0>;
+}
+
+const { badInput, failed } = EXIT_CODES;
+const { invalidParams, internalError, resourceNotFound } = MCP_ERROR_CODES;
+const FIX_INPUT = 'Fix the named field and call again.';
+const RETRY = 'Try again later.';
+const REVIEW_SESSION = 'Fetch the session again (resource kubemend://sessions/<id>) and review it.';
+const CHECK_SESSION = 'Check the sessionId returned by analyze or remediate.';
+const OPERATOR = 'Ask the operator of this kubemend to fix its configuration or permissions.';
+
+/** The one translation of error codes, for every edge. */
+export const ERROR_TABLE = {
+  'invalid-input': { http: 400, mcp: { hint: FIX_INPUT, rpc: invalidParams }, exit: badInput },
+  'input-too-large': {
+    http: 413,
+    mcp: { hint: 'Send a smaller document (trim the logs).', rpc: invalidParams },
+    exit: badInput,
+  },
+  'configuration-invalid': { http: 500, mcp: { hint: OPERATOR, rpc: internalError }, exit: badInput },
+  'policy-not-found': {
+    http: 400,
+    mcp: { hint: 'Name one of the configured policies, or omit policy.', rpc: invalidParams },
+    exit: badInput,
+  },
+  'session-not-found': { http: 404, mcp: { hint: CHECK_SESSION, rpc: resourceNotFound }, exit: failed },
+  'session-conflict': { http: 409, mcp: { hint: REVIEW_SESSION, rpc: internalError }, exit: failed },
+  'session-state': { http: 409, mcp: { hint: REVIEW_SESSION, rpc: invalidParams }, exit: failed },
+  'plan-changed': { http: 409, mcp: { hint: REVIEW_SESSION, rpc: invalidParams }, exit: failed },
+  'idempotency-mismatch': {
+    http: 422,
+    mcp: { hint: 'Use a new Idempotency-Key for a different request.', rpc: invalidParams },
+    exit: failed,
+  },
+  'not-authenticated': {
+    http: 401,
+    mcp: { hint: 'Send a valid bearer token.', rpc: invalidParams },
+    exit: failed,
+  },
+  forbidden: {
+    http: 403,
+    mcp: {
+      hint: 'Ask for a token with the needed scope, or use the read-only analyze tool.',
+      rpc: invalidParams,
+    },
+    exit: failed,
+  },
+  'origin-not-allowed': {
+    http: 403,
+    mcp: { hint: 'Call from an allowed origin (server.allowedOrigins).', rpc: invalidParams },
+    exit: failed,
+  },
+  'not-found': {
+    http: 404,
+    mcp: { hint: 'See /openapi.json for the routes.', rpc: resourceNotFound },
+    exit: failed,
+  },
+  'rate-limited': {
+    http: 429,
+    retryAfterSeconds: 1,
+    mcp: { hint: RETRY, rpc: internalError },
+    exit: failed,
+  },
+  'cluster-unreachable': {
+    http: 503,
+    retryAfterSeconds: 5,
+    mcp: { hint: RETRY, rpc: internalError },
+    exit: failed,
+  },
+  'cluster-forbidden': { http: 502, mcp: { hint: OPERATOR, rpc: internalError }, exit: failed },
+  'cluster-not-found': {
+    http: 502,
+    mcp: { hint: 'The object is gone from the cluster; analyse again.', rpc: internalError },
+    exit: failed,
+  },
+  'cluster-conflict': {
+    http: 409,
+    mcp: { hint: 'The object changed meanwhile; analyse again.', rpc: internalError },
+    exit: failed,
+  },
+  'cluster-invalid': { http: 502, mcp: { hint: OPERATOR, rpc: internalError }, exit: failed },
+  'cluster-retryable': {
+    http: 503,
+    retryAfterSeconds: 5,
+    mcp: { hint: RETRY, rpc: internalError },
+    exit: failed,
+  },
+  'audit-unavailable': {
+    http: 503,
+    retryAfterSeconds: 5,
+    mcp: { hint: RETRY, rpc: internalError },
+    exit: failed,
+  },
+  internal: { http: 500, mcp: { hint: RETRY, rpc: internalError }, exit: failed },
+} as const satisfies Record<ErrorCode, ErrorMapping>;
+
+/** The edges' view of one code (typed as the interface, so optional fields read uniformly). */
+export function errorMapping(code: ErrorCode): ErrorMapping {
+  return ERROR_TABLE[code];
+}
 
 export interface FieldIssue {
   /** Dotted path of the offending field, e.g. `context.logs[3]`; empty string for the document. */

@@ -30,8 +30,26 @@ export type {
   PatchType,
   RiskLevel,
 } from './vocabulary.js';
-export { ConfigurationError, ERROR_CODES, InvalidInputError, KubemendError, formatPath } from './errors.js';
-export type { ErrorCode, FieldIssue } from './errors.js';
+export {
+  ConfigurationError,
+  ERROR_CODES,
+  ERROR_TABLE,
+  EXIT_CODES,
+  HTTP_ERROR_STATUSES,
+  InvalidInputError,
+  KubemendError,
+  MCP_ERROR_CODES,
+  errorMapping,
+  formatPath,
+} from './errors.js';
+export type {
+  ErrorCode,
+  ErrorMapping,
+  ExitCode,
+  FieldIssue,
+  HttpErrorStatus,
+  McpErrorCode,
+} from './errors.js';
 export { err, ok } from './result.js';
 export type { Result } from './result.js';
 export {

@@ -52,6 +52,11 @@ export interface ExecutionPlan {
   readonly sessionId: string;
   readonly actions: readonly RemediationAction[];
   readonly dryRun?: boolean;
+  /**
+   * The policy's `requireDryRun` (default true). `false` — accepted only for `mode: manual`
+   * policies, so every change was approved by a person — applies without the server-side dry-run.
+   */
+  readonly requireDryRun?: boolean;
   readonly verifyTimeoutMs: number;
   /**
    * Persist progress (e.g. in the session store). Called with the snapshot before anything is
@@ -298,25 +303,37 @@ export class ExecutionEngine {
     run.state = 'locked';
     await this.takeSnapshot(plan, run, key);
 
-    // Server-side dry-run: validation and admission, nothing persisted.
-    try {
-      await this.applyWithConflicts(plan, run, key, true);
-    } catch (error) {
-      run.state = 'failed';
-      run.message = isConflictGiveUp(error)
-        ? error.message
-        : `server-side dry-run rejected the change: ${describe(error)}`;
-      await this.record('action.dry-run-failed', plan, run, { error: describe(error) });
-      return;
+    if (skipsDryRun(plan)) {
+      // Ready to apply, as after a passed dry-run (and persisted the same way, for reconciliation).
+      run.state = 'dry-run-passed';
+      await this.record(
+        'action.dry-run-skipped',
+        plan,
+        run,
+        { reason: 'the policy sets requireDryRun: false' },
+        { before: run.snapshot ? digest(snapshotView(run.snapshot)) : undefined },
+      );
+    } else {
+      // Server-side dry-run: validation and admission, nothing persisted.
+      try {
+        await this.applyWithConflicts(plan, run, key, true);
+      } catch (error) {
+        run.state = 'failed';
+        run.message = isConflictGiveUp(error)
+          ? error.message
+          : `server-side dry-run rejected the change: ${describe(error)}`;
+        await this.record('action.dry-run-failed', plan, run, { error: describe(error) });
+        return;
+      }
+      run.state = 'dry-run-passed';
+      await this.record(
+        'action.dry-run',
+        plan,
+        run,
+        {},
+        { before: run.snapshot ? digest(snapshotView(run.snapshot)) : undefined },
+      );
     }
-    run.state = 'dry-run-passed';
-    await this.record(
-      'action.dry-run',
-      plan,
-      run,
-      {},
-      { before: run.snapshot ? digest(snapshotView(run.snapshot)) : undefined },
-    );
     if (plan.dryRun) {
       run.message = 'server-side dry-run passed; nothing was changed (dryRun)';
       return;
@@ -414,7 +431,7 @@ export class ExecutionEngine {
           { resourceVersion: current.metadata?.resourceVersion, replan: true },
           { before: digest(snapshotView(current)) },
         );
-        if (!dryRun) await this.apply(run, key, true);
+        if (!dryRun && !skipsDryRun(plan)) await this.apply(run, key, true);
       }
     }
   }
@@ -674,6 +691,11 @@ export function toExecutionResult(
     finishedAt: run.finishedAt ?? options.now,
     ...(run.snapshot ? { before: snapshotView(run.snapshot) } : {}),
   };
+}
+
+/** A real run under a policy with `requireDryRun: false` goes straight to the apply. */
+function skipsDryRun(plan: ExecutionPlan): boolean {
+  return plan.requireDryRun === false && plan.dryRun !== true;
 }
 
 class ConflictGiveUp extends KubemendError {

@@ -85,3 +85,82 @@ describe('policy decisions', () => {
     expect(namespaceAllowed(PolicySchema.parse({ namespaces: { allow: ['*'] } }), 'kube-system')).toBe(false);
   });
 });
+
+describe('maxReplicas', () => {
+  const capped = PolicySchema.parse({ maxReplicas: 5 });
+  const hpa = {
+    apiVersion: 'autoscaling/v2',
+    kind: 'HorizontalPodAutoscaler',
+    name: 'web',
+    namespace: 'shop',
+  };
+  const refused: Array<[string, Partial<RemediationAction> & Pick<RemediationAction, 'type'>, RegExp]> = [
+    ['a scale to 10', { type: 'scale', params: { replicas: 10 } }, /scale sets replicas .* to 10/],
+    [
+      'a patch raising spec.replicas',
+      { type: 'patch', params: { patchType: 'strategic', patch: { spec: { replicas: 10 } } } },
+      /sets spec\.replicas .* to 10/,
+    ],
+    [
+      'an HPA maxReplicas raise',
+      { type: 'patch', target: hpa, params: { patchType: 'merge', patch: { spec: { maxReplicas: 10 } } } },
+      /sets spec\.maxReplicas of HorizontalPodAutoscaler\/web to 10/,
+    ],
+    [
+      'an HPA minReplicas raise',
+      { type: 'patch', target: hpa, params: { patchType: 'merge', patch: { spec: { minReplicas: 6 } } } },
+      /sets spec\.minReplicas .* to 6/,
+    ],
+    [
+      'a JSON patch replacing /spec/replicas',
+      {
+        type: 'patch',
+        params: { patchType: 'json', patch: [{ op: 'replace', path: '/spec/replicas', value: 10 }] },
+      },
+      /sets spec\.replicas .* to 10/,
+    ],
+    [
+      'a created Deployment with 10 replicas',
+      { type: 'create', params: { manifest: { kind: 'Deployment', spec: { replicas: 10 } } } },
+      /sets spec\.replicas .* to 10/,
+    ],
+  ];
+
+  it.each(refused)(
+    'refuses %s above the policy maximum, naming maxReplicas, in every mode',
+    (_, draft, what) => {
+      for (const mode of ['manual', 'hybrid', 'automatic'] as const) {
+        const decision = decide(action({ risk: 'low', ...draft }), { mode, policy: capped, confidence: 1 });
+        expect(decision.decision).toBe('denied');
+        expect(decision.reason).toMatch(what);
+        expect(decision.reason).toContain("the policy's maxReplicas (5)");
+      }
+    },
+  );
+
+  it('lets counts up to the maximum through to the other rules', () => {
+    const five = action({ type: 'scale', risk: 'low', params: { replicas: 5 } });
+    expect(decide(five, { mode: 'automatic', policy: capped, confidence: 1 }).decision).toBe('execute');
+    const rollback = action({ type: 'rollback', risk: 'low', params: {} });
+    expect(decide(rollback, { mode: 'automatic', policy: capped, confidence: 1 }).decision).toBe('execute');
+  });
+});
+
+describe('requireDryRun', () => {
+  it('defaults to true', () => {
+    expect(PolicySchema.parse({}).requireDryRun).toBe(true);
+  });
+
+  it.each(['automatic', 'hybrid'] as const)('refuses false with mode %s, naming the field', (mode) => {
+    const parsed = PolicySchema.safeParse({ mode, requireDryRun: false });
+    expect(parsed.success).toBe(false);
+    expect(parsed.error?.issues[0]).toMatchObject({
+      path: ['requireDryRun'],
+      message: expect.stringContaining('only with mode: manual'),
+    });
+  });
+
+  it('accepts false with mode manual', () => {
+    expect(PolicySchema.parse({ mode: 'manual', requireDryRun: false }).requireDryRun).toBe(false);
+  });
+});

@@ -40,7 +40,7 @@ export function parseDuration(text: string): number {
 
 const Duration = z.string().regex(DURATION, 'a duration such as 30s, 10m or 1h');
 
-export const PolicySchema = z.strictObject({
+const PolicyFieldsSchema = z.strictObject({
   description: z.string().optional(),
   /** The most permissive mode a request may use under this policy. */
   mode: z.enum(MODES).default('automatic'),
@@ -65,9 +65,23 @@ export const PolicySchema = z.strictObject({
   cooldown: Duration.default('10m'),
   maxActionsPerHour: z.number().int().min(0).default(20),
   verifyTimeout: Duration.default('120s'),
+  /**
+   * Server-side dry-run before every apply. `false` skips it and is accepted only with
+   * `mode: manual` (every change approved by a person first): ADR 0016.
+   */
   requireDryRun: z.boolean().default(true),
-  /** Upper bound for replicas that an automatic scale or HPA change may set. */
+  /** Upper bound for the replicas any action may set (scale, `spec.replicas`, HPA min/max). */
   maxReplicas: z.number().int().min(1).default(50),
+});
+
+/** A policy; one that would skip the dry-run of an unattended change is refused where it is loaded. */
+export const PolicySchema = PolicyFieldsSchema.superRefine((policy, context) => {
+  if (!policy.requireDryRun && policy.mode !== 'manual')
+    context.addIssue({
+      code: 'custom',
+      path: ['requireDryRun'],
+      message: `false is allowed only with mode: manual (every change approved by a person); this policy's mode is ${policy.mode}, which executes changes unattended`,
+    });
 });
 export type Policy = z.infer<typeof PolicySchema>;
 
@@ -175,6 +189,13 @@ export function decide(
   ) {
     return { decision: 'denied', reason: `policy protects ${action.target.kind} objects` };
   }
+  const tooMany = replicaCounts(action).find((count) => count.value > policy.maxReplicas);
+  if (tooMany) {
+    return {
+      decision: 'denied',
+      reason: `${action.type} sets ${tooMany.field} of ${action.target.kind}/${action.target.name} to ${tooMany.value}, above the policy's maxReplicas (${policy.maxReplicas})`,
+    };
+  }
   if (mode === 'manual')
     return { decision: 'await-approval', reason: 'manual mode: every change waits for approval' };
   if (confidence < policy.minConfidence) {
@@ -194,4 +215,39 @@ export function decide(
     decision: 'execute',
     reason: `${mode} mode: ${action.risk} risk at confidence ${confidence.toFixed(2)} is within policy`,
   };
+}
+
+const REPLICA_FIELDS = ['replicas', 'minReplicas', 'maxReplicas'] as const;
+
+function isObject(value: unknown): value is Record<string, unknown> {
+  return value !== null && typeof value === 'object' && !Array.isArray(value);
+}
+
+/** Replica counts an action sets: `scale`, and `spec.{replicas,minReplicas,maxReplicas}` in a patch or manifest. */
+export function replicaCounts(action: RemediationAction): Array<{ field: string; value: number }> {
+  const counts: Array<{ field: string; value: number }> = [];
+  const fromSpec = (spec: unknown) => {
+    if (!isObject(spec)) return;
+    for (const field of REPLICA_FIELDS) {
+      const value = spec[field];
+      if (typeof value === 'number') counts.push({ field: `spec.${field}`, value });
+    }
+  };
+  if (action.type === 'scale') counts.push({ field: 'replicas', value: action.params.replicas });
+  if (action.type === 'create')
+    fromSpec((action.params.manifest as Record<string, unknown> | undefined)?.['spec']);
+  if (action.type !== 'patch') return counts;
+  const patch: unknown = action.params.patch;
+  if (isObject(patch)) fromSpec(patch['spec']);
+  if (!Array.isArray(patch)) return counts;
+  // JSON patch: operations that add or replace a replica count, or the whole spec.
+  for (const operation of patch as unknown[]) {
+    if (!isObject(operation) || (operation['op'] !== 'add' && operation['op'] !== 'replace')) continue;
+    const path = String(operation['path']);
+    const field = REPLICA_FIELDS.find((name) => path === `/spec/${name}`);
+    if (field && typeof operation['value'] === 'number')
+      counts.push({ field: `spec.${field}`, value: operation['value'] });
+    if (path === '/spec') fromSpec(operation['value']);
+  }
+  return counts;
 }

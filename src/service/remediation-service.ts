@@ -690,6 +690,7 @@ export class RemediationService {
         sessionId: session.id,
         actions,
         dryRun,
+        requireDryRun: policy.requireDryRun,
         verifyTimeoutMs: parseDuration(policy.verifyTimeout),
         onProgress: persist,
       });

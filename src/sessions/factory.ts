@@ -11,7 +11,8 @@ import { z } from 'zod';
 import type { AuditStore } from '../audit/audit-store.js';
 import { PostgresAuditRecorder } from '../audit/postgres-audit-recorder.js';
 import { SqliteAuditRecorder } from '../audit/sqlite-audit-recorder.js';
-import { poolFromOptions, PostgresSessionStore } from './postgres-session-store.js';
+import { poolFromOptions } from '../storage/postgres.js';
+import { PostgresSessionStore } from './postgres-session-store.js';
 import { SqliteSessionStore } from './sqlite-session-store.js';
 import type { SessionStore } from './store.js';
 

@@ -8,21 +8,25 @@
  * state, on any number of connections or replicas, exactly one wins. `update` is the same with
  * `version = $n` as the condition (optimistic concurrency).
  */
-import type { PoolClient } from 'pg';
 import { Pool } from 'pg';
 import { KubemendError } from '../domain/errors.js';
 import type { RowDecoders } from './session-rows.js';
 import { columnsForChanges, columnsForInsert, sessionFromRow } from './session-rows.js';
-import type { Migration } from './sql-support.js';
+import type { Migration } from '../storage/migrations.js';
+import {
+  migratePostgres,
+  poolFromOptions,
+  type PostgresStoreOptions,
+  quoteSchema,
+  withClient,
+} from '../storage/postgres.js';
 import {
   describeError,
   errorCode,
   errorConstraint,
-  migratePostgres,
   normalizeLimit,
   normalizeTimestamp,
-  quoteSchema,
-} from './sql-support.js';
+} from '../storage/values.js';
 import type {
   NewSession,
   SessionChanges,
@@ -67,52 +71,6 @@ export function postgresSessionMigrations(s: string): readonly Migration[] {
       `,
     },
   ];
-}
-
-export interface PostgresStoreOptions {
-  /** Connection URL; a Pool is created and closed with the store. */
-  readonly url?: string;
-  /** An existing Pool to share (the store does not close it). */
-  readonly pool?: Pool;
-  /** Schema holding the tables (default `public`); created if missing. */
-  readonly schema?: string;
-  /** Size of the Pool created from `url` (default 10). */
-  readonly maxConnections?: number;
-  readonly clock?: () => Date;
-}
-
-/** A Pool from the options, and whether the caller must end it. */
-export function poolFromOptions(
-  options: PostgresStoreOptions,
-  applicationName: string,
-): { pool: Pool; owned: boolean } {
-  if (options.pool !== undefined) return { pool: options.pool, owned: false };
-  if (options.url === undefined) {
-    throw new KubemendError('configuration-invalid', 'PostgreSQL storage needs a connection URL or a Pool');
-  }
-  const pool = new Pool({
-    connectionString: options.url,
-    max: options.maxConnections ?? 10,
-    connectionTimeoutMillis: 10_000,
-    idleTimeoutMillis: 30_000,
-    application_name: applicationName,
-  });
-  // An idle connection dropped by the server must not crash the process; the next query reports it.
-  pool.on('error', () => undefined);
-  return { pool, owned: true };
-}
-
-/** Runs `operation` on one pooled connection, releasing it (and discarding it after an error). */
-export async function withClient<T>(pool: Pool, operation: (client: PoolClient) => Promise<T>): Promise<T> {
-  const client = await pool.connect();
-  try {
-    const result = await operation(client);
-    client.release();
-    return result;
-  } catch (error) {
-    client.release(error instanceof Error ? error : true);
-    throw error;
-  }
 }
 
 const DECODE: RowDecoders = {

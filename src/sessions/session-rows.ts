@@ -4,7 +4,7 @@
  * conversion: `pg` would turn an array into a PostgreSQL array literal).
  */
 import { KubemendError } from '../domain/errors.js';
-import { normalizeTimestamp } from './sql-support.js';
+import { normalizeTimestamp } from '../storage/values.js';
 import type { NewSession, SessionChanges, SessionRecord, SessionState } from './store.js';
 import { SESSION_STATES } from './store.js';
 

@@ -12,15 +12,9 @@ import type Database from 'better-sqlite3';
 import { KubemendError } from '../domain/errors.js';
 import type { RowDecoders } from './session-rows.js';
 import { columnsForChanges, columnsForInsert, sessionFromRow } from './session-rows.js';
-import type { Migration, SqliteOpenOptions } from './sql-support.js';
-import {
-  describeError,
-  errorCode,
-  migrateSqlite,
-  normalizeLimit,
-  normalizeTimestamp,
-  openSqliteDatabase,
-} from './sql-support.js';
+import type { Migration } from '../storage/migrations.js';
+import { migrateSqlite, openSqliteDatabase, type SqliteOpenOptions } from '../storage/sqlite.js';
+import { describeError, errorCode, normalizeLimit, normalizeTimestamp } from '../storage/values.js';
 import type {
   NewSession,
   SessionChanges,

@@ -6,8 +6,16 @@
 import { createReadStream } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import { Command, CommanderError, Option } from 'commander';
-import { InvalidInputError, KubemendError, MODES, type RemediateOutput } from '../../domain/index.js';
-import { loadAiSettings, loadConfiguration } from '../../config/configuration.js';
+import {
+  errorMapping,
+  EXIT_CODES,
+  type ExitCode,
+  KubemendError,
+  MODES,
+  type RemediateOutput,
+} from '../../domain/index.js';
+import { describeFailure } from '../failure.js';
+import { loadAiSettings, loadConfiguration, LOG_LEVELS } from '../../config/configuration.js';
 import { loadPolicies } from '../../config/policies.js';
 import { connectCluster } from '../../cluster/connect.js';
 import { createApplication, retentionMs } from '../../app.js';
@@ -17,7 +25,7 @@ import { readInputStream } from './read-input.js';
 import type { ReconcileReport, RemediationService } from '../../service/remediation-service.js';
 import { renderText } from '../render.js';
 
-export const EXIT_CODES = { success: 0, failed: 1, badInput: 2 } as const;
+export { EXIT_CODES };
 
 /** Inputs at least this large summarise their logs on a second thread. */
 const PARALLEL_THRESHOLD_BYTES = 8 * 1024 * 1024;
@@ -32,7 +40,6 @@ interface AnalyzeFlags {
   kubeconfig?: string;
   context?: string;
   offline?: boolean;
-  logLevel?: string;
 }
 
 class UsageError extends KubemendError {
@@ -41,14 +48,23 @@ class UsageError extends KubemendError {
   }
 }
 
-function writeError(json: boolean, error: KubemendError): void {
-  const issues = error instanceof InvalidInputError ? error.issues : [];
-  process.stderr.write(`kubemend: ${error.message}\n`);
+/**
+ * Report a failure on stderr (and, with --json, as one JSON document on stdout) and return the
+ * exit code `ERROR_TABLE` gives its code.
+ */
+export function reportFailure(error: unknown, json: boolean): ExitCode {
+  const failure = describeFailure(error);
+  const message =
+    failure.code === 'internal' && !(error instanceof KubemendError)
+      ? `internal error: ${error instanceof Error ? error.message : String(error)}`
+      : failure.message;
+  process.stderr.write(`kubemend: ${message}\n`);
   if (json) {
     process.stdout.write(
-      `${JSON.stringify({ error: { code: error.code, message: error.message, errors: issues } })}\n`,
+      `${JSON.stringify({ error: { code: failure.code, message, errors: failure.issues } })}\n`,
     );
   }
+  return errorMapping(failure.code).exit;
 }
 
 async function analyze(flags: AnalyzeFlags): Promise<number> {
@@ -224,20 +240,30 @@ function periodicReconcile(
   return timer;
 }
 
+/** Lines on stderr at `level` or more severe than the configured `logLevel` (none when silent). */
+function stderrLog(configured: (typeof LOG_LEVELS)[number]) {
+  const limit = configured === 'silent' ? -1 : LOG_LEVELS.indexOf(configured);
+  return (level: 'warn' | 'error', text: string) => {
+    if (LOG_LEVELS.indexOf(level) <= limit) process.stderr.write(`kubemend: ${text}\n`);
+  };
+}
+
 async function mcpStdio(flags: ServeFlags): Promise<number> {
   const configuration = configurationFrom(flags);
   const app = await createApplication(configuration, {
     aiSettings: loadAiSettings(),
     actor: localPrincipal().name,
   });
-  // stdout carries the protocol: notes go to stderr.
+  // stdout carries the protocol: notes go to stderr, as `logLevel` allows.
+  const log = stderrLog(configuration.logLevel);
   const logReport = (report: ReconcileReport) => {
     for (const session of report.sessions)
-      process.stderr.write(`kubemend: session ${session.id} ${session.state}: ${session.note}\n`);
+      log('warn', `session ${session.id} ${session.state}: ${session.note}`);
   };
+  for (const notice of app.notices) log('warn', notice);
   logReport(await app.service.reconcile());
   const reconciler = periodicReconcile(app.service, logReport, (error) =>
-    process.stderr.write(`kubemend: reconciliation failed: ${String(error)}\n`),
+    log('error', `reconciliation failed: ${String(error)}`),
   );
   const { createMcpServer } = await import('../mcp/server.js');
   const { StdioServerTransport } = await import('@modelcontextprotocol/sdk/server/stdio.js');
@@ -281,7 +307,6 @@ export async function main(argv: readonly string[]): Promise<number> {
     .option('--kubeconfig <file>', 'kubeconfig to use (KUBEMEND_KUBECONFIG)')
     .option('--context <name>', 'kubeconfig context to use (KUBEMEND_CONTEXT)')
     .option('--offline', 'never contact a cluster: analyse the given context only (KUBEMEND_OFFLINE)')
-    .option('--log-level <level>', 'fatal|error|warn|info|debug|trace|silent (KUBEMEND_LOG_LEVEL)')
     .action(async (flags: AnalyzeFlags) => {
       jsonRequested = flags.json === true;
       exitCode = await analyze(flags);
@@ -308,6 +333,7 @@ export async function main(argv: readonly string[]): Promise<number> {
     .option('--kubeconfig <file>', 'kubeconfig to use (KUBEMEND_KUBECONFIG)')
     .option('--context <name>', 'kubeconfig context to use (KUBEMEND_CONTEXT)')
     .option('--offline', 'never contact a cluster')
+    .option('--log-level <level>', 'notes on stderr: fatal|error|warn|…|silent (KUBEMEND_LOG_LEVEL)')
     .action(async (flags: ServeFlags) => {
       exitCode = await mcpStdio(flags);
     });
@@ -322,21 +348,9 @@ export async function main(argv: readonly string[]): Promise<number> {
         error.exitCode === 0
       )
         return EXIT_CODES.success;
-      return EXIT_CODES.badInput; // commander already printed the message
+      return errorMapping('invalid-input').exit; // a usage error; commander already printed it
     }
-    if (error instanceof KubemendError) {
-      writeError(jsonRequested, error);
-      const badInput = [
-        'invalid-input',
-        'input-too-large',
-        'policy-not-found',
-        'configuration-invalid',
-      ].includes(error.code);
-      return badInput ? EXIT_CODES.badInput : EXIT_CODES.failed;
-    }
-    const message = error instanceof Error ? error.message : String(error);
-    writeError(jsonRequested, new KubemendError('internal', `internal error: ${message}`));
-    return EXIT_CODES.failed;
+    return reportFailure(error, jsonRequested);
   }
 }
 

@@ -1,6 +1,6 @@
 /** The OpenAPI 3.1 document, generated from the same zod schemas that validate requests. */
 import { z } from 'zod';
-import { RemediateInputSchema, RemediateOutputSchema } from '../../domain/index.js';
+import { ERROR_CODES, RemediateInputSchema, RemediateOutputSchema } from '../../domain/index.js';
 import { SESSION_STATES } from '../../sessions/store.js';
 
 export const ApproveBodySchema = z.strictObject({
@@ -62,7 +62,7 @@ export function openApiDocument(version: string): Record<string, unknown> {
             title: { type: 'string' },
             status: { type: 'integer' },
             detail: { type: 'string' },
-            code: { type: 'string' },
+            code: { type: 'string', enum: [...ERROR_CODES] },
             instance: { type: 'string' },
             errors: {
               type: 'array',

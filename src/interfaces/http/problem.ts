@@ -1,49 +1,23 @@
-/** RFC 9457 problem documents, and the one place where error codes become HTTP statuses. */
-import { type ErrorCode, type FieldIssue, InvalidInputError, KubemendError } from '../../domain/index.js';
-import { KubernetesApiError } from '../../cluster/errors.js';
+/** RFC 9457 problem documents: error codes become HTTP statuses through the one `ERROR_TABLE`. */
+import { type ErrorCode, errorMapping, type FieldIssue, type HttpErrorStatus } from '../../domain/index.js';
+import { describeFailure } from '../failure.js';
 
 export interface Problem {
   readonly type: string;
   readonly title: string;
-  readonly status: number;
+  readonly status: HttpErrorStatus;
   readonly detail: string;
-  readonly code: ErrorCode | 'rate-limited' | 'not-found' | 'method-not-allowed' | 'origin-not-allowed';
+  readonly code: ErrorCode;
   readonly errors?: readonly FieldIssue[];
   readonly instance?: string;
 }
 
-const STATUS: Readonly<Record<string, number>> = {
-  'invalid-input': 400,
-  'input-too-large': 413,
-  'policy-not-found': 400,
-  'configuration-invalid': 500,
-  'not-authenticated': 401,
-  forbidden: 403,
-  'session-not-found': 404,
-  'session-conflict': 409,
-  'session-state': 409,
-  'plan-changed': 409,
-  'idempotency-mismatch': 422,
-  'cluster-unreachable': 503,
-  'cluster-retryable': 503,
-  'cluster-forbidden': 502,
-  'cluster-not-found': 502,
-  'cluster-conflict': 409,
-  'cluster-invalid': 502,
-  'audit-unavailable': 503,
-  'rate-limited': 429,
-  'not-found': 404,
-  'method-not-allowed': 405,
-  'origin-not-allowed': 403,
-  internal: 500,
-};
-
-const TITLES: Readonly<Record<number, string>> = {
+/** Reason phrases (RFC 9110): one per status the table can produce, or this does not compile. */
+const TITLES: Readonly<Record<HttpErrorStatus, string>> = {
   400: 'Bad Request',
   401: 'Unauthorized',
   403: 'Forbidden',
   404: 'Not Found',
-  405: 'Method Not Allowed',
   409: 'Conflict',
   413: 'Content Too Large',
   422: 'Unprocessable Content',
@@ -54,14 +28,14 @@ const TITLES: Readonly<Record<number, string>> = {
 };
 
 export function problem(
-  code: Problem['code'],
+  code: ErrorCode,
   detail: string,
   extra: { errors?: readonly FieldIssue[]; instance?: string } = {},
 ): Problem {
-  const status = STATUS[code] ?? 500;
+  const status = errorMapping(code).http;
   return {
     type: `https://kubemend.dev/problems/${code}`,
-    title: TITLES[status] ?? 'Error',
+    title: TITLES[status],
     status,
     detail,
     code,
@@ -72,12 +46,15 @@ export function problem(
 
 /** Translate any thrown value. Internal failures are never reported as the caller's fault. */
 export function toProblem(error: unknown, instance?: string): Problem {
-  if (error instanceof InvalidInputError)
-    return problem(error.code, error.message, { errors: error.issues, instance });
-  if (error instanceof KubernetesApiError) {
-    const code = error.retryable ? 'cluster-retryable' : error.code;
-    return problem(code, `the Kubernetes API answered: ${error.message}`, { instance });
-  }
-  if (error instanceof KubemendError) return problem(error.code, error.message, { instance });
-  return problem('internal', 'an internal error occurred; it has been logged', { instance });
+  const failure = describeFailure(error);
+  return problem(failure.code, failure.message, { errors: failure.issues, instance });
+}
+
+/** Headers that go with a problem: `Retry-After` from the table, the bearer challenge on 401. */
+export function problemHeaders(body: Problem): Record<string, string> {
+  const retryAfter = errorMapping(body.code).retryAfterSeconds;
+  return {
+    ...(retryAfter !== undefined ? { 'retry-after': String(retryAfter) } : {}),
+    ...(body.status === 401 ? { 'www-authenticate': 'Bearer realm="kubemend"' } : {}),
+  };
 }

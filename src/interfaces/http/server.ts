@@ -18,7 +18,7 @@ import type { SessionRecord } from '../../sessions/store.js';
 import { createMcpServer } from '../mcp/server.js';
 import { createMetrics, type Metrics } from './metrics.js';
 import { ApproveBodySchema, openApiDocument, RejectBodySchema } from './openapi.js';
-import { problem, toProblem } from './problem.js';
+import { type Problem, problem, problemHeaders, toProblem } from './problem.js';
 
 export interface HttpServerOptions {
   readonly service: RemediationService;
@@ -83,7 +83,6 @@ export async function createHttpServer(
     reply.header('x-request-id', request.id);
     if (request.url.startsWith('/v1/') || request.url.startsWith('/mcp')) {
       if (inFlight >= configuration.server.maxInFlight) {
-        reply.header('retry-after', '1');
         return sendProblem(
           reply,
           problem(
@@ -126,13 +125,6 @@ export async function createHttpServer(
     else if (error instanceof SyntaxError || error.code === 'FST_ERR_CTP_INVALID_JSON_BODY')
       body = problem('invalid-input', `not valid JSON: ${error.message}`, { instance: request.id });
     if (body.status >= 500) request.log.error({ err: error }, 'request failed');
-    if (body.status === 401) reply.header('www-authenticate', 'Bearer realm="kubemend"');
-    if (
-      body.code === 'cluster-retryable' ||
-      body.code === 'cluster-unreachable' ||
-      body.code === 'audit-unavailable'
-    )
-      reply.header('retry-after', '5');
     return sendProblem(reply, body);
   });
   app.setNotFoundHandler((request, reply) =>
@@ -324,6 +316,6 @@ export async function createHttpServer(
   return { app, metrics };
 }
 
-function sendProblem(reply: FastifyReply, body: ReturnType<typeof problem>): FastifyReply {
-  return reply.code(body.status).type('application/problem+json').send(body);
+function sendProblem(reply: FastifyReply, body: Problem): FastifyReply {
+  return reply.code(body.status).headers(problemHeaders(body)).type('application/problem+json').send(body);
 }

@@ -14,6 +14,9 @@ import { McpServer, ResourceTemplate } from '@modelcontextprotocol/sdk/server/mc
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import { z } from 'zod';
 import {
+  type ErrorCode,
+  errorMapping,
+  InvalidInputError,
   KubemendError,
   RemediateContextSchema,
   type RemediateInput,
@@ -26,6 +29,7 @@ import { toFieldIssues } from '../../domain/validation.js';
 import type { Principal } from '../../auth/authenticator.js';
 import { requireScope } from '../../auth/authenticator.js';
 import type { Phase, RemediationService } from '../../service/remediation-service.js';
+import { describeFailure } from '../failure.js';
 import { renderText } from '../render.js';
 
 export const SERVER_INFO = { name: 'kubemend', version: '0.1.0' } as const;
@@ -101,35 +105,41 @@ function success(output: RemediateOutput, extraText = ''): CallToolResult {
   };
 }
 
+/** Where a tool error result carries its code (and the offending fields) for programs. */
+export const ERROR_META_KEY = 'kubemend.dev/error';
+
+/** A failed tool call: `isError: true`, the message, the code and the table's next step. */
 export function toolError(error: unknown): CallToolResult {
-  if (error instanceof KubemendError) {
-    const hint =
-      error.code === 'invalid-input'
-        ? 'Fix the named field and call again.'
-        : error.code === 'forbidden'
-          ? 'Ask for a token with the needed scope, or use the read-only analyze tool.'
-          : error.code === 'session-state' || error.code === 'plan-changed'
-            ? 'Fetch the session again (resource kubemend://sessions/<id>) and review it.'
-            : error.code === 'session-not-found'
-              ? 'Check the sessionId returned by analyze or remediate.'
-              : 'Try again later.';
-    return { isError: true, content: [{ type: 'text', text: `${error.message}\n${hint}` }] };
-  }
+  const failure = describeFailure(error);
   return {
     isError: true,
-    content: [{ type: 'text', text: 'kubemend hit an internal error; it has been logged. Try again later.' }],
+    content: [
+      {
+        type: 'text',
+        text: `${failure.message}\n${errorMapping(failure.code).mcp.hint} (error code: ${failure.code})`,
+      },
+    ],
+    _meta: { [ERROR_META_KEY]: { code: failure.code, errors: failure.issues } },
   };
+}
+
+/** A failed request that is not a tool call (a resource read): a JSON-RPC error from the table. */
+export class McpRequestError extends Error {
+  readonly code: number;
+  readonly data: { readonly code: ErrorCode };
+
+  constructor(error: unknown) {
+    const failure = describeFailure(error);
+    super(failure.message);
+    this.name = 'McpRequestError';
+    this.code = errorMapping(failure.code).mcp.rpc;
+    this.data = { code: failure.code };
+  }
 }
 
 function validate<T>(schema: z.ZodType<T>, value: unknown): T {
   const parsed = schema.safeParse(value);
-  if (!parsed.success) {
-    const issues = toFieldIssues(parsed.error.issues);
-    throw new KubemendError(
-      'invalid-input',
-      issues.map((i) => (i.path ? `${i.path}: ${i.message}` : i.message)).join('; '),
-    );
-  }
+  if (!parsed.success) throw new InvalidInputError(toFieldIssues(parsed.error.issues));
   return parsed.data;
 }
 
@@ -318,13 +328,17 @@ export function createMcpServer(options: McpServerOptions): McpServer {
       mimeType: 'application/json',
     },
     async (uri, variables) => {
-      requireScope(options.principal(), 'remediate:analyze');
-      const id = String(variables.sessionId);
-      const session = await service.session(id);
-      if (!session) throw new KubemendError('session-not-found', `session ${id} not found`);
-      return {
-        contents: [{ uri: uri.href, mimeType: 'application/json', text: JSON.stringify(session, null, 2) }],
-      };
+      try {
+        requireScope(options.principal(), 'remediate:analyze');
+        const id = String(variables.sessionId);
+        const session = await service.session(id);
+        if (!session) throw new KubemendError('session-not-found', `session ${id} not found`);
+        return {
+          contents: [{ uri: uri.href, mimeType: 'application/json', text: JSON.stringify(session, null, 2) }],
+        };
+      } catch (error) {
+        throw new McpRequestError(error);
+      }
     },
   );
 
@@ -337,11 +351,15 @@ export function createMcpServer(options: McpServerOptions): McpServer {
       mimeType: 'application/json',
     },
     async (uri, variables) => {
-      requireScope(options.principal(), 'audit:read');
-      const records = await service.auditRecorder.list({ sessionId: String(variables.sessionId) });
-      return {
-        contents: [{ uri: uri.href, mimeType: 'application/json', text: JSON.stringify(records, null, 2) }],
-      };
+      try {
+        requireScope(options.principal(), 'audit:read');
+        const records = await service.auditRecorder.list({ sessionId: String(variables.sessionId) });
+        return {
+          contents: [{ uri: uri.href, mimeType: 'application/json', text: JSON.stringify(records, null, 2) }],
+        };
+      } catch (error) {
+        throw new McpRequestError(error);
+      }
     },
   );
 
