@@ -6,6 +6,7 @@
  * partial context is fine and is reported. Secrets are never read.
  */
 import { parseCpuMillicores, parseMemoryBytes, type RemediateInput } from '../domain/index.js';
+import { selectorString } from '../domain/selectors.js';
 import type { ClusterGateway, KubeObject, ObjectKey } from '../cluster/gateway.js';
 import { asArray, asObject, asString, at } from './json.js';
 
@@ -113,15 +114,6 @@ export function anchorOf(input: RemediateInput): ObjectKey | undefined {
     };
   }
   return undefined;
-}
-
-function selectorString(selector: unknown): string | undefined {
-  const labels = asObject(at(selector, 'matchLabels')) ?? asObject(selector);
-  if (!labels) return undefined;
-  const parts = Object.entries(labels)
-    .filter(([, v]) => typeof v === 'string')
-    .map(([k, v]) => `${k}=${String(v)}`);
-  return parts.length > 0 ? parts.join(',') : undefined;
 }
 
 function matches(
