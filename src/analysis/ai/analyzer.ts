@@ -43,7 +43,7 @@ import { createChatModel, type FetchFunction } from './providers.js';
 import { Pseudonymizer, Redactor } from './redaction.js';
 import { ProviderResilience } from './resilience.js';
 import type { AiSettings } from './settings.js';
-import { INVESTIGATION_TOOLS, type InvestigationTool, ToolRefusal, readOnlyView } from './tools.js';
+import { INVESTIGATION_TOOLS, type InvestigationTool, ToolRefusal, readOnlyView } from './tools/index.js';
 
 export interface AnalyzerConfig {
   readonly callTimeoutMs: number;

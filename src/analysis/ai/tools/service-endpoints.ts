@@ -1,0 +1,38 @@
+import { objectLabel, selectorString } from '../../../domain/index.js';
+import { at } from '../../../context/json.js';
+import { NameInput, defineTool, getOrRefuse, metadataOf, namespaceOf, podLine } from './tool.js';
+
+export const serviceEndpoints = defineTool(
+  'service_endpoints',
+  'A Service: selector and ports, its EndpointSlices, and the pods its selector matches.',
+  NameInput,
+  async (input, context) => {
+    const namespace = namespaceOf(context);
+    const service = await getOrRefuse(context, 'Service', input.name, namespace);
+    const slices = await context.cluster.list('EndpointSlice', namespace, {
+      labelSelector: `kubernetes.io/service-name=${input.name}`,
+      limit: 20,
+    });
+    const selector = selectorString(at(service, 'spec', 'selector'));
+    const pods = selector
+      ? await context.cluster.list('Pod', namespace, { labelSelector: selector, limit: 50 })
+      : [];
+    return {
+      value: {
+        service: {
+          type: at(service, 'spec', 'type'),
+          selector: at(service, 'spec', 'selector') ?? null,
+          ports: at(service, 'spec', 'ports'),
+        },
+        endpointSlices: slices.map((slice) => ({
+          name: metadataOf(slice).name,
+          endpoints: slice.endpoints,
+          ports: slice.ports,
+        })),
+        matchingPods: selector ? pods.slice(0, 20).map(podLine) : 'the Service has no selector',
+      },
+      kind: 'status',
+      object: objectLabel({ kind: 'Service', namespace, name: input.name }),
+    };
+  },
+);
