@@ -61,6 +61,28 @@ export default tseslint.config(
     },
   },
   {
+    // Configuration sits just above the domain: it is read by every layer, so it reads none of them.
+    files: ['src/config/**/*.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          paths: [
+            { name: 'child_process', message: 'The product never shells out.' },
+            { name: 'node:child_process', message: 'The product never shells out.' },
+          ],
+          patterns: [
+            {
+              group: ['../*', '!../domain', '!../planning', '../planning/*', '!../planning/policy.js'],
+              message:
+                'config imports only the domain (and, until the policy schema moves, planning/policy.js); modules receive the configuration as a parameter.',
+            },
+          ],
+        },
+      ],
+    },
+  },
+  {
     files: ['src/domain/**/*.ts'],
     // Tests beside the domain may use test helpers (e.g. the simulator's selector parser as an oracle).
     ignores: ['src/domain/**/*.test.ts'],

@@ -33,7 +33,7 @@ import { createChatModel, type FetchFunction } from './providers.js';
 import { Redactor, incidentPseudonymizer } from './redaction.js';
 import { AnswerRepair } from './repair.js';
 import { ProviderResilience } from './resilience.js';
-import type { AiSettings } from './settings.js';
+import type { AiConfiguration } from '../../config/ai.js';
 import { INVESTIGATION_TOOLS, type InvestigationTool, readOnlyView } from './tools/index.js';
 
 export interface AnalyzerConfig {
@@ -294,11 +294,11 @@ export interface CreateAnalyzerOptions {
 }
 
 /**
- * The analyzer for resolved settings, or undefined when the provider is `none` (see
+ * The analyzer for `configuration.ai`, or undefined when the provider is `none` (see
  * `settings.reason`). Create it once per process: its circuit breaker is per provider.
  */
 export function createAiAnalyzer(
-  settings: AiSettings,
+  settings: AiConfiguration,
   options: CreateAnalyzerOptions = {},
 ): ModelAiAnalyzer | undefined {
   if (settings.provider === 'none' && !options.chatModel) return undefined;

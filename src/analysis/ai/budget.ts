@@ -4,6 +4,7 @@
  * asks for the answer) and whether any call fits at all (else it stops with the best answer so far).
  * `withHardStop` ends the analysis at the deadline even if a call ignores cancellation.
  */
+import type { AiConfiguration } from '../../config/ai.js';
 import type { AiBudget, AiUsage } from './port.js';
 import type { ChatMessage, ChatResponse } from './model.js';
 
@@ -15,6 +16,16 @@ const CHARS_PER_TOKEN = 3.5;
 const MIN_OUTPUT_TOKENS = 256;
 /** With less time than this left, no call is started. */
 const MIN_CALL_MS = 50;
+
+/** The per-analysis budget the service passes in `AiRequest.budget`. */
+export function aiBudgetFrom(settings: AiConfiguration): AiBudget {
+  return {
+    timeoutMs: settings.timeoutMs,
+    maxSteps: settings.maxSteps,
+    maxToolOutputChars: settings.maxToolOutputChars,
+    maxTotalTokens: settings.maxTotalTokens,
+  };
+}
 
 /** A token estimate of the next prompt (the system prompt and every message so far). */
 export function estimateTokens(system: string, messages: readonly ChatMessage[]): number {

@@ -7,7 +7,7 @@ import { createReadStream } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import { Command, CommanderError, Option } from 'commander';
 import { InvalidInputError, KubemendError, MODES, type RemediateOutput } from '../../domain/index.js';
-import { loadAiSettings, loadConfiguration } from '../../config/configuration.js';
+import { loadConfiguration } from '../../config/configuration.js';
 import { loadPolicies } from '../../config/policies.js';
 import { connectCluster } from '../../cluster/connect.js';
 import { createApplication, retentionMs } from '../../app.js';
@@ -93,7 +93,6 @@ async function analyze(flags: AnalyzeFlags): Promise<number> {
   // Offline runs keep nothing; a run against a cluster records its session and audit durably.
   const actor = `cli:${userInfo().username}`;
   const app = await createApplication(configuration, {
-    aiSettings: loadAiSettings(),
     cluster: connection.gateway ?? null,
     ephemeral: !connection.gateway,
     actor,
@@ -147,7 +146,6 @@ function configurationFrom(flags: ServeFlags) {
 async function serve(flags: ServeFlags): Promise<number> {
   const configuration = configurationFrom(flags);
   const app = await createApplication(configuration, {
-    aiSettings: loadAiSettings(),
     actor: 'kubemend',
   });
   const reconciled = await app.service.reconcile();
@@ -227,7 +225,6 @@ function periodicReconcile(
 async function mcpStdio(flags: ServeFlags): Promise<number> {
   const configuration = configurationFrom(flags);
   const app = await createApplication(configuration, {
-    aiSettings: loadAiSettings(),
     actor: localPrincipal().name,
   });
   // stdout carries the protocol: notes go to stderr.
