@@ -1,6 +1,5 @@
-import { objectLabel } from '../../../domain/index.js';
 import { at } from '../../../context/json.js';
-import { NameInput, defineTool, getOrRefuse } from './tool.js';
+import { defineObjectTool } from './tool.js';
 
 function conditionsOf(object: unknown): unknown {
   const conditions = at(object, 'status', 'conditions');
@@ -13,24 +12,18 @@ function conditionsOf(object: unknown): unknown {
   }));
 }
 
-export const nodeStatus = defineTool(
+export const nodeStatus = defineObjectTool(
   'node_status',
   'A node: conditions, taints, unschedulable, allocatable and capacity.',
-  NameInput,
-  async (input, context) => {
-    const node = await getOrRefuse(context, 'Node', input.name);
-    return {
-      value: {
-        name: input.name,
-        unschedulable: at(node, 'spec', 'unschedulable') ?? false,
-        taints: at(node, 'spec', 'taints') ?? [],
-        conditions: conditionsOf(node),
-        allocatable: at(node, 'status', 'allocatable'),
-        capacity: at(node, 'status', 'capacity'),
-        kubeletVersion: at(node, 'status', 'nodeInfo', 'kubeletVersion'),
-      },
-      kind: 'condition',
-      object: objectLabel({ kind: 'Node', name: input.name }),
-    };
-  },
+  'Node',
+  'condition',
+  async (node, input) => ({
+    name: input.name,
+    unschedulable: at(node, 'spec', 'unschedulable') ?? false,
+    taints: at(node, 'spec', 'taints') ?? [],
+    conditions: conditionsOf(node),
+    allocatable: at(node, 'status', 'allocatable'),
+    capacity: at(node, 'status', 'capacity'),
+    kubeletVersion: at(node, 'status', 'nodeInfo', 'kubeletVersion'),
+  }),
 );

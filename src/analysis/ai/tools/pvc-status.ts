@@ -1,14 +1,12 @@
-import { objectLabel } from '../../../domain/index.js';
 import { at } from '../../../context/json.js';
-import { NameInput, defineTool, getOrRefuse, namespaceOf } from './tool.js';
+import { defineObjectTool } from './tool.js';
 
-export const pvcStatus = defineTool(
+export const pvcStatus = defineObjectTool(
   'pvc_status',
   'A PersistentVolumeClaim with its StorageClass and bound PersistentVolume.',
-  NameInput,
-  async (input, context) => {
-    const namespace = namespaceOf(context);
-    const claim = await getOrRefuse(context, 'PersistentVolumeClaim', input.name, namespace);
+  'PersistentVolumeClaim',
+  'status',
+  async (claim, _input, context) => {
     const className = at(claim, 'spec', 'storageClassName');
     const storageClass =
       typeof className === 'string'
@@ -20,29 +18,25 @@ export const pvcStatus = defineTool(
         ? await context.cluster.get({ kind: 'PersistentVolume', name: volumeName })
         : undefined;
     return {
-      value: {
-        claim: { spec: claim.spec, status: claim.status },
-        storageClass: storageClass
-          ? {
-              name: className,
-              provisioner: storageClass.provisioner,
-              volumeBindingMode: storageClass.volumeBindingMode,
-              allowVolumeExpansion: storageClass.allowVolumeExpansion,
-            }
-          : typeof className === 'string'
-            ? `${className} not found`
-            : 'none (default class)',
-        volume: volume
-          ? {
-              name: volumeName,
-              phase: at(volume, 'status', 'phase'),
-              nodeAffinity: at(volume, 'spec', 'nodeAffinity'),
-              claimRef: at(volume, 'spec', 'claimRef', 'name'),
-            }
-          : null,
-      },
-      kind: 'status',
-      object: objectLabel({ kind: 'PersistentVolumeClaim', namespace, name: input.name }),
+      claim: { spec: claim.spec, status: claim.status },
+      storageClass: storageClass
+        ? {
+            name: className,
+            provisioner: storageClass.provisioner,
+            volumeBindingMode: storageClass.volumeBindingMode,
+            allowVolumeExpansion: storageClass.allowVolumeExpansion,
+          }
+        : typeof className === 'string'
+          ? `${className} not found`
+          : 'none (default class)',
+      volume: volume
+        ? {
+            name: volumeName,
+            phase: at(volume, 'status', 'phase'),
+            nodeAffinity: at(volume, 'spec', 'nodeAffinity'),
+            claimRef: at(volume, 'spec', 'claimRef', 'name'),
+          }
+        : null,
     };
   },
 );

@@ -1,14 +1,14 @@
-import { objectLabel, selectorString } from '../../../domain/index.js';
+import { selectorString } from '../../../domain/index.js';
 import { at } from '../../../context/json.js';
-import { NameInput, defineTool, getOrRefuse, metadataOf, namespaceOf, podLine } from './tool.js';
+import { defineObjectTool, metadataOf, podLine } from './tool.js';
 
-export const serviceEndpoints = defineTool(
+export const serviceEndpoints = defineObjectTool(
   'service_endpoints',
   'A Service: selector and ports, its EndpointSlices, and the pods its selector matches.',
-  NameInput,
-  async (input, context) => {
-    const namespace = namespaceOf(context);
-    const service = await getOrRefuse(context, 'Service', input.name, namespace);
+  'Service',
+  'status',
+  async (service, input, context) => {
+    const namespace = context.objectNamespace;
     const slices = await context.cluster.list('EndpointSlice', namespace, {
       labelSelector: `kubernetes.io/service-name=${input.name}`,
       limit: 20,
@@ -18,21 +18,17 @@ export const serviceEndpoints = defineTool(
       ? await context.cluster.list('Pod', namespace, { labelSelector: selector, limit: 50 })
       : [];
     return {
-      value: {
-        service: {
-          type: at(service, 'spec', 'type'),
-          selector: at(service, 'spec', 'selector') ?? null,
-          ports: at(service, 'spec', 'ports'),
-        },
-        endpointSlices: slices.map((slice) => ({
-          name: metadataOf(slice).name,
-          endpoints: slice.endpoints,
-          ports: slice.ports,
-        })),
-        matchingPods: selector ? pods.slice(0, 20).map(podLine) : 'the Service has no selector',
+      service: {
+        type: at(service, 'spec', 'type'),
+        selector: at(service, 'spec', 'selector') ?? null,
+        ports: at(service, 'spec', 'ports'),
       },
-      kind: 'status',
-      object: objectLabel({ kind: 'Service', namespace, name: input.name }),
+      endpointSlices: slices.map((slice) => ({
+        name: metadataOf(slice).name,
+        endpoints: slice.endpoints,
+        ports: slice.ports,
+      })),
+      matchingPods: selector ? pods.slice(0, 20).map(podLine) : 'the Service has no selector',
     };
   },
 );

@@ -127,6 +127,37 @@ export async function getOrRefuse(
   return found;
 }
 
+export interface ObjectToolContext extends ToolContext {
+  /** Where the object was read: the incident's namespace, or none for a cluster-scoped kind. */
+  readonly objectNamespace: string | undefined;
+}
+
+/**
+ * A tool that reads one named object of a fixed kind (from the incident's namespace unless the kind
+ * is cluster-scoped) and summarises it; a missing object is refused, naming it.
+ */
+export function defineObjectTool(
+  name: string,
+  description: string,
+  kind: (typeof READABLE_KINDS)[number],
+  evidence: EvidenceKind,
+  summarize: (
+    object: KubeObject,
+    input: { readonly name: string },
+    context: ObjectToolContext,
+  ) => Promise<unknown>,
+): InvestigationTool {
+  return defineTool(name, description, NameInput, async (input, context) => {
+    const namespace = CLUSTER_READABLE.has(kind) ? undefined : namespaceOf(context);
+    const object = await getOrRefuse(context, kind, input.name, namespace);
+    return {
+      value: await summarize(object, input, { ...context, objectNamespace: namespace }),
+      kind: evidence,
+      object: objectLabel({ kind, namespace, name: input.name }),
+    };
+  });
+}
+
 /** One line per pod: phase, readiness, restarts, waiting/terminated reasons, node, owner. */
 export function podLine(pod: KubeObject): Record<string, unknown> {
   const statuses = asArray(at(pod, 'status', 'containerStatuses'));
