@@ -1,4 +1,4 @@
-import type { Evidence } from '../../domain/index.js';
+import { type Evidence, objectLabel } from '../../domain/index.js';
 import { asArray, asObject, asStringMap, at } from '../../context/json.js';
 import type { KubernetesObject } from '../../context/model.js';
 import { CONFIDENCE } from '../finding.js';
@@ -31,7 +31,7 @@ function endpointsEmpty(
             quote: `Endpoints ${service.name} subsets: ${subsets.length === 0 ? '[] (none)' : 'only notReadyAddresses'}`,
             kind: 'status',
             origin: endpoints.origin,
-            object: `Endpoints/${endpoints.namespace ?? ''}/${endpoints.name}`,
+            object: objectLabel(endpoints),
           }
         : undefined,
     };
@@ -139,7 +139,7 @@ export const serviceNoEndpointsRule: Rule = {
               quote: `Service ${service.name} spec.selector: ${JSON.stringify(selector)}`,
               kind: 'spec',
               origin: service.origin,
-              object: `Service/${service.namespace ?? ''}/${service.name}`,
+              object: objectLabel(service),
             },
             ...(endpoints?.evidence ? [endpoints.evidence] : []),
             ...(logLine ? [{ quote: logLine.line, kind: 'log' as const, origin: facts.logOrigin }] : []),
@@ -155,7 +155,7 @@ export const serviceNoEndpointsRule: Rule = {
           quote: `Service ${service.name} spec.selector: ${JSON.stringify(selector)}`,
           kind: 'spec',
           origin: service.origin,
-          object: `Service/${service.namespace ?? ''}/${service.name}`,
+          object: objectLabel(service),
         },
       ];
       if (endpoints?.evidence) evidence.push(endpoints.evidence);
