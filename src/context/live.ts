@@ -6,7 +6,7 @@
  * partial context is fine and is reported. Secrets are never read.
  */
 import { parseCpuMillicores, parseMemoryBytes, type RemediateInput } from '../domain/index.js';
-import { selectorString } from '../domain/selectors.js';
+import { selectorMatches, selectorString } from '../domain/selectors.js';
 import type { ClusterGateway, KubeObject, ObjectKey } from '../cluster/gateway.js';
 import { asArray, asObject, asString, at } from './json.js';
 
@@ -114,15 +114,6 @@ export function anchorOf(input: RemediateInput): ObjectKey | undefined {
     };
   }
   return undefined;
-}
-
-function matches(
-  selector: Record<string, unknown> | undefined,
-  labels: Record<string, string> | undefined,
-): boolean {
-  if (!selector || !labels) return false;
-  const entries = Object.entries(selector);
-  return entries.length > 0 && entries.every(([key, value]) => labels[key] === value);
 }
 
 function failing(pod: KubeObject): boolean {
@@ -250,9 +241,9 @@ export async function gatherLiveContext(
   >;
   const workloadName = workload?.metadata?.name;
   const relevantServices = (services ?? []).filter((svc) => {
-    const sel = asObject(at(svc, 'spec', 'selector'));
+    const sel = at(svc, 'spec', 'selector');
     return (
-      labelSets.some((labels) => matches(sel, labels)) ||
+      labelSets.some((labels) => selectorMatches(sel, labels)) ||
       (anchor.kind === 'Service' && svc.metadata?.name === anchor.name)
     );
   });

@@ -77,5 +77,5 @@ export {
 } from './quantity.js';
 export { objectLabel } from './object-ref.js';
 export type { ObjectReference } from './object-ref.js';
-export { LABEL_SELECTOR_OPERATORS, selectorString } from './selectors.js';
+export { LABEL_SELECTOR_OPERATORS, selectorMatches, selectorString } from './selectors.js';
 export type { LabelSelector, LabelSelectorOperator, LabelSelectorRequirement } from './selectors.js';

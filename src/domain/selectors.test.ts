@@ -6,7 +6,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { matchesLabelSelector } from '../../test/sim/label-selector.js';
-import { type LabelSelector, selectorString } from './selectors.js';
+import { type LabelSelector, selectorMatches, selectorString } from './selectors.js';
 
 describe('selectorString', () => {
   it.each([
@@ -89,10 +89,33 @@ describe('selectorString', () => {
         const requirements =
           Object.keys(structured.matchLabels ?? {}).length + (structured.matchExpressions ?? []).length;
         if (requirements === 0) return rendered === undefined;
-        return matchesLabelSelector(rendered, podLabels) === matches(structured, podLabels);
+        const expected = matches(structured, podLabels);
+        return (
+          matchesLabelSelector(rendered, podLabels) === expected &&
+          selectorMatches(structured, podLabels) === expected
+        );
       }),
       { numRuns: 1_000 },
     );
+  });
+});
+
+describe('selectorMatches', () => {
+  const pod = { app: 'checkout', tier: 'web' };
+  it.each([
+    ['a Service selector that matches', { app: 'checkout' }, true],
+    ['a Service selector with another value', { app: 'cart' }, false],
+    ['a Service selector with a label the pod lacks', { app: 'checkout', track: 'stable' }, false],
+    ['matchLabels', { matchLabels: { tier: 'web' } }, true],
+    ['In', { matchExpressions: [{ key: 'app', operator: 'In', values: ['cart', 'checkout'] }] }, true],
+    ['NotIn', { matchExpressions: [{ key: 'app', operator: 'NotIn', values: ['checkout'] }] }, false],
+    ['DoesNotExist', { matchExpressions: [{ key: 'canary', operator: 'DoesNotExist' }] }, true],
+    ['an empty Service selector selects nothing', {}, false],
+    ['an empty LabelSelector selects nothing here', { matchLabels: {} }, false],
+    ['an unknown operator selects nothing', { matchExpressions: [{ key: 'app', operator: 'Gt' }] }, false],
+    ['a non-string value selects nothing', { app: 3 }, false],
+  ])('%s', (_name, selector, expected) => {
+    expect(selectorMatches(selector, pod)).toBe(expected);
   });
 });
 

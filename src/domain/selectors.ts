@@ -109,3 +109,44 @@ export function selectorString(selector: unknown): string | undefined {
     .map((requirement) => requirement.text)
     .join(',');
 }
+
+/**
+ * Whether `selector` (a `LabelSelector` or an equality map, as for `selectorString`) selects an
+ * object with `labels`. An empty or absent selector selects nothing here — a Service without a
+ * selector gets no endpoints, and kubemend never acts on "every pod" — and so does one with an
+ * unknown operator.
+ */
+export function selectorMatches(
+  selector: unknown,
+  labels: Readonly<Record<string, string>> | undefined,
+): boolean {
+  if (!isPlainObject(selector) || !labels) return false;
+  const has = (key: string): boolean => Object.hasOwn(labels, key);
+  const equal = (entries: Record<string, unknown>): boolean =>
+    Object.entries(entries).every(([key, value]) => has(key) && labels[key] === value);
+  if (!isLabelSelector(selector)) return Object.keys(selector).length > 0 && equal(selector);
+  const { matchLabels = {}, matchExpressions = [] } = selector;
+  if (!isPlainObject(matchLabels) || !Array.isArray(matchExpressions)) return false;
+  if (Object.keys(matchLabels).length + matchExpressions.length === 0) return false;
+  return (
+    equal(matchLabels) &&
+    matchExpressions.every((requirement: unknown) => {
+      if (!isPlainObject(requirement) || typeof requirement.key !== 'string') return false;
+      const values: unknown[] = Array.isArray(requirement.values) ? requirement.values : [];
+      const present = has(requirement.key);
+      const member = present && values.includes(labels[requirement.key]);
+      switch (requirement.operator) {
+        case 'In':
+          return member;
+        case 'NotIn':
+          return !member;
+        case 'Exists':
+          return present;
+        case 'DoesNotExist':
+          return !present;
+        default:
+          return false;
+      }
+    })
+  );
+}
