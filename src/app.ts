@@ -14,7 +14,6 @@ import type { Configuration } from './config/configuration.js';
 import { loadPolicies } from './config/policies.js';
 import { parseDuration } from './planning/policy.js';
 import type { AiIntegration } from './service/analyze.js';
-import type { AiSettings } from './analysis/ai/settings.js';
 import { RemediationService, type ServiceDependencies } from './service/remediation-service.js';
 import { InMemorySessionStore } from './sessions/in-memory-session-store.js';
 import type { SessionStore } from './sessions/store.js';
@@ -34,9 +33,7 @@ export interface Application {
 export interface ApplicationOptions {
   /** Use this cluster instead of connecting from the configuration (tests). */
   readonly cluster?: ClusterGateway | null;
-  /** AI provider settings (from `loadAiSettings()`); rules only when absent or provider `none`. */
-  readonly aiSettings?: AiSettings;
-  /** A ready AI integration (tests); overrides `aiSettings`. */
+  /** A ready AI integration (tests); overrides `configuration.ai`. */
   readonly ai?: AiIntegration;
   readonly actor?: string;
   readonly engine?: ServiceDependencies['engine'];
@@ -91,19 +88,19 @@ export async function createApplication(
   }
 
   let ai = options.ai;
-  if (!ai && options.aiSettings && options.aiSettings.provider !== 'none') {
+  if (!ai && configuration.ai.provider !== 'none') {
     // Loaded only when a provider is configured: the rules-only path stays light.
     const { aiBudgetFrom, createAiAnalyzer, mergeFindings } = await import('./analysis/ai/index.js');
-    const analyzer = createAiAnalyzer(options.aiSettings);
+    const analyzer = createAiAnalyzer(configuration.ai);
     if (analyzer) {
       ai = {
         analyzer,
-        budget: aiBudgetFrom(options.aiSettings),
+        budget: aiBudgetFrom(configuration.ai),
         merge: (rules, finding) => mergeFindings(rules, finding),
       };
     }
-  } else if (options.aiSettings?.reason) {
-    notices.push(`rules only: ${options.aiSettings.reason}`);
+  } else if (!ai && configuration.ai.reason) {
+    notices.push(`rules only: ${configuration.ai.reason}`);
   }
 
   const service = new RemediationService({

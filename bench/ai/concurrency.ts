@@ -11,7 +11,8 @@ import { monitorEventLoopDelay, performance } from 'node:perf_hooks';
 import { Worker } from 'node:worker_threads';
 import { analyzeWithRules, evaluateRules } from '../../src/analysis/engine.js';
 import { createAiAnalyzer } from '../../src/analysis/ai/analyzer.js';
-import { aiBudgetFrom, resolveAiSettings } from '../../src/analysis/ai/settings.js';
+import { aiBudgetFrom } from '../../src/analysis/ai/budget.js';
+import { loadConfiguration } from '../../src/config/configuration.js';
 import { contextFromInput } from '../../src/context/normalize.js';
 import { loadIncidents } from '../../test/support/incidents.js';
 import { fakeCluster } from '../../test/ai/support.js';
@@ -47,14 +48,16 @@ const { url } = await new Promise<{ url: string }>((resolve, reject) => {
   worker.once('message', resolve);
   worker.once('error', reject);
 });
-const settings = resolveAiSettings({
-  KUBEMEND_AI_PROVIDER: protocol,
-  KUBEMEND_AI_MODEL: 'loopback-fixed-latency',
-  ANTHROPIC_API_KEY: 'loopback',
-  ANTHROPIC_BASE_URL: url,
-  OPENAI_API_KEY: 'loopback',
-  OPENAI_BASE_URL: `${url}/v1`,
-});
+const settings = loadConfiguration({
+  env: {
+    KUBEMEND_AI_PROVIDER: protocol,
+    KUBEMEND_AI_MODEL: 'loopback-fixed-latency',
+    ANTHROPIC_API_KEY: 'loopback',
+    ANTHROPIC_BASE_URL: url,
+    OPENAI_API_KEY: 'loopback',
+    OPENAI_BASE_URL: `${url}/v1`,
+  },
+}).ai;
 const analyzer = createAiAnalyzer(settings)!;
 const budget = aiBudgetFrom(settings);
 const incidents = loadIncidents('test/corpus');

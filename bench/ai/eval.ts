@@ -18,7 +18,9 @@ import { analyzeWithRules, evaluateRules } from '../../src/analysis/engine.js';
 import { createAiAnalyzer } from '../../src/analysis/ai/analyzer.js';
 import { mergeFindings } from '../../src/analysis/ai/merge.js';
 import type { AiOutcome } from '../../src/analysis/ai/port.js';
-import { aiBudgetFrom, resolveAiSettings, type AiSettings } from '../../src/analysis/ai/settings.js';
+import { aiBudgetFrom } from '../../src/analysis/ai/budget.js';
+import type { AiConfiguration } from '../../src/config/ai.js';
+import { loadConfiguration } from '../../src/config/configuration.js';
 import { loadPolicies, selectPolicy } from '../../src/config/policies.js';
 import { contextFromInput } from '../../src/context/normalize.js';
 import type { RemediateOutput } from '../../src/domain/index.js';
@@ -126,17 +128,20 @@ const expectedCategory = (incident: IncidentCase, category: string): boolean =>
     : incident.expect.category.includes(category);
 
 async function main(): Promise<void> {
-  let settings: AiSettings = resolveAiSettings(process.env);
+  // The AI settings kubemend itself would use: configuration file, environment.
+  let settings: AiConfiguration = loadConfiguration({ env: process.env }).ai;
   let fixture: FixtureServer | undefined;
   const live = settings.provider !== 'none';
   if (!live) {
     fixture = await FixtureServer.start({ responder: adversarialResponder() });
-    settings = resolveAiSettings({
-      KUBEMEND_AI_PROVIDER: 'anthropic',
-      ANTHROPIC_API_KEY: 'loopback',
-      ANTHROPIC_BASE_URL: fixture.anthropicBaseUrl,
-      KUBEMEND_AI_MODEL: 'loopback-harness',
-    });
+    settings = loadConfiguration({
+      env: {
+        KUBEMEND_AI_PROVIDER: 'anthropic',
+        ANTHROPIC_API_KEY: 'loopback',
+        ANTHROPIC_BASE_URL: fixture.anthropicBaseUrl,
+        KUBEMEND_AI_MODEL: 'loopback-harness',
+      },
+    }).ai;
     console.log(
       'no AI key configured: loopback fixture server with a scripted harness model (checks the harness and the gates, not a model)',
     );

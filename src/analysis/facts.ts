@@ -2,7 +2,7 @@
  * Derived, read-only views over an IncidentContext that many rules share: the pod the incident is
  * about, its owner, warning events, retained log lines, and evidence builders that quote exactly.
  */
-import type { Evidence, EvidenceOrigin } from '../domain/index.js';
+import { type Evidence, type EvidenceOrigin, type ObjectReference, objectLabel } from '../domain/index.js';
 import { type LogLine, retainedLines } from '../context/log-summary.js';
 import type {
   Condition,
@@ -202,9 +202,9 @@ function withEventIdentity(pod: PodView, events: readonly NormalizedEvent[]): Po
 // ---------------------------------------------------------------------------------------------
 // Evidence: exact quotes, each tagged with where it came from.
 
-export function objectLabel(kind?: string, namespace?: string, name?: string): string | undefined {
-  if (!kind && !name) return undefined;
-  return [kind ?? 'object', namespace, name].filter(Boolean).join('/');
+/** The evidence's `object`: none when neither kind nor name is known. */
+function evidenceObject(reference: ObjectReference): string | undefined {
+  return reference.kind || reference.name ? objectLabel(reference) : undefined;
 }
 
 export function eventEvidence(event: NormalizedEvent): Evidence {
@@ -212,7 +212,7 @@ export function eventEvidence(event: NormalizedEvent): Evidence {
     quote: `${event.reason}: ${event.message}`,
     kind: 'event',
     origin: event.origin,
-    object: objectLabel(event.object.kind, event.object.namespace, event.object.name),
+    object: evidenceObject(event.object),
   };
 }
 
@@ -221,7 +221,7 @@ export function statusEvidence(pod: PodView, path: string, value: string | numbe
     quote: `${path}: ${value}`,
     kind: 'status',
     origin: pod.origin,
-    object: objectLabel('Pod', pod.namespace, pod.name),
+    object: evidenceObject({ kind: 'Pod', namespace: pod.namespace, name: pod.name }),
   };
 }
 
@@ -231,7 +231,7 @@ export function conditionEvidence(object: KubernetesObject, condition: Condition
     quote: `${object.kind} ${object.name ?? ''} condition ${condition.type}=${condition.status}${detail ? ` (${detail})` : ''}`,
     kind: 'condition',
     origin: object.origin,
-    object: objectLabel(object.kind, object.namespace, object.name),
+    object: evidenceObject(object),
   };
 }
 

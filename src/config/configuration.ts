@@ -1,12 +1,21 @@
 /**
  * One frozen, validated Configuration: defaults → config file → environment → flags, checked after
  * merging. The only module that reads process.env (it is passed in, so tests inject their own).
+ * The `ai` section is resolved after validation: the provider is chosen and its API key — from the
+ * environment only — is attached as a `Secret` (see ai.ts).
  */
 import { readFileSync } from 'node:fs';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import { ConfigurationError, formatPath } from '../domain/index.js';
-import { type AiSettings, resolveAiSettings } from '../analysis/ai/settings.js';
+import {
+  AI_ENVIRONMENT_VARIABLES,
+  AI_SECRET_VARIABLES,
+  type AiConfiguration,
+  AiSectionSchema,
+  type EnvironmentParser,
+  resolveAiConfiguration,
+} from './ai.js';
 
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 
@@ -109,8 +118,15 @@ export const ConfigurationSchema = z.strictObject({
       message: 'storage.url is required for the postgres driver',
       path: ['url'],
     }),
+  /** The model provider and the bounds of an AI analysis (see ai.ts); resolved after validation. */
+  ai: AiSectionSchema.prefault({}),
 });
-export type Configuration = Readonly<z.infer<typeof ConfigurationSchema>>;
+export type Configuration = Readonly<
+  Omit<z.infer<typeof ConfigurationSchema>, 'ai'> & {
+    /** The provider chosen, with its model, endpoint and key; provider `none` with a `reason` otherwise. */
+    readonly ai: AiConfiguration;
+  }
+>;
 export type ConfigurationInput = z.input<typeof ConfigurationSchema>;
 
 /** Environment variables and the configuration keys they set. Messages name both. */
@@ -162,18 +178,28 @@ function setPath(target: Plain, path: string, value: unknown): void {
   current[keys.at(-1)!] = value;
 }
 
+const PARSERS: Partial<Record<keyof typeof ENVIRONMENT_VARIABLES, EnvironmentParser>> = {
+  KUBEMEND_OFFLINE: (raw) => ['1', 'true', 'yes'].includes(raw.toLowerCase()),
+  KUBEMEND_PORT: (raw) => Number(raw),
+};
+
+/** Every variable that sets a key: its key and how its text is read (verbatim when not said). */
+const BINDINGS: ReadonlyArray<readonly [string, string, EnvironmentParser | undefined]> = [
+  ...Object.entries(ENVIRONMENT_VARIABLES).map(
+    ([variable, key]) => [variable, key, PARSERS[variable as keyof typeof ENVIRONMENT_VARIABLES]] as const,
+  ),
+  ...Object.entries(AI_ENVIRONMENT_VARIABLES).map(
+    ([variable, binding]) => [variable, binding.key, binding.parse] as const,
+  ),
+];
+
 function fromEnvironment(env: Readonly<Record<string, string | undefined>>): Plain {
   const out: Plain = {};
-  for (const [variable, path] of Object.entries(ENVIRONMENT_VARIABLES)) {
+  for (const [variable, path, parse] of BINDINGS) {
     const raw = env[variable];
     if (raw === undefined || raw === '') continue;
-    const value =
-      path === 'cluster.offline'
-        ? ['1', 'true', 'yes'].includes(raw.toLowerCase())
-        : path === 'server.port'
-          ? Number(raw)
-          : raw;
-    setPath(out, path, value);
+    const value = parse ? parse(raw, variable) : raw;
+    if (value !== undefined) setPath(out, path, value);
   }
   return out;
 }
@@ -193,8 +219,23 @@ function readConfigFile(path: string): Plain {
   return parsed;
 }
 
-function variableFor(path: string): string | undefined {
-  return Object.entries(ENVIRONMENT_VARIABLES).find(([, key]) => key === path)?.[0];
+/** Where a key's value may have come from, for messages: `(flag or VARIABLE)`. */
+function originOf(path: string): string {
+  const variable = Object.entries(ENVIRONMENT_VARIABLES).find(([, key]) => key === path)?.[0];
+  if (variable) return ` (flag or ${variable})`;
+  // The ai keys have no command-line flags; `ai.redaction.extraPatterns[2]` is still the variable's.
+  const ai = Object.entries(AI_ENVIRONMENT_VARIABLES).find(
+    ([, binding]) => path === binding.key || path.startsWith(`${binding.key}[`),
+  )?.[0];
+  return ai ? ` (${ai})` : '';
+}
+
+/** An unknown key that looks like a credential is answered with where credentials go. */
+function unknownKeyMessage(key: string): string {
+  const secret = key.startsWith('ai.') && /key|token|secret|password/i.test(key.split('.').at(-1) ?? '');
+  return secret
+    ? `unknown configuration key ${key} (API keys are read from the environment only: ${AI_SECRET_VARIABLES.join(', ')})`
+    : `unknown configuration key ${key}`;
 }
 
 export function loadConfiguration(sources: ConfigurationSources = {}): Configuration {
@@ -212,24 +253,15 @@ export function loadConfiguration(sources: ConfigurationSources = {}): Configura
           ? issue.keys.map((key) => formatPath([...issue.path, key]))
           : [formatPath(issue.path)];
       return keys
-        .map((key) => {
-          const variable = variableFor(key);
-          const origin = variable ? ` (flag or ${variable})` : '';
-          return issue.code === 'unrecognized_keys'
-            ? `unknown configuration key ${key}`
-            : `${key}${origin}: ${issue.message}`;
-        })
+        .map((key) =>
+          issue.code === 'unrecognized_keys'
+            ? unknownKeyMessage(key)
+            : `${key}${originOf(key)}: ${issue.message}`,
+        )
         .join('; ');
     });
     throw new ConfigurationError(`invalid configuration: ${messages.join('; ')}`);
   }
-  return Object.freeze(parsed.data);
-}
-
-/**
- * AI provider settings from the environment (ANTHROPIC_API_KEY / OPENAI_API_KEY, base URLs,
- * KUBEMEND_AI_PROVIDER, KUBEMEND_AI_MODEL, …): resolved here, where the environment is read.
- */
-export function loadAiSettings(env: Readonly<Record<string, string | undefined>> = process.env): AiSettings {
-  return resolveAiSettings(env);
+  const ai = Object.freeze(resolveAiConfiguration(parsed.data.ai, env));
+  return Object.freeze({ ...parsed.data, ai });
 }

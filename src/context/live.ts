@@ -6,7 +6,9 @@
  * partial context is fine and is reported. Secrets are never read.
  */
 import { parseCpuMillicores, parseMemoryBytes, type RemediateInput } from '../domain/index.js';
-import type { ClusterGateway, KubeObject, ObjectKey } from '../cluster/gateway.js';
+import { selectorMatches, selectorString } from '../domain/selectors.js';
+import type { ClusterGateway, KubeObject } from '../cluster/gateway.js';
+import { anchorOf } from './anchor.js';
 import { asArray, asObject, asString, at } from './json.js';
 
 export interface LiveBudget {
@@ -27,27 +29,6 @@ export interface LiveContext {
 }
 
 const WORKLOADS = new Set(['Deployment', 'StatefulSet', 'DaemonSet', 'Job', 'CronJob', 'ReplicaSet']);
-const ISSUE_REFERENCE =
-  /\b(deployment|deploy|statefulset|sts|daemonset|ds|pod|po|job|cronjob|cj|service|svc|hpa|pvc)[/\s]+([a-z0-9][a-z0-9.-]{0,252})/i;
-const ISSUE_NAMESPACE = /(?:-n\s+|namespace[:\s]+|ns[:/\s]+)([a-z0-9][a-z0-9-]{0,62})/i;
-const KIND_ALIASES: Readonly<Record<string, string>> = {
-  deployment: 'Deployment',
-  deploy: 'Deployment',
-  statefulset: 'StatefulSet',
-  sts: 'StatefulSet',
-  daemonset: 'DaemonSet',
-  ds: 'DaemonSet',
-  pod: 'Pod',
-  po: 'Pod',
-  job: 'Job',
-  cronjob: 'CronJob',
-  cj: 'CronJob',
-  service: 'Service',
-  svc: 'Service',
-  hpa: 'HorizontalPodAutoscaler',
-  pvc: 'PersistentVolumeClaim',
-};
-
 class Budget {
   calls = 0;
   readonly notes: string[] = [];
@@ -84,53 +65,6 @@ class Budget {
       clearTimeout(timer);
     }
   }
-}
-
-/** Where to start: the target, the event's object, the pod in the request, or names in the issue. */
-export function anchorOf(input: RemediateInput): ObjectKey | undefined {
-  if (input.target)
-    return { kind: input.target.kind, namespace: input.target.namespace, name: input.target.name };
-  const event = input.context?.event as Record<string, unknown> | undefined;
-  const regarding = asObject(event?.involvedObject) ?? asObject(event?.regarding);
-  const kind = asString(regarding?.kind);
-  const name = asString(regarding?.name);
-  if (kind && name)
-    return {
-      kind,
-      namespace: asString(regarding?.namespace) ?? asString(at(event, 'metadata', 'namespace')),
-      name,
-    };
-  const pod = input.context?.podSpec as Record<string, unknown> | undefined;
-  const podName = asString(at(pod, 'metadata', 'name'));
-  if (podName) return { kind: 'Pod', namespace: asString(at(pod, 'metadata', 'namespace')), name: podName };
-  const reference = ISSUE_REFERENCE.exec(input.issue);
-  if (reference?.[1] && reference[2]) {
-    const namespace = ISSUE_NAMESPACE.exec(input.issue)?.[1];
-    return {
-      kind: KIND_ALIASES[reference[1].toLowerCase()] ?? 'Pod',
-      namespace,
-      name: reference[2].replace(/[.,;:]+$/, ''),
-    };
-  }
-  return undefined;
-}
-
-function selectorString(selector: unknown): string | undefined {
-  const labels = asObject(at(selector, 'matchLabels')) ?? asObject(selector);
-  if (!labels) return undefined;
-  const parts = Object.entries(labels)
-    .filter(([, v]) => typeof v === 'string')
-    .map(([k, v]) => `${k}=${String(v)}`);
-  return parts.length > 0 ? parts.join(',') : undefined;
-}
-
-function matches(
-  selector: Record<string, unknown> | undefined,
-  labels: Record<string, string> | undefined,
-): boolean {
-  if (!selector || !labels) return false;
-  const entries = Object.entries(selector);
-  return entries.length > 0 && entries.every(([key, value]) => labels[key] === value);
 }
 
 function failing(pod: KubeObject): boolean {
@@ -258,9 +192,9 @@ export async function gatherLiveContext(
   >;
   const workloadName = workload?.metadata?.name;
   const relevantServices = (services ?? []).filter((svc) => {
-    const sel = asObject(at(svc, 'spec', 'selector'));
+    const sel = at(svc, 'spec', 'selector');
     return (
-      labelSets.some((labels) => matches(sel, labels)) ||
+      labelSets.some((labels) => selectorMatches(sel, labels)) ||
       (anchor.kind === 'Service' && svc.metadata?.name === anchor.name)
     );
   });

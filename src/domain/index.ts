@@ -93,3 +93,7 @@ export {
   parseQuantity,
   roundMemoryUp,
 } from './quantity.js';
+export { objectLabel } from './object-ref.js';
+export type { ObjectReference } from './object-ref.js';
+export { LABEL_SELECTOR_OPERATORS, selectorMatches, selectorString } from './selectors.js';
+export type { LabelSelector, LabelSelectorOperator, LabelSelectorRequirement } from './selectors.js';

@@ -12,6 +12,7 @@
  */
 import type { ExecutionResult, RemediationAction } from '../domain/index.js';
 import { KubemendError } from '../domain/index.js';
+import { objectLabel as label } from '../domain/object-ref.js';
 import type { AuditRecorder, AuditType } from '../audit/recorder.js';
 import { canonicalJson, digest } from '../audit/recorder.js';
 import { type ClusterGateway, FIELD_MANAGER, type KubeObject, type ObjectKey } from '../cluster/gateway.js';
@@ -90,10 +91,6 @@ const defaultSleep = (ms: number) => new Promise<void>((resolve) => setTimeout(r
 
 function keyOf(action: RemediationAction): ObjectKey {
   return { kind: action.target.kind, namespace: action.target.namespace, name: action.target.name };
-}
-
-function label(key: ObjectKey): string {
-  return `${key.kind}/${key.namespace ? `${key.namespace}/` : ''}${key.name}`;
 }
 
 /** What is kept for rollback and shown as `before`: identity, labels, annotations and spec. */

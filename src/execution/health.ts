@@ -4,6 +4,7 @@
  */
 import type { ClusterGateway, KubeObject, ObjectKey } from '../cluster/gateway.js';
 import { asArray, asNumber, asObject, asString, at } from '../context/json.js';
+import { selectorString } from '../domain/selectors.js';
 
 export interface HealthReport {
   readonly healthy: boolean;
@@ -26,11 +27,7 @@ const BAD_WAITING = new Set([
 ]);
 
 function selectorOf(object: KubeObject): string | undefined {
-  const labels = asObject(at(object, 'spec', 'selector', 'matchLabels'));
-  if (!labels) return undefined;
-  return Object.entries(labels)
-    .map(([k, v]) => `${k}=${String(v)}`)
-    .join(',');
+  return selectorString(at(object, 'spec', 'selector'));
 }
 
 async function podHealth(

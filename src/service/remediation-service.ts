@@ -14,6 +14,7 @@ import type {
   RemediationAction,
 } from '../domain/index.js';
 import { KubemendError } from '../domain/index.js';
+import { objectLabel } from '../domain/object-ref.js';
 import type { AuditRecorder } from '../audit/recorder.js';
 import { digest, InMemoryAuditRecorder } from '../audit/recorder.js';
 import type { ClusterGateway, KubeObject } from '../cluster/gateway.js';
@@ -107,7 +108,7 @@ class ActionRateGuard {
 }
 
 function targetLabel(action: RemediationAction): string {
-  return `${action.target.kind}/${action.target.namespace ? `${action.target.namespace}/` : ''}${action.target.name}`;
+  return objectLabel(action.target);
 }
 
 /** The plan an approval is bound to: the actions as proposed (decisions excluded). */

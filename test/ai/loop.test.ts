@@ -6,11 +6,20 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createAiAnalyzer } from '../../src/analysis/ai/analyzer.js';
 import type { ChatModel, ChatRequest, ChatResponse } from '../../src/analysis/ai/model.js';
-import { resolveAiSettings, aiBudgetFrom } from '../../src/analysis/ai/settings.js';
+import { aiBudgetFrom } from '../../src/analysis/ai/budget.js';
 import { FixtureServer, incidentDocumentOf, tools } from './fixture-server.js';
-import { DEPLOYMENT, NAMESPACE, POD, analyzerFor, fakeCluster, incidentInput, prepare } from './support.js';
+import {
+  DEPLOYMENT,
+  NAMESPACE,
+  POD,
+  aiConfigurationFrom,
+  analyzerFor,
+  fakeCluster,
+  incidentInput,
+  prepare,
+} from './support.js';
 
-const settings = resolveAiSettings({ ANTHROPIC_API_KEY: 'unused', KUBEMEND_AI_MODEL: 'scripted' });
+const settings = aiConfigurationFrom({ ANTHROPIC_API_KEY: 'unused', KUBEMEND_AI_MODEL: 'scripted' });
 
 const finalAnswer = JSON.stringify({
   category: 'crash-loop',
@@ -48,7 +57,7 @@ const callTools =
   });
 
 function analyzerWith(model: ScriptedChatModel, env: Record<string, string> = {}) {
-  const tuned = resolveAiSettings({ ANTHROPIC_API_KEY: 'unused', KUBEMEND_AI_MODEL: 'scripted', ...env });
+  const tuned = aiConfigurationFrom({ ANTHROPIC_API_KEY: 'unused', KUBEMEND_AI_MODEL: 'scripted', ...env });
   return { analyzer: createAiAnalyzer(tuned, { chatModel: model })!, budget: aiBudgetFrom(tuned) };
 }
 
@@ -164,7 +173,7 @@ describe('loop bounds', () => {
   });
 
   it('provider none: no analyzer', () => {
-    expect(createAiAnalyzer(resolveAiSettings({}))).toBeUndefined();
+    expect(createAiAnalyzer(aiConfigurationFrom({}))).toBeUndefined();
     expect(settings.provider).toBe('anthropic');
   });
 });

@@ -1,10 +1,13 @@
 /**
- * resolveAiSettings: provider selection from the environment, defaults, base URL conventions,
- * malformed values named by variable. Pure: the environment is passed in.
+ * `configuration.ai` from the environment: provider selection, defaults, base URL conventions,
+ * malformed values named by variable. Pure: the environment is passed in. (The `ai` section's file
+ * and flag layers, and the key's secrecy: src/config/configuration.test.ts.)
  */
 import { describe, expect, it } from 'vitest';
 import { ConfigurationError } from '../../src/domain/index.js';
-import { aiBudgetFrom, describeAiSettings, resolveAiSettings } from '../../src/analysis/ai/settings.js';
+import { aiBudgetFrom } from '../../src/analysis/ai/budget.js';
+import { describeAiConfiguration } from '../../src/config/ai.js';
+import { aiConfigurationFrom as resolveAiSettings } from './support.js';
 
 describe('provider selection', () => {
   it.each([
@@ -56,13 +59,14 @@ describe('provider selection', () => {
   });
 
   it('anthropic: default model and URL; ANTHROPIC_BASE_URL with or without /v1', () => {
-    expect(resolveAiSettings({ ANTHROPIC_API_KEY: 'k' })).toMatchObject({
+    const settings = resolveAiSettings({ ANTHROPIC_API_KEY: 'k' });
+    expect(settings).toMatchObject({
       provider: 'anthropic',
       model: 'claude-sonnet-4-5',
-      apiKey: 'k',
       baseUrl: 'https://api.anthropic.com/v1',
       temperature: 0,
     });
+    expect(settings.apiKey?.reveal()).toBe('k');
     expect(
       resolveAiSettings({
         ANTHROPIC_API_KEY: 'k',
@@ -126,13 +130,16 @@ describe('provider selection', () => {
       { ANTHROPIC_API_KEY: 'k', KUBEMEND_AI_TIMEOUT_MS: '10s' },
       /KUBEMEND_AI_TIMEOUT_MS: expected a whole number/,
     ],
-    [{ ANTHROPIC_API_KEY: 'k', KUBEMEND_AI_TIMEOUT_MS: '10' }, /KUBEMEND_AI_TIMEOUT_MS: /],
-    [{ ANTHROPIC_API_KEY: 'k', KUBEMEND_AI_MAX_STEPS: '0' }, /KUBEMEND_AI_MAX_STEPS: /],
-    [{ ANTHROPIC_API_KEY: 'k', ANTHROPIC_BASE_URL: 'ftp://example.com' }, /ANTHROPIC_BASE_URL: /],
+    [{ ANTHROPIC_API_KEY: 'k', KUBEMEND_AI_TIMEOUT_MS: '10' }, /ai\.timeoutMs \(KUBEMEND_AI_TIMEOUT_MS\): /],
+    [{ ANTHROPIC_API_KEY: 'k', KUBEMEND_AI_MAX_STEPS: '0' }, /ai\.maxSteps \(KUBEMEND_AI_MAX_STEPS\): /],
+    [
+      { ANTHROPIC_API_KEY: 'k', ANTHROPIC_BASE_URL: 'ftp://example.com' },
+      /ai\.anthropic\.baseUrl \(ANTHROPIC_BASE_URL\): /,
+    ],
     [{ ANTHROPIC_API_KEY: 'k', KUBEMEND_AI_REDACT: 'maybe' }, /KUBEMEND_AI_REDACT: expected true or false/],
     [
       { ANTHROPIC_API_KEY: 'k', KUBEMEND_AI_REDACT_PATTERNS: '["(unclosed"]' },
-      /KUBEMEND_AI_REDACT_PATTERNS: not a valid regular expression/,
+      /\(KUBEMEND_AI_REDACT_PATTERNS\): not a valid regular expression/,
     ],
   ])('rejects %o naming the variable', (env, message) => {
     expect(() => resolveAiSettings(env)).toThrow(ConfigurationError);
@@ -152,7 +159,7 @@ describe('provider selection', () => {
 
   it('describes settings without the key', () => {
     const description = JSON.stringify(
-      describeAiSettings(resolveAiSettings({ ANTHROPIC_API_KEY: 'sk-ant-very-secret' })),
+      describeAiConfiguration(resolveAiSettings({ ANTHROPIC_API_KEY: 'sk-ant-very-secret' })),
     );
     expect(description).not.toContain('sk-ant-very-secret');
     expect(description).toContain('"apiKey":"set"');

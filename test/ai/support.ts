@@ -7,7 +7,9 @@ import type { RemediateInput } from '../../src/domain/index.js';
 import { analyzeWithRules, evaluateRules, type RuleAnalysis } from '../../src/analysis/engine.js';
 import type { AiBudget, AiRequest } from '../../src/analysis/ai/port.js';
 import { createAiAnalyzer, type ModelAiAnalyzer } from '../../src/analysis/ai/analyzer.js';
-import { aiBudgetFrom, resolveAiSettings } from '../../src/analysis/ai/settings.js';
+import { aiBudgetFrom } from '../../src/analysis/ai/budget.js';
+import { loadConfiguration } from '../../src/config/configuration.js';
+import type { AiConfiguration } from '../../src/config/ai.js';
 import type { ClusterGateway, KubeObject } from '../../src/cluster/gateway.js';
 import { contextFromInput } from '../../src/context/normalize.js';
 import { type FakeClusterGateway, fakeClusterGateway } from './fake-cluster.js';
@@ -159,6 +161,11 @@ export function fakeCluster(namespace = NAMESPACE): FakeClusterGateway {
   });
 }
 
+/** `configuration.ai` for an environment (and nothing else: no file, no flags). */
+export function aiConfigurationFrom(env: Readonly<Record<string, string>>): AiConfiguration {
+  return loadConfiguration({ env }).ai;
+}
+
 export interface AnalyzerSetup {
   readonly analyzer: ModelAiAnalyzer;
   readonly budget: AiBudget;
@@ -170,7 +177,7 @@ export function analyzerFor(
   fixture: FixtureServer,
   env: Readonly<Record<string, string>> = {},
 ): AnalyzerSetup {
-  const settings = resolveAiSettings({
+  const settings = aiConfigurationFrom({
     KUBEMEND_AI_PROVIDER: protocol,
     KUBEMEND_AI_MODEL: 'fixture-model',
     ANTHROPIC_API_KEY: 'sk-ant-test-fixture-key-000000000000',

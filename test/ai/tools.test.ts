@@ -8,7 +8,7 @@ import {
   ToolRefusal,
   readOnlyView,
   type ToolContext,
-} from '../../src/analysis/ai/tools.js';
+} from '../../src/analysis/ai/tools/index.js';
 import type { KubeObject } from '../../src/cluster/gateway.js';
 import { fakeClusterGateway } from './fake-cluster.js';
 import { DEPLOYMENT, FATAL_LINE, NAMESPACE, POD, REPLICA_SET, liveObjects } from './support.js';

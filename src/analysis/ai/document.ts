@@ -7,7 +7,7 @@
  * Everything here is DATA: the prompt frames it as untrusted, and `<`/`>` are JSON-escaped so that
  * nothing inside can close the delimiters around it.
  */
-import type { EvidenceKind, EvidenceOrigin } from '../../domain/index.js';
+import { type EvidenceKind, type EvidenceOrigin, objectLabel } from '../../domain/index.js';
 import type { Finding } from '../finding.js';
 import type { IncidentContext, KubernetesObject, PodView } from '../../context/model.js';
 import {
@@ -106,10 +106,6 @@ export function prune(value: unknown, options: PruneOptions, depth = 0): unknown
     out[sanitizeLogLine(key, 200)] = prune(item, options, depth + 1);
   }
   return out;
-}
-
-function label(kind: string | undefined, namespace: string | undefined, name: string | undefined): string {
-  return [kind ?? 'object', namespace, name].filter(Boolean).join('/');
 }
 
 function podDocument(pod: PodView): Record<string, unknown> {
@@ -270,13 +266,9 @@ export function buildIncidentDocument(
     const index = new EvidenceIndex();
     const pods = ctx.pods.slice(0, 5).map((pod) => {
       const view = scrubber.value(podDocument(pod), { ...DEFAULT_PRUNE, maxDepth: objectDepth });
-      indexLeaves(index, view, undefined, pod.origin, label('Pod', pod.namespace, pod.name));
-      index.add({
-        text: JSON.stringify(view),
-        kind: 'status',
-        origin: pod.origin,
-        object: label('Pod', pod.namespace, pod.name),
-      });
+      const label = objectLabel({ kind: 'Pod', namespace: pod.namespace, name: pod.name });
+      indexLeaves(index, view, undefined, pod.origin, label);
+      index.add({ text: JSON.stringify(view), kind: 'status', origin: pod.origin, object: label });
       return view;
     });
 
@@ -284,7 +276,7 @@ export function buildIncidentDocument(
       .sort((a, b) => (b.lastSeen ?? '').localeCompare(a.lastSeen ?? ''))
       .slice(0, eventLimit)
       .map((event) => {
-        const object = label(event.object.kind, event.object.namespace, event.object.name);
+        const object = objectLabel(event.object);
         const view = {
           line: scrubber.text(`${event.reason}: ${event.message}`),
           type: event.type,
@@ -300,9 +292,9 @@ export function buildIncidentDocument(
 
     const objects = ctx.objects.slice(0, objectLimit).map((object) => {
       const view = scrubber.value(objectDocument(object), { ...DEFAULT_PRUNE, maxDepth: objectDepth });
-      const objectLabel = scrubber.text(label(object.kind, object.namespace, object.name), 300);
-      indexLeaves(index, view, undefined, object.origin, objectLabel);
-      index.add({ text: JSON.stringify(view), kind: 'spec', origin: object.origin, object: objectLabel });
+      const label = scrubber.text(objectLabel(object), 300);
+      indexLeaves(index, view, undefined, object.origin, label);
+      index.add({ text: JSON.stringify(view), kind: 'spec', origin: object.origin, object: label });
       return view;
     });
 

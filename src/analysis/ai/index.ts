@@ -1,19 +1,11 @@
 /**
  * The AI analysis layer's public surface (named exports only). The composition root calls
- * `resolveAiSettings(env)` → `createAiAnalyzer(settings)` once per process, passes
- * `aiBudgetFrom(settings)` with each request, and merges with `mergeFindings`/`mergeWithRules`.
+ * `createAiAnalyzer(configuration.ai)` once per process, passes `aiBudgetFrom(configuration.ai)`
+ * with each request, and merges with `mergeFindings`/`mergeWithRules`. The settings themselves are
+ * the `ai` section of the one Configuration (src/config/ai.ts).
  */
 export type { AiAnalyzer, AiBudget, AiFinding, AiOutcome, AiRequest, AiUsage } from './port.js';
-export {
-  AI_ENVIRONMENT_VARIABLES,
-  AI_PROVIDERS,
-  AiSettingsSchema,
-  DEFAULT_MODELS,
-  aiBudgetFrom,
-  describeAiSettings,
-  resolveAiSettings,
-} from './settings.js';
-export type { AiProviderName, AiSettings, AiSettingsInput } from './settings.js';
+export { aiBudgetFrom } from './budget.js';
 export { ModelAiAnalyzer, createAiAnalyzer } from './analyzer.js';
 export type { AnalyzerConfig, CreateAnalyzerOptions } from './analyzer.js';
 export { MODEL_ONLY_CAP, RULES_PRECEDENCE, mergeFindings, mergeWithRules, wellEvidenced } from './merge.js';

@@ -6,7 +6,7 @@
  * model's claim can only raise), schema validation and policy. Commands are never taken from the
  * model: `kubectlCommand` derives them from the typed params.
  */
-import type { RiskLevel } from '../../domain/index.js';
+import { type RiskLevel, objectLabel } from '../../domain/index.js';
 import { sanitizeLogLine } from '../../context/log-summary.js';
 import { API_VERSIONS, CLUSTER_SCOPED_KINDS } from '../../context/owners.js';
 import type { ActionDraft } from '../../planning/drafts.js';
@@ -69,8 +69,7 @@ export interface GateResult {
 const clean = (text: string, max: number): string => sanitizeLogLine(text, max).trim();
 
 function describe(action: ModelAction): string {
-  const ns = action.target.namespace ? `${action.target.namespace}/` : '';
-  return `${action.type} of ${action.target.kind}/${ns}${action.target.name}`;
+  return `${action.type} of ${objectLabel(action.target)}`;
 }
 
 /**

@@ -1,7 +1,7 @@
 /**
  * The AI SDK adapter behind the `ChatModel` port: Anthropic (Messages API) and any OpenAI-compatible
  * Chat Completions endpoint (OpenAI, Ollama, vLLM, LiteLLM). This is the only module that imports an
- * AI SDK (see docs/ai.md for the choice). Keys and base URLs come from `AiSettings`, never from the
+ * AI SDK (see docs/ai.md for the choice). Keys and base URLs come from `configuration.ai`, never from the
  * environment: both SDK factories are given explicit values so that they do not read it either.
  *
  * SDK retries are off (`maxRetries: 0`): retries, timeouts and the circuit breaker are ours
@@ -31,12 +31,12 @@ import {
   failureOfStatus,
   retryAfterFromHeaders,
 } from './model.js';
-import type { AiSettings } from './settings.js';
 import {
   ANTHROPIC_DEFAULT_BASE_URL,
+  type AiConfiguration,
   normalizeAnthropicBaseUrl,
   OPENAI_DEFAULT_BASE_URL,
-} from './settings.js';
+} from '../../config/ai.js';
 
 export type FetchFunction = typeof globalThis.fetch;
 
@@ -205,11 +205,11 @@ class SdkChatModel implements ChatModel {
 }
 
 /** The chat model for settings whose provider is `anthropic` or `openai`. */
-export function createChatModel(settings: AiSettings, options: ProviderOptions = {}): ChatModel {
+export function createChatModel(settings: AiConfiguration, options: ProviderOptions = {}): ChatModel {
   const fetchOption = options.fetch ? { fetch: options.fetch } : {};
   if (settings.provider === 'anthropic') {
     const anthropic = createAnthropic({
-      apiKey: settings.apiKey ?? '',
+      apiKey: settings.apiKey?.reveal() ?? '',
       baseURL: normalizeAnthropicBaseUrl(settings.baseUrl ?? ANTHROPIC_DEFAULT_BASE_URL),
       ...fetchOption,
     });
@@ -221,7 +221,7 @@ export function createChatModel(settings: AiSettings, options: ProviderOptions =
     const openai = createOpenAICompatible({
       name: 'openai',
       baseURL,
-      ...(settings.apiKey ? { apiKey: settings.apiKey } : {}),
+      ...(settings.apiKey ? { apiKey: settings.apiKey.reveal() } : {}),
       // The official endpoint wants max_completion_tokens (reasoning models reject max_tokens);
       // Ollama, vLLM and LiteLLM take max_tokens.
       ...(official

@@ -6,6 +6,7 @@
  * reported. Optionally, names (namespace, workloads, pods, nodes) are pseudonymised and restored in
  * the answer.
  */
+import type { IncidentContext } from '../../context/model.js';
 
 export interface RedactionOptions {
   readonly enabled: boolean;
@@ -328,4 +329,36 @@ function mapStrings(value: unknown, map: (text: string) => string): unknown {
   return Object.fromEntries(
     Object.entries(value as Record<string, unknown>).map(([key, item]) => [map(key), mapStrings(item, map)]),
   );
+}
+
+/**
+ * The pseudonymizer of one analysis: the names known before the call — the workload, the namespace,
+ * pods, their owners and nodes, other objects, event subjects, the target — in that order (which
+ * fixes their tokens).
+ */
+export function incidentPseudonymizer(
+  context: IncidentContext,
+  namespace: string | undefined,
+  workload: string | undefined,
+): Pseudonymizer {
+  const pseudonymizer = new Pseudonymizer();
+  pseudonymizer.add('workload', workload);
+  pseudonymizer.add('namespace', namespace);
+  for (const pod of context.pods) {
+    pseudonymizer.add('namespace', pod.namespace);
+    pseudonymizer.add('pod', pod.name);
+    pseudonymizer.add('node', pod.nodeName);
+    for (const owner of pod.ownerReferences) pseudonymizer.add('workload', owner.name);
+  }
+  for (const object of context.objects) {
+    pseudonymizer.add('namespace', object.namespace);
+    pseudonymizer.add(object.kind === 'Node' ? 'node' : 'object', object.name);
+  }
+  for (const event of context.events) {
+    pseudonymizer.add('namespace', event.object.namespace);
+    pseudonymizer.add('object', event.object.name);
+  }
+  pseudonymizer.add('namespace', context.target?.namespace);
+  pseudonymizer.add('object', context.target?.name);
+  return pseudonymizer;
 }

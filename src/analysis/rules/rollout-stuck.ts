@@ -1,4 +1,4 @@
-import type { Evidence } from '../../domain/index.js';
+import { type Evidence, objectLabel } from '../../domain/index.js';
 import { asBoolean, at } from '../../context/json.js';
 import { apiVersionOf } from '../../context/owners.js';
 import { CONFIDENCE } from '../finding.js';
@@ -33,7 +33,7 @@ export const rolloutStuckRule: Rule = {
           quote: `Deployment ${deployment.name} spec.paused: true`,
           kind: 'spec',
           origin: deployment.origin,
-          object: `Deployment/${deployment.namespace ?? ''}/${deployment.name}`,
+          object: objectLabel(deployment),
         });
         confidence = Math.max(confidence, CONFIDENCE.good);
       }

@@ -1,4 +1,4 @@
-import type { Evidence } from '../../domain/index.js';
+import { type Evidence, objectLabel, selectorMatches } from '../../domain/index.js';
 import { asArray, asObject, asStringMap, at } from '../../context/json.js';
 import type { KubernetesObject } from '../../context/model.js';
 import { CONFIDENCE } from '../finding.js';
@@ -7,11 +7,6 @@ import { finding, type Rule } from './rule.js';
 
 function selectorOf(service: KubernetesObject): Record<string, string> {
   return asStringMap(at(service.raw, 'spec', 'selector'));
-}
-
-function matches(selector: Record<string, string>, labels: Readonly<Record<string, string>>): boolean {
-  const entries = Object.entries(selector);
-  return entries.length > 0 && entries.every(([key, value]) => labels[key] === value);
 }
 
 function endpointsEmpty(
@@ -31,7 +26,7 @@ function endpointsEmpty(
             quote: `Endpoints ${service.name} subsets: ${subsets.length === 0 ? '[] (none)' : 'only notReadyAddresses'}`,
             kind: 'status',
             origin: endpoints.origin,
-            object: `Endpoints/${endpoints.namespace ?? ''}/${endpoints.name}`,
+            object: objectLabel(endpoints),
           }
         : undefined,
     };
@@ -118,9 +113,9 @@ export const serviceNoEndpointsRule: Rule = {
           c.namespace &&
           service.namespace &&
           c.namespace !== service.namespace &&
-          matches(selector, c.labels),
+          selectorMatches(selector, c.labels),
       );
-      if (elsewhere.length > 0 && !candidates.some((c) => matches(selector, c.labels))) {
+      if (elsewhere.length > 0 && !candidates.some((c) => selectorMatches(selector, c.labels))) {
         const serviceRef = {
           kind: 'Service',
           apiVersion: 'v1',
@@ -139,7 +134,7 @@ export const serviceNoEndpointsRule: Rule = {
               quote: `Service ${service.name} spec.selector: ${JSON.stringify(selector)}`,
               kind: 'spec',
               origin: service.origin,
-              object: `Service/${service.namespace ?? ''}/${service.name}`,
+              object: objectLabel(service),
             },
             ...(endpoints?.evidence ? [endpoints.evidence] : []),
             ...(logLine ? [{ quote: logLine.line, kind: 'log' as const, origin: facts.logOrigin }] : []),
@@ -149,13 +144,13 @@ export const serviceNoEndpointsRule: Rule = {
         });
       }
       const endpoints = endpointsEmpty(facts, service);
-      const matched = candidates.filter((c) => matches(selector, c.labels));
+      const matched = candidates.filter((c) => selectorMatches(selector, c.labels));
       const evidence: Evidence[] = [
         {
           quote: `Service ${service.name} spec.selector: ${JSON.stringify(selector)}`,
           kind: 'spec',
           origin: service.origin,
-          object: `Service/${service.namespace ?? ''}/${service.name}`,
+          object: objectLabel(service),
         },
       ];
       if (endpoints?.evidence) evidence.push(endpoints.evidence);

@@ -1,4 +1,4 @@
-import type { Evidence } from '../../domain/index.js';
+import { type Evidence, objectLabel } from '../../domain/index.js';
 import { asString, at } from '../../context/json.js';
 import { CONFIDENCE } from '../finding.js';
 import { conditionEvidence, eventEvidence, type Facts } from '../facts.js';
@@ -61,7 +61,7 @@ export const volumePendingRule: Rule = {
         quote: `PersistentVolumeClaim ${claim.name} status.phase: Pending`,
         kind: 'status',
         origin: claim.origin,
-        object: `PersistentVolumeClaim/${claim.namespace ?? ''}/${claim.name}`,
+        object: objectLabel(claim),
       });
       confidence = Math.max(confidence, confidence > 0 ? CONFIDENCE.strong : CONFIDENCE.moderate);
     }

@@ -15,7 +15,7 @@ import {
   type RemediateOutput,
 } from '../../domain/index.js';
 import { describeFailure } from '../failure.js';
-import { loadAiSettings, loadConfiguration, LOG_LEVELS } from '../../config/configuration.js';
+import { loadConfiguration, LOG_LEVELS } from '../../config/configuration.js';
 import { loadPolicies } from '../../config/policies.js';
 import { connectCluster } from '../../cluster/connect.js';
 import { createApplication, retentionMs } from '../../app.js';
@@ -109,7 +109,6 @@ async function analyze(flags: AnalyzeFlags): Promise<number> {
   // Offline runs keep nothing; a run against a cluster records its session and audit durably.
   const actor = `cli:${userInfo().username}`;
   const app = await createApplication(configuration, {
-    aiSettings: loadAiSettings(),
     cluster: connection.gateway ?? null,
     ephemeral: !connection.gateway,
     actor,
@@ -163,7 +162,6 @@ function configurationFrom(flags: ServeFlags) {
 async function serve(flags: ServeFlags): Promise<number> {
   const configuration = configurationFrom(flags);
   const app = await createApplication(configuration, {
-    aiSettings: loadAiSettings(),
     actor: 'kubemend',
   });
   const reconciled = await app.service.reconcile();
@@ -251,7 +249,6 @@ function stderrLog(configured: (typeof LOG_LEVELS)[number]) {
 async function mcpStdio(flags: ServeFlags): Promise<number> {
   const configuration = configurationFrom(flags);
   const app = await createApplication(configuration, {
-    aiSettings: loadAiSettings(),
     actor: localPrincipal().name,
   });
   // stdout carries the protocol: notes go to stderr, as `logLevel` allows.
