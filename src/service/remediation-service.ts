@@ -20,7 +20,9 @@ import type { ClusterGateway, KubeObject } from '../cluster/gateway.js';
 import type { LogSummary } from '../context/log-summary.js';
 import type { Configuration } from '../config/configuration.js';
 import { type PolicySet, selectPolicy } from '../config/policies.js';
-import { type ActionRun, ExecutionEngine, toExecutionResult } from '../execution/engine.js';
+import { ExecutionEngine } from '../execution/engine.js';
+import { toExecutionResult } from '../execution/results.js';
+import type { ActionRun } from '../execution/run.js';
 import { TargetLocks } from '../execution/locks.js';
 import { parseDuration, type Policy } from '../planning/policy.js';
 import { InMemorySessionStore } from '../sessions/in-memory-session-store.js';
@@ -422,11 +424,11 @@ export class RemediationService {
         'kubemend stopped during this change',
       );
       results[results.findIndex((r) => r.actionId === result.actionId)] = {
-        ...restored,
+        ...restored.result,
         before: result.before,
       };
-      notes.push(`${action.id}: ${restored.status}`);
-      if (restored.status !== 'rolled-back') allRestored = false;
+      notes.push(`${action.id}: ${restored.result.status}`);
+      if (restored.state !== 'rolled-back') allRestored = false;
     }
     if (toRestore.length === 0)
       return {
@@ -702,9 +704,7 @@ export class RemediationService {
           this.rate.note(action, this.clock().getTime());
       }
       const failed = outcome.outcome === 'failed' || outcome.outcome === 'rolled-back';
-      const locked = outcome.results.some(
-        (result) => result.status === 'skipped' && /another remediation/.test(result.message),
-      );
+      const locked = outcome.actions.some((report) => report.skipReason === 'locked');
       const stillWaiting = output.remediation.actions.some(
         (a) => a.decision?.decision === 'await-approval' && !actions.some((x) => x.id === a.id),
       );
