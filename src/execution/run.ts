@@ -52,6 +52,11 @@ export function keyOf(action: RemediationAction): ObjectKey {
   return { kind: action.target.kind, namespace: action.target.namespace, name: action.target.name };
 }
 
+/** An action's target as `Kind/namespace/name` (or `Kind/name`). */
+export function actionLabel(action: RemediationAction): string {
+  return targetLabel(keyOf(action));
+}
+
 /** `Kind/namespace/name` (or `Kind/name`): the lock key and the audit `target`. */
 export function targetLabel(target: ObjectKey): string {
   return `${target.kind}/${target.namespace ? `${target.namespace}/` : ''}${target.name}`;
