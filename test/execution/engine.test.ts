@@ -4,7 +4,6 @@
  * test here; the last test checks that none was missed.
  */
 import { describe, expect, it } from 'vitest';
-import type { KubeObject } from '../../src/cluster/gateway.js';
 import type { RemediationAction } from '../../src/domain/index.js';
 import { ExecutionEngine } from '../../src/execution/engine.js';
 import { TargetLocks } from '../../src/execution/locks.js';
@@ -12,46 +11,10 @@ import type { ActionRun, TransitionRecord } from '../../src/execution/run.js';
 import { type ActionState, transitionRows } from '../../src/execution/transitions.js';
 import { FakeTime, FlakyAuditRecorder } from '../support/doubles.js';
 import { InMemoryClusterGateway } from '../support/in-memory-gateway.js';
-
-const namespace = 'shop';
+import { deployment, memoryPatch as patchAction, NAMESPACE as namespace } from '../support/workloads.js';
 
 /** Every transition any test drove, as `from --event--> to`. */
 const visited = new Set<string>();
-
-function deployment(name: string): KubeObject {
-  return {
-    apiVersion: 'apps/v1',
-    kind: 'Deployment',
-    metadata: { name, namespace, labels: { app: name } },
-    spec: {
-      replicas: 1,
-      selector: { matchLabels: { app: name } },
-      template: {
-        metadata: { labels: { app: name } },
-        spec: { containers: [{ name: 'main', image: `${name}:1.0` }] },
-      },
-    },
-  };
-}
-
-function patchAction(id: string, name: string, memory = '512Mi'): RemediationAction {
-  return {
-    id,
-    type: 'patch',
-    target: { apiVersion: 'apps/v1', kind: 'Deployment', namespace, name },
-    params: {
-      patchType: 'strategic',
-      patch: {
-        spec: { template: { spec: { containers: [{ name: 'main', resources: { limits: { memory } } }] } } },
-      },
-    },
-    description: 'raise the memory limit',
-    command: '',
-    risk: 'medium',
-    rationale: '',
-    verification: '',
-  };
-}
 
 const manualAction: RemediationAction = {
   id: 'manual',
