@@ -63,14 +63,7 @@ export class ExecutionEngine {
       const run = new ActionRun(action, ctx.now());
       ctx.runs.push(run);
       if (stopped) {
-        run.skipReason = 'earlier-failure';
-        run.message = 'not run: an earlier action of this session failed';
-        await ctx.enter(run, 'skip', {
-          type: 'action.skipped',
-          detail: { reason: run.message },
-          bestEffort: true,
-        });
-        run.finishedAt = ctx.now();
+        await ctx.skip(run, 'earlier-failure', 'not run: an earlier action of this session failed');
         continue;
       }
       await execute(ctx, run);
@@ -121,24 +114,15 @@ export class ExecutionEngine {
 async function execute(ctx: RunContext, run: ActionRun): Promise<void> {
   const { locks } = ctx.ports;
   if (run.action.type === 'manual') {
-    run.skipReason = 'manual';
-    run.message = 'manual action: for a person to carry out';
-    await ctx.enter(run, 'skip');
-    run.finishedAt = ctx.now();
+    await ctx.skip(run, 'manual', 'manual action: for a person to carry out');
     return;
   }
   const lockKey = targetLabel(run.key);
   const sessionId = ctx.plan.sessionId;
   if (!locks.tryAcquire(lockKey, sessionId)) {
-    run.skipReason = 'locked';
-    run.lockedBy = locks.holder(lockKey);
-    run.message = `another remediation (session ${run.lockedBy}) is changing ${lockKey}; nothing was done`;
-    await ctx.enter(run, 'lock-refused', {
-      type: 'action.skipped',
-      detail: { reason: run.message },
-      bestEffort: true,
-    });
-    run.finishedAt = ctx.now();
+    const holder = locks.holder(lockKey);
+    const message = `another remediation (session ${holder}) is changing ${lockKey}; nothing was done`;
+    await ctx.skip(run, 'locked', message, holder);
     return;
   }
   try {

@@ -96,11 +96,8 @@ export async function restoreAfterCrash(
   ctx.runs.push(run);
   const lockKey = targetLabel(run.key);
   if (!ports.locks.tryAcquire(lockKey, sessionId)) {
-    run.lockedBy = ports.locks.holder(lockKey);
-    run.skipReason = 'locked';
-    run.message = `another remediation holds ${lockKey}`;
-    await ctx.enter(run, 'lock-refused');
-    run.finishedAt = ctx.now();
+    const holder = ports.locks.holder(lockKey);
+    await ctx.skip(run, 'locked', `another remediation (session ${holder}) holds ${lockKey}`, holder);
     // Reconciliation could not restore it: for the session, the action failed.
     const report = reportOf(run, { dryRun: false, now: ctx.now() });
     return { ...report, result: { ...report.result, status: 'failed' } };

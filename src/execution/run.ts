@@ -149,6 +149,22 @@ export class RunContext {
     this.advance(run, event);
   }
 
+  /**
+   * Ends `run` without running it: a manual action, a target another remediation holds (`lockedBy`),
+   * or an earlier action of the plan failed. The last two are recorded as `action.skipped`.
+   */
+  async skip(run: ActionRun, reason: SkipReason, message: string, lockedBy?: string): Promise<void> {
+    run.skipReason = reason;
+    run.message = message;
+    if (lockedBy !== undefined) run.lockedBy = lockedBy;
+    const audit: AuditStep | undefined =
+      reason === 'manual'
+        ? undefined
+        : { type: 'action.skipped', detail: { reason: message }, bestEffort: true };
+    await this.enter(run, reason === 'locked' ? 'lock-refused' : 'skip', audit);
+    run.finishedAt = this.now();
+  }
+
   /** An audit record that is not a transition (a note on the current state). */
   async note(run: ActionRun, audit: AuditStep): Promise<void> {
     const write = this.record(run, audit, run.state);

@@ -60,6 +60,9 @@ function setup(options: { locks?: TargetLocks } = {}) {
   return { time, gateway, audit, engine, transitions, path, memory };
 }
 
+/** The states every action that reaches the apply goes through first. */
+const TO_DRY_RUN: ActionState[] = ['queued', 'locked', 'snapshotted', 'dry-run-passed'];
+
 const plan = (sessionId: string, actions: RemediationAction[], extra: { dryRun?: boolean } = {}) => ({
   sessionId,
   actions,
@@ -99,7 +102,7 @@ describe('the happy path', () => {
     const { engine, path, gateway } = setup();
     const before = gateway.object({ kind: 'Deployment', namespace, name: 'web' });
     const outcome = await engine.run(plan('s1', [patchAction('a1', 'web')], { dryRun: true }));
-    expect(path('a1')).toEqual(['queued', 'locked', 'snapshotted', 'dry-run-passed']);
+    expect(path('a1')).toEqual(TO_DRY_RUN);
     expect(outcome).toMatchObject({ outcome: 'dry-run', changedCluster: false });
     expect(outcome.results[0]?.status).toBe('dry-run');
     expect(gateway.object({ kind: 'Deployment', namespace, name: 'web' })).toEqual(before);
@@ -145,7 +148,7 @@ describe('the API server says no', () => {
       fault: { kind: 'reject', status: 403, message: 'forbidden' },
     });
     const outcome = await engine.run(plan('s1', [patchAction('a1', 'web')]));
-    expect(path('a1')).toEqual(['queued', 'locked', 'snapshotted', 'dry-run-passed', 'failed']);
+    expect(path('a1')).toEqual([...TO_DRY_RUN, 'failed']);
     expect(outcome.results[0]?.message).toMatch(/rejected the change: 403/);
     expect(outcome.actions[0]).toMatchObject({ outcomeUnknown: false, changed: false });
     expect(memory('web')).toBeUndefined();
@@ -189,15 +192,7 @@ describe('409: the object changed under kubemend', () => {
     const { engine, gateway, path } = setup();
     gateway.inject({ verb: 'patch', dryRun: false, fault: { kind: 'concurrent-change' } });
     const outcome = await engine.run(plan('s1', [patchAction('a1', 'web')]));
-    expect(path('a1')).toEqual([
-      'queued',
-      'locked',
-      'snapshotted',
-      'dry-run-passed',
-      'dry-run-passed',
-      'applied',
-      'verified',
-    ]);
+    expect(path('a1')).toEqual([...TO_DRY_RUN, 'dry-run-passed', 'applied', 'verified']);
     expect(outcome.results[0]?.status).toBe('verified');
   });
 
@@ -216,15 +211,7 @@ describe('a lost answer', () => {
     const { engine, gateway, path, audit, memory } = setup();
     gateway.inject({ verb: 'patch', dryRun: false, fault: { kind: 'lose-answer' } });
     const outcome = await engine.run(plan('s1', [patchAction('a1', 'web')]));
-    expect(path('a1')).toEqual([
-      'queued',
-      'locked',
-      'snapshotted',
-      'dry-run-passed',
-      'outcome-unknown',
-      'applied',
-      'verified',
-    ]);
+    expect(path('a1')).toEqual([...TO_DRY_RUN, 'outcome-unknown', 'applied', 'verified']);
     expect(outcome.actions[0]).toMatchObject({ outcomeUnknown: false, changed: true });
     expect(audit.types()).toEqual([
       'action.snapshotted',
@@ -240,14 +227,7 @@ describe('a lost answer', () => {
     const { engine, gateway, path } = setup();
     gateway.inject({ verb: 'patch', dryRun: false, fault: { kind: 'drop' } });
     const outcome = await engine.run(plan('s1', [patchAction('a1', 'web')]));
-    expect(path('a1')).toEqual([
-      'queued',
-      'locked',
-      'snapshotted',
-      'dry-run-passed',
-      'outcome-unknown',
-      'failed',
-    ]);
+    expect(path('a1')).toEqual([...TO_DRY_RUN, 'outcome-unknown', 'failed']);
     expect(outcome.actions[0]).toMatchObject({ outcomeUnknown: false, changed: false });
     expect(outcome.changedCluster).toBe(false);
     expect(outcome.results[0]?.message).toMatch(/did not apply the change/);
@@ -275,15 +255,7 @@ describe('verification and restore', () => {
     gateway.rollouts.set('web', 'unhealthy');
     const snapshot = gateway.object({ kind: 'Deployment', namespace, name: 'web' });
     const outcome = await engine.run(plan('s1', [patchAction('a1', 'web')]));
-    expect(path('a1')).toEqual([
-      'queued',
-      'locked',
-      'snapshotted',
-      'dry-run-passed',
-      'applied',
-      'rolling-back',
-      'rolled-back',
-    ]);
+    expect(path('a1')).toEqual([...TO_DRY_RUN, 'applied', 'rolling-back', 'rolled-back']);
     expect(outcome.outcome).toBe('rolled-back');
     expect(gateway.object({ kind: 'Deployment', namespace, name: 'web' })?.spec).toEqual(snapshot?.spec);
     expect(audit.types().slice(-2)).toEqual(['action.verification-failed', 'action.rolled-back']);
@@ -315,16 +287,7 @@ describe('verification and restore', () => {
     const outcome = await engine.run(
       plan('s1', [patchAction('a1', 'web'), patchAction('a2', 'api'), patchAction('a3', 'web', '1Gi')]),
     );
-    expect(path('a1')).toEqual([
-      'queued',
-      'locked',
-      'snapshotted',
-      'dry-run-passed',
-      'applied',
-      'verified',
-      'rolling-back',
-      'rolled-back',
-    ]);
+    expect(path('a1')).toEqual([...TO_DRY_RUN, 'applied', 'verified', 'rolling-back', 'rolled-back']);
     expect(path('a2').at(-1)).toBe('failed');
     expect(path('a3')).toEqual(['queued', 'skipped']);
     expect(outcome.actions.map((a) => [a.actionId, a.state, a.skipReason])).toEqual([
@@ -382,7 +345,7 @@ describe('unexpected errors end an action safely', () => {
         throw new Error('session store down');
       },
     });
-    expect(path('a1')).toEqual(['queued', 'locked', 'snapshotted', 'dry-run-passed', 'failed']);
+    expect(path('a1')).toEqual([...TO_DRY_RUN, 'failed']);
     expect(outcome.results[0]?.message).toBe('session store down');
     expect(gateway.writes.filter((w) => !w.dryRun)).toEqual([]);
   });
@@ -391,15 +354,7 @@ describe('unexpected errors end an action safely', () => {
     const { engine, audit, path, memory } = setup();
     audit.failOn.add('action.applied');
     const outcome = await engine.run(plan('s1', [patchAction('a1', 'web')]));
-    expect(path('a1')).toEqual([
-      'queued',
-      'locked',
-      'snapshotted',
-      'dry-run-passed',
-      'outcome-unknown',
-      'rolling-back',
-      'rolled-back',
-    ]);
+    expect(path('a1')).toEqual([...TO_DRY_RUN, 'outcome-unknown', 'rolling-back', 'rolled-back']);
     expect(outcome.outcome).toBe('rolled-back');
     expect(memory('web')).toBeUndefined();
   });
