@@ -35,6 +35,7 @@ export type { ApproveOptions } from './approvals.js';
 export { planHashOf } from './approvals.js';
 export type { BackgroundOptions, BackgroundWork } from './background.js';
 export type { ServiceDependencies, ServiceLogger } from './context.js';
+export { stderrLogger } from './context.js';
 export type { Phase } from './phase.js';
 export type { ReconcileReport } from './reconciliation.js';
 export type { RemediateOptions } from './requests.js';

@@ -14,7 +14,7 @@ import { createApplication } from '../../app.js';
 import { localPrincipal } from '../../auth/authenticator.js';
 import { userInfo } from 'node:os';
 import { readInputStream } from './read-input.js';
-import { stderrLogger } from '../../service/context.js';
+import { stderrLogger } from '../../service/remediation-service.js';
 import { renderText } from '../render.js';
 
 export const EXIT_CODES = { success: 0, failed: 1, badInput: 2 } as const;
