@@ -12,7 +12,6 @@ import { connectCluster } from './cluster/connect.js';
 import type { ClusterGateway } from './cluster/gateway.js';
 import type { Configuration } from './config/configuration.js';
 import { loadPolicies } from './config/policies.js';
-import { parseDuration } from './planning/policy.js';
 import type { AiIntegration } from './service/analyze.js';
 import { RemediationService, type ServiceDependencies } from './service/remediation-service.js';
 import { InMemorySessionStore } from './sessions/in-memory-session-store.js';
@@ -39,12 +38,6 @@ export interface ApplicationOptions {
   readonly engine?: ServiceDependencies['engine'];
   /** Keep sessions and audit in memory whatever the configuration says (single-shot CLI runs). */
   readonly ephemeral?: boolean;
-}
-
-/** `retention` such as `30d`, `12h`: milliseconds. */
-export function retentionMs(text: string): number {
-  const days = /^(\d+)d$/.exec(text);
-  return days ? Number(days[1]) * 86_400_000 : parseDuration(text);
 }
 
 export async function createApplication(

@@ -28,6 +28,7 @@ export const AUDIT_TYPES = [
   'session.reconciled',
   'session.rejected',
   'session.completed',
+  'session.failed',
 ] as const;
 export type AuditType = (typeof AUDIT_TYPES)[number];
 

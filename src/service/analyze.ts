@@ -14,7 +14,7 @@ import { contextFromInput } from '../context/normalize.js';
 import type { Policy } from '../planning/policy.js';
 import type { Finding } from '../analysis/finding.js';
 import { planRemediation } from '../planning/plan.js';
-import type { Phase } from './remediation-service.js';
+import type { Phase } from './phase.js';
 
 /** The AI analyzer with the policy for merging its answer (wired by the composition root). */
 export interface AiIntegration {

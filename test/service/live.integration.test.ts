@@ -10,7 +10,7 @@ import { InMemoryAuditRecorder } from '../../src/audit/recorder.js';
 import { KubeClusterGateway } from '../../src/cluster/kube-gateway.js';
 import { loadConfiguration } from '../../src/config/configuration.js';
 import { loadPolicies } from '../../src/config/policies.js';
-import { snapshotView } from '../../src/execution/engine.js';
+import { snapshotView } from '../../src/execution/results.js';
 import { RemediationService } from '../../src/service/remediation-service.js';
 import { InMemorySessionStore } from '../../src/sessions/in-memory-session-store.js';
 import {

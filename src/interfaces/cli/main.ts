@@ -15,14 +15,14 @@ import {
   type RemediateOutput,
 } from '../../domain/index.js';
 import { describeFailure } from '../failure.js';
-import { loadConfiguration, LOG_LEVELS } from '../../config/configuration.js';
+import { loadConfiguration } from '../../config/configuration.js';
 import { loadPolicies } from '../../config/policies.js';
 import { connectCluster } from '../../cluster/connect.js';
-import { createApplication, retentionMs } from '../../app.js';
+import { createApplication } from '../../app.js';
 import { localPrincipal } from '../../auth/authenticator.js';
 import { userInfo } from 'node:os';
 import { readInputStream } from './read-input.js';
-import type { ReconcileReport, RemediationService } from '../../service/remediation-service.js';
+import { stderrLogger } from '../../service/remediation-service.js';
 import { renderText } from '../render.js';
 
 export { EXIT_CODES };
@@ -164,7 +164,6 @@ async function serve(flags: ServeFlags): Promise<number> {
   const app = await createApplication(configuration, {
     actor: 'kubemend',
   });
-  const reconciled = await app.service.reconcile();
   // Loaded on demand: `analyze` should not pay for the server's start-up.
   const { createHttpServer } = await import('../http/server.js');
   const { app: http } = await createHttpServer({
@@ -177,27 +176,8 @@ async function serve(flags: ServeFlags): Promise<number> {
     ],
   });
   for (const notice of app.notices) http.log.warn(notice);
-  const logReport = (report: ReconcileReport) => {
-    for (const session of report.sessions)
-      http.log.warn({ session: session.id, state: session.state }, session.note);
-  };
-  logReport(reconciled);
-  if (reconciled.deferred > 0)
-    http.log.warn(
-      `${reconciled.deferred} session(s) are executing under another instance's lease; they are restored if it lapses (storage.executionLease)`,
-    );
-  // Sessions another instance was executing are taken over once their lease lapses (a crashed
-  // replica, or this process's own previous life if it restarted within the lease).
-  const reconciler = periodicReconcile(app.service, logReport, (error) =>
-    http.log.error({ err: error }, 'reconciliation failed'),
-  );
-  const purge = setInterval(() => {
-    const before = new Date(Date.now() - retentionMs(configuration.storage.retention)).toISOString();
-    void app.sessions
-      .purge(before)
-      .catch((error: unknown) => http.log.error({ err: error }, 'retention purge failed'));
-  }, 3_600_000);
-  purge.unref();
+  // Start-up reconciliation before serving, then periodic reconciliation and the retention purge.
+  const background = await app.service.startBackgroundWork({ logger: http.log });
   await http.listen({ host: configuration.server.host, port: configuration.server.port });
   if (configuration.auth.tokens.length === 0 && configuration.auth.serviceAccounts.length === 0) {
     http.log.warn('no tokens or ServiceAccounts are configured: every API request will be refused (401)');
@@ -207,43 +187,10 @@ async function serve(flags: ServeFlags): Promise<number> {
     process.once('SIGINT', stop);
     process.once('SIGTERM', stop);
   });
-  clearInterval(purge);
-  clearInterval(reconciler);
+  await background.stop();
   await http.close();
   await app.close();
   return EXIT_CODES.success;
-}
-
-/** Runs `reconcile()` every half lease, never two at once. */
-function periodicReconcile(
-  service: RemediationService,
-  onReport: (report: ReconcileReport) => void,
-  onError: (error: unknown) => void,
-): NodeJS.Timeout {
-  let running = false;
-  const timer = setInterval(
-    () => {
-      if (running) return;
-      running = true;
-      service
-        .reconcile()
-        .then(onReport, onError)
-        .finally(() => {
-          running = false;
-        });
-    },
-    Math.max(1_000, Math.floor(service.leaseMs / 2)),
-  );
-  timer.unref();
-  return timer;
-}
-
-/** Lines on stderr at `level` or more severe than the configured `logLevel` (none when silent). */
-function stderrLog(configured: (typeof LOG_LEVELS)[number]) {
-  const limit = configured === 'silent' ? -1 : LOG_LEVELS.indexOf(configured);
-  return (level: 'warn' | 'error', text: string) => {
-    if (LOG_LEVELS.indexOf(level) <= limit) process.stderr.write(`kubemend: ${text}\n`);
-  };
 }
 
 async function mcpStdio(flags: ServeFlags): Promise<number> {
@@ -251,17 +198,10 @@ async function mcpStdio(flags: ServeFlags): Promise<number> {
   const app = await createApplication(configuration, {
     actor: localPrincipal().name,
   });
-  // stdout carries the protocol: notes go to stderr, as `logLevel` allows.
-  const log = stderrLog(configuration.logLevel);
-  const logReport = (report: ReconcileReport) => {
-    for (const session of report.sessions)
-      log('warn', `session ${session.id} ${session.state}: ${session.note}`);
-  };
-  for (const notice of app.notices) log('warn', notice);
-  logReport(await app.service.reconcile());
-  const reconciler = periodicReconcile(app.service, logReport, (error) =>
-    log('error', `reconciliation failed: ${String(error)}`),
-  );
+  // stdout carries the protocol: notes and reports go to stderr, as `logLevel` allows.
+  const logger = stderrLogger(configuration.logLevel);
+  for (const notice of app.notices) logger.warn({}, notice);
+  const background = await app.service.startBackgroundWork({ logger });
   const { createMcpServer } = await import('../mcp/server.js');
   const { StdioServerTransport } = await import('@modelcontextprotocol/sdk/server/stdio.js');
   const server = createMcpServer({ service: app.service, principal: localPrincipal });
@@ -272,7 +212,7 @@ async function mcpStdio(flags: ServeFlags): Promise<number> {
     process.stdin.once('end', () => resolve());
     process.once('SIGTERM', () => resolve());
   });
-  clearInterval(reconciler);
+  await background.stop();
   await server.close().catch(() => undefined);
   await app.close();
   return EXIT_CODES.success;

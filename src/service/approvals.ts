@@ -1,0 +1,142 @@
+/**
+ * Approving and rejecting a pending session. An approval is bound to a hash of the plan the
+ * approver saw, and pending → approved is an atomic transition, so of two concurrent approvals
+ * exactly one executes.
+ */
+import type { RemediateOutput, RemediationAction } from '../domain/index.js';
+import { KubemendError } from '../domain/index.js';
+import { digest } from '../audit/recorder.js';
+import { selectPolicy } from '../config/policies.js';
+import { actionLabel } from '../execution/run.js';
+import type { SessionRecord } from '../sessions/store.js';
+import type { ServiceContext } from './context.js';
+import { executeSession } from './execution-runner.js';
+import type { ProgressListener } from './phase.js';
+
+export interface ApproveOptions {
+  readonly approver: string;
+  /** Approve only these actions (default: every action awaiting approval). */
+  readonly actionIds?: readonly string[];
+  /** The plan hash the approver saw; must match the session's. */
+  readonly planHash?: string;
+  readonly onProgress?: ProgressListener;
+}
+
+/** The plan an approval is bound to: the actions as proposed (decisions excluded). */
+export function planHashOf(actions: readonly RemediationAction[]): string {
+  return digest(actions.map(({ decision: _decision, ...action }) => action));
+}
+
+/** The actions of a pending session `options` approves; throws when the approval cannot stand. */
+function chosenActions(session: SessionRecord, options: ApproveOptions): RemediationAction[] {
+  const sessionId = session.id;
+  if (!session.output)
+    throw new KubemendError('session-state', `session ${sessionId} is still being analysed`);
+  if (session.state !== 'pending') {
+    throw new KubemendError(
+      'session-state',
+      `session ${sessionId} is ${session.state}; only a pending session can be approved`,
+    );
+  }
+  if (options.planHash && options.planHash !== session.planHash) {
+    throw new KubemendError(
+      'plan-changed',
+      `the plan of session ${sessionId} changed since it was shown (plan hash ${session.planHash}); review it again`,
+    );
+  }
+  const waiting = session.output.remediation.actions.filter(
+    (a) => a.decision?.decision === 'await-approval' || a.decision?.decision === 'execute',
+  );
+  const chosen = options.actionIds ? waiting.filter((a) => options.actionIds!.includes(a.id)) : waiting;
+  const unknown = (options.actionIds ?? []).filter((id) => !waiting.some((a) => a.id === id));
+  if (unknown.length > 0)
+    throw new KubemendError(
+      'invalid-input',
+      `actionIds: ${unknown.join(', ')} not awaiting approval in session ${sessionId}`,
+    );
+  if (chosen.length === 0) throw new KubemendError('invalid-input', 'actionIds: nothing to approve');
+  return chosen;
+}
+
+/** Approve pending actions of a session and execute them (exactly once, whoever approves). */
+export async function approveSession(
+  ctx: ServiceContext,
+  sessionId: string,
+  options: ApproveOptions,
+): Promise<RemediateOutput> {
+  const session = await ctx.sessions.get(sessionId);
+  if (!session) throw new KubemendError('session-not-found', `session ${sessionId} not found`);
+  const chosen = chosenActions(session, options);
+  if (!ctx.cluster())
+    throw new KubemendError(
+      'cluster-unreachable',
+      'no cluster is connected: approved actions cannot be executed',
+    );
+
+  const approval = {
+    approver: options.approver,
+    at: ctx.now(),
+    actionIds: chosen.map((a) => a.id),
+    planHash: session.planHash ?? '',
+  };
+  // Atomic: of two concurrent approvals, one moves pending → approved; the other finds it gone.
+  const approved = await ctx.sessions.transition(sessionId, ['pending'], 'approved', {
+    approvals: [...session.approvals, approval],
+  });
+  if (!approved)
+    throw new KubemendError(
+      'session-state',
+      `session ${sessionId} was approved or changed concurrently; it executes once`,
+    );
+  for (const action of chosen) {
+    await ctx.audit.record({
+      type: 'action.approved',
+      actor: options.approver,
+      sessionId,
+      actionId: action.id,
+      target: actionLabel(action),
+      detail: { planHash: session.planHash },
+    });
+  }
+  const executing = await ctx.sessions.transition(sessionId, ['approved'], 'executing', {
+    owner: ctx.instanceId,
+    phase: 'executing',
+  });
+  if (!executing)
+    throw new KubemendError('session-state', `session ${sessionId} was taken by another process`);
+  const { policy } = selectPolicy(ctx.dependencies.policies, session.input.policy);
+  return executeSession(ctx, {
+    session: executing,
+    output: session.output!,
+    actions: chosen,
+    policy,
+    actor: options.approver,
+    dryRun: session.input.dryRun === true,
+    onProgress: options.onProgress,
+  });
+}
+
+export async function rejectSession(
+  ctx: ServiceContext,
+  sessionId: string,
+  options: { approver: string; reason?: string },
+): Promise<SessionRecord> {
+  const session = await ctx.sessions.get(sessionId);
+  if (!session) throw new KubemendError('session-not-found', `session ${sessionId} not found`);
+  const rejected = await ctx.sessions.transition(sessionId, ['pending', 'analyzed'], 'rejected', {
+    rejection: { approver: options.approver, at: ctx.now(), reason: options.reason },
+    phase: 'done',
+  });
+  if (!rejected)
+    throw new KubemendError(
+      'session-state',
+      `session ${sessionId} is ${session.state}; only a pending session can be rejected`,
+    );
+  await ctx.audit.record({
+    type: 'session.rejected',
+    actor: options.approver,
+    sessionId,
+    detail: { reason: options.reason },
+  });
+  return rejected;
+}

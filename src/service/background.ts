@@ -1,0 +1,96 @@
+/**
+ * The work a long-running kubemend (`serve`, `mcp`) does besides answering: crash reconciliation at
+ * start-up and every half lease (never two at once), and the hourly retention purge of terminal
+ * sessions. Reports go to the logger the caller gives.
+ */
+import { parseDuration } from '../planning/policy.js';
+import type { ServiceContext, ServiceLogger } from './context.js';
+import { reconcile, type ReconcileReport } from './reconciliation.js';
+
+export interface BackgroundOptions {
+  readonly logger: ServiceLogger;
+  /** Default: half the execution lease, at least a second. */
+  readonly reconcileIntervalMs?: number;
+  /** Default: an hour. */
+  readonly purgeIntervalMs?: number;
+}
+
+export interface BackgroundWork {
+  /** What start-up reconciliation did. */
+  readonly startup: ReconcileReport;
+  /** Stops the timers and waits for a reconciliation or purge in progress. */
+  stop(): Promise<void>;
+}
+
+/** `retention` such as `30d`, `12h`: milliseconds. */
+export function retentionMs(text: string): number {
+  const days = /^(\d+)d$/.exec(text);
+  return days ? Number(days[1]) * 86_400_000 : parseDuration(text);
+}
+
+function logReport(logger: ServiceLogger, report: ReconcileReport): void {
+  for (const session of report.sessions)
+    logger.warn({ session: session.id, state: session.state }, session.note);
+}
+
+/** Runs start-up reconciliation (its failure is the caller's), then starts the timers. */
+export async function startBackgroundWork(
+  ctx: ServiceContext,
+  options: BackgroundOptions,
+): Promise<BackgroundWork> {
+  const { logger } = options;
+  const startup = await reconcile(ctx);
+  logReport(logger, startup);
+  if (startup.deferred > 0)
+    logger.warn(
+      { deferred: startup.deferred },
+      `${startup.deferred} session(s) are executing under another instance's lease; they are restored if it lapses (storage.executionLease)`,
+    );
+  const inFlight = new Set<Promise<void>>();
+  const track = (work: Promise<void>) => {
+    inFlight.add(work);
+    void work.finally(() => inFlight.delete(work));
+  };
+  let reconciling = false;
+  // Sessions another instance was executing are taken over once their lease lapses (a crashed
+  // replica, or this process's own previous life if it restarted within the lease).
+  const reconciler = setInterval(
+    () => {
+      if (reconciling) return;
+      reconciling = true;
+      track(
+        reconcile(ctx)
+          .then(
+            (report) => logReport(logger, report),
+            (error: unknown) => logger.error({ err: error }, 'reconciliation failed'),
+          )
+          .finally(() => {
+            reconciling = false;
+          }),
+      );
+    },
+    options.reconcileIntervalMs ?? Math.max(1_000, Math.floor(ctx.leaseMs / 2)),
+  );
+  reconciler.unref();
+  const retention = retentionMs(ctx.dependencies.configuration.storage.retention);
+  const purger = setInterval(() => {
+    const before = new Date(ctx.clock().getTime() - retention).toISOString();
+    track(
+      ctx.sessions.purge(before).then(
+        (purged) => {
+          if (purged > 0) logger.info({ purged, before }, 'retention purge deleted terminal sessions');
+        },
+        (error: unknown) => logger.error({ err: error }, 'retention purge failed'),
+      ),
+    );
+  }, options.purgeIntervalMs ?? 3_600_000);
+  purger.unref();
+  return {
+    startup,
+    async stop() {
+      clearInterval(reconciler);
+      clearInterval(purger);
+      await Promise.all([...inFlight]);
+    },
+  };
+}

@@ -1,0 +1,77 @@
+/**
+ * What the service's modules share: the validated dependencies, the stores, the per-target locks,
+ * the rate guard, the clock and this instance's identity. Built once by `RemediationService`;
+ * nothing in it belongs to one request.
+ */
+import type { AuditRecorder } from '../audit/recorder.js';
+import type { ClusterGateway } from '../cluster/gateway.js';
+import { type Configuration, LOG_LEVELS } from '../config/configuration.js';
+
+type LogLevel = (typeof LOG_LEVELS)[number];
+import type { PolicySet } from '../config/policies.js';
+import type { TargetLocks } from '../execution/locks.js';
+import type { SessionStore } from '../sessions/store.js';
+import type { AiIntegration } from './analyze.js';
+import type { ActionRateGuard } from './rate-guard.js';
+
+export interface ServiceDependencies {
+  readonly configuration: Configuration;
+  readonly policies: PolicySet;
+  /** The cluster, when one is reachable; absent means offline. */
+  readonly cluster?: ClusterGateway;
+  readonly audit?: AuditRecorder;
+  readonly sessions?: SessionStore;
+  readonly ai?: AiIntegration;
+  readonly locks?: TargetLocks;
+  /** Who acts when the caller does not say (recorded in the audit log). */
+  readonly actor?: string;
+  /** This process, as recorded on sessions it executes (for crash reconciliation). */
+  readonly instanceId?: string;
+  readonly clock?: () => Date;
+  readonly newId?: () => string;
+  /** Execution engine tuning (tests shorten the stability window). */
+  readonly engine?: { readonly pollIntervalMs?: number; readonly stabilityMs?: number };
+  /** Where work nobody waits for reports (default: standard error). */
+  readonly logger?: ServiceLogger;
+}
+
+/** A pino-shaped logger (fastify's `app.log` is one): a detail object, then the message. */
+export interface ServiceLogger {
+  info(detail: Record<string, unknown>, message: string): void;
+  warn(detail: Record<string, unknown>, message: string): void;
+  error(detail: Record<string, unknown>, message: string): void;
+}
+
+export interface ServiceContext {
+  readonly dependencies: ServiceDependencies;
+  readonly audit: AuditRecorder;
+  readonly sessions: SessionStore;
+  readonly locks: TargetLocks;
+  readonly rate: ActionRateGuard;
+  readonly clock: () => Date;
+  readonly instanceId: string;
+  /** How long an executing session's owner may stay silent before another instance takes over. */
+  readonly leaseMs: number;
+  /** The connected cluster, unless the configuration says offline. */
+  cluster(): ClusterGateway | undefined;
+  now(): string;
+  /** The caller's actor, or the service's default. */
+  actorOf(options?: { actor?: string }): string;
+}
+
+/** One line per report on standard error: `kubemend: message (key=value …)`. */
+export function stderrLogger(
+  level: LogLevel = 'info',
+  write: (line: string) => void = (line) => process.stderr.write(line),
+): ServiceLogger {
+  // LOG_LEVELS runs from most to least severe; `silent` writes nothing.
+  const limit = level === 'silent' ? -1 : LOG_LEVELS.indexOf(level);
+  const at = (severity: 'info' | 'warn' | 'error') => (detail: Record<string, unknown>, message: string) => {
+    if (LOG_LEVELS.indexOf(severity) > limit) return;
+    const fields = Object.entries(detail)
+      .filter(([, value]) => value !== undefined)
+      .map(([key, value]) => `${key}=${value instanceof Error ? value.message : String(value)}`);
+    write(`kubemend: ${message}${fields.length > 0 ? ` (${fields.join(', ')})` : ''}\n`);
+  };
+  return { info: at('info'), warn: at('warn'), error: at('error') };
+}

@@ -1,0 +1,232 @@
+/**
+ * A new request, from session to answer: open the session (idempotency), analyse read-only, let the
+ * mode, policy and rate guard decide each action, record the analysis and every proposal, and
+ * execute what may run now.
+ */
+import type { Mode, RemediateInput, RemediateOutput } from '../domain/index.js';
+import { KubemendError } from '../domain/index.js';
+import { selectPolicy } from '../config/policies.js';
+import type { LogSummary } from '../context/log-summary.js';
+import { actionLabel } from '../execution/run.js';
+import type { SessionRecord, SessionState } from '../sessions/store.js';
+import { analyzeRequest } from './analyze.js';
+import { planHashOf } from './approvals.js';
+import type { ServiceContext } from './context.js';
+import { executeSession } from './execution-runner.js';
+import type { Phase, ProgressListener } from './phase.js';
+
+export interface RemediateOptions {
+  /** A log summary computed while streaming the input; replaces `context.logs`. */
+  readonly logs?: LogSummary;
+  /** Who asked (recorded in the audit log). */
+  readonly actor?: string;
+  /** `Idempotency-Key`: the same key and body returns the same session. */
+  readonly idempotencyKey?: string;
+  /** Hash of the request body, compared for replays under the same key. */
+  readonly requestHash?: string;
+  /** Progress of a long run (MCP progress notifications, async session phases). */
+  readonly onProgress?: ProgressListener;
+  /** May this caller execute (approve or run automatic/hybrid)? Defaults to true. */
+  readonly canExecute?: boolean;
+}
+
+/** Keep a stored request bounded: a huge log array is cut to its first and last lines. */
+function storableInput(input: RemediateInput): RemediateInput {
+  const logs = input.context?.logs;
+  if (!logs || logs.length <= 400) return input;
+  return {
+    ...input,
+    context: {
+      ...input.context,
+      logs: [...logs.slice(0, 100), `… ${logs.length - 300} lines omitted …`, ...logs.slice(-200)],
+    },
+  };
+}
+
+/** Idempotency: the same key and body returns the stored result; another body is an error. */
+export async function replay(
+  ctx: ServiceContext,
+  options: RemediateOptions,
+): Promise<RemediateOutput | undefined> {
+  if (!options.idempotencyKey) return undefined;
+  const existing = await ctx.sessions.findByIdempotencyKey(options.idempotencyKey);
+  if (!existing) return undefined;
+  if (options.requestHash && existing.requestHash && options.requestHash !== existing.requestHash) {
+    throw new KubemendError(
+      'idempotency-mismatch',
+      `Idempotency-Key ${options.idempotencyKey} was used with a different request body`,
+    );
+  }
+  if (!existing.output || existing.phase !== 'done') {
+    throw new KubemendError(
+      'session-conflict',
+      `a request with Idempotency-Key ${options.idempotencyKey} is still in flight (session ${existing.id})`,
+    );
+  }
+  return existing.output;
+}
+
+export async function openSession(
+  ctx: ServiceContext,
+  input: RemediateInput,
+  options: RemediateOptions,
+  newId: () => string,
+): Promise<SessionRecord> {
+  const id = input.sessionId ?? newId();
+  const actor = ctx.actorOf(options);
+  try {
+    const session = await ctx.sessions.create({
+      id,
+      state: 'analyzed',
+      phase: 'queued',
+      createdAt: ctx.now(),
+      actor,
+      input: storableInput(input),
+      approvals: [],
+      results: [],
+      idempotencyKey: options.idempotencyKey,
+      requestHash: options.requestHash,
+    });
+    await ctx.audit.record({
+      type: 'session.created',
+      actor,
+      sessionId: id,
+      detail: {
+        mode: input.mode ?? 'manual',
+        policy: input.policy ?? 'default',
+        dryRun: input.dryRun === true,
+      },
+    });
+    return session;
+  } catch (error) {
+    if (error instanceof KubemendError && error.code === 'session-conflict' && options.idempotencyKey) {
+      throw new KubemendError(
+        'session-conflict',
+        `a request with Idempotency-Key ${options.idempotencyKey} is already in flight`,
+      );
+    }
+    throw error;
+  }
+}
+
+/** Analyse, decide, record and (as mode and policy allow) execute an opened session. */
+export async function processRequest(
+  ctx: ServiceContext,
+  opened: SessionRecord,
+  input: RemediateInput,
+  options: RemediateOptions,
+  background = false,
+): Promise<RemediateOutput> {
+  const actor = ctx.actorOf(options);
+  const { policy, name: policyName } = selectPolicy(ctx.dependencies.policies, input.policy);
+  const requestedMode: Mode = input.mode ?? 'manual';
+  if (options.canExecute === false && requestedMode !== 'manual') {
+    throw new KubemendError(
+      'forbidden',
+      `mode: ${requestedMode} executes changes and needs the remediate:execute scope`,
+    );
+  }
+  const cluster = ctx.cluster();
+  const firstPhase: Phase = cluster ? 'gathering' : 'analyzing';
+  const firstMessage = cluster ? 'reading the cluster' : 'analysing';
+  options.onProgress?.(firstPhase, firstMessage);
+  // A synchronous caller waits for the answer; only an asynchronous one polls the phase.
+  let session = background
+    ? await ctx.sessions.update(opened.id, opened.version, { phase: firstPhase })
+    : opened;
+  const analysed = await analyzeRequest(
+    { configuration: ctx.dependencies.configuration, cluster, ai: ctx.dependencies.ai },
+    input,
+    { logs: options.logs, policy, policyName, requestedMode, onPhase: options.onProgress },
+  );
+
+  const now = ctx.clock().getTime();
+  const actions = analysed.remediation.actions.map((action) => {
+    if (action.decision?.decision !== 'execute') return action;
+    const blocked = ctx.rate.check(action, policy, now);
+    return blocked
+      ? { ...action, decision: { decision: 'await-approval' as const, reason: blocked } }
+      : action;
+  });
+  // The analysis and every proposal in one atomic append.
+  await ctx.audit.recordAll([
+    {
+      type: 'analysis.completed',
+      actor,
+      sessionId: session.id,
+      detail: {
+        category: analysed.analysis.category,
+        confidence: analysed.analysis.confidence,
+        source: analysed.analysis.source,
+        ...(analysed.ai ? { ai: analysed.ai } : {}),
+      },
+    },
+    ...actions.map((action) => ({
+      type:
+        action.decision?.decision === 'denied' ? ('policy.denied' as const) : ('action.proposed' as const),
+      actor,
+      sessionId: session.id,
+      actionId: action.id,
+      target: actionLabel(action),
+      detail: { type: action.type, risk: action.risk, decision: action.decision },
+    })),
+  ]);
+  const remediation = { ...analysed.remediation, actions };
+  const toExecute = actions.filter((action) => action.decision?.decision === 'execute');
+  const waiting = actions.some((action) => action.decision?.decision === 'await-approval');
+  const planHash = planHashOf(actions);
+  const baseOutput: RemediateOutput = {
+    status: waiting || toExecute.length > 0 ? 'pending' : 'success',
+    sessionId: session.id,
+    analysis: analysed.analysis,
+    remediation,
+    executed: false,
+    notices: analysed.notices,
+  };
+
+  if (!cluster || toExecute.length === 0) {
+    let output = baseOutput;
+    if (!cluster && toExecute.length > 0) {
+      const stamp = ctx.now();
+      output = {
+        ...baseOutput,
+        results: toExecute.map((action) => ({
+          actionId: action.id,
+          status: 'skipped' as const,
+          message: input.dryRun
+            ? 'dry run requested and no cluster connected: nothing was changed'
+            : `would execute now (${action.decision?.reason ?? ''}); not executed: no cluster connection (offline)`,
+          startedAt: stamp,
+          finishedAt: stamp,
+        })),
+      };
+    }
+    const state: SessionState = output.status === 'pending' ? 'pending' : 'analyzed';
+    session = await ctx.sessions.update(session.id, session.version, {
+      state,
+      output,
+      planHash,
+      phase: 'done',
+      results: output.results ?? [],
+    });
+    options.onProgress?.('done', `session ${session.id} ${state}`);
+    return output;
+  }
+
+  session = await ctx.sessions.update(session.id, session.version, { output: baseOutput, planHash });
+  const executing = await ctx.sessions.transition(session.id, ['analyzed'], 'executing', {
+    owner: ctx.instanceId,
+    phase: 'executing',
+  });
+  if (!executing)
+    throw new KubemendError('session-state', `session ${session.id} changed while it was analysed`);
+  return executeSession(ctx, {
+    session: executing,
+    output: baseOutput,
+    actions: toExecute,
+    policy,
+    actor,
+    dryRun: input.dryRun === true,
+    onProgress: options.onProgress,
+  });
+}

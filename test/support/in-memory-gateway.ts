@@ -1,0 +1,334 @@
+/**
+ * InMemoryClusterGateway: a ClusterGateway over a map of objects, for unit tests of execution and
+ * the service. It keeps resourceVersion and generation like the API server (a write with a stale
+ * resourceVersion is a 409; a dry-run stores nothing), stamps kubemend's field manager on every
+ * write, plays a workload controller (a Deployment becomes healthy or not after a change, as the
+ * test says) and injects faults into chosen requests:
+ *
+ * - `reject`: the API server refuses the request (e.g. 422 invalid, 403 forbidden);
+ * - `concurrent-change`: someone else changes the object just before, so the write meets a 409;
+ * - `lose-answer`: the write lands, but the answer never comes back (a network error), and the
+ *   API server may stay unreachable for a few reads;
+ * - `drop`: the request never arrives (a network error, nothing written).
+ */
+import { KubernetesApiError } from '../../src/cluster/errors.js';
+import {
+  type ClusterGateway,
+  FIELD_MANAGER,
+  type KubeObject,
+  type ListOptions,
+  type ObjectKey,
+  type PatchKind,
+  type WatchEvent,
+  type WriteOptions,
+} from '../../src/cluster/gateway.js';
+
+export const WRITE_VERBS = ['patch', 'create', 'replace', 'delete', 'scale', 'restart', 'cordon'] as const;
+export type WriteVerb = (typeof WRITE_VERBS)[number];
+
+export type Fault =
+  | { readonly kind: 'reject'; readonly status: number; readonly message: string }
+  | { readonly kind: 'concurrent-change'; readonly annotation?: string }
+  | {
+      readonly kind: 'lose-answer';
+      /** Then the next n reads fail too. */ readonly unreachableReads?: number;
+    }
+  | { readonly kind: 'drop' };
+
+export interface FaultRule {
+  readonly verb: WriteVerb;
+  /** Match only requests for the object of this name. */
+  readonly name?: string;
+  /** Match only dry-run (true) or only real (false) requests; both when absent. */
+  readonly dryRun?: boolean;
+  readonly fault: Fault;
+  /** How many matching requests it applies to (default 1). */
+  times?: number;
+}
+
+export type Rollout = 'healthy' | 'unhealthy';
+
+export interface WriteRecord {
+  readonly verb: WriteVerb;
+  readonly key: string;
+  readonly dryRun: boolean;
+}
+
+function keyString(key: ObjectKey): string {
+  return `${key.kind}/${key.namespace ?? ''}/${key.name}`;
+}
+
+function keyFrom(object: KubeObject): ObjectKey {
+  return {
+    kind: String(object.kind),
+    namespace: object.metadata?.namespace,
+    name: String(object.metadata?.name),
+  };
+}
+
+function isPlainObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+/** Merge patch, with lists of named objects merged by name (as strategic merge does for containers). */
+export function mergePatch(target: unknown, patch: unknown): unknown {
+  if (Array.isArray(patch) && Array.isArray(target) && patch.every((p) => isPlainObject(p) && 'name' in p)) {
+    const merged = target.map((item) => {
+      const match = patch.find((p) => isPlainObject(item) && p.name === item.name);
+      return match ? mergePatch(item, match) : item;
+    });
+    for (const item of patch)
+      if (!target.some((t) => isPlainObject(t) && t.name === item.name)) merged.push(item);
+    return merged;
+  }
+  if (!isPlainObject(patch)) return structuredClone(patch);
+  const base = isPlainObject(target) ? target : {};
+  const merged = Object.entries(patch).map(([field, value]) => [field, mergePatch(base[field], value)]);
+  const removed = new Set(Object.keys(patch).filter((field) => patch[field] === null));
+  return Object.fromEntries([
+    ...Object.entries(base).filter(([field]) => !(field in patch)),
+    ...merged.filter(([field]) => !removed.has(field as string)),
+  ]);
+}
+
+export class InMemoryClusterGateway implements ClusterGateway {
+  readonly server = 'memory://in-memory-cluster';
+  readonly writes: WriteRecord[] = [];
+  /** Faults waiting for a matching request. */
+  readonly faults: FaultRule[] = [];
+  /** How a Deployment's pods fare after each change, per object name (default healthy). */
+  readonly rollouts = new Map<string, Rollout>();
+  /** The next n reads fail as if the API server were unreachable. */
+  unreachableReads = 0;
+  private readonly objects = new Map<string, KubeObject>();
+  private resourceVersions = 1000;
+  private readonly clock: () => Date;
+
+  constructor(objects: readonly KubeObject[] = [], clock: () => Date = () => new Date()) {
+    this.clock = clock;
+    for (const object of objects) this.put(object);
+  }
+
+  /** Stores an object as someone other than kubemend would (new resourceVersion, status computed). */
+  put(object: KubeObject, manager = 'kubectl'): KubeObject {
+    const key = keyFrom(object);
+    const previous = this.objects.get(keyString(key));
+    const stored = this.stamp(structuredClone(object), previous, manager);
+    this.objects.set(keyString(key), stored);
+    return structuredClone(stored);
+  }
+
+  /** The stored object (a copy), or undefined. */
+  object(key: ObjectKey): KubeObject | undefined {
+    const found = this.objects.get(keyString(key));
+    return found ? structuredClone(found) : undefined;
+  }
+
+  inject(rule: FaultRule): this {
+    this.faults.push({ ...rule, times: rule.times ?? 1 });
+    return this;
+  }
+
+  async version(): Promise<{ gitVersion: string }> {
+    return { gitVersion: 'v1.36.0-in-memory' };
+  }
+
+  async get(key: ObjectKey): Promise<KubeObject | undefined> {
+    if (this.unreachableReads > 0) {
+      this.unreachableReads--;
+      throw new KubernetesApiError(0, 'connect ECONNREFUSED (in-memory cluster unreachable)');
+    }
+    return this.object(key);
+  }
+
+  async list(kind: string, namespace?: string, options: ListOptions = {}): Promise<KubeObject[]> {
+    const wanted = (options.labelSelector ?? '')
+      .split(',')
+      .filter(Boolean)
+      .map((term) => term.split('=') as [string, string]);
+    return [...this.objects.values()]
+      .filter(
+        (o) =>
+          o.kind === kind &&
+          (namespace === undefined || o.metadata?.namespace === namespace) &&
+          wanted.every(([label, value]) => o.metadata?.labels?.[label] === value),
+      )
+      .map((o) => structuredClone(o));
+  }
+
+  async logs(): Promise<string> {
+    return '';
+  }
+
+  async patch(
+    key: ObjectKey,
+    kind: PatchKind,
+    patch: unknown,
+    options: WriteOptions = {},
+  ): Promise<KubeObject> {
+    return this.write('patch', key, options, (current) => {
+      if (kind === 'json') throw new KubernetesApiError(415, 'JSON patch is not supported in memory');
+      return mergePatch(current, patch) as KubeObject;
+    });
+  }
+
+  async create(manifest: KubeObject, options: WriteOptions = {}): Promise<KubeObject> {
+    const key = keyFrom(manifest);
+    return this.write('create', key, options, (current) => {
+      if (current) throw new KubernetesApiError(409, `${key.kind} ${key.name} already exists`);
+      return structuredClone(manifest);
+    });
+  }
+
+  async replace(object: KubeObject, options: WriteOptions = {}): Promise<KubeObject> {
+    const resourceVersion = options.resourceVersion ?? object.metadata?.resourceVersion;
+    return this.write('replace', keyFrom(object), { ...options, resourceVersion }, () =>
+      structuredClone(object),
+    );
+  }
+
+  async delete(key: ObjectKey, options: WriteOptions = {}): Promise<void> {
+    await this.write('delete', key, options, () => undefined);
+  }
+
+  async scale(key: ObjectKey, replicas: number, options: WriteOptions = {}): Promise<KubeObject> {
+    return this.write(
+      'scale',
+      key,
+      options,
+      (current) => mergePatch(current, { spec: { replicas } }) as KubeObject,
+    );
+  }
+
+  async restart(key: ObjectKey, options: WriteOptions = {}): Promise<KubeObject> {
+    const stamp = { 'kubectl.kubernetes.io/restartedAt': this.clock().toISOString() };
+    return this.write(
+      'restart',
+      key,
+      options,
+      (current) =>
+        mergePatch(current, { spec: { template: { metadata: { annotations: stamp } } } }) as KubeObject,
+    );
+  }
+
+  async rollback(): Promise<{ object: KubeObject; revision: number }> {
+    throw new KubernetesApiError(501, 'rollback is not simulated in memory');
+  }
+
+  async cordon(node: string, unschedulable: boolean, options: WriteOptions = {}): Promise<KubeObject> {
+    return this.write(
+      'cordon',
+      { kind: 'Node', name: node },
+      options,
+      (current) => mergePatch(current, { spec: { unschedulable } }) as KubeObject,
+    );
+  }
+
+  async watch(
+    _kind: string,
+    _ns: string | undefined,
+    _o: ListOptions,
+    _e: (event: WatchEvent) => void,
+    signal: AbortSignal,
+  ): Promise<void> {
+    await new Promise<void>((resolve) => signal.addEventListener('abort', () => resolve(), { once: true }));
+  }
+
+  async canI(): Promise<boolean> {
+    return true;
+  }
+
+  async tokenReview(): Promise<{ authenticated: boolean }> {
+    return { authenticated: false };
+  }
+
+  private takeFault(verb: WriteVerb, key: ObjectKey, dryRun: boolean): Fault | undefined {
+    const index = this.faults.findIndex(
+      (rule) =>
+        rule.verb === verb &&
+        (rule.name === undefined || rule.name === key.name) &&
+        (rule.dryRun === undefined || rule.dryRun === dryRun),
+    );
+    if (index < 0) return undefined;
+    const rule = this.faults[index]!;
+    rule.times = (rule.times ?? 1) - 1;
+    if (rule.times <= 0) this.faults.splice(index, 1);
+    return rule.fault;
+  }
+
+  private async write(
+    verb: WriteVerb,
+    key: ObjectKey,
+    options: WriteOptions,
+    change: (current: KubeObject | undefined) => KubeObject | undefined,
+  ): Promise<KubeObject> {
+    const dryRun = options.dryRun === true;
+    this.writes.push({ verb, key: keyString(key), dryRun });
+    // Let other requests interleave, as they would over the network.
+    await Promise.resolve();
+    const fault = this.takeFault(verb, key, dryRun);
+    if (fault?.kind === 'reject') throw new KubernetesApiError(fault.status, fault.message);
+    if (fault?.kind === 'drop') throw new KubernetesApiError(0, 'socket hang up (request dropped)');
+    if (fault?.kind === 'concurrent-change') {
+      const current = this.objects.get(keyString(key));
+      if (current) {
+        const annotations = {
+          ...current.metadata?.annotations,
+          [fault.annotation ?? 'someone']: `else-${this.resourceVersions}`,
+        };
+        this.put({ ...current, metadata: { ...current.metadata, annotations } });
+      }
+    }
+    const current = this.objects.get(keyString(key));
+    if (verb !== 'create' && !current) throw new KubernetesApiError(404, `${keyString(key)} not found`);
+    if (
+      options.resourceVersion !== undefined &&
+      current?.metadata?.resourceVersion !== options.resourceVersion
+    )
+      throw new KubernetesApiError(
+        409,
+        `Operation cannot be fulfilled on ${keyString(key)}: the object has been modified`,
+      );
+    const next = change(current ? structuredClone(current) : undefined);
+    if (dryRun) return next ?? structuredClone(current!);
+    let stored: KubeObject;
+    if (next === undefined) {
+      this.objects.delete(keyString(key));
+      stored = current!;
+    } else {
+      stored = this.stamp(next, current, FIELD_MANAGER);
+      this.objects.set(keyString(key), stored);
+    }
+    if (fault?.kind === 'lose-answer') {
+      this.unreachableReads += fault.unreachableReads ?? 0;
+      throw new KubernetesApiError(0, 'socket hang up (answer lost)');
+    }
+    return structuredClone(stored);
+  }
+
+  /** resourceVersion, generation (when the spec changed), managedFields and controller status. */
+  private stamp(object: KubeObject, previous: KubeObject | undefined, manager: string): KubeObject {
+    const specChanged = JSON.stringify(previous?.spec) !== JSON.stringify(object.spec);
+    const generation = (previous?.metadata?.generation ?? 0) + (specChanged || !previous ? 1 : 0);
+    object.metadata = {
+      ...object.metadata,
+      resourceVersion: String(++this.resourceVersions),
+      generation,
+      managedFields: [{ manager, operation: 'Update', time: this.clock().toISOString() }],
+    };
+    if (object.kind === 'Deployment') object.status = this.deploymentStatus(object, generation);
+    return object;
+  }
+
+  private deploymentStatus(object: KubeObject, generation: number): Record<string, unknown> {
+    const replicas = Number((object.spec as { replicas?: number } | undefined)?.replicas ?? 1);
+    const ready = (this.rollouts.get(String(object.metadata?.name)) ?? 'healthy') === 'healthy';
+    return {
+      observedGeneration: generation,
+      replicas,
+      updatedReplicas: replicas,
+      readyReplicas: ready ? replicas : 0,
+      availableReplicas: ready ? replicas : 0,
+    };
+  }
+}
