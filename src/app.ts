@@ -5,8 +5,7 @@
  */
 import { mkdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { InMemoryAuditRecorder } from './audit/recorder.js';
-import type { AuditRecorder } from './audit/recorder.js';
+import { type AuditRecorder, InMemoryAuditRecorder } from './audit/recorder.js';
 import { Authenticator } from './auth/authenticator.js';
 import { connectCluster } from './cluster/connect.js';
 import type { ClusterGateway } from './cluster/gateway.js';

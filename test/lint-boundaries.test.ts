@@ -31,6 +31,9 @@ const FORBIDDEN: ReadonlyArray<readonly [string, string, RegExp]> = [
   ['src/domain', 'child_process', /never in src/],
   ['src/domain', 'node:fs', /Node built-ins: not in domain/],
   ['src/domain', 'fs', /Node built-ins: not in domain/],
+  ['src/domain', 'node:os', /Node built-ins: not in domain/],
+  ['src/execution', '../context/json.js', /src\/execution may not import src\/context/],
+  ['src/analysis/ai', '../../planning/drafts.js', /may not import src\/planning/],
   ['src/domain', '../planning/policy.js', /src\/domain may not import src\/planning/],
   ['src/domain', '../context/json.js', /src\/domain may not import src\/context/],
   ['src/analysis', 'node:child_process', /never in src/],
@@ -57,6 +60,7 @@ const FORBIDDEN: ReadonlyArray<readonly [string, string, RegExp]> = [
   ['src/service', '../interfaces/http/server.js', /may not import src\/interfaces\/http/],
   ['src/interfaces/mcp', '../http/server.js', /may not import src\/interfaces\/http/],
   ['src/interfaces/mcp', 'fastify', /only in interfaces\/http/],
+  ['src/interfaces/http', '../../audit/recorder.js', /may not import src\/audit/],
 ];
 
 const ALLOWED: ReadonlyArray<readonly [string, string]> = [
@@ -71,10 +75,11 @@ const ALLOWED: ReadonlyArray<readonly [string, string]> = [
   ['src/analysis/ai', '../../cluster/gateway.js'],
   ['src/cluster', '@kubernetes/client-node'],
   ['src/execution', '../audit/recorder.js'],
-  // Shared utilities, importable everywhere until they move into src/domain.
-  ['src/execution', '../context/json.js'],
-  ['src/analysis/ai', '../../planning/drafts.js'],
-  ['src/interfaces/http', '../../audit/recorder.js'],
+  // The shared utilities live in the domain, which every layer may import; the domain may hash.
+  ['src/execution', '../domain/index.js'],
+  ['src/analysis/ai', '../../domain/json.js'],
+  ['src/domain', 'node:crypto'],
+  ['src/domain', 'crypto'],
   ['src/sessions', '../storage/postgres.js'],
   ['src/sessions', 'pg'],
   ['src/interfaces/cli', '../../app.js'],

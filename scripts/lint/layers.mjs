@@ -61,12 +61,22 @@ export function parseArchitecture(markdown) {
   for (const layer of layers)
     if (layer.mayImport !== '*') layer.mayImport.forEach((id) => known(id, `layer ${layer.id}`));
 
-  const packages = tableRows(markdown, 'packages').map(([names, where]) => {
+  const packageRows = tableRows(markdown, 'packages');
+  // A built-in with a row of its own (e.g. `crypto`) follows that row, not the built-ins row.
+  const ownRows = new Set(
+    packageRows.filter(([names]) => !/Node built-ins/i.test(names)).flatMap(([names]) => ticked(names)),
+  );
+  const packages = packageRows.map(([names, where]) => {
     const builtins = /Node built-ins/i.test(names);
-    const list = builtins ? builtinModules.filter((name) => !name.startsWith('_')) : ticked(names);
+    const list = builtins
+      ? builtinModules.filter((name) => !name.startsWith('_') && !ownRows.has(name))
+      : ticked(names);
     let allowed;
     let rule;
-    if (/^nowhere/i.test(where)) {
+    if (/^everywhere\b(?! except)/i.test(where)) {
+      allowed = [...ids];
+      rule = 'everywhere';
+    } else if (/^nowhere/i.test(where)) {
       allowed = [];
       rule = 'never in src/';
     } else if (/^everywhere except/i.test(where)) {
@@ -103,7 +113,12 @@ function packagePattern(row) {
     name.endsWith('/*') ? escape(name.slice(0, -1)) : `${escape(name)}(?:/|$)`,
   );
   const names = `(?:${alternatives.join('|')})`;
-  if (row.builtins) return `^(?:node:|${names})`;
+  if (row.builtins) {
+    // Every `node:` specifier, except the built-ins that have a row of their own.
+    const own = builtinModules.filter((name) => !name.startsWith('_') && !row.names.includes(name));
+    const exempt = own.length ? `(?!(?:${own.map(escape).join('|')})(?:/|$))` : '';
+    return `^(?:node:${exempt}|${names})`;
+  }
   return row.names.some((name) => builtinModules.includes(name)) ? `^(?:node:)?${names}` : `^${names}`;
 }
 

@@ -2,7 +2,13 @@
  * Derived, read-only views over an IncidentContext that many rules share: the pod the incident is
  * about, its owner, warning events, retained log lines, and evidence builders that quote exactly.
  */
-import { type Evidence, type EvidenceOrigin, type ObjectReference, objectLabel } from '../domain/index.js';
+import {
+  type Evidence,
+  type EvidenceOrigin,
+  type ObjectReference,
+  objectLabel,
+  apiVersionOf,
+} from '../domain/index.js';
 import { type LogLine, retainedLines } from '../context/log-summary.js';
 import type {
   Condition,
@@ -13,7 +19,7 @@ import type {
   NormalizedEvent,
   PodView,
 } from '../context/model.js';
-import { apiVersionOf, resolveObjectOwner, resolvePodOwner, type WorkloadRef } from '../context/owners.js';
+import { resolveObjectOwner, resolvePodOwner, type WorkloadRef } from '../context/owners.js';
 
 const WORKLOAD_EVENT_KINDS = new Set([
   'ReplicaSet',

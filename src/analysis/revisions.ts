@@ -4,9 +4,9 @@
  * A rollback is proposed only when a previous revision exists and the failure started with the
  * current one.
  */
-import { asArray, asNumber, asObject, asString, at } from '../context/json.js';
-import type { JsonObject, KubernetesObject, PodView } from '../context/model.js';
+import type { KubernetesObject, PodView } from '../context/model.js';
 import type { WorkloadRef } from '../context/owners.js';
+import { asArray, asNumber, asObject, asString, at, type JsonObject } from '../domain/index.js';
 
 export interface RevisionInfo {
   readonly revision: number;

@@ -8,8 +8,16 @@
  * hash identically and an export from one can be verified anywhere.
  */
 import { KubemendError } from '../domain/errors.js';
-import type { AuditEntry, AuditRecord, AuditRecorder, AuditType, ChainVerification } from './recorder.js';
-import { canonicalJson, GENESIS_HASH, hashRecord } from './recorder.js';
+import {
+  type AuditEntry,
+  type AuditRecord,
+  type AuditRecorder,
+  type AuditType,
+  type ChainVerification,
+  GENESIS_HASH,
+  hashRecord,
+} from './recorder.js';
+import { canonicalJson } from '../domain/index.js';
 
 export interface AuditStore extends AuditRecorder {
   /**

@@ -14,18 +14,19 @@
 import type { Pool, PoolClient, QueryResult } from 'pg';
 import { KubemendError } from '../domain/errors.js';
 import type { Migration } from '../storage/migrations.js';
-import type { PostgresStoreOptions } from '../storage/postgres.js';
 import {
   advisoryLockKeys,
   migratePostgres,
   poolFromOptions,
+  type PostgresStoreOptions,
   quoteSchema,
   withClient,
 } from '../storage/postgres.js';
 import { normalizeLimit, normalizeTimestamp } from '../storage/values.js';
-import type { AuditRowDecoders, AuditStore } from './audit-store.js';
 import {
   AUDIT_COLUMNS,
+  type AuditRowDecoders,
+  type AuditStore,
   auditUnavailable,
   ChainVerifier,
   PAGE_SIZE,
@@ -34,8 +35,13 @@ import {
   sealRecord,
   toJsonLine,
 } from './audit-store.js';
-import type { AuditEntry, AuditQuery, AuditRecord, ChainVerification } from './recorder.js';
-import { GENESIS_HASH } from './recorder.js';
+import {
+  type AuditEntry,
+  type AuditQuery,
+  type AuditRecord,
+  type ChainVerification,
+  GENESIS_HASH,
+} from './recorder.js';
 
 /** Migrations for the schema `s` (already quoted). */
 export function postgresAuditMigrations(s: string): readonly Migration[] {

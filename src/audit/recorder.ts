@@ -4,6 +4,7 @@
  * does not happen (callers await `record` before acting: fail closed).
  */
 import { createHash } from 'node:crypto';
+import { canonicalJson } from '../domain/index.js';
 
 export const AUDIT_TYPES = [
   'session.created',
@@ -73,20 +74,6 @@ export interface AuditRecorder {
 }
 
 export const GENESIS_HASH = '0'.repeat(64);
-
-/** Canonical JSON: keys sorted at every level, so equal content hashes equally. */
-export function canonicalJson(value: unknown): string {
-  if (value === null || typeof value !== 'object') return JSON.stringify(value) ?? 'null';
-  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
-  const entries = Object.entries(value as Record<string, unknown>)
-    .filter(([, v]) => v !== undefined)
-    .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
-  return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonicalJson(v)}`).join(',')}}`;
-}
-
-export function digest(value: unknown): string {
-  return createHash('sha256').update(canonicalJson(value)).digest('hex');
-}
 
 export function hashRecord(record: Omit<AuditRecord, 'hash'>): string {
   return createHash('sha256').update(canonicalJson(record)).digest('hex');

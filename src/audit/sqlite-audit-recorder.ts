@@ -13,10 +13,12 @@ import { KubemendError } from '../domain/errors.js';
 import type { Migration } from '../storage/migrations.js';
 import { migrateSqlite, openSqliteDatabase, type SqliteOpenOptions } from '../storage/sqlite.js';
 import { normalizeLimit, normalizeTimestamp } from '../storage/values.js';
-import type { AuditRowDecoders, AuditStore, ChainHead } from './audit-store.js';
 import {
   AUDIT_COLUMNS,
+  type AuditRowDecoders,
+  type AuditStore,
   auditUnavailable,
+  type ChainHead,
   ChainVerifier,
   PAGE_SIZE,
   recordFromRow,
@@ -24,8 +26,13 @@ import {
   sealRecord,
   toJsonLine,
 } from './audit-store.js';
-import type { AuditEntry, AuditQuery, AuditRecord, ChainVerification } from './recorder.js';
-import { GENESIS_HASH } from './recorder.js';
+import {
+  type AuditEntry,
+  type AuditQuery,
+  type AuditRecord,
+  type ChainVerification,
+  GENESIS_HASH,
+} from './recorder.js';
 
 export const SQLITE_AUDIT_MIGRATIONS: readonly Migration[] = [
   {

@@ -7,8 +7,7 @@ import { createHash, timingSafeEqual } from 'node:crypto';
 import { userInfo } from 'node:os';
 import { KubemendError } from '../domain/index.js';
 import type { ClusterGateway } from '../cluster/gateway.js';
-import type { Configuration, Scope } from '../config/configuration.js';
-import { SCOPES } from '../config/configuration.js';
+import { type Configuration, type Scope, SCOPES } from '../config/configuration.js';
 
 export interface Principal {
   /** Recorded as actor/approver: `token:<name>`, `system:serviceaccount:<ns>:<name>`, `local:<user>`. */

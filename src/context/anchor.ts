@@ -2,9 +2,8 @@
  * Where live gathering starts: the request's target, the event's object, the pod in the request, or
  * a `kind/name` (and `-n namespace`) named in the issue text.
  */
-import type { RemediateInput } from '../domain/index.js';
+import { type RemediateInput, asObject, asString, at } from '../domain/index.js';
 import type { ObjectKey } from '../cluster/gateway.js';
-import { asObject, asString, at } from './json.js';
 
 const ISSUE_REFERENCE =
   /\b(deployment|deploy|statefulset|sts|daemonset|ds|pod|po|job|cronjob|cj|service|svc|hpa|pvc)[/\s]+([a-z0-9][a-z0-9.-]{0,252})/i;

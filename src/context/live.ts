@@ -5,11 +5,18 @@
  * HPA, quotas and limit ranges, revision history. Concurrent, bounded in time and API calls;
  * partial context is fine and is reported. Secrets are never read.
  */
-import { parseCpuMillicores, parseMemoryBytes, type RemediateInput } from '../domain/index.js';
+import {
+  parseCpuMillicores,
+  parseMemoryBytes,
+  type RemediateInput,
+  asArray,
+  asObject,
+  asString,
+  at,
+} from '../domain/index.js';
 import { selectorMatches, selectorString } from '../domain/selectors.js';
 import type { ClusterGateway, KubeObject } from '../cluster/gateway.js';
 import { anchorOf } from './anchor.js';
-import { asArray, asObject, asString, at } from './json.js';
 
 export interface LiveBudget {
   readonly timeoutMs: number;

@@ -3,10 +3,8 @@
  * or a bare PodSpec), other objects, metrics and a bounded log summary — each piece tagged with
  * where it came from (the caller's input or the live cluster).
  */
-import type { EvidenceOrigin, Target } from '../domain/index.js';
+import type { EvidenceOrigin, JsonObject, Target } from '../domain/index.js';
 import type { LogSummary } from './log-summary.js';
-
-export type JsonObject = Record<string, unknown>;
 
 export interface ObjectRef {
   readonly apiVersion?: string;

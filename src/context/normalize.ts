@@ -1,6 +1,19 @@
-import type { EvidenceOrigin, KubernetesEvent, RemediateInput } from '../domain/index.js';
-import { parseCpuMillicores, parseMemoryBytes, parseQuantity } from '../domain/index.js';
-import { asArray, asBoolean, asNumber, asObject, asString, asStringMap, at } from './json.js';
+import {
+  asArray,
+  asBoolean,
+  asNumber,
+  asObject,
+  asString,
+  asStringMap,
+  at,
+  type EvidenceOrigin,
+  type JsonObject,
+  type KubernetesEvent,
+  parseCpuMillicores,
+  parseMemoryBytes,
+  parseQuantity,
+  type RemediateInput,
+} from '../domain/index.js';
 import { EMPTY_LOG_SUMMARY, type LogSummary, summarizeLogs } from './log-summary.js';
 import type { LiveContext } from './live.js';
 import type {
@@ -9,7 +22,6 @@ import type {
   ContainerView,
   GatheringReport,
   IncidentContext,
-  JsonObject,
   KubernetesObject,
   MetricSeries,
   NormalizedEvent,

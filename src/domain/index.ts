@@ -97,3 +97,22 @@ export { objectLabel } from './object-ref.js';
 export type { ObjectReference } from './object-ref.js';
 export { LABEL_SELECTOR_OPERATORS, selectorMatches, selectorString } from './selectors.js';
 export type { LabelSelector, LabelSelectorOperator, LabelSelectorRequirement } from './selectors.js';
+export { type ActionDraft } from './action-draft.js';
+export { canonicalJson, digest } from './canonical-json.js';
+export {
+  asArray,
+  asBoolean,
+  asNumber,
+  asObject,
+  asString,
+  asStringMap,
+  at,
+  type JsonObject,
+} from './json.js';
+export {
+  API_VERSIONS,
+  apiVersionOf,
+  CLUSTER_SCOPED_KINDS,
+  WORKLOAD_KINDS,
+  type WorkloadKind,
+} from './kinds.js';

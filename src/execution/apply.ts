@@ -4,16 +4,14 @@
  * re-plans once (never a blind overwrite); a lost answer is settled by re-reading before anything
  * else. Every state change goes through `RunContext.enter` (the transition table).
  */
-import { digest } from '../audit/recorder.js';
 import type { KubeObject } from '../cluster/gateway.js';
 import { isApiError, KubernetesApiError } from '../cluster/errors.js';
-import { KubemendError } from '../domain/index.js';
+import { digest, KubemendError, objectLabel } from '../domain/index.js';
 import { sameDesiredState } from './compare.js';
 import { describe } from './describe.js';
 import { restore } from './restore.js';
 import { snapshotView } from './results.js';
 import { type ActionRun, type RunContext, skipsDryRun } from './run.js';
-import { objectLabel } from '../domain/index.js';
 import { verify } from './verify.js';
 
 /** Runs a locked action to the end of the happy path, or to where it stops. */

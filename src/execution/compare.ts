@@ -1,6 +1,6 @@
 /** Comparisons of a live object with a snapshot, as the engine and crash reconciliation need them. */
-import { canonicalJson } from '../audit/recorder.js';
 import type { KubeObject } from '../cluster/gateway.js';
+import { canonicalJson } from '../domain/index.js';
 
 function sameJson(a: unknown, b: unknown): boolean {
   return canonicalJson(a) === canonicalJson(b);

@@ -7,7 +7,7 @@
  * The engine holds only its ports; each `run` keeps its state in its own `RunContext`, so one
  * engine runs any number of plans at once.
  */
-import type { RemediationAction } from '../domain/index.js';
+import { objectLabel, type RemediationAction } from '../domain/index.js';
 import type { AuditRecorder } from '../audit/recorder.js';
 import type { ClusterGateway, KubeObject } from '../cluster/gateway.js';
 import { applyAction } from './apply.js';
@@ -21,7 +21,6 @@ import {
   RunContext,
   type TransitionRecord,
 } from './run.js';
-import { objectLabel } from '../domain/index.js';
 
 export interface EngineOptions {
   readonly gateway: ClusterGateway;

@@ -3,8 +3,8 @@
  * checks through the ClusterGateway, per target kind.
  */
 import type { ClusterGateway, KubeObject, ObjectKey } from '../cluster/gateway.js';
-import { asArray, asNumber, asObject, asString, at } from '../context/json.js';
 import { selectorString } from '../domain/selectors.js';
+import { asArray, asNumber, asObject, asString, at } from '../domain/index.js';
 
 export interface HealthReport {
   readonly healthy: boolean;

@@ -3,17 +3,13 @@
  * when a later action of the session fails, after an unexpected error once the change is in, and
  * after a crash (crash reconciliation). Also the crash-time question of whether a change landed.
  */
-import { digest } from '../audit/recorder.js';
 import { isApiError, KubernetesApiError } from '../cluster/errors.js';
 import { FIELD_MANAGER, type ClusterGateway, type KubeObject } from '../cluster/gateway.js';
-import { at } from '../context/json.js';
-import type { RemediationAction } from '../domain/index.js';
-import { KubemendError } from '../domain/index.js';
+import { at, digest, KubemendError, objectLabel, type RemediationAction } from '../domain/index.js';
 import { matchesSnapshot, sameSpec } from './compare.js';
 import { describe } from './describe.js';
 import { type ActionReport, reportOf, snapshotView } from './results.js';
 import { ActionRun, type ExecutionPorts, keyOf, RunContext } from './run.js';
-import { objectLabel } from '../domain/index.js';
 
 /** Put the object back as it was in the snapshot, then check that it is. Never throws. */
 export async function restore(ctx: RunContext, run: ActionRun, reason: string): Promise<void> {

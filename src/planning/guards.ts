@@ -1,9 +1,9 @@
+import type { ActionDraft } from '../domain/index.js';
 /**
  * Hard guards every proposed action passes, whoever proposed it (a rule or a model): no probe is
  * removed, no RBAC is widened cluster-wide, nothing escalates privileges, nothing is deleted in
  * bulk. Fail closed: an action a guard cannot vouch for is rejected with a reason.
  */
-import type { ActionDraft } from './drafts.js';
 
 const REMOVES_PROBE =
   /"(?:livenessProbe|readinessProbe|startupProbe)":null|"path":"\/spec\/template\/spec\/containers\/\d+\/(?:livenessProbe|readinessProbe|startupProbe)"[^}]*"op":"remove"|"op":"remove"[^}]*"path":"[^"]*(?:livenessProbe|readinessProbe|startupProbe)/;

@@ -10,11 +10,12 @@ import {
   RemediationActionSchema,
   type RiskLevel,
   maxRisk,
+  type ActionDraft,
 } from '../domain/index.js';
 import type { Facts } from '../analysis/facts.js';
 import type { Finding } from '../analysis/finding.js';
 import { BUILDERS } from './builders/index.js';
-import { type ActionDraft, kubectlCommand } from './drafts.js';
+import { kubectlCommand } from './drafts.js';
 import { guardDraft } from './guards.js';
 import { decide, effectiveMode, namespaceAllowed, type Policy, protectedNamespaces } from './policy.js';
 import { assessRisk } from './risk.js';

@@ -11,8 +11,8 @@ import {
   type RemediationAction,
   RISK_LEVELS,
   riskRank,
+  CLUSTER_SCOPED_KINDS,
 } from '../domain/index.js';
-import { CLUSTER_SCOPED_KINDS } from '../context/owners.js';
 
 export const PROTECTED_NAMESPACES = [
   'kube-system',

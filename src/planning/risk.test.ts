@@ -1,7 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { RISK_LEVELS, riskRank } from '../domain/index.js';
-import type { ActionDraft } from './drafts.js';
+import { RISK_LEVELS, riskRank, type ActionDraft } from '../domain/index.js';
 import { assessRisk, baseRisk } from './risk.js';
 
 const context = { protectedNamespaces: new Set(['kube-system']) };

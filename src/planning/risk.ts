@@ -2,9 +2,7 @@
  * Deterministic risk: from the action type, the target and its blast radius. Never imports the AI
  * layer; a model or caller may claim a higher risk, never a lower one (`assessRisk` takes the max).
  */
-import { type RiskLevel, maxRisk } from '../domain/index.js';
-import { CLUSTER_SCOPED_KINDS } from '../context/owners.js';
-import type { ActionDraft } from './drafts.js';
+import { type RiskLevel, maxRisk, CLUSTER_SCOPED_KINDS, type ActionDraft } from '../domain/index.js';
 
 const CONTROLLER_KINDS = new Set(['Deployment', 'StatefulSet', 'DaemonSet', 'ReplicaSet']);
 const WORKLOAD_KINDS = new Set(['Deployment', 'StatefulSet', 'DaemonSet', 'ReplicaSet', 'Job', 'CronJob']);

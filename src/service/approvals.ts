@@ -3,9 +3,7 @@
  * approver saw, and pending → approved is an atomic transition, so of two concurrent approvals
  * exactly one executes.
  */
-import type { RemediateOutput, RemediationAction } from '../domain/index.js';
-import { KubemendError } from '../domain/index.js';
-import { digest } from '../audit/recorder.js';
+import { digest, KubemendError, type RemediateOutput, type RemediationAction } from '../domain/index.js';
 import { selectPolicy } from '../config/policies.js';
 import { actionLabel } from '../execution/run.js';
 import type { SessionRecord } from '../sessions/store.js';

@@ -2,8 +2,12 @@
  * Executing the chosen actions of a session that is `executing`: under the execution lease, with
  * progress persisted as the engine goes, ending in the state `sessionAfterExecution` gives.
  */
-import type { ExecutionResult, RemediateOutput, RemediationAction } from '../domain/index.js';
-import { KubemendError } from '../domain/index.js';
+import {
+  type ExecutionResult,
+  KubemendError,
+  type RemediateOutput,
+  type RemediationAction,
+} from '../domain/index.js';
 import type { ClusterGateway } from '../cluster/gateway.js';
 import { ExecutionEngine } from '../execution/engine.js';
 import { toExecutionResult } from '../execution/results.js';

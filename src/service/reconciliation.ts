@@ -7,8 +7,7 @@
  * was done is recorded. Decisions come from typed data only: the persisted result's status and the
  * types of the action's audit records, never from message text.
  */
-import type { ExecutionResult, RemediationAction } from '../domain/index.js';
-import { KubemendError } from '../domain/index.js';
+import { type ExecutionResult, KubemendError, type RemediationAction } from '../domain/index.js';
 import type { AuditRecord, AuditType } from '../audit/recorder.js';
 import type { KubeObject } from '../cluster/gateway.js';
 import type { SessionRecord, SessionState } from '../sessions/store.js';

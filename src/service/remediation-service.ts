@@ -10,10 +10,8 @@
  * `background.ts` (periodic reconciliation and the retention purge).
  */
 import { randomUUID } from 'node:crypto';
-import type { RemediateInput, RemediateOutput } from '../domain/index.js';
-import { KubemendError } from '../domain/index.js';
-import type { AuditRecorder } from '../audit/recorder.js';
-import { InMemoryAuditRecorder } from '../audit/recorder.js';
+import { KubemendError, type RemediateInput, type RemediateOutput } from '../domain/index.js';
+import { type AuditRecorder, InMemoryAuditRecorder } from '../audit/recorder.js';
 import type { ClusterGateway } from '../cluster/gateway.js';
 import { TargetLocks } from '../execution/locks.js';
 import { parseDuration } from '../planning/policy.js';

@@ -3,8 +3,7 @@
  * mode, policy and rate guard decide each action, record the analysis and every proposal, and
  * execute what may run now.
  */
-import type { Mode, RemediateInput, RemediateOutput } from '../domain/index.js';
-import { KubemendError } from '../domain/index.js';
+import { KubemendError, type Mode, type RemediateInput, type RemediateOutput } from '../domain/index.js';
 import { selectPolicy } from '../config/policies.js';
 import type { LogSummary } from '../context/log-summary.js';
 import { actionLabel } from '../execution/run.js';

@@ -10,8 +10,7 @@
  */
 import { Pool } from 'pg';
 import { KubemendError } from '../domain/errors.js';
-import type { RowDecoders } from './session-rows.js';
-import { columnsForChanges, columnsForInsert, sessionFromRow } from './session-rows.js';
+import { columnsForChanges, columnsForInsert, type RowDecoders, sessionFromRow } from './session-rows.js';
 import type { Migration } from '../storage/migrations.js';
 import {
   migratePostgres,
@@ -27,15 +26,17 @@ import {
   normalizeLimit,
   normalizeTimestamp,
 } from '../storage/values.js';
-import type {
-  NewSession,
-  SessionChanges,
-  SessionQuery,
-  SessionRecord,
-  SessionState,
-  SessionStore,
+import {
+  type NewSession,
+  SESSION_STATES,
+  type SessionChanges,
+  type SessionQuery,
+  type SessionRecord,
+  type SessionState,
+  type SessionStore,
+  TERMINAL_STATES,
+  updateRefused,
 } from './store.js';
-import { SESSION_STATES, TERMINAL_STATES, updateRefused } from './store.js';
 
 const STATE_LIST = SESSION_STATES.map((state) => `'${state}'`).join(', ');
 

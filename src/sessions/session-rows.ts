@@ -5,8 +5,13 @@
  */
 import { KubemendError } from '../domain/errors.js';
 import { normalizeTimestamp } from '../storage/values.js';
-import type { NewSession, SessionChanges, SessionRecord, SessionState } from './store.js';
-import { SESSION_STATES } from './store.js';
+import {
+  type NewSession,
+  SESSION_STATES,
+  type SessionChanges,
+  type SessionRecord,
+  type SessionState,
+} from './store.js';
 
 type ColumnKind = 'text' | 'json' | 'timestamp';
 

@@ -10,20 +10,21 @@
  */
 import type Database from 'better-sqlite3';
 import { KubemendError } from '../domain/errors.js';
-import type { RowDecoders } from './session-rows.js';
-import { columnsForChanges, columnsForInsert, sessionFromRow } from './session-rows.js';
+import { columnsForChanges, columnsForInsert, type RowDecoders, sessionFromRow } from './session-rows.js';
 import type { Migration } from '../storage/migrations.js';
 import { migrateSqlite, openSqliteDatabase, type SqliteOpenOptions } from '../storage/sqlite.js';
 import { describeError, errorCode, normalizeLimit, normalizeTimestamp } from '../storage/values.js';
-import type {
-  NewSession,
-  SessionChanges,
-  SessionQuery,
-  SessionRecord,
-  SessionState,
-  SessionStore,
+import {
+  type NewSession,
+  SESSION_STATES,
+  type SessionChanges,
+  type SessionQuery,
+  type SessionRecord,
+  type SessionState,
+  type SessionStore,
+  TERMINAL_STATES,
+  updateRefused,
 } from './store.js';
-import { SESSION_STATES, TERMINAL_STATES, updateRefused } from './store.js';
 
 const STATE_LIST = SESSION_STATES.map((state) => `'${state}'`).join(', ');
 

@@ -3,8 +3,7 @@
  * a time, schema names, advisory-lock keys and migrations under a lock.
  */
 import { createHash } from 'node:crypto';
-import type { PoolClient } from 'pg';
-import { escapeIdentifier, Pool } from 'pg';
+import { escapeIdentifier, Pool, type PoolClient } from 'pg';
 import { KubemendError } from '../domain/errors.js';
 import { checkNumbering, type Migration, refuseNewer } from './migrations.js';
 

@@ -11,8 +11,8 @@ import {
   type RemediateInput,
   type RemediationAction,
   riskRank,
+  CLUSTER_SCOPED_KINDS,
 } from '../../src/domain/index.js';
-import { CLUSTER_SCOPED_KINDS } from '../../src/context/owners.js';
 import { loadPolicies, selectPolicy } from '../../src/config/policies.js';
 import { PolicySchema, type Policy, protectedNamespaces } from '../../src/planning/policy.js';
 import { planRemediation } from '../../src/planning/plan.js';

@@ -8,10 +8,10 @@
 import net from 'node:net';
 import { KubeConfig } from '@kubernetes/client-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { canonicalJson, InMemoryAuditRecorder } from '../../src/audit/recorder.js';
+import { InMemoryAuditRecorder } from '../../src/audit/recorder.js';
 import type { ClusterGateway, ObjectKey } from '../../src/cluster/gateway.js';
 import { KubeClusterGateway } from '../../src/cluster/kube-gateway.js';
-import type { RemediationAction } from '../../src/domain/index.js';
+import { type RemediationAction, canonicalJson } from '../../src/domain/index.js';
 import { ExecutionEngine } from '../../src/execution/engine.js';
 import { TargetLocks } from '../../src/execution/locks.js';
 import {

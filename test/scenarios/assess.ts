@@ -1,7 +1,6 @@
 // Judging kubemend's answer for a scenario once the execution step is plugged in: category,
 // forbidden actions, risk ceiling and the expected outcome (fixed | pending | untouched | rolled-back).
-import type { RemediateOutput } from '../../src/domain/index.js';
-import { EXECUTABLE_ACTION_TYPES, riskRank } from '../../src/domain/index.js';
+import { EXECUTABLE_ACTION_TYPES, type RemediateOutput, riskRank } from '../../src/domain/index.js';
 import { actionMatches, GLOBAL_FORBIDS } from '../support/incidents.js';
 import type { Expect } from './schema.js';
 

@@ -1,8 +1,7 @@
 // Reads and writes the scenario runner does against the test cluster: raw JSON GETs with the
 // admin kubeconfig (fast, no process per poll), and the built kubectl for apply/delete/rollout.
 import { execFile } from 'node:child_process';
-import { request } from 'node:https';
-import type { RequestOptions } from 'node:https';
+import { request, type RequestOptions } from 'node:https';
 import * as k8s from '@kubernetes/client-node';
 import { ADMIN_KUBECONFIG, KUBECTL } from '../cluster/cluster-harness.js';
 import type { ClusterEvent, ClusterReader, PodMetricsItem } from './signals.js';

@@ -13,8 +13,12 @@ import { loadPolicies } from '../../src/config/policies.js';
 import type { ExecutionResult, RemediateOutput, RemediationAction } from '../../src/domain/index.js';
 import { TargetLocks } from '../../src/execution/locks.js';
 import { snapshotView } from '../../src/execution/results.js';
-import type { ServiceDependencies, ServiceLogger } from '../../src/service/remediation-service.js';
-import { planHashOf, RemediationService } from '../../src/service/remediation-service.js';
+import {
+  planHashOf,
+  RemediationService,
+  type ServiceDependencies,
+  type ServiceLogger,
+} from '../../src/service/remediation-service.js';
 import { InMemorySessionStore } from '../../src/sessions/in-memory-session-store.js';
 import type { SessionRecord } from '../../src/sessions/store.js';
 import { InMemoryClusterGateway } from '../support/in-memory-gateway.js';

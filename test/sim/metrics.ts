@@ -1,7 +1,6 @@
 // Usage from the world, in the shapes the kubelet and metrics-server publish: /stats/summary,
 // /metrics/resource, /metrics/cadvisor (CFS throttling counters) and metrics.k8s.io/v1beta1.
-import type { ContainerUsage } from './pod-machine.js';
-import { rfc3339 } from './pod-machine.js';
+import { type ContainerUsage, rfc3339 } from './pod-machine.js';
 
 export interface PodUsage {
   readonly name: string;

@@ -3,9 +3,8 @@
 // real node-lifecycle controller keeps them Ready, and pod IPs from each node's podCIDR.
 import * as k8s from '@kubernetes/client-node';
 import type { CoreV1Api, CoordinationV1Api, V1Node, V1NodeCondition, V1Taint } from '@kubernetes/client-node';
-import type { NodeRuntime } from './pod-machine.js';
+import { type NodeRuntime, rfc3339 } from './pod-machine.js';
 import { normalizeImage } from './messages.js';
-import { rfc3339 } from './pod-machine.js';
 import type { World, WorldNode } from './world.js';
 import { describeError } from './events.js';
 

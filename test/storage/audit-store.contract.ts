@@ -8,11 +8,9 @@
 import { Readable, Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { afterEach, describe, expect, it } from 'vitest';
-import type { AuditStore } from '../../src/audit/audit-store.js';
-import { parseJsonLines, PAGE_SIZE } from '../../src/audit/audit-store.js';
-import type { AuditRecord } from '../../src/audit/recorder.js';
+import { type AuditStore, PAGE_SIZE, parseJsonLines } from '../../src/audit/audit-store.js';
 import {
-  canonicalJson,
+  type AuditRecord,
   GENESIS_HASH,
   hashRecord,
   InMemoryAuditRecorder,
@@ -20,6 +18,7 @@ import {
 } from '../../src/audit/recorder.js';
 import { KubemendError } from '../../src/domain/errors.js';
 import { auditEntry, ManualClock } from './support.js';
+import { canonicalJson } from '../../src/domain/index.js';
 
 export interface AuditStoreUnderTest {
   readonly recorder: AuditStore;

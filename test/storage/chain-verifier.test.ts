@@ -6,8 +6,12 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { ChainVerifier, parseJsonLines, sealRecord, toJsonLine } from '../../src/audit/audit-store.js';
-import type { AuditRecord } from '../../src/audit/recorder.js';
-import { GENESIS_HASH, InMemoryAuditRecorder, verifyChain } from '../../src/audit/recorder.js';
+import {
+  type AuditRecord,
+  GENESIS_HASH,
+  InMemoryAuditRecorder,
+  verifyChain,
+} from '../../src/audit/recorder.js';
 import { auditEntry, ManualClock } from './support.js';
 
 async function chain(length: number): Promise<AuditRecord[]> {

@@ -5,8 +5,13 @@
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import { KubemendError } from '../../src/domain/errors.js';
-import type { SessionRecord, SessionState, SessionStore } from '../../src/sessions/store.js';
-import { SESSION_STATES, TERMINAL_STATES } from '../../src/sessions/store.js';
+import {
+  SESSION_STATES,
+  type SessionRecord,
+  type SessionState,
+  type SessionStore,
+  TERMINAL_STATES,
+} from '../../src/sessions/store.js';
 import { approvedSession, ManualClock, newSession, SAMPLE_OUTPUT, SAMPLE_RESULT } from './support.js';
 
 export interface SessionStoreUnderTest {

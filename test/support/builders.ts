@@ -5,14 +5,13 @@
  * person's advice must contain. The finding is made the way rules make it (`rules/rule.ts`).
  */
 import { describe, expect, it } from 'vitest';
-import type { Category, RemediateContext, RiskLevel } from '../../src/domain/index.js';
+import type { Category, RemediateContext, RiskLevel, ActionDraft } from '../../src/domain/index.js';
 import { Facts } from '../../src/analysis/facts.js';
 import type { FindingDetails, SubjectRef } from '../../src/analysis/finding.js';
 import { finding } from '../../src/analysis/rules/rule.js';
 import { contextFromInput } from '../../src/context/normalize.js';
 import type { WorkloadRef } from '../../src/context/owners.js';
 import type { Builder } from '../../src/planning/builders/index.js';
-import type { ActionDraft } from '../../src/planning/drafts.js';
 
 export const NS = 'shop';
 

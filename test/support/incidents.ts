@@ -4,8 +4,12 @@
  */
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
-import type { RemediateInput, RemediateOutput, RemediationAction } from '../../src/domain/index.js';
-import { EXECUTABLE_ACTION_TYPES } from '../../src/domain/index.js';
+import {
+  EXECUTABLE_ACTION_TYPES,
+  type RemediateInput,
+  type RemediateOutput,
+  type RemediationAction,
+} from '../../src/domain/index.js';
 
 export interface ActionMatcher {
   readonly type?: string | readonly string[];

@@ -7,10 +7,9 @@
  * Implementations live in src/analysis/ai/ (providers: Anthropic Claude, any OpenAI-compatible
  * endpoint). The service calls `AiAnalyzer.analyze` after the rules and merges the answer.
  */
-import type { Category, Evidence, RiskLevel } from '../../domain/index.js';
+import type { Category, Evidence, RiskLevel, ActionDraft } from '../../domain/index.js';
 import type { IncidentContext } from '../../context/model.js';
 import type { Finding } from '../finding.js';
-import type { ActionDraft } from '../../planning/drafts.js';
 import type { ClusterGateway } from '../../cluster/gateway.js';
 
 export interface AiBudget {

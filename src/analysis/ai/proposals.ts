@@ -6,10 +6,14 @@
  * model's claim can only raise), schema validation and policy. Commands are never taken from the
  * model: `kubectlCommand` derives them from the typed params.
  */
-import { type RiskLevel, objectLabel } from '../../domain/index.js';
+import {
+  type RiskLevel,
+  objectLabel,
+  API_VERSIONS,
+  CLUSTER_SCOPED_KINDS,
+  type ActionDraft,
+} from '../../domain/index.js';
 import { sanitizeLogLine } from '../../context/log-summary.js';
-import { API_VERSIONS, CLUSTER_SCOPED_KINDS } from '../../context/owners.js';
-import type { ActionDraft } from '../../planning/drafts.js';
 import type { ModelAction } from './answer.js';
 
 /** Namespaced kinds a model may name as a target. Unknown kinds are dropped: their scope is unknown. */

@@ -1,5 +1,4 @@
-import type { Evidence } from '../../domain/index.js';
-import { asNumber, asString, at } from '../../context/json.js';
+import { type Evidence, asNumber, asString, at } from '../../domain/index.js';
 import { CONFIDENCE } from '../finding.js';
 import { condition, conditionEvidence, eventEvidence, statusEvidence } from '../facts.js';
 import { finding, type Rule } from './rule.js';

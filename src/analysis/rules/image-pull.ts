@@ -1,8 +1,7 @@
 /** Image pull failures, classified on the runtime's error text: not-found versus authorization. */
-import type { Category, Evidence } from '../../domain/index.js';
+import { type Category, type Evidence, asArray, asString, at } from '../../domain/index.js';
 import { CONFIDENCE } from '../finding.js';
 import { containerPath, eventEvidence, type Facts, statusEvidence } from '../facts.js';
-import { asArray, asString, at } from '../../context/json.js';
 import { revisionHistory } from '../revisions.js';
 import {
   eventContainer,

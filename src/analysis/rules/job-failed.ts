@@ -1,5 +1,4 @@
-import type { Evidence } from '../../domain/index.js';
-import { asNumber, at } from '../../context/json.js';
+import { type Evidence, asNumber, at } from '../../domain/index.js';
 import { cronJobOfJob, type WorkloadRef } from '../../context/owners.js';
 import { CONFIDENCE } from '../finding.js';
 import { condition, conditionEvidence, eventEvidence, logEvidence } from '../facts.js';

@@ -1,5 +1,5 @@
 /** Liveness and readiness (and startup) probe failures, with the concrete probe fix when evident. */
-import type { Evidence } from '../../domain/index.js';
+import { type Evidence, asString, at } from '../../domain/index.js';
 import type { ContainerView, ProbeView } from '../../context/model.js';
 import { CONFIDENCE, type FindingDetails } from '../finding.js';
 import {
@@ -11,7 +11,6 @@ import {
   type RetainedLine,
   statusEvidence,
 } from '../facts.js';
-import { asString, at } from '../../context/json.js';
 import {
   DEPENDENCY_ERROR,
   eventContainer,

@@ -1,6 +1,4 @@
-import { type Evidence, objectLabel } from '../../domain/index.js';
-import { asBoolean, at } from '../../context/json.js';
-import { apiVersionOf } from '../../context/owners.js';
+import { type Evidence, objectLabel, asBoolean, at, apiVersionOf } from '../../domain/index.js';
 import { CONFIDENCE } from '../finding.js';
 import { condition, conditionEvidence, eventEvidence } from '../facts.js';
 import { revisionHistory } from '../revisions.js';

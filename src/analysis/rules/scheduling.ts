@@ -1,6 +1,5 @@
 /** Scheduler failures: capacity (insufficient-resources) versus placement rules (scheduling-constraints). */
-import type { Evidence } from '../../domain/index.js';
-import { asObject, asString } from '../../context/json.js';
+import { type Evidence, asObject, asString } from '../../domain/index.js';
 import { CONFIDENCE } from '../finding.js';
 import { eventEvidence, type Facts, mebibytes, statusEvidence } from '../facts.js';
 import { schedulingFailures, type SchedulingFailure } from '../signals.js';

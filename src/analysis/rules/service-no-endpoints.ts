@@ -1,5 +1,12 @@
-import { type Evidence, objectLabel, selectorMatches } from '../../domain/index.js';
-import { asArray, asObject, asStringMap, at } from '../../context/json.js';
+import {
+  type Evidence,
+  objectLabel,
+  selectorMatches,
+  asArray,
+  asObject,
+  asStringMap,
+  at,
+} from '../../domain/index.js';
 import type { KubernetesObject } from '../../context/model.js';
 import { CONFIDENCE } from '../finding.js';
 import { type Facts } from '../facts.js';

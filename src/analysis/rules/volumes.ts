@@ -1,5 +1,4 @@
-import { type Evidence, objectLabel } from '../../domain/index.js';
-import { asString, at } from '../../context/json.js';
+import { type Evidence, objectLabel, asString, at } from '../../domain/index.js';
 import { CONFIDENCE } from '../finding.js';
 import { conditionEvidence, eventEvidence, type Facts } from '../facts.js';
 import { schedulingFailures } from '../signals.js';

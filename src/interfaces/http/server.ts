@@ -8,9 +8,8 @@ import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest }
 import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/streamableHttp.js';
 import { isInitializeRequest } from '@modelcontextprotocol/sdk/types.js';
 import type { z } from 'zod';
-import { InvalidInputError, KubemendError, parseRemediateInput } from '../../domain/index.js';
+import { InvalidInputError, KubemendError, parseRemediateInput, digest } from '../../domain/index.js';
 import { toFieldIssues } from '../../domain/validation.js';
-import { digest } from '../../audit/recorder.js';
 import { type Authenticator, type Principal, requireScope } from '../../auth/authenticator.js';
 import type { Configuration, Scope } from '../../config/configuration.js';
 import type { RemediationService } from '../../service/remediation-service.js';

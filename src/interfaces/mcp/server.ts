@@ -26,8 +26,7 @@ import {
   TargetSchema,
 } from '../../domain/index.js';
 import { toFieldIssues } from '../../domain/validation.js';
-import type { Principal } from '../../auth/authenticator.js';
-import { requireScope } from '../../auth/authenticator.js';
+import { type Principal, requireScope } from '../../auth/authenticator.js';
 import type { Phase, RemediationService } from '../../service/remediation-service.js';
 import { describeFailure } from '../failure.js';
 import { renderText } from '../render.js';

@@ -3,7 +3,6 @@
  * exists, or roll back the revision that introduced it. kubemend never invents configuration or
  * secret data: otherwise a person creates the object.
  */
-import { asArray, asObject, asString, at } from '../../context/json.js';
 import type { WorkloadRef } from '../../context/owners.js';
 import type { Facts } from '../../analysis/facts.js';
 import { podSpecPatch } from '../drafts.js';
@@ -17,6 +16,7 @@ import {
   rolloutVerification,
   type Strategy,
 } from './shared.js';
+import { asArray, asObject, asString, at } from '../../domain/index.js';
 
 type ConfigKind = 'ConfigMap' | 'Secret';
 

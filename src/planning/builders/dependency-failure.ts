@@ -2,7 +2,6 @@
  * A failing dependency: when the configuration names a host that does not resolve and the right
  * one is known, point the variables at it; otherwise the dependency is restored by a person.
  */
-import { asArray, asObject, asString, at } from '../../context/json.js';
 import {
   advise,
   builderOf,
@@ -12,6 +11,7 @@ import {
   rolloutVerification,
   type Strategy,
 } from './shared.js';
+import { asArray, asObject, asString, at } from '../../domain/index.js';
 
 /** The variables of the first container that name the unresolvable host, rewritten to the right one. */
 const wrongHost: Strategy = ({ details: d, controlled, facts, verifyTimeout }) => {

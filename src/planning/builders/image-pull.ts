@@ -3,7 +3,6 @@
  * Credentials: reference the one registry credential the namespace already holds. kubemend never
  * guesses a tag, nor invents or copies credentials.
  */
-import { asArray, asString, at } from '../../context/json.js';
 import type { Facts } from '../../analysis/facts.js';
 import {
   advise,
@@ -17,6 +16,7 @@ import {
   rolloutVerification,
   type Strategy,
 } from './shared.js';
+import { asArray, asString, at } from '../../domain/index.js';
 
 /** The image of the previous revision, which the registry had. */
 const previousImage: Strategy = ({ details: d, controlled, verifyTimeout }) => {

@@ -3,7 +3,6 @@
  * CronJob's jobs more time than the deadline that stopped them. A Job's template is immutable, so
  * fixes go to the CronJob; otherwise a person fixes the cause and re-creates the Job.
  */
-import { at } from '../../context/json.js';
 import type { KubernetesObject } from '../../context/model.js';
 import {
   advise,
@@ -14,6 +13,7 @@ import {
   patchDraft,
   type Strategy,
 } from './shared.js';
+import { at } from '../../domain/index.js';
 
 function jobOf({ workload, facts }: BuilderContext): KubernetesObject | undefined {
   return facts.findObject(

@@ -3,8 +3,7 @@
  * peak, capped below the largest node. Bare pods, containers without a limit (node pressure) and
  * limits that cannot grow within node capacity get advice instead.
  */
-import { formatMemory, parseMemoryBytes, roundMemoryUp } from '../../domain/index.js';
-import { at } from '../../context/json.js';
+import { formatMemory, parseMemoryBytes, roundMemoryUp, at } from '../../domain/index.js';
 import type { WorkloadRef } from '../../context/owners.js';
 import type { Facts } from '../../analysis/facts.js';
 import { podTemplatePath } from '../drafts.js';

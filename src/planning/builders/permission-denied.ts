@@ -3,10 +3,10 @@
  * grant exactly the denied verb on the resource in that namespace (a Role and its RoleBinding, at
  * high risk). Never cluster-wide: a cluster-scoped request is a person's decision.
  */
-import { asArray, asString, at } from '../../context/json.js';
 import type { Facts } from '../../analysis/facts.js';
 import type { FindingDetails } from '../../analysis/finding.js';
 import { advise, builderOf, describe, podSpecFix, rolloutVerification, type Strategy } from './shared.js';
+import { asArray, asString, at } from '../../domain/index.js';
 
 type Denied = NonNullable<FindingDetails['rbac']>;
 

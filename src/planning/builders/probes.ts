@@ -3,10 +3,8 @@
  * scheme, path, credentials), protect a slow start, or give a slow answer more time. The probe
  * always stays; when the evidence shows no wrong setting, a person investigates.
  */
-import { asArray, asObject, at } from '../../context/json.js';
 import type { ContainerView, ProbeView } from '../../context/model.js';
 import type { WorkloadRef } from '../../context/owners.js';
-import type { ActionDraft } from '../drafts.js';
 import {
   advise,
   type BuilderContext,
@@ -16,6 +14,7 @@ import {
   type Strategy,
   within,
 } from './shared.js';
+import { asArray, asObject, at, type ActionDraft } from '../../domain/index.js';
 
 type ProbeField = 'livenessProbe' | 'readinessProbe' | 'startupProbe';
 

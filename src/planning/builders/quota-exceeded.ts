@@ -2,8 +2,15 @@
  * A ResourceQuota rejects the pods: lower a memory request far above real use so the pods fit.
  * The quota itself is a governance decision, never changed automatically.
  */
-import { formatMemory, parseMemoryBytes, roundMemoryUp } from '../../domain/index.js';
-import { asArray, asObject, asString, at } from '../../context/json.js';
+import {
+  formatMemory,
+  parseMemoryBytes,
+  roundMemoryUp,
+  asArray,
+  asObject,
+  asString,
+  at,
+} from '../../domain/index.js';
 import {
   builderOf,
   containerFix,

@@ -3,8 +3,15 @@
  * Placement: correct a nodeSelector value, tolerate a dedicated-pool taint, or turn a hard
  * anti-affinity or spread constraint into a preference. Capacity and node labels stay a person's.
  */
-import { formatCpu, formatMemory, roundMemoryUp } from '../../domain/index.js';
-import { asArray, asObject, asString, at } from '../../context/json.js';
+import {
+  formatCpu,
+  formatMemory,
+  roundMemoryUp,
+  asArray,
+  asObject,
+  asString,
+  at,
+} from '../../domain/index.js';
 import type { Facts } from '../../analysis/facts.js';
 import {
   advise,

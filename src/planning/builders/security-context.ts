@@ -3,7 +3,6 @@
  * UID, exactly the fields PodSecurity admission names, fsGroup for a root-owned volume, or an
  * emptyDir where the application must write. Bare pods and unclear cases get advice.
  */
-import { asArray, asObject, asString, at } from '../../context/json.js';
 import type { WorkloadRef } from '../../context/owners.js';
 import {
   advise,
@@ -17,6 +16,7 @@ import {
   type Strategy,
   within,
 } from './shared.js';
+import { asArray, asObject, asString, at } from '../../domain/index.js';
 
 /** A workload kubemend can patch, with the verification every fix here shares. */
 interface Patchable extends BuilderContext {

@@ -2,9 +2,9 @@
  * A Service without endpoints: select the labels the pods carry, or forward to the port they
  * listen on. The workload's own selector is immutable and never touched.
  */
-import { at } from '../../context/json.js';
 import type { SubjectRef } from '../../analysis/finding.js';
 import { builderOf, manual, patchDraft, type Strategy } from './shared.js';
+import { at } from '../../domain/index.js';
 
 function serviceTarget(service: SubjectRef): {
   apiVersion: string;

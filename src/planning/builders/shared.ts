@@ -3,13 +3,18 @@
  * common drafts (advice for a person, a rollback, a patch of the workload or of one container, the
  * rollout verification sentence, a variable set from a ConfigMap/Secret key).
  */
-import type { RiskLevel } from '../../domain/index.js';
-import { asObject, at } from '../../context/json.js';
-import type { JsonObject } from '../../context/model.js';
-import { apiVersionOf, type WorkloadRef } from '../../context/owners.js';
+import {
+  type RiskLevel,
+  asObject,
+  at,
+  type JsonObject,
+  apiVersionOf,
+  type ActionDraft,
+} from '../../domain/index.js';
+import { type WorkloadRef } from '../../context/owners.js';
 import type { Facts } from '../../analysis/facts.js';
 import type { Finding, FindingDetails, SubjectRef } from '../../analysis/finding.js';
-import { type ActionDraft, containerPatch, podSpecPatch, targetOf } from '../drafts.js';
+import { containerPatch, podSpecPatch, targetOf } from '../drafts.js';
 
 /** What the planner hands a builder. */
 export interface BuildInput {

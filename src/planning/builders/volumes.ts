@@ -3,7 +3,6 @@
  * claim's class cannot change). A ReadWriteOnce volume caught between two pods of a rolling update
  * on healthy nodes: switch the Deployment to Recreate. Other storage repairs are a person's.
  */
-import { asString, at } from '../../context/json.js';
 import {
   advise,
   builderOf,
@@ -13,6 +12,7 @@ import {
   rolloutVerification,
   type Strategy,
 } from './shared.js';
+import { asString, at } from '../../domain/index.js';
 
 export const volumePending = builderOf([], ({ details: d, facts, finding }) => {
   const classes = facts

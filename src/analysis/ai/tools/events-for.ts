@@ -1,5 +1,4 @@
-import { objectLabel } from '../../../domain/index.js';
-import { at } from '../../../context/json.js';
+import { objectLabel, at } from '../../../domain/index.js';
 import { ObjectInput, defineTool, namespaceOf } from './tool.js';
 
 export const eventsFor = defineTool(

@@ -1,5 +1,5 @@
-import { at } from '../../../context/json.js';
 import { defineObjectTool } from './tool.js';
+import { at } from '../../../domain/index.js';
 
 function conditionsOf(object: unknown): unknown {
   const conditions = at(object, 'status', 'conditions');

@@ -1,6 +1,5 @@
 import { z } from 'zod';
-import { objectLabel } from '../../../domain/index.js';
-import { asArray, at } from '../../../context/json.js';
+import { objectLabel, asArray, at } from '../../../domain/index.js';
 import { sanitizeLogLine } from '../../../context/log-summary.js';
 import { ToolRefusal, defineTool, getOrRefuse, namespaceOf, objectName } from './tool.js';
 

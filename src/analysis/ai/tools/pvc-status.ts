@@ -1,5 +1,5 @@
-import { at } from '../../../context/json.js';
 import { defineObjectTool } from './tool.js';
+import { at } from '../../../domain/index.js';
 
 export const pvcStatus = defineObjectTool(
   'pvc_status',

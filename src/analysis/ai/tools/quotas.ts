@@ -1,6 +1,6 @@
 import { z } from 'zod';
-import { at } from '../../../context/json.js';
 import { defineTool, metadataOf, namespaceOf } from './tool.js';
+import { at } from '../../../domain/index.js';
 
 export const quotas = defineTool(
   'quotas',

@@ -1,7 +1,6 @@
 import { z } from 'zod';
-import { objectLabel } from '../../../domain/index.js';
+import { objectLabel, asArray, at } from '../../../domain/index.js';
 import type { KubeObject } from '../../../cluster/gateway.js';
-import { asArray, at } from '../../../context/json.js';
 import { defineTool, getOrRefuse, metadataOf, namespaceOf, objectName } from './tool.js';
 
 const RevisionInput = z.object({

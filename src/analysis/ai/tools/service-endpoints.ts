@@ -1,5 +1,4 @@
-import { selectorString } from '../../../domain/index.js';
-import { at } from '../../../context/json.js';
+import { selectorString, at } from '../../../domain/index.js';
 import { defineObjectTool, metadataOf, podLine } from './tool.js';
 
 export const serviceEndpoints = defineObjectTool(

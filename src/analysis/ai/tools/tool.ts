@@ -4,9 +4,8 @@
  * readers of Kubernetes objects the tools summarise with.
  */
 import { z } from 'zod';
-import { type EvidenceKind, objectLabel } from '../../../domain/index.js';
+import { type EvidenceKind, objectLabel, asArray, at } from '../../../domain/index.js';
 import type { ClusterGateway, KubeObject } from '../../../cluster/gateway.js';
-import { asArray, at } from '../../../context/json.js';
 import type { ChatToolSpec } from '../model.js';
 
 /** The only part of the gateway a tool can reach. */

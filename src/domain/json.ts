@@ -1,5 +1,6 @@
 /** Safe readers for untrusted JSON (manifests, events). Never throw; return undefined on mismatch. */
-import type { JsonObject } from './model.js';
+/** A JSON object of unknown shape (a manifest, an event). */
+export type JsonObject = Record<string, unknown>;
 
 export function asObject(value: unknown): JsonObject | undefined {
   return value !== null && typeof value === 'object' && !Array.isArray(value)
