@@ -10,6 +10,9 @@ import { type AiSettings, resolveAiSettings } from '../analysis/ai/settings.js';
 
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 
+/** Where a pod's ServiceAccount token, CA and namespace are mounted (the kubelet's default). */
+export const DEFAULT_SERVICE_ACCOUNT_DIR = '/var/run/secrets/kubernetes.io/serviceaccount';
+
 export const SCOPES = ['remediate:analyze', 'remediate:execute', 'audit:read'] as const;
 export type Scope = (typeof SCOPES)[number];
 
@@ -44,6 +47,14 @@ export const ConfigurationSchema = z.strictObject({
       gatherTimeoutMs: z.number().int().min(100).max(60_000).default(4_000),
       /** Upper bound on API calls per live-context gathering. */
       maxApiCalls: z.number().int().min(1).max(500).default(60),
+      /**
+       * In-cluster: the API server's address, as the kubelet sets it in every pod
+       * (KUBERNETES_SERVICE_HOST / KUBERNETES_SERVICE_PORT). Used only when no kubeconfig is found.
+       */
+      serviceHost: z.string().min(1).optional(),
+      servicePort: z.number().int().min(1).max(65_535).optional(),
+      /** In-cluster: directory holding `token`, `ca.crt` and `namespace` (DEFAULT_SERVICE_ACCOUNT_DIR). */
+      serviceAccountDir: z.string().min(1).optional(),
     })
     .default({ offline: false, gatherTimeoutMs: 4_000, maxApiCalls: 60 }),
   server: z
@@ -121,6 +132,9 @@ export const ENVIRONMENT_VARIABLES = {
   KUBEMEND_CONTEXT: 'cluster.context',
   KUBEMEND_OFFLINE: 'cluster.offline',
   KUBEMEND_KUBECONFIG: 'cluster.kubeconfig',
+  KUBEMEND_SERVICE_ACCOUNT_DIR: 'cluster.serviceAccountDir',
+  KUBERNETES_SERVICE_HOST: 'cluster.serviceHost',
+  KUBERNETES_SERVICE_PORT: 'cluster.servicePort',
   KUBEMEND_HOST: 'server.host',
   KUBEMEND_PORT: 'server.port',
   KUBEMEND_STORAGE: 'storage.driver',
@@ -170,7 +184,7 @@ function fromEnvironment(env: Readonly<Record<string, string | undefined>>): Pla
     const value =
       path === 'cluster.offline'
         ? ['1', 'true', 'yes'].includes(raw.toLowerCase())
-        : path === 'server.port'
+        : path === 'server.port' || path === 'cluster.servicePort'
           ? Number(raw)
           : raw;
     setPath(out, path, value);
