@@ -84,6 +84,11 @@ export const ConfigurationSchema = z.strictObject({
   auth: z
     .strictObject({
       tokens: z.array(StaticTokenSchema).default([]),
+      /**
+       * YAML file with more static tokens (a list like `tokens`, e.g. a mounted Secret); its entries
+       * are added to `tokens` when the configuration is loaded.
+       */
+      tokensFile: z.string().min(1).optional(),
       /** Kubernetes ServiceAccounts accepted through TokenReview, and their scopes. */
       serviceAccounts: z.array(ServiceAccountGrantSchema).default([]),
     })
@@ -132,6 +137,7 @@ export const ENVIRONMENT_VARIABLES = {
   KUBEMEND_CONTEXT: 'cluster.context',
   KUBEMEND_OFFLINE: 'cluster.offline',
   KUBEMEND_KUBECONFIG: 'cluster.kubeconfig',
+  KUBEMEND_AUTH_TOKENS_FILE: 'auth.tokensFile',
   KUBEMEND_SERVICE_ACCOUNT_DIR: 'cluster.serviceAccountDir',
   KUBERNETES_SERVICE_HOST: 'cluster.serviceHost',
   KUBERNETES_SERVICE_PORT: 'cluster.servicePort',
@@ -207,6 +213,27 @@ function readConfigFile(path: string): Plain {
   return parsed;
 }
 
+/** `auth.tokensFile`: its list of tokens is appended to `auth.tokens` (validated with them). */
+function withTokensFile(merged: Plain): Plain {
+  const auth = merged.auth;
+  if (!isPlain(auth) || typeof auth.tokensFile !== 'string' || auth.tokensFile === '') return merged;
+  const path = auth.tokensFile;
+  let parsed: unknown;
+  try {
+    parsed = parseYaml(readFileSync(path, 'utf8'));
+  } catch (cause) {
+    throw new ConfigurationError(
+      `tokens file ${path} cannot be read (auth.tokensFile / KUBEMEND_AUTH_TOKENS_FILE)`,
+      { cause },
+    );
+  }
+  if (parsed === null || parsed === undefined) parsed = [];
+  if (!Array.isArray(parsed))
+    throw new ConfigurationError(`tokens file ${path} must hold a list of {name, sha256, scopes}`);
+  const inline = Array.isArray(auth.tokens) ? auth.tokens : [];
+  return { ...merged, auth: { ...auth, tokens: [...inline, ...parsed] } };
+}
+
 function variableFor(path: string): string | undefined {
   return Object.entries(ENVIRONMENT_VARIABLES).find(([, key]) => key === path)?.[0];
 }
@@ -218,6 +245,7 @@ export function loadConfiguration(sources: ConfigurationSources = {}): Configura
   if (file) merged = merge(merged, readConfigFile(file));
   merged = merge(merged, fromEnvironment(env));
   if (sources.flags) merged = merge(merged, sources.flags as Plain);
+  merged = withTokensFile(merged);
   const parsed = ConfigurationSchema.safeParse(merged);
   if (!parsed.success) {
     const messages = parsed.error.issues.map((issue) => {
