@@ -30,7 +30,8 @@ if ! km_tool_fresh alertmanager "$VERSION"; then
   echo '<!doctype html><title>Alertmanager</title>' >"$src/ui/app/dist/index.html"
   # The output path is absolute and computed before the cd (inside the subshell, $PWD is $src).
   out="$KM_TOOLS_BIN/alertmanager.tmp"
-  (cd "$src" && CGO_ENABLED=0 go build -trimpath -ldflags='-s -w' -o "$out" ./cmd/alertmanager)
+  ldflags="-s -w -X github.com/prometheus/common/version.Version=${VERSION#v} -X github.com/prometheus/common/version.Branch=HEAD"
+  (cd "$src" && CGO_ENABLED=0 go build -trimpath -ldflags="$ldflags" -o "$out" ./cmd/alertmanager)
   mv -f "$out" "$KM_TOOLS_BIN/alertmanager"
   km_tool_done alertmanager "$VERSION" "$((SECONDS - start))"
 fi
