@@ -14,7 +14,8 @@ export const STATE_DIR = join(REPO_ROOT, '.state', 'cluster');
 export const ADMIN_KUBECONFIG = join(STATE_DIR, 'admin.kubeconfig');
 export const KUBEMEND_KUBECONFIG = join(STATE_DIR, 'kubemend.kubeconfig');
 export const PKI_DIR = join(STATE_DIR, 'pki');
-export const KUBECTL = join(REPO_ROOT, '.k8s', 'bin', 'kubectl');
+/** scripts/cluster/env.sh exports KM_BIN (a worktree may use another checkout's binaries). */
+export const KUBECTL = join(process.env.KM_BIN ?? join(REPO_ROOT, '.k8s', 'bin'), 'kubectl');
 export const SCRIPTS_DIR = join(REPO_ROOT, 'scripts', 'cluster');
 
 const START_HINT =

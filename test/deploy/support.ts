@@ -1,7 +1,7 @@
 // A `kubemend serve` child process for deployment tests: started with exactly the environment
 // given (nothing inherited but PATH), on a port it picks itself (KUBEMEND_PORT=0, read from its
 // "Server listening at" log line), stopped with SIGTERM and a SIGKILL fallback.
-import { spawn, type ChildProcess } from 'node:child_process';
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
 
 export interface ServeProcess {
@@ -96,4 +96,13 @@ export async function call(
     // not JSON (metrics)
   }
   return { status: response.status, body, text };
+}
+
+/** The Helm binary, built once from the Go module proxy into .tools/bin (scripts/tools/helm.sh). */
+export function helmBinary(repo: string): string {
+  return execFileSync('bash', [join(repo, 'scripts', 'tools', 'helm.sh')], {
+    encoding: 'utf8',
+    stdio: ['ignore', 'pipe', 'inherit'],
+    timeout: 1_800_000,
+  }).trim();
 }
