@@ -447,6 +447,7 @@ describe('the ServiceAccount’s rights, from the real authorizer', () => {
     });
     answers.push(
       `SubjectAccessReview ${attributes.verb} ${attributes.group ? `${attributes.group}/` : ''}${attributes.resource}` +
+        `${attributes.subresource ? `/${attributes.subresource}` : ''}` +
         `${attributes.namespace ? ` -n ${attributes.namespace}` : ''}: ${result.status?.allowed ? 'allowed' : 'denied'}`,
     );
     return result.status?.allowed === true;
