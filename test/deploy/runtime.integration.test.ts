@@ -6,7 +6,8 @@
 // - copied outside the repository (so no parent node_modules can help), with NODE_PATH unset and a
 //   /data-like directory as the only place it may write, `kubemend serve` answers /livez, /readyz,
 //   an authenticated POST /v1/remediate (offline), exposes the metrics the chart's alerts use,
-//   writes nothing into its own tree and exits 0 on SIGTERM;
+//   writes nothing into its own tree; on SIGTERM it stops accepting, finishes the request in
+//   flight and exits 0;
 // - `kubemend analyze` summarises a large input on its worker thread from the same tree.
 import { execFileSync, spawnSync } from 'node:child_process';
 import {
@@ -20,6 +21,7 @@ import {
   statSync,
   writeFileSync,
 } from 'node:fs';
+import { request as httpRequest } from 'node:http';
 import { builtinModules } from 'node:module';
 import { tmpdir } from 'node:os';
 import { dirname, join, relative } from 'node:path';
@@ -214,10 +216,42 @@ describe('runtime package (the image contents)', () => {
       expect(metrics.text).toMatch(/^kubemend_pending_approval_oldest_age_seconds [\d.]+$/m);
     });
 
-    it('writes nothing into its own tree and exits 0 on SIGTERM', async () => {
-      const stopped = await server.stop();
-      expect(stopped, server.output()).toMatchObject({ code: 0, signal: null });
-      expect(stopped.ms).toBeLessThan(10_000);
+    it('on SIGTERM: stops accepting, finishes the request in flight, exits 0, wrote nothing into its tree', async () => {
+      const incident = readFileSync(join(app, 'examples', 'oom-killed.json'));
+      const url = new URL('/v1/remediate', server.base);
+      // A request whose body is still arriving when SIGTERM lands: in flight, not idle.
+      const answer = new Promise<{ status: number; body: string }>((resolve, reject) => {
+        const request = httpRequest(
+          url,
+          {
+            method: 'POST',
+            headers: {
+              authorization: `Bearer ${TOKEN}`,
+              'content-type': 'application/json',
+              'content-length': incident.length,
+            },
+          },
+          (response) => {
+            let body = '';
+            response.setEncoding('utf8').on('data', (chunk: string) => (body += chunk));
+            response.on('end', () => resolve({ status: response.statusCode ?? 0, body }));
+          },
+        );
+        request.on('error', reject);
+        request.write(incident.subarray(0, 100));
+        setTimeout(() => {
+          server.child.kill('SIGTERM');
+          setTimeout(() => request.end(incident.subarray(100)), 500);
+        }, 300);
+      });
+      const finished = await answer;
+      expect(finished.status, finished.body).toBe(200);
+      expect(JSON.parse(finished.body)).toMatchObject({ analysis: { category: 'oom-killed' } });
+      // The listener is closed: a new connection is refused.
+      await expect(fetch(`${server.base}/livez`)).rejects.toThrow();
+      // One SIGTERM (as the kubelet sends): the process finishes and exits 0 by itself.
+      expect(await server.exited(), server.output()).toEqual({ code: 0, signal: null });
+      expect(server.output()).toContain('SIGTERM: stopping');
       expect(snapshot(app)).toEqual(before);
     });
   });

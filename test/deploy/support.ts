@@ -9,6 +9,8 @@ export interface ServeProcess {
   readonly base: string;
   /** Everything written to stdout and stderr so far. */
   output(): string;
+  /** Resolves when the process exits (however it was told to). */
+  exited(): Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
   /** SIGTERM; SIGKILL after `graceMs`. Resolves with the exit code (null when killed) and time taken. */
   stop(graceMs?: number): Promise<{ code: number | null; signal: NodeJS.Signals | null; ms: number }>;
 }
@@ -60,6 +62,7 @@ export async function startServe(options: ServeOptions): Promise<ServeProcess> {
     child,
     base,
     output: () => output,
+    exited: () => exited,
     async stop(graceMs = 15_000) {
       const started = Date.now();
       if (child.exitCode !== null || child.signalCode !== null) {

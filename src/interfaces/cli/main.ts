@@ -16,6 +16,7 @@ import { userInfo } from 'node:os';
 import { readInputStream } from './read-input.js';
 import type { ReconcileReport, RemediationService } from '../../service/remediation-service.js';
 import { renderText } from '../render.js';
+import { stopSignal } from './signals.js';
 
 export const EXIT_CODES = { success: 0, failed: 1, badInput: 2 } as const;
 
@@ -145,6 +146,8 @@ function configurationFrom(flags: ServeFlags) {
 }
 
 async function serve(flags: ServeFlags): Promise<number> {
+  const log: { current?: { warn: (message: string) => void } } = {};
+  const stopped = stopSignal(() => log.current);
   const configuration = configurationFrom(flags);
   const app = await createApplication(configuration, {
     aiSettings: loadAiSettings(),
@@ -162,6 +165,7 @@ async function serve(flags: ServeFlags): Promise<number> {
       { name: 'audit', check: async () => void (await app.audit.list({ limit: 1 })) },
     ],
   });
+  log.current = http.log;
   for (const notice of app.notices) http.log.warn(notice);
   const logReport = (report: ReconcileReport) => {
     for (const session of report.sessions)
@@ -188,11 +192,7 @@ async function serve(flags: ServeFlags): Promise<number> {
   if (configuration.auth.tokens.length === 0 && configuration.auth.serviceAccounts.length === 0) {
     http.log.warn('no tokens or ServiceAccounts are configured: every API request will be refused (401)');
   }
-  await new Promise<void>((resolve) => {
-    const stop = () => resolve();
-    process.once('SIGINT', stop);
-    process.once('SIGTERM', stop);
-  });
+  await stopped;
   clearInterval(purge);
   clearInterval(reconciler);
   await http.close();
