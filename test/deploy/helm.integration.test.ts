@@ -27,9 +27,8 @@ import {
   uniqueName,
   waitFor,
 } from '../cluster/cluster-harness.js';
-import { helmBinary } from './support.js';
+import { applyChartRbac, CHART, deleteQuietly, helmBinary } from './support.js';
 
-const CHART = join(REPO_ROOT, 'deploy', 'helm', 'kubemend');
 const RELEASE = 'kubemend';
 const releaseNamespace = uniqueName('km-release');
 const shop = uniqueName('km-shop');
@@ -176,7 +175,7 @@ function dryRunApply(manifest: string): string {
 }
 
 beforeAll(async () => {
-  helm = helmBinary(REPO_ROOT);
+  helm = helmBinary();
   const admin = await requireCluster();
   authz = admin.makeApiClient(k8s.AuthorizationV1Api);
   scratch = mkdtempSync(join(tmpdir(), 'km-helm-'));
@@ -194,18 +193,13 @@ beforeAll(async () => {
 
 afterAll(() => {
   if (scratch) rmSync(scratch, { recursive: true, force: true });
-  const quiet = (args: string[]) =>
-    spawnSync(KUBECTL, ['--kubeconfig', ADMIN_KUBECONFIG, ...args], { timeout: 60_000 });
-  for (const namespace of [releaseNamespace, shop, payments, other])
-    quiet(['delete', 'namespace', namespace, '--wait=false']);
-  quiet(['delete', 'clusterrole,clusterrolebinding', CLUSTER_ROLE, '--ignore-not-found']);
-  quiet([
-    'delete',
-    'crd',
-    'servicemonitors.monitoring.coreos.com',
-    'prometheusrules.monitoring.coreos.com',
-    '--ignore-not-found',
-  ]);
+  deleteQuietly(
+    [releaseNamespace, shop, payments, other],
+    [
+      ['clusterrole,clusterrolebinding', CLUSTER_ROLE],
+      ['crd', 'servicemonitors.monitoring.coreos.com', 'prometheusrules.monitoring.coreos.com'],
+    ],
+  );
 });
 
 describe('helm lint', () => {
@@ -395,20 +389,7 @@ describe('the ServiceAccount’s rights, from the real authorizer', () => {
   const answers: string[] = [];
 
   beforeAll(async () => {
-    const rbac = template(
-      undefined,
-      [`rbac.namespaces={${shop}}`],
-      [
-        '--show-only',
-        'templates/serviceaccount.yaml',
-        '--show-only',
-        'templates/rbac-cluster.yaml',
-        '--show-only',
-        'templates/rbac-namespaced.yaml',
-      ],
-    );
-    expect(rbac.status, rbac.stderr).toBe(0);
-    kubectl(['apply', '-f', '-'], { input: rbac.stdout }); // for real
+    applyChartRbac(helm, RELEASE, releaseNamespace, [shop]); // for real, not a dry run
     await waitFor('the RoleBinding to reach the authorizer', async () =>
       canI('patch', 'deployments', shop) ? true : undefined,
     );

@@ -7,7 +7,6 @@
 // - a live analysis reads the opted-in namespace as that ServiceAccount, and is refused in another;
 // - rotation: the Secret behind the first token is deleted (the API server now rejects that token)
 //   and a new token is written over the file — the same process carries on with it, no restart.
-import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import https from 'node:https';
 import { tmpdir } from 'node:os';
@@ -16,9 +15,7 @@ import * as k8s from '@kubernetes/client-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { hashToken } from '../../src/auth/authenticator.js';
 import {
-  ADMIN_KUBECONFIG,
   createOomKilled,
-  KUBECTL,
   kubectl,
   PKI_DIR,
   REPO_ROOT,
@@ -26,9 +23,8 @@ import {
   uniqueName,
   waitFor,
 } from '../cluster/cluster-harness.js';
-import { call, helmBinary, startServe, type ServeProcess } from './support.js';
+import { applyChartRbac, call, deleteQuietly, helmBinary, startServe, type ServeProcess } from './support.js';
 
-const CHART = join(REPO_ROOT, 'deploy', 'helm', 'kubemend');
 const SA = 'kubemend';
 const releaseNamespace = uniqueName('km-incluster');
 const optedIn = uniqueName('km-ic-shop');
@@ -111,25 +107,7 @@ beforeAll(async () => {
   for (const namespace of [releaseNamespace, optedIn, other]) kubectl(['create', 'namespace', namespace]);
 
   // The chart's ServiceAccount and RBAC, applied for real.
-  const rendered = spawnSync(
-    helmBinary(REPO_ROOT),
-    [
-      'template',
-      SA,
-      CHART,
-      '--namespace',
-      releaseNamespace,
-      '--set',
-      `rbac.namespaces={${optedIn}}`,
-      ...['serviceaccount', 'rbac-cluster', 'rbac-namespaced'].flatMap((t) => [
-        '--show-only',
-        `templates/${t}.yaml`,
-      ]),
-    ],
-    { encoding: 'utf8' },
-  );
-  expect(rendered.status, rendered.stderr).toBe(0);
-  kubectl(['apply', '-f', '-'], { input: rendered.stdout });
+  applyChartRbac(helmBinary(), SA, releaseNamespace, [optedIn]);
 
   await Promise.all([createOomKilled('web', optedIn), createOomKilled('web', other)]);
 
@@ -169,11 +147,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await kubemend?.stop();
   for (const dir of [saDir, dataDir]) if (dir) rmSync(dir, { recursive: true, force: true });
-  const quiet = (args: string[]) =>
-    spawnSync(KUBECTL, ['--kubeconfig', ADMIN_KUBECONFIG, ...args], { timeout: 60_000 });
-  for (const namespace of [releaseNamespace, optedIn, other])
-    quiet(['delete', 'namespace', namespace, '--wait=false']);
-  quiet(['delete', 'clusterrole,clusterrolebinding', CLUSTER_ROLE, '--ignore-not-found']);
+  deleteQuietly([releaseNamespace, optedIn, other], [['clusterrole,clusterrolebinding', CLUSTER_ROLE]]);
 });
 
 describe('kubemend serve in-cluster (ServiceAccount files, no kubeconfig)', () => {

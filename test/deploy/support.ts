@@ -1,8 +1,9 @@
 // A `kubemend serve` child process for deployment tests: started with exactly the environment
 // given (nothing inherited but PATH), on a port it picks itself (KUBEMEND_PORT=0, read from its
 // "Server listening at" log line), stopped with SIGTERM and a SIGKILL fallback.
-import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { execFileSync, spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
+import { ADMIN_KUBECONFIG, KUBECTL, kubectl, REPO_ROOT } from '../cluster/cluster-harness.js';
 
 export interface ServeProcess {
   readonly child: ChildProcess;
@@ -102,10 +103,45 @@ export async function call(
 }
 
 /** The Helm binary, built once from the Go module proxy into .tools/bin (scripts/tools/helm.sh). */
-export function helmBinary(repo: string): string {
-  return execFileSync('bash', [join(repo, 'scripts', 'tools', 'helm.sh')], {
+export function helmBinary(): string {
+  return execFileSync('bash', [join(REPO_ROOT, 'scripts', 'tools', 'helm.sh')], {
     encoding: 'utf8',
     stdio: ['ignore', 'pipe', 'inherit'],
     timeout: 1_800_000,
   }).trim();
+}
+
+export const CHART = join(REPO_ROOT, 'deploy', 'helm', 'kubemend');
+
+/** The chart's ServiceAccount, ClusterRole(Binding) and per-namespace Role(Binding)s, applied for real. */
+export function applyChartRbac(
+  helm: string,
+  release: string,
+  releaseNamespace: string,
+  namespaces: readonly string[],
+): void {
+  const templates = ['serviceaccount', 'rbac-cluster', 'rbac-namespaced'];
+  const rendered = execFileSync(
+    helm,
+    [
+      'template',
+      release,
+      CHART,
+      '--namespace',
+      releaseNamespace,
+      '--set',
+      `rbac.namespaces={${namespaces.join(',')}}`,
+      ...templates.flatMap((template) => ['--show-only', `templates/${template}.yaml`]),
+    ],
+    { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] },
+  );
+  kubectl(['apply', '-f', '-'], { input: rendered });
+}
+
+/** Best-effort clean-up: deletes namespaces (without waiting) and cluster-scoped objects. */
+export function deleteQuietly(namespaces: readonly string[], clusterScoped: readonly string[][] = []): void {
+  const quiet = (args: string[]) =>
+    spawnSync(KUBECTL, ['--kubeconfig', ADMIN_KUBECONFIG, ...args], { timeout: 60_000 });
+  for (const namespace of namespaces) quiet(['delete', 'namespace', namespace, '--wait=false']);
+  for (const [kinds, ...names] of clusterScoped) quiet(['delete', kinds!, ...names, '--ignore-not-found']);
 }
