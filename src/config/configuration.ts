@@ -19,6 +19,9 @@ import {
 
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 
+/** Where a pod's ServiceAccount token, CA and namespace are mounted (the kubelet's default). */
+export const DEFAULT_SERVICE_ACCOUNT_DIR = '/var/run/secrets/kubernetes.io/serviceaccount';
+
 export const SCOPES = ['remediate:analyze', 'remediate:execute', 'audit:read'] as const;
 export type Scope = (typeof SCOPES)[number];
 
@@ -53,6 +56,14 @@ export const ConfigurationSchema = z.strictObject({
       gatherTimeoutMs: z.number().int().min(100).max(60_000).default(4_000),
       /** Upper bound on API calls per live-context gathering. */
       maxApiCalls: z.number().int().min(1).max(500).default(60),
+      /**
+       * In-cluster: the API server's address, as the kubelet sets it in every pod
+       * (KUBERNETES_SERVICE_HOST / KUBERNETES_SERVICE_PORT). Used only when no kubeconfig is found.
+       */
+      serviceHost: z.string().min(1).optional(),
+      servicePort: z.number().int().min(1).max(65_535).optional(),
+      /** In-cluster: directory holding `token`, `ca.crt` and `namespace` (DEFAULT_SERVICE_ACCOUNT_DIR). */
+      serviceAccountDir: z.string().min(1).optional(),
     })
     .default({ offline: false, gatherTimeoutMs: 4_000, maxApiCalls: 60 }),
   server: z
@@ -82,6 +93,11 @@ export const ConfigurationSchema = z.strictObject({
   auth: z
     .strictObject({
       tokens: z.array(StaticTokenSchema).default([]),
+      /**
+       * YAML file with more static tokens (a list like `tokens`, e.g. a mounted Secret); its entries
+       * are added to `tokens` when the configuration is loaded.
+       */
+      tokensFile: z.string().min(1).optional(),
       /** Kubernetes ServiceAccounts accepted through TokenReview, and their scopes. */
       serviceAccounts: z.array(ServiceAccountGrantSchema).default([]),
     })
@@ -137,6 +153,10 @@ export const ENVIRONMENT_VARIABLES = {
   KUBEMEND_CONTEXT: 'cluster.context',
   KUBEMEND_OFFLINE: 'cluster.offline',
   KUBEMEND_KUBECONFIG: 'cluster.kubeconfig',
+  KUBEMEND_AUTH_TOKENS_FILE: 'auth.tokensFile',
+  KUBEMEND_SERVICE_ACCOUNT_DIR: 'cluster.serviceAccountDir',
+  KUBERNETES_SERVICE_HOST: 'cluster.serviceHost',
+  KUBERNETES_SERVICE_PORT: 'cluster.servicePort',
   KUBEMEND_HOST: 'server.host',
   KUBEMEND_PORT: 'server.port',
   KUBEMEND_STORAGE: 'storage.driver',
@@ -181,6 +201,7 @@ function setPath(target: Plain, path: string, value: unknown): void {
 const PARSERS: Partial<Record<keyof typeof ENVIRONMENT_VARIABLES, EnvironmentParser>> = {
   KUBEMEND_OFFLINE: (raw) => ['1', 'true', 'yes'].includes(raw.toLowerCase()),
   KUBEMEND_PORT: (raw) => Number(raw),
+  KUBERNETES_SERVICE_PORT: (raw) => Number(raw),
 };
 
 /** Every variable that sets a key: its key and how its text is read (verbatim when not said). */
@@ -238,6 +259,27 @@ function unknownKeyMessage(key: string): string {
     : `unknown configuration key ${key}`;
 }
 
+/** `auth.tokensFile`: its list of tokens is appended to `auth.tokens` (validated with them). */
+function withTokensFile(merged: Plain): Plain {
+  const auth = merged.auth;
+  if (!isPlain(auth) || typeof auth.tokensFile !== 'string' || auth.tokensFile === '') return merged;
+  const path = auth.tokensFile;
+  let parsed: unknown;
+  try {
+    parsed = parseYaml(readFileSync(path, 'utf8'));
+  } catch (cause) {
+    throw new ConfigurationError(
+      `tokens file ${path} cannot be read (auth.tokensFile / KUBEMEND_AUTH_TOKENS_FILE)`,
+      { cause },
+    );
+  }
+  if (parsed === null || parsed === undefined) parsed = [];
+  if (!Array.isArray(parsed))
+    throw new ConfigurationError(`tokens file ${path} must hold a list of {name, sha256, scopes}`);
+  const inline = Array.isArray(auth.tokens) ? auth.tokens : [];
+  return { ...merged, auth: { ...auth, tokens: [...inline, ...parsed] } };
+}
+
 export function loadConfiguration(sources: ConfigurationSources = {}): Configuration {
   const env = sources.env ?? process.env;
   const file = sources.file ?? env.KUBEMEND_CONFIG;
@@ -245,6 +287,7 @@ export function loadConfiguration(sources: ConfigurationSources = {}): Configura
   if (file) merged = merge(merged, readConfigFile(file));
   merged = merge(merged, fromEnvironment(env));
   if (sources.flags) merged = merge(merged, sources.flags as Plain);
+  merged = withTokensFile(merged);
   const parsed = ConfigurationSchema.safeParse(merged);
   if (!parsed.success) {
     const messages = parsed.error.issues.map((issue) => {

@@ -24,6 +24,7 @@ import { userInfo } from 'node:os';
 import { readInputStream } from './read-input.js';
 import { stderrLogger } from '../../service/remediation-service.js';
 import { renderText } from '../render.js';
+import { stopSignal } from './signals.js';
 
 export { EXIT_CODES };
 
@@ -160,6 +161,8 @@ function configurationFrom(flags: ServeFlags) {
 }
 
 async function serve(flags: ServeFlags): Promise<number> {
+  const log: { current?: { warn: (message: string) => void } } = {};
+  const stopped = stopSignal(() => log.current);
   const configuration = configurationFrom(flags);
   const app = await createApplication(configuration, {
     actor: 'kubemend',
@@ -175,6 +178,7 @@ async function serve(flags: ServeFlags): Promise<number> {
       { name: 'audit', check: async () => void (await app.audit.list({ limit: 1 })) },
     ],
   });
+  log.current = http.log;
   for (const notice of app.notices) http.log.warn(notice);
   // Start-up reconciliation before serving, then periodic reconciliation and the retention purge.
   const background = await app.service.startBackgroundWork({ logger: http.log });
@@ -182,11 +186,7 @@ async function serve(flags: ServeFlags): Promise<number> {
   if (configuration.auth.tokens.length === 0 && configuration.auth.serviceAccounts.length === 0) {
     http.log.warn('no tokens or ServiceAccounts are configured: every API request will be refused (401)');
   }
-  await new Promise<void>((resolve) => {
-    const stop = () => resolve();
-    process.once('SIGINT', stop);
-    process.once('SIGTERM', stop);
-  });
+  await stopped;
   await background.stop();
   await http.close();
   await app.close();

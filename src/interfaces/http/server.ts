@@ -16,6 +16,7 @@ import type { RemediationService } from '../../service/remediation-service.js';
 import type { SessionRecord } from '../../sessions/store.js';
 import { createMcpServer } from '../mcp/server.js';
 import { createMetrics, type Metrics } from './metrics.js';
+import { registerStateMetrics } from './state-metrics.js';
 import { ApproveBodySchema, openApiDocument, RejectBodySchema } from './openapi.js';
 import { type Problem, problem, problemHeaders, toProblem } from './problem.js';
 
@@ -64,6 +65,7 @@ export async function createHttpServer(
 ): Promise<{ app: FastifyInstance; metrics: Metrics }> {
   const { service, configuration, authenticator } = options;
   const metrics = createMetrics();
+  registerStateMetrics(metrics.registry, { sessions: service.sessionStore, audit: service.auditRecorder });
   const app = Fastify({
     logger: {
       level: configuration.logLevel === 'silent' ? 'silent' : configuration.logLevel,

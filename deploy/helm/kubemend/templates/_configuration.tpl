@@ -1,0 +1,19 @@
+{{/*
+kubemend's configuration file (src/config/configuration.ts) from the values. The address, the
+data directory, the storage driver and authentication are the chart's; secrets (the PostgreSQL
+URL, token digests in a Secret, AI keys) arrive as environment variables or mounted files.
+*/}}
+{{- define "kubemend.configuration" -}}
+{{- $config := deepCopy .Values.config -}}
+{{- $server := merge (dict "host" "0.0.0.0" "port" 8080) (default (dict) $config.server) -}}
+{{- $storage := dict "driver" .Values.storage.driver "retention" .Values.storage.retention "executionLease" .Values.storage.executionLease -}}
+{{- if eq .Values.storage.driver "sqlite" -}}
+{{- $_ := set $storage "sqliteSynchronous" .Values.storage.sqlite.synchronous -}}
+{{- end -}}
+{{- $auth := dict "tokens" .Values.auth.tokens "serviceAccounts" .Values.auth.serviceAccounts -}}
+{{- $_ := set $config "server" $server -}}
+{{- $_ := set $config "storage" $storage -}}
+{{- $_ := set $config "auth" $auth -}}
+{{- $_ := set $config "dataDir" "/data" -}}
+{{- toYaml $config -}}
+{{- end -}}
