@@ -62,8 +62,9 @@ function packageName(specifier: string): string {
 }
 
 beforeAll(async () => {
-  // The same script the Dockerfile runs (node_modules is reused when the lockfile did not change).
-  execFileSync(process.execPath, [join(REPO, 'scripts', 'package-runtime.mjs')], {
+  // The same script the Dockerfile runs (node_modules is reused when the lockfile did not change);
+  // the addon this checkout compiled is reused rather than compiled again for the same Node.js.
+  execFileSync(process.execPath, [join(REPO, 'scripts', 'package-runtime.mjs'), '--reuse-native'], {
     cwd: REPO,
     stdio: ['ignore', 'inherit', 'inherit'],
     timeout: 1_500_000,
