@@ -29,7 +29,7 @@ const WORKLOAD_EVENT_KINDS = new Set([
   'Job',
   'CronJob',
 ]);
-import type { SubjectRef } from './finding.js';
+import { subjectOf, type SubjectRef } from './finding.js';
 
 export type RetainedLine = LogLine & { readonly repeats: number; readonly previous?: boolean };
 
@@ -167,12 +167,7 @@ export class Facts {
 
   workloadRef(): SubjectRef | undefined {
     if (!this.workload) return this.podRef();
-    return {
-      kind: this.workload.kind,
-      apiVersion: this.workload.apiVersion,
-      name: this.workload.name,
-      namespace: this.workload.namespace ?? this.namespace,
-    };
+    return subjectOf(this.workload, this.namespace);
   }
 
   /** `Deployment/checkout-api` (or the pod) for root-cause sentences. */
