@@ -31,7 +31,7 @@ export function normalizeConditions(value: unknown): Condition[] {
   return out;
 }
 
-export function normalizeOwners(value: unknown): OwnerReference[] {
+function normalizeOwners(value: unknown): OwnerReference[] {
   const out: OwnerReference[] = [];
   for (const entry of asArray(value)) {
     const owner = asObject(entry);
@@ -49,16 +49,25 @@ export function normalizeOwners(value: unknown): OwnerReference[] {
   return out;
 }
 
+/** What every object's metadata says: name, namespace, labels, annotations and owners. */
+export function metadataView(
+  metadata: JsonObject,
+): Pick<KubernetesObject, 'name' | 'namespace' | 'labels' | 'annotations' | 'ownerReferences'> {
+  return {
+    name: asString(metadata.name),
+    namespace: asString(metadata.namespace),
+    labels: asStringMap(metadata.labels),
+    annotations: asStringMap(metadata.annotations),
+    ownerReferences: normalizeOwners(metadata.ownerReferences),
+  };
+}
+
 export function normalizeObject(raw: JsonObject, origin: EvidenceOrigin): KubernetesObject {
   const metadata = asObject(raw.metadata) ?? {};
   return {
     apiVersion: asString(raw.apiVersion),
     kind: asString(raw.kind) ?? 'Unknown',
-    namespace: asString(metadata.namespace),
-    name: asString(metadata.name),
-    labels: asStringMap(metadata.labels),
-    annotations: asStringMap(metadata.annotations),
-    ownerReferences: normalizeOwners(metadata.ownerReferences),
+    ...metadataView(metadata),
     conditions: normalizeConditions(at(raw, 'status', 'conditions')),
     raw,
     origin,

@@ -8,7 +8,6 @@ import {
   asNumber,
   asObject,
   asString,
-  asStringMap,
   at,
   type EvidenceOrigin,
   type JsonObject,
@@ -16,7 +15,7 @@ import {
   parseMemoryBytes,
 } from '../domain/index.js';
 import type { ContainerState, ContainerView, PodView, ProbeView } from './model.js';
-import { normalizeConditions, normalizeOwners } from './objects.js';
+import { metadataView, normalizeConditions } from './objects.js';
 
 function normalizeState(value: unknown): ContainerState {
   const state = asObject(value) ?? {};
@@ -121,11 +120,7 @@ export function normalizePod(raw: JsonObject, origin: EvidenceOrigin): PodView {
     }
   }
   return {
-    name: asString(metadata.name),
-    namespace: asString(metadata.namespace),
-    labels: asStringMap(metadata.labels),
-    annotations: asStringMap(metadata.annotations),
-    ownerReferences: normalizeOwners(metadata.ownerReferences),
+    ...metadataView(metadata),
     nodeName: asString(spec.nodeName),
     phase: asString(status?.phase),
     reason: asString(status?.reason),
