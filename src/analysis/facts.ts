@@ -8,6 +8,7 @@ import {
   type ObjectReference,
   objectLabel,
   apiVersionOf,
+  WORKLOAD_KINDS,
 } from '../domain/index.js';
 import { type LogLine, retainedLines } from '../context/log-summary.js';
 import type {
@@ -21,15 +22,10 @@ import type {
 } from '../context/model.js';
 import { resolveObjectOwner, resolvePodOwner, type WorkloadRef } from '../context/owners.js';
 
-const WORKLOAD_EVENT_KINDS = new Set([
-  'ReplicaSet',
-  'Deployment',
-  'StatefulSet',
-  'DaemonSet',
-  'Job',
-  'CronJob',
-]);
 import { subjectOf, type SubjectRef } from './finding.js';
+
+/** Events about these kinds concern the workload (its pods' controller), not one pod. */
+const WORKLOAD_EVENT_KINDS: ReadonlySet<string> = new Set(WORKLOAD_KINDS);
 
 export type RetainedLine = LogLine & { readonly repeats: number; readonly previous?: boolean };
 
