@@ -8,6 +8,7 @@ import {
   type ObjectReference,
   objectLabel,
   apiVersionOf,
+  WORKLOAD_KINDS,
 } from '../domain/index.js';
 import { type LogLine, retainedLines } from '../context/log-summary.js';
 import type {
@@ -21,15 +22,10 @@ import type {
 } from '../context/model.js';
 import { resolveObjectOwner, resolvePodOwner, type WorkloadRef } from '../context/owners.js';
 
-const WORKLOAD_EVENT_KINDS = new Set([
-  'ReplicaSet',
-  'Deployment',
-  'StatefulSet',
-  'DaemonSet',
-  'Job',
-  'CronJob',
-]);
-import type { SubjectRef } from './finding.js';
+import { subjectOf, type SubjectRef } from './finding.js';
+
+/** Events about these kinds concern the workload (its pods' controller), not one pod. */
+const WORKLOAD_EVENT_KINDS: ReadonlySet<string> = new Set(WORKLOAD_KINDS);
 
 export type RetainedLine = LogLine & { readonly repeats: number; readonly previous?: boolean };
 
@@ -167,12 +163,7 @@ export class Facts {
 
   workloadRef(): SubjectRef | undefined {
     if (!this.workload) return this.podRef();
-    return {
-      kind: this.workload.kind,
-      apiVersion: this.workload.apiVersion,
-      name: this.workload.name,
-      namespace: this.workload.namespace ?? this.namespace,
-    };
+    return subjectOf(this.workload, this.namespace);
   }
 
   /** `Deployment/checkout-api` (or the pod) for root-cause sentences. */

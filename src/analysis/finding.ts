@@ -8,6 +8,16 @@ export interface SubjectRef {
   readonly apiVersion?: string;
 }
 
+/** A workload as the subject of a finding; `namespace` fills in when the reference has none. */
+export function subjectOf(workload: WorkloadRef, namespace?: string): SubjectRef {
+  return {
+    kind: workload.kind,
+    apiVersion: workload.apiVersion,
+    name: workload.name,
+    namespace: workload.namespace ?? namespace,
+  };
+}
+
 /** What a rule learned, beyond the category: the facts action builders need. */
 export interface FindingDetails {
   readonly container?: string;

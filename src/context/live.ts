@@ -13,6 +13,7 @@ import {
   asObject,
   asString,
   at,
+  WORKLOAD_KINDS,
 } from '../domain/index.js';
 import { selectorMatches, selectorString } from '../domain/selectors.js';
 import type { ClusterGateway, KubeObject } from '../cluster/gateway.js';
@@ -35,7 +36,7 @@ export interface LiveContext {
   readonly report: { partial: boolean; notes: string[]; apiCalls: number; durationMs: number };
 }
 
-const WORKLOADS = new Set(['Deployment', 'StatefulSet', 'DaemonSet', 'Job', 'CronJob', 'ReplicaSet']);
+const WORKLOADS: ReadonlySet<string> = new Set(WORKLOAD_KINDS);
 class Budget {
   calls = 0;
   readonly notes: string[] = [];

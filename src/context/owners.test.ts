@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { normalizeObject, normalizePod } from './normalize.js';
+import { normalizeObject } from './objects.js';
+import { normalizePod } from './pods.js';
 import { resolvePodOwner } from './owners.js';
 
 const pod = (metadata: Record<string, unknown>) =>

@@ -88,6 +88,24 @@ async function currentTemplateHash(
   return current?.metadata?.labels?.['pod-template-hash'];
 }
 
+/** Workloads whose controller reports `observedGeneration` and rolls pods out. */
+const ROLLOUT_KINDS: ReadonlySet<string> = new Set(['Deployment', 'StatefulSet', 'DaemonSet']);
+
+/**
+ * A rollout's health: a pod failing in a way waiting will not heal first, then the controller's
+ * counters (`progressing`: not every replica is updated and ready yet), then the pods' readiness.
+ */
+function rolloutHealth(
+  pods: HealthReport,
+  progressing: boolean,
+  progress: string,
+  done: string,
+): HealthReport {
+  if (pods.failing) return pods;
+  if (progressing) return { healthy: false, detail: progress, restarts: pods.restarts };
+  return pods.healthy ? { healthy: true, detail: done, restarts: pods.restarts } : pods;
+}
+
 export async function checkHealth(gateway: ClusterGateway, key: ObjectKey): Promise<HealthReport> {
   const object = await gateway.get(key);
   if (!object) return { healthy: false, detail: `${key.kind} ${key.name} does not exist` };
@@ -96,10 +114,10 @@ export async function checkHealth(gateway: ClusterGateway, key: ObjectKey): Prom
   const generation = object.metadata?.generation ?? 0;
   const observed = asNumber(status.observedGeneration) ?? 0;
   const namespace = key.namespace ?? '';
+  if (ROLLOUT_KINDS.has(key.kind) && observed < generation)
+    return { healthy: false, detail: 'the controller has not observed the change yet' };
   switch (key.kind) {
     case 'Deployment': {
-      if (observed < generation)
-        return { healthy: false, detail: 'the controller has not observed the change yet' };
       const replicas = asNumber(spec.replicas) ?? 1;
       const updated = asNumber(status.updatedReplicas) ?? 0;
       const ready = asNumber(status.readyReplicas) ?? 0;
@@ -111,58 +129,36 @@ export async function checkHealth(gateway: ClusterGateway, key: ObjectKey): Prom
         selectorOf(object),
         await currentTemplateHash(gateway, object),
       );
-      if (pods.failing) return pods;
-      if (updated < replicas || ready < replicas || available < replicas || total > replicas) {
-        return {
-          healthy: false,
-          detail: `${ready}/${replicas} ready, ${updated} updated, ${available} available`,
-          restarts: pods.restarts,
-        };
-      }
-      return pods.healthy
-        ? {
-            healthy: true,
-            detail: `${ready}/${replicas} replicas ready and available`,
-            restarts: pods.restarts,
-          }
-        : pods;
+      return rolloutHealth(
+        pods,
+        updated < replicas || ready < replicas || available < replicas || total > replicas,
+        `${ready}/${replicas} ready, ${updated} updated, ${available} available`,
+        `${ready}/${replicas} replicas ready and available`,
+      );
     }
     case 'StatefulSet': {
-      if (observed < generation)
-        return { healthy: false, detail: 'the controller has not observed the change yet' };
       const replicas = asNumber(spec.replicas) ?? 1;
       const ready = asNumber(status.readyReplicas) ?? 0;
       const updated = asNumber(status.updatedReplicas) ?? 0;
       const pods = await podHealth(gateway, namespace, selectorOf(object));
-      if (pods.failing) return pods;
-      if (ready < replicas || updated < replicas || status.currentRevision !== status.updateRevision) {
-        return {
-          healthy: false,
-          detail: `${ready}/${replicas} ready, ${updated} updated`,
-          restarts: pods.restarts,
-        };
-      }
-      return pods.healthy
-        ? { healthy: true, detail: `${ready}/${replicas} replicas ready`, restarts: pods.restarts }
-        : pods;
+      return rolloutHealth(
+        pods,
+        ready < replicas || updated < replicas || status.currentRevision !== status.updateRevision,
+        `${ready}/${replicas} ready, ${updated} updated`,
+        `${ready}/${replicas} replicas ready`,
+      );
     }
     case 'DaemonSet': {
-      if (observed < generation)
-        return { healthy: false, detail: 'the controller has not observed the change yet' };
       const desired = asNumber(status.desiredNumberScheduled) ?? 0;
       const ready = asNumber(status.numberReady) ?? 0;
       const updated = asNumber(status.updatedNumberScheduled) ?? 0;
       const pods = await podHealth(gateway, namespace, selectorOf(object));
-      if (pods.failing) return pods;
-      if (ready < desired || updated < desired)
-        return {
-          healthy: false,
-          detail: `${ready}/${desired} ready, ${updated} updated`,
-          restarts: pods.restarts,
-        };
-      return pods.healthy
-        ? { healthy: true, detail: `${ready}/${desired} pods ready`, restarts: pods.restarts }
-        : pods;
+      return rolloutHealth(
+        pods,
+        ready < desired || updated < desired,
+        `${ready}/${desired} ready, ${updated} updated`,
+        `${ready}/${desired} pods ready`,
+      );
     }
     case 'Service': {
       const endpoints = await gateway.get({ kind: 'Endpoints', namespace, name: key.name });

@@ -1,6 +1,7 @@
 /**
- * Per-target mutual exclusion: two remediations never change the same object at once. In-process
- * here; across replicas the session store adds a database lock (serving layer).
+ * Per-target mutual exclusion within one process: two remediations of this process never change
+ * the same object at once. Across replicas there is no lock: every apply carries the snapshot's
+ * `resourceVersion`, so the second writer gets a conflict and re-plans (ADR 0012).
  */
 export class TargetLocks {
   private readonly held = new Map<string, string>();

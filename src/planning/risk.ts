@@ -2,10 +2,16 @@
  * Deterministic risk: from the action type, the target and its blast radius. Never imports the AI
  * layer; a model or caller may claim a higher risk, never a lower one (`assessRisk` takes the max).
  */
-import { type RiskLevel, maxRisk, CLUSTER_SCOPED_KINDS, type ActionDraft } from '../domain/index.js';
+import {
+  type RiskLevel,
+  maxRisk,
+  CLUSTER_SCOPED_KINDS,
+  WORKLOAD_KINDS,
+  type ActionDraft,
+} from '../domain/index.js';
 
 const CONTROLLER_KINDS = new Set(['Deployment', 'StatefulSet', 'DaemonSet', 'ReplicaSet']);
-const WORKLOAD_KINDS = new Set(['Deployment', 'StatefulSet', 'DaemonSet', 'ReplicaSet', 'Job', 'CronJob']);
+const WORKLOADS: ReadonlySet<string> = new Set(WORKLOAD_KINDS);
 const RBAC_KINDS = new Set(['Role', 'RoleBinding', 'ClusterRole', 'ClusterRoleBinding', 'ServiceAccount']);
 const STORAGE_KINDS = new Set([
   'PersistentVolumeClaim',
@@ -67,7 +73,7 @@ export function baseRisk(draft: ActionDraft, context: RiskContext): RiskLevel {
       if (ESCALATING.test(body) || REMOVES_SAFETY.test(body)) return 'high';
       if (STORAGE_KINDS.has(kind) || POLICY_KINDS.has(kind)) return 'high';
       if (
-        WORKLOAD_KINDS.has(kind) ||
+        WORKLOADS.has(kind) ||
         kind === 'Service' ||
         kind === 'HorizontalPodAutoscaler' ||
         kind === 'ConfigMap'

@@ -7,7 +7,7 @@
  * Implementations live in src/analysis/ai/ (providers: Anthropic Claude, any OpenAI-compatible
  * endpoint). The service calls `AiAnalyzer.analyze` after the rules and merges the answer.
  */
-import type { Category, Evidence, RiskLevel, ActionDraft } from '../../domain/index.js';
+import type { Evidence, RiskLevel, ActionDraft } from '../../domain/index.js';
 import type { IncidentContext } from '../../context/model.js';
 import type { Finding } from '../finding.js';
 import type { ClusterGateway } from '../../cluster/gateway.js';
@@ -40,11 +40,8 @@ export interface AiUsage {
   readonly redactions: number;
 }
 
-export interface AiFinding {
-  readonly category: Category;
-  readonly rootCause: string;
-  readonly confidence: number;
-  readonly factors: readonly string[];
+/** The model's diagnosis: category, cause, confidence and factors as a rule's `Finding` has them. */
+export interface AiFinding extends Pick<Finding, 'category' | 'rootCause' | 'confidence' | 'factors'> {
   /** Quotes the model cited that were found verbatim in the context (others were dropped). */
   readonly evidence: readonly Evidence[];
   /** How many quotes the model cited that did not appear in the context. */

@@ -1,6 +1,6 @@
 import { type Evidence, asNumber, at } from '../../domain/index.js';
 import { cronJobOfJob, type WorkloadRef } from '../../context/owners.js';
-import { CONFIDENCE } from '../finding.js';
+import { CONFIDENCE, subjectOf } from '../finding.js';
 import { condition, conditionEvidence, eventEvidence, logEvidence } from '../facts.js';
 import { crashLine, missingEnvVar } from '../signals.js';
 import { finding, type Rule } from './rule.js';
@@ -77,14 +77,7 @@ export const jobFailedRule: Rule = {
       rootCause: `Job ${jobName ?? workload?.intermediate?.name ?? workload?.name ?? '(unknown)'} failed (${reason ?? 'Failed'}): ${why}.`,
       factors,
       evidence,
-      subject: workload
-        ? {
-            kind: workload.kind,
-            apiVersion: workload.apiVersion,
-            name: workload.name,
-            namespace: workload.namespace ?? namespace,
-          }
-        : undefined,
+      subject: workload ? subjectOf(workload, namespace) : undefined,
       details: {
         workload,
         crashLine: line?.line,

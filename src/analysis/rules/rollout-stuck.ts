@@ -1,5 +1,5 @@
 import { type Evidence, objectLabel, asBoolean, at, apiVersionOf } from '../../domain/index.js';
-import { CONFIDENCE } from '../finding.js';
+import { CONFIDENCE, subjectOf } from '../finding.js';
 import { condition, conditionEvidence, eventEvidence } from '../facts.js';
 import { revisionHistory } from '../revisions.js';
 import { finding, type Rule } from './rule.js';
@@ -72,14 +72,7 @@ export const rolloutStuckRule: Rule = {
         : `The rollout of Deployment ${name} exceeded its progress deadline: the new ReplicaSet${history.current ? ` (revision ${history.current.revision})` : ''} never became available.`,
       factors,
       evidence,
-      subject: workload
-        ? {
-            kind: workload.kind,
-            apiVersion: workload.apiVersion,
-            name: workload.name,
-            namespace: workload.namespace,
-          }
-        : undefined,
+      subject: workload ? subjectOf(workload) : undefined,
       details: {
         workload,
         rollbackToRevision: paused ? undefined : history.previous?.revision,

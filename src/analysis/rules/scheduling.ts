@@ -1,5 +1,11 @@
 /** Scheduler failures: capacity (insufficient-resources) versus placement rules (scheduling-constraints). */
-import { type Evidence, asObject, asString } from '../../domain/index.js';
+import {
+  type Evidence,
+  asObject,
+  asString,
+  parseCpuMillicores,
+  parseMemoryBytes,
+} from '../../domain/index.js';
 import { CONFIDENCE } from '../finding.js';
 import { eventEvidence, type Facts, mebibytes, statusEvidence } from '../facts.js';
 import { schedulingFailures, type SchedulingFailure } from '../signals.js';
@@ -103,8 +109,7 @@ export const insufficientResourcesRule: Rule = {
       let best: number | undefined;
       for (const node of nodes) {
         const value = asString(asObject(asObject(node.raw.status)?.allocatable)?.[resource]);
-        const parsed =
-          value === undefined ? undefined : resource === 'cpu' ? parseCpu(value) : parseMemory(value);
+        const parsed = resource === 'cpu' ? parseCpuMillicores(value) : parseMemoryBytes(value);
         if (parsed !== undefined) best = Math.max(best ?? 0, parsed);
       }
       return best;
@@ -135,28 +140,6 @@ export const insufficientResourcesRule: Rule = {
     });
   },
 };
-
-function parseCpu(value: string): number | undefined {
-  const match = /^(\d+(?:\.\d+)?)(m?)$/.exec(value);
-  if (!match) return undefined;
-  return match[2] ? Number(match[1]) : Number(match[1]) * 1000;
-}
-
-function parseMemory(value: string): number | undefined {
-  const match = /^(\d+(?:\.\d+)?)(Ki|Mi|Gi|Ti|k|M|G|T)?$/.exec(value);
-  if (!match) return undefined;
-  const units: Record<string, number> = {
-    Ki: 1024,
-    Mi: 1024 ** 2,
-    Gi: 1024 ** 3,
-    Ti: 1024 ** 4,
-    k: 1e3,
-    M: 1e6,
-    G: 1e9,
-    T: 1e12,
-  };
-  return Number(match[1]) * (units[match[2] ?? ''] ?? 1);
-}
 
 export const schedulingConstraintsRule: Rule = {
   category: 'scheduling-constraints',

@@ -3,14 +3,7 @@
  * common drafts (advice for a person, a rollback, a patch of the workload or of one container, the
  * rollout verification sentence, a variable set from a ConfigMap/Secret key).
  */
-import {
-  type RiskLevel,
-  asObject,
-  at,
-  type JsonObject,
-  apiVersionOf,
-  type ActionDraft,
-} from '../../domain/index.js';
+import { asObject, at, type JsonObject, apiVersionOf, type ActionDraft } from '../../domain/index.js';
 import { type WorkloadRef } from '../../context/owners.js';
 import type { Facts } from '../../analysis/facts.js';
 import type { Finding, FindingDetails, SubjectRef } from '../../analysis/finding.js';
@@ -140,13 +133,8 @@ export function advise(context: BuilderContext, text: ManualText): ActionDraft {
 // ---------------------------------------------------------------------------------------------
 // Changes to a workload.
 
-export interface DraftText {
-  readonly description: string;
-  readonly rationale: string;
-  readonly verification: string;
-  /** A risk the builder knows to be at least this high. */
-  readonly minimumRisk?: RiskLevel;
-}
+/** The words of a draft (and a risk the builder knows to be at least this high). */
+export type DraftText = Pick<ActionDraft, 'description' | 'rationale' | 'verification' | 'minimumRisk'>;
 
 type PatchTarget = Pick<WorkloadRef, 'kind' | 'apiVersion' | 'name' | 'namespace'>;
 
