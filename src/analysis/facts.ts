@@ -12,6 +12,7 @@ import {
 import { type LogLine, retainedLines } from '../context/log-summary.js';
 import type {
   Condition,
+  LogSource,
   ContainerView,
   IncidentContext,
   KubernetesObject,
@@ -31,7 +32,30 @@ const WORKLOAD_EVENT_KINDS = new Set([
 ]);
 import type { SubjectRef } from './finding.js';
 
-export type RetainedLine = LogLine & { readonly repeats: number; readonly previous?: boolean };
+/** A retained log line and where it came from. */
+export type RetainedLine = LogLine & {
+  readonly repeats: number;
+  /** Output of a container's previous (terminated) instance. */
+  readonly previous?: boolean;
+  /** Which of `ctx.logStreams` the line belongs to (`index` counts within that stream). */
+  readonly stream: number;
+  readonly source: LogSource;
+  readonly container?: string;
+  readonly pod?: string;
+  readonly namespace?: string;
+  readonly origin: EvidenceOrigin;
+};
+
+/**
+ * Lines a CI job or a person's terminal writes around kubectl, never a container's own output: a
+ * command echoed by the shell or the runner, kubectl's answers, the runner's verdict.
+ */
+const TOOL_OUTPUT =
+  /^\s*(?:\$|\+|>)\s+\S|^(?:Running with gitlab-runner|Executing "step_script"|Cleaning up project directory|ERROR: Job failed|##\[(?:error|group|endgroup|warning)\]|Error: Process completed with exit code|Waiting for (?:deployment|rollout)|error: (?:deployment|timed out waiting for the condition)|Error from server|(?:deployment|service|configmap|secret|pod)[\w.]*\/\S+ (?:configured|created|unchanged|updated|image updated|restarted|rolled back)|\[Pipeline\]|Finished: FAILURE|Build step )/;
+
+export function isToolOutput(line: string): boolean {
+  return TOOL_OUTPUT.test(line);
+}
 
 export interface ContainerFact {
   readonly pod: PodView;
@@ -46,6 +70,7 @@ export class Facts {
   readonly namespace?: string;
   readonly events: readonly NormalizedEvent[];
   readonly warnings: readonly NormalizedEvent[];
+  /** Every retained line: the caller's, then each container's previous and current output. */
   readonly logLines: readonly RetainedLine[];
   readonly logOrigin: EvidenceOrigin;
 
@@ -84,10 +109,22 @@ export class Facts {
         via: 'target',
       };
     }
-    const previous = ctx.previousLogs
-      ? retainedLines(ctx.previousLogs).map((line) => ({ ...line, previous: true }))
-      : [];
-    this.logLines = [...previous, ...retainedLines(ctx.logs)];
+    const rank = (source: LogSource) => (source === 'caller' ? 0 : source === 'container-previous' ? 1 : 2);
+    this.logLines = ctx.logStreams
+      .map((stream, index) => ({ stream, index }))
+      .sort((a, b) => rank(a.stream.source) - rank(b.stream.source) || a.index - b.index)
+      .flatMap(({ stream, index }) =>
+        retainedLines(stream.summary).map((line) => ({
+          ...line,
+          stream: index,
+          source: stream.source,
+          origin: stream.origin,
+          ...(stream.source === 'container-previous' ? { previous: true } : {}),
+          ...(stream.container ? { container: stream.container } : {}),
+          ...(stream.pod ? { pod: stream.pod } : {}),
+          ...(stream.namespace ? { namespace: stream.namespace } : {}),
+        })),
+      );
     this.logOrigin = ctx.logsOrigin ?? 'input';
   }
 
@@ -124,21 +161,37 @@ export class Facts {
     return this.logLines.filter((line) => pattern.test(line.line));
   }
 
-  /** Total occurrences (with template repeats) of lines matching the pattern. */
+  /**
+   * The lines that are a container's own output: its current and previous logs and termination
+   * messages (of the named container when one is given). When the cluster gave none, the caller's
+   * lines stand in — labelled `caller` — except those a CI job or a terminal wrote around kubectl.
+   */
+  ownLines(container?: string): RetainedLine[] {
+    const own = this.logLines.filter(
+      (line) => line.source !== 'caller' && (container === undefined || line.container === container),
+    );
+    if (own.length > 0) return own;
+    return this.logLines.filter((line) => line.source === 'caller' && !isToolOutput(line.line));
+  }
+
+  /** The newest of a container's own lines (see `ownLines`) that matches. */
+  findOwnLog(pattern: RegExp, container?: string): RetainedLine | undefined {
+    const lines = this.ownLines(container);
+    for (let index = lines.length - 1; index >= 0; index--) {
+      const line = lines[index];
+      if (line && pattern.test(line.line)) return line;
+    }
+    return undefined;
+  }
+
+  /** Total occurrences (with template repeats) of lines matching the pattern, over every log. */
   countLogs(pattern: RegExp): number {
     let count = 0;
-    const seen = new Set<string>();
-    for (const template of this.ctx.logs.templates) {
-      if (pattern.test(template.first.line) || pattern.test(template.last.line)) {
-        count += template.count;
-        seen.add(template.template);
+    for (const stream of this.ctx.logStreams) {
+      for (const template of stream.summary.templates) {
+        if (pattern.test(template.first.line) || pattern.test(template.last.line)) count += template.count;
       }
-    }
-    for (const line of this.ctx.logs.overflow) if (pattern.test(line.line)) count++;
-    if (this.ctx.previousLogs) {
-      for (const template of this.ctx.previousLogs.templates) {
-        if (pattern.test(template.first.line)) count += template.count;
-      }
+      for (const line of stream.summary.overflow) if (pattern.test(line.line)) count++;
     }
     return count;
   }
@@ -241,8 +294,28 @@ export function conditionEvidence(object: KubernetesObject, condition: Condition
   };
 }
 
-export function logEvidence(line: RetainedLine, origin: EvidenceOrigin): Evidence {
-  return { quote: line.line, kind: 'log', origin };
+/** A log quote, with the source it came from (the caller's logs, or a container's own output). */
+export function logEvidence(line: RetainedLine): Evidence {
+  return {
+    quote: line.line,
+    kind: 'log',
+    origin: line.origin,
+    logSource: line.source,
+    ...(line.pod ? { object: objectLabel({ kind: 'Pod', namespace: line.namespace, name: line.pod }) } : {}),
+    ...(line.container ? { container: line.container } : {}),
+  };
+}
+
+/** How a root cause names where a log line came from. */
+export function logSourcePhrase(line: RetainedLine): string {
+  switch (line.source) {
+    case 'caller':
+      return 'the logs given with the request';
+    case 'container-previous':
+      return `the previous output of container ${line.container ?? ''}`.trimEnd();
+    default:
+      return `the output of container ${line.container ?? ''}`.trimEnd();
+  }
 }
 
 export function metricEvidence(series: MetricSeries, rendered: string): Evidence {

@@ -324,9 +324,7 @@ export const HEAP_EXHAUSTED =
 export const FILESYSTEM_PERMISSION =
   /(?:open|mkdir|create|write|creat|unlink|chmod|chown|rename|stat|mkdtemp)\b[^\n]*: permission denied|Read-only file system|EACCES|EROFS|\(13: Permission denied\)|PermissionError: \[Errno 13\]|Operation not permitted|AccessDeniedException: \/|java\.nio\.file\.AccessDeniedException|could not open file .* Permission denied|cannot create .*: Permission denied|permission denied \(os error 13\)/i;
 
-/** The apiserver's RBAC denial, also when a log line escapes its quotes (`User \\"x\\"`). */
-export const API_FORBIDDEN =
-  /is forbidden: User \\?"([^"\\]+)\\?" cannot ([\w-]+) resource \\?"([^"\\]+)\\?" in API group \\?"([^"\\]*)\\?"(?: in the namespace \\?"([^"\\]+)\\?"| at the cluster scope)?/;
+export { API_FORBIDDEN } from '../context/access-request.js';
 
 export const START_FAILURE =
   /executable file not found|no such file or directory|exec format error|OCI runtime (?:create|exec|start) failed|failed to create (?:containerd )?task|unable to start container process|starting container process caused|failed to start container|exec: "[^"]*": (?:stat|permission)|permission denied: unknown/i;

@@ -107,9 +107,9 @@ export const crashLoopRule: Rule = {
     const line = crashLine(facts);
     const env = missingEnvVar(facts);
     const heap = facts.findLog(HEAP_EXHAUSTED);
-    if (env) evidence.unshift(logEvidence(env.line, facts.logOrigin));
-    else if (heap) evidence.unshift(logEvidence(heap, facts.logOrigin));
-    else if (line) evidence.unshift(logEvidence(line, facts.logOrigin));
+    if (env) evidence.unshift(logEvidence(env.line));
+    else if (heap) evidence.unshift(logEvidence(heap));
+    else if (line) evidence.unshift(logEvidence(line));
     if (line || env) confidence += 0.05;
 
     // Other categories explain an application exit more precisely; defer to them.

@@ -59,12 +59,16 @@ export const dependencyFailureRule: Rule = {
     const factors = [`${occurrences} log line(s) report the dependency failure`];
     // Normal progress after the last failure: the dependency came back.
     const lastFailure = lines.at(-1)!;
-    const later = facts.logLines.filter(
-      (line) =>
-        line.index > lastFailure.index &&
-        !line.previous &&
-        !/error|fail|fatal|exception|refused|timeout|warn/i.test(line.line),
-    );
+    const later = facts.logLines
+      .slice(facts.logLines.indexOf(lastFailure) + 1)
+      .filter(
+        (line) =>
+          (line.stream === lastFailure.stream ||
+            (lastFailure.source === 'container-previous' &&
+              line.source === 'container-current' &&
+              line.container === lastFailure.container)) &&
+          !/error|fail|fatal|exception|refused|timeout|warn/i.test(line.line),
+      );
     if (later.length >= 2) {
       confidence -= 0.25;
       factors.push('later log lines show normal progress: the dependency recovered');
@@ -84,11 +88,11 @@ export const dependencyFailureRule: Rule = {
       rootCause: `${containerPhrase(facts, container)} cannot reach ${dependency ? `its dependency ${dependency}` : 'a dependency'} ("${main.line.trim()}")${crashing ? ' and exits' : unready ? ' and reports itself unready' : ''}; the dependency, not this workload, is failing.`,
       factors,
       evidence: [
-        logEvidence(main, facts.logOrigin),
+        logEvidence(main),
         ...lines
           .filter((l) => l !== main)
           .slice(-2)
-          .map((l) => logEvidence(l, facts.logOrigin)),
+          .map((l) => logEvidence(l)),
       ],
       details: {
         container,

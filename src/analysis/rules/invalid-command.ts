@@ -61,7 +61,7 @@ export const invalidCommandRule: Rule = {
     }
     const shell = facts.findLog(SHELL_NOT_FOUND) ?? facts.findLog(EXEC_FAILURE_LOG);
     if (shell) {
-      evidence.push(logEvidence(shell, facts.logOrigin));
+      evidence.push(logEvidence(shell));
       // The runtime's own exec failure echoed as the container's output, while it crash-loops.
       const crashing =
         waitingStates(facts).some((w) => w.reason === 'CrashLoopBackOff') ||

@@ -82,7 +82,7 @@ export const oomKilledRule: Rule = {
         container = eventContainer(oomEvents[0]!);
       } else if (kernelLine) {
         confidence = CONFIDENCE.moderate;
-        evidence.push(logEvidence(kernelLine, facts.logOrigin));
+        evidence.push(logEvidence(kernelLine));
       } else if (metricSaysOomKilled(facts)) {
         // kube-state-metrics style: kube_pod_container_status_last_terminated_reason{reason="OOMKilled"}
         const series = metricSaysOomKilled(facts)!;

@@ -18,7 +18,7 @@ export const permissionDeniedRule: Rule = {
       return finding('permission-denied', facts, {
         confidence: CONFIDENCE.weak + 0.1,
         rootCause: `${facts.describeSubject()} is rejected by the Kubernetes API as Unauthorized (401): its ServiceAccount token is missing, expired or not mounted — not an RBAC rule.`,
-        evidence: [logEvidence(unauthorized, facts.logOrigin)],
+        evidence: [logEvidence(unauthorized)],
         factors: ['401 means authentication failed; RBAC denials are 403 "forbidden"'],
       });
     }
@@ -30,7 +30,7 @@ export const permissionDeniedRule: Rule = {
     const namespace = match[5];
     const account = /^system:serviceaccount:([^:]+):(.+)$/.exec(user);
     const evidence: Evidence[] = [];
-    if (line) evidence.push(logEvidence(line, facts.logOrigin));
+    if (line) evidence.push(logEvidence(line));
     if (event) evidence.push(eventEvidence(event));
     const factors: string[] = [];
     if (!namespace) factors.push('the request is cluster-scoped: a namespaced Role cannot grant it');
