@@ -21,6 +21,7 @@ import type {
   PodView,
 } from '../context/model.js';
 import { resolveObjectOwner, resolvePodOwner, type WorkloadRef } from '../context/owners.js';
+import { containerRunsProcess, victimProcess } from '../context/node-processes.js';
 
 const WORKLOAD_EVENT_KINDS = new Set([
   'ReplicaSet',
@@ -237,10 +238,32 @@ export class Facts {
   }
 }
 
+/** The process a node-level OOM event names (`SystemOOM`, `OOMKilling`), if any. */
+export function nodeOomVictim(
+  events: readonly NormalizedEvent[],
+): { event: NormalizedEvent; process: string } | undefined {
+  for (const event of events) {
+    if (event.object.kind !== 'Node' && event.reason !== 'SystemOOM') continue;
+    const process = victimProcess(event.message);
+    if (process) return { event, process };
+  }
+  return undefined;
+}
+
 function pickPrimaryPod(pods: readonly PodView[], ctx: IncidentContext): PodView | undefined {
   if (ctx.target?.kind === 'Pod') {
     const targeted = pods.find((pod) => pod.name === ctx.target?.name);
     if (targeted) return targeted;
+  }
+  // A node-level event names a process: the pod whose container runs it is the one it is about.
+  const victim = nodeOomVictim(ctx.events);
+  if (victim) {
+    const runners = pods.filter((pod) =>
+      pod.containers.some((container) => containerRunsProcess(container.spec, victim.process)),
+    );
+    const runner =
+      runners.find((pod) => pod.containers.some((c) => (c.status?.restartCount ?? 0) > 0)) ?? runners[0];
+    if (runner) return runner;
   }
   const failing = pods.find((pod) =>
     pod.containers.some(

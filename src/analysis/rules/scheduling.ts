@@ -3,7 +3,7 @@ import { type Evidence, asObject, asString } from '../../domain/index.js';
 import { CONFIDENCE } from '../finding.js';
 import { eventEvidence, type Facts, mebibytes, statusEvidence } from '../facts.js';
 import { schedulingFailures, type SchedulingFailure } from '../signals.js';
-import { closestName } from './config-missing.js';
+import { closestName } from '../near-miss.js';
 import { cpuUsageMillicores } from './cpu-throttling.js';
 import { observedMemory } from './oom-killed.js';
 import { finding, type Rule } from './rule.js';
