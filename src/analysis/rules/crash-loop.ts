@@ -27,6 +27,7 @@ import {
   waitingStates,
 } from '../signals.js';
 import { containerPhrase, finding, type Rule } from './rule.js';
+import { issueHints } from '../issue-hints.js';
 
 const START_FAILURE_REASONS = new Set(['StartError', 'ContainerCannotRun', 'OOMKilled']);
 
@@ -86,12 +87,31 @@ export function crashSignals(facts: Facts): {
   return { evidence, container, exitCode, reason, restarts, backOff, currentlyTerminated };
 }
 
+/**
+ * No pod status at all (none was given, or kubemend could not read it): a start-up line that names
+ * a missing variable, in an incident the reporter calls a crash, still explains it — with less
+ * confidence, and saying that nothing confirmed the exits.
+ */
+function reportedCrash(facts: Facts) {
+  const env = missingEnvVar(facts);
+  if (!env || !issueHints(facts.ctx.issue).includes('crash-loop')) return undefined;
+  return finding('crash-loop', facts, {
+    confidence: CONFIDENCE.moderate,
+    rootCause: `${containerPhrase(facts, env.line.container)} is reported to crash, and ${logSourcePhrase(env.line)} say why: the required environment variable ${env.name} is not set ("${env.line.line.trim()}"). No pod status was available to confirm the exits.`,
+    factors: [
+      'no pod status in the context: the exits are what the report says, not what the cluster showed',
+    ],
+    evidence: [logEvidence(env.line)],
+    details: { container: env.line.container, missingEnv: env.name, crashLine: env.line.line },
+  });
+}
+
 export const crashLoopRule: Rule = {
   category: 'crash-loop',
   evaluate(facts) {
     const signals = crashSignals(facts);
     const hasStatus = signals.exitCode !== undefined || signals.reason !== undefined;
-    if (!signals.backOff && !hasStatus) return undefined;
+    if (!signals.backOff && !hasStatus) return facts.pods.length === 0 ? reportedCrash(facts) : undefined;
     // A container that runs and is ready now, with few restarts and no back-off, is not crash-looping.
     const allReady =
       facts.pods.length > 0 &&

@@ -123,6 +123,9 @@ export const permissionDeniedRule: Rule = {
           kind: 'status',
           origin: 'cluster',
         });
+        factors.push(
+          `the API server's SubjectAccessReview as that ServiceAccount answers ${allowed ? 'allowed' : 'denied'} for ${request.verb} ${resourceLabel(request)}${namespace ? ` in ${namespace}` : ''}`,
+        );
         if (allowed) {
           confidence = CONFIDENCE.weak;
           factors.push(
