@@ -25,6 +25,31 @@ export function editDistance(a: string, b: string): number {
   return distance[rows * cols - 1]!;
 }
 
+/**
+ * Typing distance: Levenshtein where swapping two neighbouring characters counts once (optimal
+ * string alignment), so that `ngnix` is one typo away from `nginx`.
+ */
+export function typoDistance(a: string, b: string): number {
+  const cols = b.length + 1;
+  const d: number[] = Array.from({ length: (a.length + 1) * cols }, () => 0);
+  for (let i = 0; i <= a.length; i++) d[i * cols] = i;
+  for (let j = 0; j <= b.length; j++) d[j] = j;
+  for (let i = 1; i <= a.length; i++) {
+    for (let j = 1; j <= b.length; j++) {
+      const cost = a[i - 1] === b[j - 1] ? 0 : 1;
+      let best = Math.min(
+        d[(i - 1) * cols + j]! + 1,
+        d[i * cols + j - 1]! + 1,
+        d[(i - 1) * cols + j - 1]! + cost,
+      );
+      if (i > 1 && j > 1 && a[i - 1] === b[j - 2] && a[i - 2] === b[j - 1])
+        best = Math.min(best, d[(i - 2) * cols + j - 2]! + 1);
+      d[i * cols + j] = best;
+    }
+  }
+  return d[a.length * cols + b.length]!;
+}
+
 /** The closest candidate within a typo's distance (≤ 2, more for long names); ties: first given. */
 export function closestName(wanted: string, candidates: readonly string[]): string | undefined {
   let best: { name: string; distance: number } | undefined;
@@ -43,7 +68,7 @@ export function closestCommand(wanted: string, candidates: readonly string[]): s
   let best: { name: string; distance: number } | undefined;
   for (const name of new Set(candidates)) {
     if (!name || name === wanted) continue;
-    const distance = editDistance(wanted, name);
+    const distance = typoDistance(wanted, name);
     const limit = Math.min(2, Math.floor(Math.max(wanted.length, name.length) / 3));
     if (distance <= limit && (!best || distance < best.distance)) best = { name, distance };
   }
@@ -86,7 +111,7 @@ export function closestImage(failing: string, known: readonly string[]): string 
     const prefixed = `v${wanted.tag}` === candidate.tag || wanted.tag === `v${candidate.tag}`;
     // v2.0.1 next to v2.0.0 is a new version, not a typo: only the numbers differ.
     if (!prefixed && skeleton(wanted.tag) === skeleton(candidate.tag)) continue;
-    const distance = prefixed ? 1 : editDistance(wanted.tag, candidate.tag);
+    const distance = prefixed ? 1 : typoDistance(wanted.tag, candidate.tag);
     if (distance <= 2 && (!best || distance < best.distance)) best = { image, distance };
   }
   return best?.image;

@@ -65,7 +65,7 @@ const RESOURCES: ReadonlyArray<readonly [RegExp, string, string]> = [
 ];
 
 const QUESTION =
-  /\b(?:can't|can’t|cannot|can not|unable to|not able to|not allowed to|isn't allowed to|is not allowed to|fails? to|failing to|forbidden to)\s+(?:[\w.:'’-]+\s+){0,5}?(get|read|list|watch|create|update|patch|delete|deletecollection)\s+((?:[a-z0-9./-]+\s+){0,3}?)([a-z][a-z/]*)\b/i;
+  /\b(?:can't|can’t|cannot|can not|unable to|not able to|not allowed to|isn't allowed to|is not allowed to|fails? to|failing to|forbidden to)\s+(?:[\w.:'’-]+\s+){0,5}?(get|read|list|watch|create|update|patch|delete|deletecollection)((?:\s+[a-z0-9./-]+){1,4})/i;
 const NAMESPACE_WORDS =
   /\bin (?:the )?namespace "?([a-z0-9][a-z0-9-]{0,62})"?|\bin the ([a-z0-9][a-z0-9-]{0,62}) namespace\b|(?:^|\s)-n\s+([a-z0-9][a-z0-9-]{0,62})/i;
 
@@ -95,10 +95,15 @@ export function parseAccessRequest(text: string): AccessRequestText | undefined 
   const denial = parseApiDenial(text);
   if (denial) return denial;
   const question = QUESTION.exec(text);
-  if (!question?.[1] || !question[3]) return undefined;
+  if (!question?.[1] || !question[2]) return undefined;
   const verb = VERBS[question[1].toLowerCase()];
-  const word = question[3].toLowerCase();
-  const known = RESOURCES.find(([pattern]) => pattern.test(word));
+  // The first word after the verb that names a resource ("update the web deployment").
+  const known = question[2]
+    .trim()
+    .split(/\s+/)
+    .map((word) => word.toLowerCase().replace(/[?.,!]+$/, ''))
+    .map((word) => RESOURCES.find(([pattern]) => pattern.test(word)))
+    .find((entry) => entry !== undefined);
   if (!verb || !known) return undefined;
   const namespaceMatch = NAMESPACE_WORDS.exec(text);
   const namespace = namespaceMatch?.[1] ?? namespaceMatch?.[2] ?? namespaceMatch?.[3];
