@@ -11,11 +11,13 @@ import {
   type KubernetesEvent,
   parseCpuMillicores,
   parseMemoryBytes,
-  parseQuantity,
   type RemediateInput,
 } from '../domain/index.js';
 import { EMPTY_LOG_SUMMARY, type LogSummary, summarizeLogs } from './log-summary.js';
 import { liveSummary, logStreams } from './log-streams.js';
+import { normalizeMetrics } from './metrics.js';
+
+export { normalizeMetrics } from './metrics.js';
 import type { LiveContext } from './live.js';
 import type {
   Condition,
@@ -24,7 +26,6 @@ import type {
   GatheringReport,
   IncidentContext,
   KubernetesObject,
-  MetricSeries,
   NormalizedEvent,
   ObjectRef,
   OwnerReference,
@@ -290,30 +291,6 @@ export function normalizeObject(raw: JsonObject, origin: EvidenceOrigin): Kubern
     raw,
     origin,
   };
-}
-
-export function normalizeMetrics(metrics: Record<string, unknown> | undefined): Map<string, MetricSeries> {
-  const out = new Map<string, MetricSeries>();
-  if (!metrics) return out;
-  for (const [name, value] of Object.entries(metrics)) {
-    if (typeof value === 'number') {
-      out.set(name, { name, latest: value, max: value, samples: 1 });
-    } else if (typeof value === 'string') {
-      const parsed = parseQuantity(value);
-      out.set(name, { name, latest: parsed, max: parsed, text: value, samples: 1 });
-    } else if (Array.isArray(value)) {
-      const values = value
-        .map((sample) => asNumber(at(sample, 'v')))
-        .filter((v): v is number => v !== undefined);
-      out.set(name, {
-        name,
-        latest: values.at(-1),
-        max: values.length > 0 ? Math.max(...values) : undefined,
-        samples: values.length,
-      });
-    }
-  }
-  return out;
 }
 
 export interface ContextExtras {
