@@ -89,4 +89,24 @@ export interface ClusterGateway {
   canI(verb: string, kind: string, namespace?: string, name?: string): Promise<boolean>;
   /** TokenReview: who does this bearer token belong to, according to the API server? */
   tokenReview(token: string): Promise<{ authenticated: boolean; username?: string; groups?: string[] }>;
+  /**
+   * SubjectAccessReview: may `user` (e.g. `system:serviceaccount:ns:sa`) do this? The API server's
+   * answer as the object it returns (spec and status). Optional: adapters without it are read-only
+   * fakes; live gathering then skips the confirmation.
+   */
+  subjectAccessReview?(request: AccessRequest): Promise<KubeObject>;
+  /** SelfSubjectReview: the user name the API server sees for kubemend (optional, as above). */
+  whoAmI?(): Promise<{ username?: string }>;
+}
+
+/** One request to authorise: a verb on a resource (plural) of an API group, in a namespace. */
+export interface AccessRequest {
+  readonly user: string;
+  readonly groups?: readonly string[];
+  readonly verb: string;
+  readonly resource: string;
+  readonly group: string;
+  readonly namespace?: string;
+  readonly name?: string;
+  readonly subresource?: string;
 }

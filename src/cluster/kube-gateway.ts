@@ -2,6 +2,7 @@
 import { KubeConfig } from '@kubernetes/client-node';
 import { isApiError, KubernetesApiError } from './errors.js';
 import {
+  type AccessRequest,
   type ClusterGateway,
   FIELD_MANAGER,
   type KubeObject,
@@ -271,6 +272,38 @@ export class KubeClusterGateway implements ClusterGateway {
       },
     );
     return review.status?.allowed === true;
+  }
+
+  async subjectAccessReview(request: AccessRequest): Promise<KubeObject> {
+    const review = await this.http.json<KubeObject>('POST', resourcePath('SubjectAccessReview'), {
+      body: {
+        apiVersion: 'authorization.k8s.io/v1',
+        kind: 'SubjectAccessReview',
+        spec: {
+          user: request.user,
+          ...(request.groups ? { groups: [...request.groups] } : {}),
+          resourceAttributes: {
+            verb: request.verb,
+            group: request.group,
+            resource: request.resource,
+            namespace: request.namespace,
+            name: request.name,
+            subresource: request.subresource,
+          },
+        },
+      },
+      retry: true,
+    });
+    return withKind(review, 'SubjectAccessReview');
+  }
+
+  async whoAmI(): Promise<{ username?: string }> {
+    const review = await this.http.json<{ status?: { userInfo?: { username?: string } } }>(
+      'POST',
+      resourcePath('SelfSubjectReview'),
+      { body: { apiVersion: 'authentication.k8s.io/v1', kind: 'SelfSubjectReview' }, retry: true },
+    );
+    return { username: review.status?.userInfo?.username };
   }
 
   async tokenReview(

@@ -13,6 +13,7 @@ import {
   CATEGORIES,
   EVIDENCE_KINDS,
   EVIDENCE_ORIGINS,
+  LOG_SOURCES,
   EXECUTION_STATUSES,
   MODES,
   OUTPUT_STATUSES,
@@ -208,6 +209,11 @@ export const EvidenceSchema = z
     kind: z.enum(EVIDENCE_KINDS),
     origin: z.enum(EVIDENCE_ORIGINS),
     object: z.string().optional().describe('kind/namespace/name of the object the quote belongs to'),
+    logSource: z
+      .enum(LOG_SOURCES)
+      .optional()
+      .describe("for a log quote: the caller's logs, or the container's current or previous output"),
+    container: z.string().optional().describe('for a log quote from a container: its name'),
   })
   .describe('kubemend extension: one evidence quote with where it came from');
 export type Evidence = z.infer<typeof EvidenceSchema>;

@@ -90,6 +90,10 @@ export type ActionDecision = (typeof ACTION_DECISIONS)[number];
 export const EVIDENCE_ORIGINS = ['input', 'cluster'] as const;
 export type EvidenceOrigin = (typeof EVIDENCE_ORIGINS)[number];
 
+/** Where a log quote came from: the caller's logs, or a container's own (current or previous) output. */
+export const LOG_SOURCES = ['caller', 'container-current', 'container-previous'] as const;
+export type LogSourceName = (typeof LOG_SOURCES)[number];
+
 export const EVIDENCE_KINDS = ['event', 'log', 'status', 'spec', 'metric', 'condition', 'issue'] as const;
 export type EvidenceKind = (typeof EVIDENCE_KINDS)[number];
 

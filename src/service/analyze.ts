@@ -11,7 +11,7 @@ import type { Configuration } from '../config/configuration.js';
 import { gatherLiveContext, type LiveContext } from '../context/live.js';
 import type { LogSummary } from '../context/log-summary.js';
 import { contextFromInput } from '../context/normalize.js';
-import type { Policy } from '../planning/policy.js';
+import { type Policy, protectedNamespaces } from '../planning/policy.js';
 import type { Finding } from '../analysis/finding.js';
 import { planRemediation } from '../planning/plan.js';
 import type { Phase } from './phase.js';
@@ -58,6 +58,20 @@ export interface AnalyzedRequest {
   };
 }
 
+/** Marks the refused namespaces the policy protects: there, kubemend is not meant to have access. */
+function withPolicyProtection(live: LiveContext, policy: Policy): LiveContext {
+  const protectedSet = protectedNamespaces(policy);
+  return {
+    ...live,
+    report: {
+      ...live.report,
+      denied: live.report.denied.map((denial) =>
+        protectedSet.has(denial.namespace) ? { ...denial, protectedByPolicy: true } : denial,
+      ),
+    },
+  };
+}
+
 export async function analyzeRequest(
   dependencies: AnalyzeDependencies,
   input: RemediateInput,
@@ -66,13 +80,20 @@ export async function analyzeRequest(
   const notices: string[] = [];
   let live: LiveContext | undefined;
   if (dependencies.cluster) {
-    live = await gatherLiveContext(dependencies.cluster, input, {
-      timeoutMs: dependencies.configuration.cluster.gatherTimeoutMs,
-      maxApiCalls: dependencies.configuration.cluster.maxApiCalls,
-    });
+    live = withPolicyProtection(
+      await gatherLiveContext(dependencies.cluster, input, {
+        timeoutMs: dependencies.configuration.cluster.gatherTimeoutMs,
+        maxApiCalls: dependencies.configuration.cluster.maxApiCalls,
+      }),
+      options.policy,
+    );
     notices.push(
       `live: read ${live.pods.length} pod(s), ${live.objects.length} object(s), ${live.events.length} event(s) in ${live.report.apiCalls} API call(s), ${live.report.durationMs} ms${live.report.partial ? ' (partial)' : ''}`,
     );
+    for (const denial of live.report.denied)
+      notices.push(
+        `no access: kubemend may not read namespace ${denial.namespace}${denial.protectedByPolicy ? ' (protected by policy)' : ' (not opted in)'}`,
+      );
   } else {
     notices.push('offline: analysed from the context in the request only; no cluster was consulted');
   }

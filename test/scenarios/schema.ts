@@ -128,6 +128,12 @@ export const ExpectSchema = z.strictObject({
   healthy: z.array(z.strictObject({ kind: z.enum(['Deployment', 'StatefulSet', 'DaemonSet']), name: z.string() })).default([]),
   endpoints: z.array(z.strictObject({ service: z.string(), min: z.number().int().positive() })).default([]),
   forbid: z.array(ActionMatcherSchema).default([]),
+  /** Each entry must be matched by some proposed action (e.g. a `manual` action mentioning given words). */
+  actions: z.array(ActionMatcherSchema).default([]),
+  /** Words the analysis (root cause and factors) must contain, whitespace ignored. */
+  rootCauseMentions: z.array(z.string().min(1)).default([]),
+  /** Opt the scenario namespace in for kubemend (a RoleBinding). false: kubemend may not read it. */
+  optIn: z.boolean().default(true),
   maxActionRisk: z.enum(RISK_LEVELS).optional(),
   timeoutSeconds: z.number().positive().max(1800),
   signals: z.array(SignalSchema).min(1, 'a scenario asserts at least one signal'),

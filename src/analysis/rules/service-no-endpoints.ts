@@ -9,7 +9,7 @@ import {
 } from '../../domain/index.js';
 import type { KubernetesObject } from '../../context/model.js';
 import { CONFIDENCE } from '../finding.js';
-import { type Facts } from '../facts.js';
+import { type Facts, logEvidence } from '../facts.js';
 import { finding, type Rule } from './rule.js';
 
 function selectorOf(service: KubernetesObject): Record<string, string> {
@@ -99,7 +99,7 @@ export const serviceNoEndpointsRule: Rule = {
           'A Service has no ready endpoints, so requests to it fail; the Service and its pods were not given, so why is not known.',
         evidence: [
           logLine
-            ? { quote: logLine.line, kind: 'log', origin: facts.logOrigin }
+            ? logEvidence(logLine)
             : {
                 quote: `${eventLine!.reason}: ${eventLine!.message}`,
                 kind: 'event',
@@ -144,7 +144,7 @@ export const serviceNoEndpointsRule: Rule = {
               object: objectLabel(service),
             },
             ...(endpoints?.evidence ? [endpoints.evidence] : []),
-            ...(logLine ? [{ quote: logLine.line, kind: 'log' as const, origin: facts.logOrigin }] : []),
+            ...(logLine ? [logEvidence(logLine)] : []),
           ],
           subject: serviceRef,
           details: { service: serviceRef },
@@ -161,7 +161,7 @@ export const serviceNoEndpointsRule: Rule = {
         },
       ];
       if (endpoints?.evidence) evidence.push(endpoints.evidence);
-      if (logLine) evidence.push({ quote: logLine.line, kind: 'log', origin: facts.logOrigin });
+      if (logLine) evidence.push(logEvidence(logLine));
       if (endpoints && !endpoints.empty) {
         // Endpoints exist: check the Service's targetPort against the pods' container ports.
         const mismatch = targetPortMismatch(
