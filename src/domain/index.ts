@@ -99,12 +99,7 @@ export {
 } from './quantity.js';
 export { objectLabel } from './object-ref.js';
 export type { ObjectReference } from './object-ref.js';
-export {
-  LABEL_SELECTOR_OPERATORS,
-  isSelectorString,
-  selectorMatches,
-  selectorString,
-} from './selectors.js';
+export { LABEL_SELECTOR_OPERATORS, isSelectorString, selectorMatches, selectorString } from './selectors.js';
 export { ScanFindingSchema, ScanReportSchema, ScanRequestSchema } from './scan.js';
 export type { ScanFinding, ScanReport, ScanRequest } from './scan.js';
 export type { LabelSelector, LabelSelectorOperator, LabelSelectorRequirement } from './selectors.js';

@@ -5,12 +5,7 @@
  * proposed actions with their risk.
  */
 import { z } from 'zod';
-import {
-  ActionTargetSchema,
-  CategorySchema,
-  RemediationActionSchema,
-  RiskLevelSchema,
-} from './schemas.js';
+import { ActionTargetSchema, CategorySchema, RemediationActionSchema, RiskLevelSchema } from './schemas.js';
 import { isSelectorString } from './selectors.js';
 
 const namespaceName = z
@@ -35,7 +30,12 @@ export const ScanRequestSchema = z
       .refine(isSelectorString, 'a label selector as kubectl -l takes it, e.g. app=web,tier!=db')
       .optional()
       .describe('only objects with these labels (kubectl -l)'),
-    policy: z.string().min(1).max(128).optional().describe('the policy the proposed actions are planned under'),
+    policy: z
+      .string()
+      .min(1)
+      .max(128)
+      .optional()
+      .describe('the policy the proposed actions are planned under'),
   })
   .refine((value) => !(value.allNamespaces === true && value.namespaces !== undefined), {
     message: 'give either namespaces or allNamespaces, not both',
