@@ -77,7 +77,7 @@ export function namespacesNamed(text: string, known: readonly string[]): string[
     if (found.length === 0) continue;
     const isExplicit = explicit.includes(name.toLowerCase());
     if (COMMON_WORDS.has(name) && !isExplicit) continue;
-    scored.push({ name, score: (isExplicit ? 10 : 0) + name.length / 100, index: found[0]!.index });
+    scored.push({ name, score: isExplicit ? 1 : 0, index: found[0]!.index });
   }
   return scored.sort((a, b) => b.score - a.score || a.index - b.index).map((entry) => entry.name);
 }
