@@ -127,6 +127,24 @@ describe('scanCluster', () => {
     expect(report.findings[0]!.related).toEqual(['Service/shop/checkout']);
   });
 
+  it('proposes the selector of the workload that resembles the Service, and none when that is a guess', async () => {
+    const world = new World()
+      .node('node-a')
+      .deployment('shop', 'app-001', 'running')
+      .deployment('shop', 'frontend', 'running', { labels: { app: 'shop-frontend' } })
+      .deployment('shop', 'app-002', 'running')
+      .service('shop', 'frontend', { app: 'frontend' }, 0)
+      .service('shop', 'orphan', { app: 'zzz' }, 0);
+    const report = await scan(gatewayOf(world));
+    const [frontend, orphan] = report.findings;
+    expect(frontend?.actions[0]).toMatchObject({
+      type: 'patch',
+      params: { patch: { spec: { selector: { app: 'shop-frontend' } } } },
+    });
+    expect(orphan?.object.name).toBe('orphan');
+    expect(orphan?.actions.every((action) => action.type === 'manual')).toBe(true);
+  });
+
   it('finds a failed Job, a pending claim without its class and a Node that is not ready', async () => {
     const world = new World()
       .node('node-a')
