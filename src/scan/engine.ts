@@ -75,8 +75,10 @@ export async function scanCluster(gateway: ClusterGateway, options: ScanOptions)
     settleMs: options.settleMs ?? 60_000,
     recentRestartMs: options.recentRestartMs ?? 10 * 60_000,
   };
+  // Nodes belong to no namespace: judged in an all-namespaces scan without a label selector (a
+  // namespaced scan still reads them, as the context of its pods).
   const { candidates, settling } = triage(inventory, groupByOwner(inventory), clock, {
-    nodes: options.labelSelector === undefined,
+    nodes: options.namespaces === undefined && options.labelSelector === undefined,
   });
   progress(`${candidates.length} object(s) show a failure; reading their details`);
   const extras = await readExtras(reader, candidates, scope, options.tailLines ?? 200);

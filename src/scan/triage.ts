@@ -39,7 +39,7 @@ export interface Triage {
 }
 
 export interface TriageOptions {
-  /** Judge Nodes too (not when a label selector narrows the scan to some workloads). */
+  /** Judge Nodes too (only in an all-namespaces scan without a label selector). */
   readonly nodes: boolean;
 }
 

@@ -188,9 +188,10 @@ describe('scanCluster', () => {
     );
   });
 
-  it('scans only the namespaces named', async () => {
+  it('scans only the namespaces named (and leaves Nodes, which are in none, out)', async () => {
     const world = new World()
       .node('node-a')
+      .node('node-b', false)
       .deployment('shop', 'checkout', 'crashloop')
       .deployment('billing', 'invoices', 'crashloop');
     const gateway = gatewayOf(world);
