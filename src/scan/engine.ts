@@ -143,7 +143,7 @@ async function readExtras(
   const nameOf = (item: KubeObject) => `${item.metadata?.namespace ?? ''}/${item.metadata?.name ?? ''}`;
   await Promise.all([
     configNamespaces.length > 0
-      ? reader.list('ConfigMap', setFor(configNamespaces, scope), undefined, (item) => {
+      ? reader.list('ConfigMap', setFor(configNamespaces, scope), {}, (item) => {
           const kept = slim(item);
           if (kept) configMaps.set(nameOf(kept), kept);
         })
@@ -152,7 +152,7 @@ async function readExtras(
       ? reader.list(
           'PodMetrics',
           setFor(podNamespaces, scope),
-          undefined,
+          {},
           (item) => metrics.set(nameOf(item), { containers: item.containers }),
           { optional: true },
         )

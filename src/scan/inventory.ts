@@ -67,6 +67,9 @@ const ROUTINE_EVENTS = new Set([
   'NodeAllocatableEnforced',
 ]);
 
+/** The routine events, left on the server (`reason!=Scheduled,…`); `slim` drops any that come anyway. */
+const ROUTINE_EVENTS_SELECTOR = [...ROUTINE_EVENTS].map((reason) => `reason!=${reason}`).join(',');
+
 export class Inventory {
   private readonly byKind = new Map<string, KubeObject[]>();
 
@@ -181,7 +184,11 @@ export async function readInventory(
   await Promise.all(
     INVENTORY_KINDS.map(async (kind) => {
       let count = 0;
-      await reader.list(kind, namespaces, SELECTED_KINDS.has(kind) ? labelSelector : undefined, (item) => {
+      const selectors =
+        kind === 'Event'
+          ? { fieldSelector: ROUTINE_EVENTS_SELECTOR }
+          : { labelSelector: SELECTED_KINDS.has(kind) ? labelSelector : undefined };
+      await reader.list(kind, namespaces, selectors, (item) => {
         const kept = slim(item);
         if (!kept) return;
         count++;

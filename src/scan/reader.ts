@@ -7,7 +7,10 @@
  */
 import { bulkhead, type BulkheadPolicy } from 'cockatiel';
 import { CLUSTER_SCOPED_KINDS } from '../domain/index.js';
-import type { ClusterGateway, KubeObject, ListPage, LogOptions } from '../cluster/gateway.js';
+import type { ClusterGateway, KubeObject, ListOptions, ListPage, LogOptions } from '../cluster/gateway.js';
+
+/** The label and field selectors of a LIST. */
+export type Selectors = Pick<ListOptions, 'labelSelector' | 'fieldSelector'>;
 import { isApiError } from '../cluster/errors.js';
 
 /** Which namespaces a LIST covers: all of them (optionally kept to some), or the named ones. */
@@ -70,17 +73,17 @@ export class ScanReader {
   async list(
     kind: string,
     namespaces: NamespaceSet,
-    labelSelector: string | undefined,
+    selectors: Selectors,
     sink: (item: KubeObject) => void,
     options: { readonly optional?: boolean } = {},
   ): Promise<void> {
     if (CLUSTER_SCOPED_KINDS.has(kind)) {
-      await this.listIn(kind, undefined, labelSelector, sink, false, options.optional);
+      await this.listIn(kind, undefined, selectors, sink, false, options.optional);
       return;
     }
     if (!namespaces.all) {
       await Promise.all(
-        namespaces.names.map((ns) => this.listIn(kind, ns, labelSelector, sink, false, options.optional)),
+        namespaces.names.map((ns) => this.listIn(kind, ns, selectors, sink, false, options.optional)),
       );
       return;
     }
@@ -90,7 +93,7 @@ export class ScanReader {
           if (only.has(item.metadata?.namespace ?? '')) sink(item);
         }
       : sink;
-    const whole = await this.listIn(kind, undefined, labelSelector, keep, true, options.optional);
+    const whole = await this.listIn(kind, undefined, selectors, keep, true, options.optional);
     if (whole !== 'forbidden') return;
     // Not permitted across the cluster: one LIST per namespace this identity can see.
     const visible = only ? [...only] : await this.visibleNamespaces();
@@ -98,16 +101,14 @@ export class ScanReader {
       this.refused(CLUSTER, kind);
       return;
     }
-    await Promise.all(
-      visible.map((ns) => this.listIn(kind, ns, labelSelector, sink, false, options.optional)),
-    );
+    await Promise.all(visible.map((ns) => this.listIn(kind, ns, selectors, sink, false, options.optional)));
   }
 
   /** Namespace names, read once per scan; undefined (with a note) when they cannot be listed. */
   visibleNamespaces(): Promise<string[] | undefined> {
     this.namespaces ??= (async () => {
       const names: string[] = [];
-      const outcome = await this.listIn('Namespace', undefined, undefined, (item) => {
+      const outcome = await this.listIn('Namespace', undefined, {}, (item) => {
         if (item.metadata?.name) names.push(item.metadata.name);
       });
       return outcome === 'ok' ? names : undefined;
@@ -126,7 +127,7 @@ export class ScanReader {
   private async listIn(
     kind: string,
     namespace: string | undefined,
-    labelSelector: string | undefined,
+    selectors: Selectors,
     sink: (item: KubeObject) => void,
     quietForbidden = false,
     /** A kind the cluster may not serve (metrics.k8s.io): its failure is no note. */
@@ -138,7 +139,7 @@ export class ScanReader {
       let page: ListPage;
       try {
         page = await this.call(() =>
-          this.gateway.listPage(kind, namespace, { labelSelector, limit: this.pageSize, continue: token }),
+          this.gateway.listPage(kind, namespace, { ...selectors, limit: this.pageSize, continue: token }),
         );
       } catch (error) {
         if (token && !restarted && isApiError(error) && error.status === 410) {

@@ -84,7 +84,7 @@ async function namedObjects(reader: ScanReader, namespaces: NamespaceSet): Promi
   const kinds = TARGET_KINDS.filter((kind) => kind !== 'Pod' || !namespaces.all);
   await Promise.all(
     kinds.map((kind) =>
-      reader.list(kind, namespaces, undefined, (item) => {
+      reader.list(kind, namespaces, {}, (item) => {
         if (!item.metadata?.name) return;
         objects.push({
           kind,
