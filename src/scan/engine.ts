@@ -30,7 +30,8 @@ import { planRemediation } from '../planning/plan.js';
 import type { Policy } from '../planning/policy.js';
 import { candidateContext, configMapNames, type Extras, Lookup } from './context.js';
 import { groupByOwner } from './groups.js';
-import { keyOf, readInventory, slim } from './inventory.js';
+import { keyOf, podSkeleton, readInventory, slim } from './inventory.js';
+import { podVerdict } from './symptoms.js';
 import { type NamespaceSet, ScanReader } from './reader.js';
 import { type Candidate, triage } from './triage.js';
 
@@ -67,14 +68,25 @@ export async function scanCluster(gateway: ClusterGateway, options: ScanOptions)
   progress(
     options.namespaces ? `reading namespace(s) ${options.namespaces.join(', ')}` : 'reading all namespaces',
   );
-  const inventory = await readInventory(reader, scope, options.labelSelector, (kind, count) =>
-    progress(`read ${count} ${kind}`),
-  );
   const clock = {
     now: options.now?.() ?? Date.now(),
     settleMs: options.settleMs ?? 60_000,
     recentRestartMs: options.recentRestartMs ?? 10 * 60_000,
   };
+  // Only failing pods are kept whole; the others become skeletons as their page arrives.
+  const keepWhole = (object: KubeObject): KubeObject =>
+    object.kind !== 'Pod' ||
+    podVerdict(object, clock, object.metadata?.ownerReferences?.some((o) => o.kind === 'Job') ?? false)
+      .state === 'failing'
+      ? object
+      : podSkeleton(object);
+  const inventory = await readInventory(
+    reader,
+    scope,
+    options.labelSelector,
+    (kind, count) => progress(`read ${count} ${kind}`),
+    keepWhole,
+  );
   // Nodes belong to no namespace: judged in an all-namespaces scan without a label selector (a
   // namespaced scan still reads them, as the context of its pods).
   const { candidates, settling } = triage(inventory, groupByOwner(inventory), clock, {

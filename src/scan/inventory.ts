@@ -4,7 +4,7 @@
  * last-applied annotations and ConfigMap values are dropped, and so are the routine events of pods
  * that start normally — so a 2,000-pod cluster fits in a few megabytes.
  */
-import { asString, at } from '../domain/index.js';
+import { asArray, asString, at } from '../domain/index.js';
 import type { KubeObject } from '../cluster/gateway.js';
 import type { NamespaceSet, ScanReader } from './reader.js';
 
@@ -173,12 +173,42 @@ export function keyOf(object: KubeObject): string {
   return `${object.kind ?? ''}/${object.metadata?.namespace ?? ''}/${object.metadata?.name ?? ''}`;
 }
 
-/** Read every inventory kind in the scope, in parallel within the reader's bound. */
+/**
+ * A pod with nothing wrong, reduced to what grouping, triage and relations read: identity, labels,
+ * owners, node, claims and status. Its containers' specs (env, probes, resources, mounts) — most of
+ * a pod's size — are only read for failing pods, which are kept whole.
+ */
+export function podSkeleton(pod: KubeObject): KubeObject {
+  const metadata = pod.metadata ?? {};
+  const spec = (pod.spec ?? {}) as Record<string, unknown>;
+  const claims = asArray(spec.volumes).filter((volume) => at(volume, 'persistentVolumeClaim') !== undefined);
+  return {
+    apiVersion: pod.apiVersion,
+    kind: pod.kind,
+    metadata: {
+      name: metadata.name,
+      namespace: metadata.namespace,
+      uid: metadata.uid,
+      labels: metadata.labels,
+      ownerReferences: metadata.ownerReferences,
+      creationTimestamp: metadata.creationTimestamp,
+      deletionTimestamp: metadata.deletionTimestamp,
+    },
+    spec: { nodeName: spec.nodeName, ...(claims.length > 0 ? { volumes: claims } : {}) },
+    status: pod.status,
+  };
+}
+
+/**
+ * Read every inventory kind in the scope, in parallel within the reader's bound; `reduce` may
+ * shrink each object further as it arrives (the engine keeps healthy pods as skeletons).
+ */
 export async function readInventory(
   reader: ScanReader,
   namespaces: NamespaceSet,
   labelSelector: string | undefined,
   onKind?: (kind: string, count: number) => void,
+  reduce: (object: KubeObject) => KubeObject = (object) => object,
 ): Promise<Inventory> {
   const inventory = new Inventory();
   await Promise.all(
@@ -192,7 +222,7 @@ export async function readInventory(
         const kept = slim(item);
         if (!kept) return;
         count++;
-        inventory.add(kept);
+        inventory.add(reduce(kept));
       });
       onKind?.(kind, count);
     }),

@@ -559,25 +559,24 @@ export function createWorld(world: ScanWorld): void {
 
 /** Wait until every healthy Deployment in the namespaces is Available (its pods ran and are ready). */
 export async function waitHealthy(world: ScanWorld, timeoutMs: number): Promise<void> {
+  // jsonpath, not -o json: a few thousand objects as JSON overflow the harness's output buffer.
+  const columns =
+    '{range .items[*]}{.metadata.namespace} {.metadata.name} {.spec.replicas} {.status.readyReplicas}{"\\n"}{end}';
   await waitFor(
     'the healthy workloads to become available',
     async () => {
-      const list = JSON.parse(
-        kubectl(['get', 'deployments,statefulsets', '-A', '-o', 'json'], { timeout: 60_000 }),
-      ) as {
-        items: Array<{
-          kind: string;
-          metadata: { name: string; namespace: string };
-          spec: { replicas?: number };
-          status?: { readyReplicas?: number };
-        }>;
-      };
-      const waiting = list.items.filter(
-        (item) =>
-          world.namespaces.includes(item.metadata.namespace) &&
-          item.metadata.name.startsWith('app-') &&
-          (item.status?.readyReplicas ?? 0) < (item.spec.replicas ?? 1),
-      );
+      const lines = kubectl(['get', 'deployments,statefulsets', '-A', '-o', `jsonpath=${columns}`], {
+        timeout: 60_000,
+      }).split('\n');
+      const waiting = lines.filter((line) => {
+        const [namespace, name, wanted, ready] = line.split(' ');
+        return (
+          namespace !== undefined &&
+          world.namespaces.includes(namespace) &&
+          name?.startsWith('app-') &&
+          Number(ready || 0) < Number(wanted || 1)
+        );
+      });
       return waiting.length === 0 ? true : undefined;
     },
     timeoutMs,
