@@ -33,7 +33,22 @@ export type KubeObject = Record<string, unknown> & {
 export interface ListOptions {
   readonly labelSelector?: string;
   readonly fieldSelector?: string;
+  /** At most this many items (per page, with `listPage`). */
   readonly limit?: number;
+}
+
+export interface PageOptions extends ListOptions {
+  /** The `continue` token of the previous page; absent for the first page. */
+  readonly continue?: string;
+}
+
+/** One page of a paginated LIST (`limit`/`continue`). */
+export interface ListPage {
+  readonly items: KubeObject[];
+  /** The token for the next page; absent on the last one. */
+  readonly continue?: string;
+  /** How many items the server says remain after this page, when it knows. */
+  readonly remainingItemCount?: number;
 }
 
 export interface WriteOptions {
@@ -62,6 +77,11 @@ export interface ClusterGateway {
   version(): Promise<{ gitVersion: string }>;
   get(key: ObjectKey): Promise<KubeObject | undefined>;
   list(kind: string, namespace?: string, options?: ListOptions): Promise<KubeObject[]>;
+  /**
+   * One page of a LIST: pass `limit`, then each answer's `continue` until it is absent. A token the
+   * server no longer honours fails with 410 Gone (start again).
+   */
+  listPage(kind: string, namespace: string | undefined, options: PageOptions): Promise<ListPage>;
   logs(namespace: string, pod: string, container: string, options?: LogOptions): Promise<string>;
   patch(key: ObjectKey, kind: PatchKind, patch: unknown, options?: WriteOptions): Promise<KubeObject>;
   create(manifest: KubeObject, options?: WriteOptions): Promise<KubeObject>;

@@ -7,8 +7,10 @@ import {
   FIELD_MANAGER,
   type KubeObject,
   type ListOptions,
+  type ListPage,
   type LogOptions,
   type ObjectKey,
+  type PageOptions,
   type PatchKind,
   type WatchEvent,
   type WriteOptions,
@@ -50,9 +52,21 @@ function writeQuery(options: WriteOptions = {}): Record<string, string | undefin
 
 export class KubeClusterGateway implements ClusterGateway {
   private readonly http: KubeHttpClient;
+  private sent = 0;
 
   constructor(kubeConfig: KubeConfig, options: HttpClientOptions = {}) {
-    this.http = new KubeHttpClient(kubeConfig, options);
+    this.http = new KubeHttpClient(kubeConfig, {
+      ...options,
+      onRequest: (method, path) => {
+        this.sent++;
+        options.onRequest?.(method, path);
+      },
+    });
+  }
+
+  /** HTTP requests sent to the API server so far, retries included (API-call accounting). */
+  get requests(): number {
+    return this.sent;
   }
 
   get server(): string {
@@ -87,6 +101,29 @@ export class KubeClusterGateway implements ClusterGateway {
       },
     });
     return (result.items ?? []).map((item) => withKind(item, kind));
+  }
+
+  async listPage(kind: string, namespace: string | undefined, options: PageOptions): Promise<ListPage> {
+    const result = await this.http.json<{
+      items?: KubeObject[];
+      metadata?: { continue?: string; remainingItemCount?: number };
+    }>('GET', resourcePath(kind, namespace), {
+      retry: true,
+      query: {
+        labelSelector: options.labelSelector,
+        fieldSelector: options.fieldSelector,
+        limit: options.limit,
+        continue: options.continue,
+      },
+    });
+    const next = result.metadata?.continue;
+    return {
+      items: (result.items ?? []).map((item) => withKind(item, kind)),
+      ...(next ? { continue: next } : {}),
+      ...(result.metadata?.remainingItemCount !== undefined
+        ? { remainingItemCount: result.metadata.remainingItemCount }
+        : {}),
+    };
   }
 
   logs(namespace: string, pod: string, container: string, options: LogOptions = {}): Promise<string> {

@@ -4,6 +4,7 @@ import type {
   ClusterGateway,
   KubeObject,
   ListOptions,
+  PageOptions,
   ObjectKey,
 } from '../cluster/gateway.js';
 import { KubernetesApiError } from '../cluster/errors.js';
@@ -42,6 +43,10 @@ function fakeCluster(options: {
         const node = /^spec\.nodeName=(.+)$/.exec(list.fieldSelector ?? '')?.[1];
         return node === undefined || (o.spec as { nodeName?: string } | undefined)?.nodeName === node;
       });
+    },
+    async listPage(kind: string, namespace: string | undefined, page: PageOptions) {
+      // One page holds everything: live gathering never pages.
+      return { items: await gateway.list(kind, namespace, page) };
     },
     async logs(namespace: string, pod: string, container: string, log = {}) {
       const key = `${namespace}/${pod}/${container}${log.previous ? ':previous' : ''}`;

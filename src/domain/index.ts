@@ -13,6 +13,7 @@ export {
   OUTPUT_STATUSES,
   PATCH_TYPES,
   RISK_LEVELS,
+  TARGET_CHOICES,
   isCategory,
   maxRisk,
   riskRank,
@@ -31,6 +32,7 @@ export type {
   OutputStatus,
   PatchType,
   RiskLevel,
+  TargetChoice,
 } from './vocabulary.js';
 export {
   ConfigurationError,
@@ -69,10 +71,12 @@ export {
   RemediationActionSchema,
   RemediationSchema,
   TargetSchema,
+  AnalysisTargetSchema,
 } from './schemas.js';
 export type {
   ActionTarget,
   Analysis,
+  AnalysisTarget,
   Evidence,
   ExecutionResult,
   KubernetesEvent,
@@ -97,7 +101,9 @@ export {
 } from './quantity.js';
 export { objectLabel } from './object-ref.js';
 export type { ObjectReference } from './object-ref.js';
-export { LABEL_SELECTOR_OPERATORS, selectorMatches, selectorString } from './selectors.js';
+export { LABEL_SELECTOR_OPERATORS, isSelectorString, selectorMatches, selectorString } from './selectors.js';
+export { ScanFindingSchema, ScanReportSchema, ScanRequestSchema } from './scan.js';
+export type { ScanFinding, ScanReport, ScanRequest } from './scan.js';
 export type { LabelSelector, LabelSelectorOperator, LabelSelectorRequirement } from './selectors.js';
 export { type ActionDraft } from './action-draft.js';
 export { canonicalJson, digest } from './canonical-json.js';
@@ -115,6 +121,10 @@ export {
   API_VERSIONS,
   apiVersionOf,
   CLUSTER_SCOPED_KINDS,
+  KIND_SHORT_NAMES,
+  TARGET_KINDS,
+  targetKindOf,
+  type TargetKind,
   WORKLOAD_KINDS,
   type WorkloadKind,
 } from './kinds.js';

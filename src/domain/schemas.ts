@@ -19,6 +19,7 @@ import {
   OUTPUT_STATUSES,
   PATCH_TYPES,
   RISK_LEVELS,
+  TARGET_CHOICES,
 } from './vocabulary.js';
 
 export const ISSUE_MAX_LENGTH = 10_000;
@@ -218,6 +219,22 @@ export const EvidenceSchema = z
   .describe('kubemend extension: one evidence quote with where it came from');
 export type Evidence = z.infer<typeof EvidenceSchema>;
 
+export const AnalysisTargetSchema = z
+  .strictObject({
+    apiVersion: z.string().min(1).optional(),
+    kind: z.string().min(1).optional(),
+    namespace: z.string().min(1).optional(),
+    name: kubernetesName.optional(),
+    chosenBy: z.enum(TARGET_CHOICES),
+    note: z.string().describe('how the target was chosen, or (unresolved) what kubemend needs'),
+    candidates: z
+      .array(z.string())
+      .optional()
+      .describe('other objects that were considered, as Kind/namespace/name'),
+  })
+  .describe('kubemend extension: the object the analysis is about and how it was chosen');
+export type AnalysisTarget = z.infer<typeof AnalysisTargetSchema>;
+
 export const AnalysisSchema = z.strictObject({
   rootCause: z.string(),
   confidence: z.number().min(0).max(1),
@@ -228,6 +245,7 @@ export const AnalysisSchema = z.strictObject({
   evidenceDetail: z.array(EvidenceSchema).optional(),
   subject: ActionTargetSchema.optional().describe('kubemend extension: the object the cause was found on'),
   checked: z.array(z.string()).optional().describe('kubemend extension: what was checked'),
+  target: AnalysisTargetSchema.optional(),
 });
 export type Analysis = z.infer<typeof AnalysisSchema>;
 

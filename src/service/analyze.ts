@@ -15,6 +15,7 @@ import { type Policy, protectedNamespaces } from '../planning/policy.js';
 import type { Finding } from '../analysis/finding.js';
 import { planRemediation } from '../planning/plan.js';
 import type { Phase } from './phase.js';
+import { chooseTarget } from './target.js';
 
 /** The AI analyzer with the policy for merging its answer (wired by the composition root). */
 export interface AiIntegration {
@@ -34,6 +35,8 @@ export interface AnalyzeDependencies {
   readonly configuration: Configuration;
   readonly cluster?: ClusterGateway;
   readonly ai?: AiIntegration;
+  /** Scan tuning for a namespace scan that chooses the target (tests). */
+  readonly scan?: { readonly settleMs?: number };
 }
 
 export interface AnalyzeOptions {
@@ -49,6 +52,8 @@ export interface AnalyzedRequest {
   readonly remediation: Remediation;
   readonly mode: Mode;
   readonly notices: string[];
+  /** The analysis could not be done (nothing told kubemend what the issue is about). */
+  readonly failed?: boolean;
   readonly ai?: {
     readonly provider: string;
     readonly model: string;
@@ -74,10 +79,26 @@ function withPolicyProtection(live: LiveContext, policy: Policy): LiveContext {
 
 export async function analyzeRequest(
   dependencies: AnalyzeDependencies,
-  input: RemediateInput,
+  request: RemediateInput,
   options: AnalyzeOptions,
 ): Promise<AnalyzedRequest> {
   const notices: string[] = [];
+  const step = await chooseTarget(dependencies.cluster, request, {
+    policy: options.policy,
+    scan: dependencies.scan,
+    onProgress: (message) => options.onPhase?.('gathering', message),
+  });
+  if (step.answer) {
+    if (options.policyName !== 'default') notices.push(`policy: ${options.policyName}`);
+    return {
+      analysis: step.answer.analysis,
+      remediation: step.answer.remediation,
+      mode: options.requestedMode,
+      notices,
+      ...(step.answer.failed ? { failed: true } : {}),
+    };
+  }
+  const input = step.input;
   let live: LiveContext | undefined;
   if (dependencies.cluster) {
     live = withPolicyProtection(
@@ -144,7 +165,11 @@ export async function analyzeRequest(
     extraDrafts,
   });
   return {
-    analysis: { ...analysis, factors: [...analysis.factors, ...plan.notes] },
+    analysis: {
+      ...analysis,
+      factors: [...analysis.factors, ...plan.notes],
+      ...(step.choice ? { target: step.choice } : {}),
+    },
     remediation: plan.remediation,
     mode: plan.mode,
     notices,
