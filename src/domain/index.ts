@@ -66,6 +66,8 @@ export {
   RemediateOutputSchema,
   RemediationActionSchema,
   RemediationSchema,
+  SESSION_ID_MAX_LENGTH,
+  SessionIdSchema,
   TargetSchema,
 } from './schemas.js';
 export type {
