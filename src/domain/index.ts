@@ -86,6 +86,7 @@ export type {
   Target,
 } from './schemas.js';
 export { parseRemediateInput, toFieldIssues } from './validation.js';
+export { excessiveNesting, MAX_JSON_DEPTH, nestingIssue } from './json-depth.js';
 export { contractJsonSchemas } from './json-schemas.js';
 export {
   formatCpu,

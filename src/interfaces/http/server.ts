@@ -26,6 +26,7 @@ import { createMcpServer } from '../mcp/server.js';
 import { createMetrics, type Metrics } from './metrics.js';
 import { registerStateMetrics } from './state-metrics.js';
 import { ApproveBodySchema, openApiDocument, RejectBodySchema } from './openapi.js';
+import { installJsonBodyParser } from './body.js';
 import { authenticateHook, mcpAuthenticateHook, principalOf } from './authentication.js';
 import { clientErrorHandler, frameworkErrors, installErrorHandlers } from './errors.js';
 import { InFlightLimit } from './in-flight.js';
@@ -100,8 +101,7 @@ export async function createHttpServer(
       return typeof given === 'string' && /^[\w.-]{1,128}$/.test(given) ? given : randomUUID();
     },
   });
-  // JSON only: any other media type is a 415.
-  app.removeContentTypeParser('text/plain');
+  installJsonBodyParser(app, bodyLimitBytes);
   installErrorHandlers(app, bodyLimitBytes);
 
   // --- cross-cutting: request ids, concurrency limit, metrics ---------------------------------

@@ -16,6 +16,7 @@ import { z } from 'zod';
 import {
   type ErrorCode,
   errorMapping,
+  excessiveNesting,
   InvalidInputError,
   KubemendError,
   RemediateContextSchema,
@@ -136,7 +137,10 @@ export class McpRequestError extends Error {
   }
 }
 
+/** Tool arguments: no deeper than `MAX_JSON_DEPTH`, then the tool's schema; each failure names the field. */
 function validate<T>(schema: z.ZodType<T>, value: unknown): T {
+  const tooDeep = excessiveNesting(value);
+  if (tooDeep) throw new InvalidInputError([tooDeep]);
   const parsed = schema.safeParse(value);
   if (!parsed.success) throw new InvalidInputError(toFieldIssues(parsed.error.issues));
   return parsed.data;
