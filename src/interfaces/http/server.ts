@@ -4,9 +4,7 @@
  * service, translate errors into RFC 9457 problem documents.
  */
 import { randomUUID } from 'node:crypto';
-import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
-import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/streamableHttp.js';
-import { isInitializeRequest } from '@modelcontextprotocol/sdk/types.js';
+import Fastify, { type FastifyInstance, type FastifyRequest } from 'fastify';
 import type { z } from 'zod';
 import {
   digest,
@@ -22,15 +20,16 @@ import type { Configuration } from '../../config/configuration.js';
 import { durationMs } from '../../config/server.js';
 import type { RemediationService } from '../../service/remediation-service.js';
 import type { SessionRecord } from '../../sessions/store.js';
-import { createMcpServer } from '../mcp/server.js';
 import { createMetrics, type Metrics } from './metrics.js';
 import { registerStateMetrics } from './state-metrics.js';
 import { ApproveBodySchema, openApiDocument, RejectBodySchema } from './openapi.js';
 import { installJsonBodyParser } from './body.js';
-import { authenticateHook, mcpAuthenticateHook, principalOf } from './authentication.js';
+import { authenticateHook, principalOf } from './authentication.js';
 import { clientErrorHandler, frameworkErrors, installErrorHandlers } from './errors.js';
 import { InFlightLimit } from './in-flight.js';
-import { problem, sendProblem } from './problem.js';
+import { registerMcpRoutes } from './mcp-route.js';
+import { McpSessions } from './mcp-sessions.js';
+import { sendProblem } from './problem.js';
 
 export interface HttpServerOptions {
   readonly service: RemediationService;
@@ -243,53 +242,13 @@ export async function createHttpServer(
   app.get('/v1/audit/verify', authenticate('audit:read'), async () => service.auditRecorder.verify());
 
   // --- MCP over Streamable HTTP ---------------------------------------------------------------
-  const transports = new Map<string, { transport: StreamableHTTPServerTransport; principal: string }>();
-  const mcp = async (request: FastifyRequest, reply: FastifyReply) => {
-    const principal = principalOf(request);
-    const sessionHeader = request.headers['mcp-session-id'];
-    const sessionId = typeof sessionHeader === 'string' ? sessionHeader : undefined;
-    let entry = sessionId ? transports.get(sessionId) : undefined;
-    if (sessionId && !entry)
-      return sendProblem(
-        reply,
-        problem(
-          'session-not-found',
-          `MCP session ${sessionId} is not known (it may have expired); initialize again`,
-          { instance: request.id },
-        ),
-      );
-    if (entry && entry.principal !== principal.name)
-      throw new KubemendError('forbidden', 'this MCP session belongs to another caller');
-    if (!entry) {
-      if (request.method !== 'POST' || !isInitializeRequest(request.body)) {
-        throw new InvalidInputError([
-          { path: 'Mcp-Session-Id', message: 'missing: send an initialize request first' },
-        ]);
-      }
-      const transport: StreamableHTTPServerTransport = new StreamableHTTPServerTransport({
-        sessionIdGenerator: () => randomUUID(),
-        onsessioninitialized: (id) => {
-          transports.set(id, { transport, principal: principal.name });
-        },
-      });
-      transport.onclose = () => {
-        if (transport.sessionId) transports.delete(transport.sessionId);
-      };
-      const server = createMcpServer({ service, principal: () => principal });
-      await server.connect(transport);
-      entry = { transport, principal: principal.name };
-    }
-    reply.hijack();
-    await entry.transport.handleRequest(request.raw, reply.raw, request.body);
-    return undefined;
-  };
-  const mcpRoute = { onRequest: mcpAuthenticateHook(authenticator, configuration.server.allowedOrigins) };
-  app.post('/mcp', mcpRoute, mcp);
-  app.get('/mcp', mcpRoute, mcp);
-  app.delete('/mcp', mcpRoute, mcp);
-  app.addHook('onClose', async () => {
-    for (const { transport } of transports.values()) await transport.close().catch(() => undefined);
+  const mcpSessions = new McpSessions({
+    idleTimeoutMs: durationMs(configuration.server.mcpSessions.idleTimeout),
+    perCaller: configuration.server.mcpSessions.perCaller,
+    max: configuration.server.mcpSessions.max,
   });
+  mcpSessions.register(metrics.registry);
+  registerMcpRoutes(app, { service, configuration, authenticator, sessions: mcpSessions });
 
   return { app, metrics };
 }

@@ -30,6 +30,7 @@ import { toFieldIssues } from '../../domain/validation.js';
 import { type Principal, requireScope } from '../../auth/authenticator.js';
 import type { Phase, RemediationService } from '../../service/remediation-service.js';
 import { describeFailure } from '../failure.js';
+import type { WorkKind } from '../rate-limit.js';
 import { renderText } from '../render.js';
 
 export const SERVER_INFO = { name: 'kubemend', version: '0.1.0' } as const;
@@ -150,6 +151,11 @@ export interface McpServerOptions {
   readonly service: RemediationService;
   /** The caller: the local user over stdio, the authenticated principal over HTTP. */
   readonly principal: () => Principal;
+  /**
+   * Admission of a tool call by the caller's rate limits (HTTP): throws `rate-limited` when a
+   * bucket is empty. Absent over stdio (one local user).
+   */
+  readonly admit?: (principal: Principal, work: readonly WorkKind[]) => void;
 }
 
 export function createMcpServer(options: McpServerOptions): McpServer {
