@@ -27,7 +27,13 @@ import {
 } from './context.js';
 import { ActionRateGuard } from './rate-guard.js';
 import { reconcile, type ReconcileReport } from './reconciliation.js';
-import { openSession, processRequest, type RemediateOptions, replay } from './requests.js';
+import {
+  findByIdempotencyKey,
+  openSession,
+  processRequest,
+  type RemediateOptions,
+  replay,
+} from './requests.js';
 
 export type { ApproveOptions } from './approvals.js';
 export { planHashOf } from './approvals.js';
@@ -106,9 +112,7 @@ export class RemediationService {
   async start(input: RemediateInput, options: RemediateOptions = {}): Promise<SessionRecord> {
     if (input.approve && input.sessionId)
       throw new KubemendError('invalid-input', 'approve: use the approve call for an existing session');
-    const replayed = options.idempotencyKey
-      ? await this.context.sessions.findByIdempotencyKey(options.idempotencyKey)
-      : undefined;
+    const replayed = await findByIdempotencyKey(this.context, options);
     if (replayed) {
       await replay(this.context, options);
       return replayed;

@@ -3,7 +3,13 @@
  * mode, policy and rate guard decide each action, record the analysis and every proposal, and
  * execute what may run now.
  */
-import { KubemendError, type Mode, type RemediateInput, type RemediateOutput } from '../domain/index.js';
+import {
+  digest,
+  KubemendError,
+  type Mode,
+  type RemediateInput,
+  type RemediateOutput,
+} from '../domain/index.js';
 import { selectPolicy } from '../config/policies.js';
 import type { LogSummary } from '../context/log-summary.js';
 import { actionLabel } from '../execution/run.js';
@@ -42,13 +48,31 @@ function storableInput(input: RemediateInput): RemediateInput {
   };
 }
 
+/**
+ * The key a session is stored under: the caller's Idempotency-Key scoped to the caller (a digest of
+ * both), so one caller's key never finds — or reveals — another caller's session.
+ */
+export function storedIdempotencyKey(ctx: ServiceContext, options: RemediateOptions): string | undefined {
+  if (!options.idempotencyKey) return undefined;
+  return `k1:${digest([ctx.actorOf(options), options.idempotencyKey])}`;
+}
+
+/** The caller's earlier session under its Idempotency-Key, if any. */
+export async function findByIdempotencyKey(
+  ctx: ServiceContext,
+  options: RemediateOptions,
+): Promise<SessionRecord | undefined> {
+  const key = storedIdempotencyKey(ctx, options);
+  return key ? ctx.sessions.findByIdempotencyKey(key) : undefined;
+}
+
 /** Idempotency: the same key and body returns the stored result; another body is an error. */
 export async function replay(
   ctx: ServiceContext,
   options: RemediateOptions,
 ): Promise<RemediateOutput | undefined> {
   if (!options.idempotencyKey) return undefined;
-  const existing = await ctx.sessions.findByIdempotencyKey(options.idempotencyKey);
+  const existing = await findByIdempotencyKey(ctx, options);
   if (!existing) return undefined;
   if (options.requestHash && existing.requestHash && options.requestHash !== existing.requestHash) {
     throw new KubemendError(
@@ -83,7 +107,7 @@ export async function openSession(
       input: storableInput(input),
       approvals: [],
       results: [],
-      idempotencyKey: options.idempotencyKey,
+      idempotencyKey: storedIdempotencyKey(ctx, options),
       requestHash: options.requestHash,
     });
     await ctx.audit.record({

@@ -350,7 +350,14 @@ describe('operations', () => {
         '/v1/sessions/{id}/reject',
         '/v1/audit',
         '/v1/audit/verify',
+        '/mcp',
       ]),
+    );
+    // Issue 14 item 10: every /mcp method is documented; 429s carry their headers.
+    expect(Object.keys(document.paths['/mcp']).sort()).toEqual(['delete', 'get', 'post']);
+    const limited = document.paths['/v1/remediate'].post.responses['429'];
+    expect(Object.keys(limited.headers ?? {})).toEqual(
+      expect.arrayContaining(['Retry-After', 'RateLimit', 'RateLimit-Policy']),
     );
   });
 

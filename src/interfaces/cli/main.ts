@@ -83,9 +83,12 @@ async function analyze(flags: AnalyzeFlags): Promise<number> {
   let parallel = false;
   if (flags.input === '-') stream = process.stdin;
   else {
-    parallel =
-      (await stat(flags.input).catch(() => undefined))?.size !== undefined &&
-      (await stat(flags.input)).size >= PARALLEL_THRESHOLD_BYTES;
+    const found = await stat(flags.input).catch(() => undefined);
+    if (found?.isDirectory())
+      throw new UsageError(
+        `--input: ${flags.input} is a directory; give a RemediateInput JSON file, or - for stdin`,
+      );
+    parallel = found !== undefined && found.size >= PARALLEL_THRESHOLD_BYTES;
     stream = createReadStream(flags.input);
     await new Promise<void>((resolve, reject) => {
       (stream as ReturnType<typeof createReadStream>)
