@@ -5,7 +5,7 @@
  * environment only — is attached as a `Secret` (see ai.ts).
  */
 import { readFileSync } from 'node:fs';
-import { parse as parseYaml } from 'yaml';
+import { parseYaml } from './yaml.js';
 import { z } from 'zod';
 import { ConfigurationError, formatPath } from '../domain/index.js';
 import {

@@ -96,7 +96,13 @@ export function dedupeEvents(events: readonly NormalizedEvent[]): NormalizedEven
       origin: known.origin === 'cluster' || event.origin === 'cluster' ? 'cluster' : 'input',
     });
   }
-  return [...byKey.values()].sort((a, b) => (a.lastSeen ?? '').localeCompare(b.lastSeen ?? ''));
+  // Code-unit order, as `earliest`/`latest` compare (timestamps are ISO 8601). `localeCompare`
+  // would load ICU's collation tables: tens of milliseconds of every CLI run.
+  return [...byKey.values()].sort((a, b) => {
+    const x = a.lastSeen ?? '';
+    const y = b.lastSeen ?? '';
+    return x < y ? -1 : x > y ? 1 : 0;
+  });
 }
 
 function earliest(a?: string, b?: string): string | undefined {
