@@ -184,7 +184,12 @@ describe('connectCluster', () => {
   });
 
   it('a CLI run against a server that never answers exits as soon as it has answered (issue 14 item 9)', async () => {
-    const silent = createNetServer((socket) => socket.resume());
+    const open = new Set<Socket>();
+    const silent = createNetServer((socket) => {
+      socket.resume();
+      open.add(socket);
+      socket.on('close', () => open.delete(socket));
+    });
     await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
     const dir = mkdtempSync(join(tmpdir(), 'km-kc-'));
     dirs.push(dir);
@@ -220,7 +225,7 @@ describe('connectCluster', () => {
       // Before: the probe's own request (5 s timeout, 3 attempts) held the process ~20 s after.
       expect(result.lingeredMs).toBeLessThan(2_000);
     } finally {
-      silent.closeAllConnections?.();
+      for (const socket of open) socket.destroy();
       await new Promise((resolve) => silent.close(resolve));
     }
   }, 60_000);
