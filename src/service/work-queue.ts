@@ -2,9 +2,10 @@
  * The bounded, fair queue of asynchronous remediations (`Prefer: respond-async`,
  * `server.asyncQueue`): `concurrency` run at once; waiting plus running are bounded in all
  * (`capacity`, beyond it `queue-full`, 503) and per caller (`perCaller`, beyond it `rate-limited`,
- * 429) — back-pressure the caller sees before anything is stored. Callers take turns: the next job
- * to start is the oldest of the caller whose turn it is, so a caller with a hundred jobs waiting
- * delays another caller's single job by at most one job per caller ahead of it.
+ * 429) — back-pressure the caller sees before anything is stored. Callers take turns (start-time
+ * fair queuing): the next job to start is the oldest of the caller that has been served least, a
+ * caller that joins counts from the present, not from zero. So a caller with a hundred jobs waiting
+ * delays another caller's single job by at most one job, and a newcomer cannot starve an old one.
  */
 import { KubemendError } from '../domain/index.js';
 
@@ -55,6 +56,10 @@ export class WorkQueue {
   private readonly waiting = new Map<string, Job[]>();
   /** Waiting plus running (plus reserved) per caller. */
   private readonly perCaller = new Map<string, number>();
+  /** Jobs started per caller, counted from when it joined (`virtualTime` then). */
+  private readonly served = new Map<string, number>();
+  /** The served count of the caller whose job started last: the present, for a caller joining. */
+  private virtualTime = 0;
   private readonly idle = new Set<() => void>();
   private closed = false;
 
@@ -70,7 +75,10 @@ export class WorkQueue {
   /** Takes a place for `caller`, or refuses: `shutting-down`, `queue-full`, `rate-limited`. */
   reserve(caller: string): Ticket {
     if (this.closed)
-      throw new KubemendError('shutting-down', 'this kubemend is stopping and starts no new asynchronous work');
+      throw new KubemendError(
+        'shutting-down',
+        'this kubemend is stopping and starts no new asynchronous work',
+      );
     const own = this.perCaller.get(caller) ?? 0;
     if (own >= this.limits.perCaller)
       throw new KubemendError(
@@ -96,7 +104,10 @@ export class WorkQueue {
     this.reserved--;
     const jobs = this.waiting.get(ticket.caller);
     if (jobs) jobs.push(job);
-    else this.waiting.set(ticket.caller, [job]);
+    else {
+      this.waiting.set(ticket.caller, [job]);
+      this.served.set(ticket.caller, Math.max(this.served.get(ticket.caller) ?? 0, this.virtualTime));
+    }
     this.dispatch();
   }
 
@@ -137,11 +148,21 @@ export class WorkQueue {
 
   private dispatch(): void {
     while (this.running < this.limits.concurrency && this.waiting.size > 0) {
-      const [caller, jobs] = this.waiting.entries().next().value as [string, Job[]];
+      // The caller served least goes next; ties in the order callers started waiting.
+      let caller = '';
+      let least = Number.POSITIVE_INFINITY;
+      for (const candidate of this.waiting.keys()) {
+        const served = this.served.get(candidate) ?? 0;
+        if (served < least) {
+          least = served;
+          caller = candidate;
+        }
+      }
+      const jobs = this.waiting.get(caller)!;
       const job = jobs.shift()!;
-      // The caller goes to the back of the turn order (or leaves it when it has nothing waiting).
-      this.waiting.delete(caller);
-      if (jobs.length > 0) this.waiting.set(caller, jobs);
+      if (jobs.length === 0) this.waiting.delete(caller);
+      this.virtualTime = least;
+      this.served.set(caller, least + 1);
       this.running++;
       void job
         .start()
@@ -158,7 +179,11 @@ export class WorkQueue {
   private release(caller: string): void {
     const left = (this.perCaller.get(caller) ?? 1) - 1;
     if (left > 0) this.perCaller.set(caller, left);
-    else this.perCaller.delete(caller);
+    else {
+      // Nothing of this caller's left: it rejoins at the present (its count is forgotten).
+      this.perCaller.delete(caller);
+      this.served.delete(caller);
+    }
   }
 
   private notifyIfIdle(): void {
