@@ -140,3 +140,16 @@ export class CallerRateLimits {
     }
   }
 }
+
+/**
+ * The work a remediate request asks for: an approval by session id is an execution only; any other
+ * request is an analysis, and also an execution when its mode may execute (automatic, hybrid).
+ */
+export function workOf(input: {
+  readonly approve?: readonly string[];
+  readonly sessionId?: string;
+  readonly mode?: string;
+}): WorkKind[] {
+  if (input.approve && input.sessionId) return ['executions'];
+  return input.mode && input.mode !== 'manual' ? ['analyses', 'executions'] : ['analyses'];
+}

@@ -13,7 +13,9 @@ import type {
   FastifyServerOptions,
 } from 'fastify';
 import { type ErrorCode, SESSION_ID_MAX_LENGTH } from '../../domain/index.js';
+import { RateLimitedError } from '../rate-limit.js';
 import { problem, rawProblemResponse, sendProblem, toProblem, type Problem } from './problem.js';
+import { rateLimitHeaders } from './rate-limit.js';
 
 /** The code of an error fastify raised itself, by its status (a 4xx is the caller's, a 5xx ours). */
 const BY_STATUS: Readonly<Record<number, ErrorCode>> = {
@@ -62,7 +64,12 @@ export function installErrorHandlers(app: FastifyInstance, bodyLimitBytes: numbe
   app.setErrorHandler((error: FastifyError, request, reply) => {
     const body = fastifyProblem(error, request.id, bodyLimitBytes) ?? toProblem(error, request.id);
     if (body.status >= 500) request.log.error({ err: error }, 'request failed');
-    return sendProblem(reply, body);
+    // A caller's own rate limit: its wait and its buckets' state instead of the table's Retry-After.
+    const headers =
+      error instanceof RateLimitedError
+        ? { ...rateLimitHeaders(error.buckets), 'retry-after': String(error.retryAfterSeconds) }
+        : {};
+    return sendProblem(reply, body, headers);
   });
   app.setNotFoundHandler((request, reply) =>
     sendProblem(

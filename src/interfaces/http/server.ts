@@ -30,6 +30,8 @@ import { InFlightLimit } from './in-flight.js';
 import { registerMcpRoutes } from './mcp-route.js';
 import { McpSessions } from './mcp-sessions.js';
 import { sendProblem } from './problem.js';
+import { admit } from './rate-limit.js';
+import { CallerRateLimits, workOf } from '../rate-limit.js';
 
 export interface HttpServerOptions {
   readonly service: RemediationService;
@@ -123,6 +125,9 @@ export async function createHttpServer(
     );
   });
 
+  // Per-caller token buckets (analyses, executions), shared by the API and the MCP tools.
+  const rateLimits = new CallerRateLimits(configuration.server.rateLimits);
+
   const authenticate = (scope: Parameters<typeof authenticateHook>[1]) => ({
     onRequest: authenticateHook(authenticator, scope),
   });
@@ -162,6 +167,7 @@ export async function createHttpServer(
     const canExecute = principal.scopes.has('remediate:execute');
     if ((input.approve || (input.mode && input.mode !== 'manual')) && !canExecute)
       requireScope(principal, 'remediate:execute');
+    admit(rateLimits, reply, principal, workOf(input));
     const keyHeader = request.headers['idempotency-key'];
     const idempotencyKey = typeof keyHeader === 'string' && keyHeader.length > 0 ? keyHeader : undefined;
     if (idempotencyKey && idempotencyKey.length > 256)
@@ -196,10 +202,11 @@ export async function createHttpServer(
     return sessionView(session);
   });
 
-  app.post('/v1/sessions/:id/approve', authenticate('remediate:execute'), async (request) => {
+  app.post('/v1/sessions/:id/approve', authenticate('remediate:execute'), async (request, reply) => {
     const id = sessionIdOf(request);
     const body = parseBody(ApproveBodySchema, request.body);
     const principal = principalOf(request);
+    admit(rateLimits, reply, principal, ['executions']);
     const approver =
       body.approver === principal.name
         ? principal.name
@@ -248,7 +255,13 @@ export async function createHttpServer(
     max: configuration.server.mcpSessions.max,
   });
   mcpSessions.register(metrics.registry);
-  registerMcpRoutes(app, { service, configuration, authenticator, sessions: mcpSessions });
+  registerMcpRoutes(app, {
+    service,
+    configuration,
+    authenticator,
+    sessions: mcpSessions,
+    admit: (principal, work) => void rateLimits.take(principal.name, work),
+  });
 
   return { app, metrics };
 }

@@ -30,7 +30,7 @@ import { toFieldIssues } from '../../domain/validation.js';
 import { type Principal, requireScope } from '../../auth/authenticator.js';
 import type { Phase, RemediationService } from '../../service/remediation-service.js';
 import { describeFailure } from '../failure.js';
-import type { WorkKind } from '../rate-limit.js';
+import { type WorkKind, workOf } from '../rate-limit.js';
 import { renderText } from '../render.js';
 
 export const SERVER_INFO = { name: 'kubemend', version: '0.1.0' } as const;
@@ -198,7 +198,7 @@ export function createMcpServer(options: McpServerOptions): McpServer {
       },
     });
     if (answer.action !== 'accept' || answer.content?.approve !== true) return undefined;
-    void extra;
+    options.admit?.(principal, ['executions']);
     return service.approve(output.sessionId, {
       approver: principal.name,
       actionIds: waiting.map((a) => a.id),
@@ -221,6 +221,7 @@ export function createMcpServer(options: McpServerOptions): McpServer {
         const principal = options.principal();
         requireScope(principal, 'remediate:analyze');
         const input = validate(RemediateInputSchema, { ...args, mode: 'manual' }) as RemediateInput;
+        options.admit?.(principal, ['analyses']);
         const output = await service.remediate(input, {
           actor: principal.name,
           canExecute: false,
@@ -252,6 +253,7 @@ export function createMcpServer(options: McpServerOptions): McpServer {
         const canExecute = principal.scopes.has('remediate:execute');
         if ((input.approve || (input.mode && input.mode !== 'manual')) && !canExecute)
           requireScope(principal, 'remediate:execute');
+        options.admit?.(principal, workOf(input));
         const reporter = progressReporter(extra as unknown as Extra);
         const output = await service.remediate(input, {
           actor: principal.name,
@@ -286,6 +288,7 @@ export function createMcpServer(options: McpServerOptions): McpServer {
         const principal = options.principal();
         requireScope(principal, 'remediate:execute');
         const input = validate(ApproveInputSchema, args);
+        options.admit?.(principal, ['executions']);
         const output = await service.approve(input.sessionId, {
           approver: principal.name,
           actionIds: input.actionIds,
