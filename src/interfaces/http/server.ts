@@ -18,7 +18,7 @@ import { toFieldIssues } from '../../domain/validation.js';
 import { type Authenticator, requireScope } from '../../auth/authenticator.js';
 import type { Configuration } from '../../config/configuration.js';
 import { durationMs } from '../../config/server.js';
-import type { RemediationService } from '../../service/remediation-service.js';
+import type { RemediationService, StopReport } from '../../service/remediation-service.js';
 import type { SessionRecord } from '../../sessions/store.js';
 import { createMetrics, type Metrics } from './metrics.js';
 import { registerStateMetrics } from './state-metrics.js';
@@ -30,6 +30,7 @@ import { InFlightLimit } from './in-flight.js';
 import { registerMcpRoutes } from './mcp-route.js';
 import { McpSessions } from './mcp-sessions.js';
 import { sendProblem } from './problem.js';
+import { Shutdown } from './shutdown.js';
 import { admit } from './rate-limit.js';
 import { CallerRateLimits, workOf } from '../rate-limit.js';
 
@@ -76,9 +77,14 @@ function sessionView(session: SessionRecord): Record<string, unknown> {
   };
 }
 
-export async function createHttpServer(
-  options: HttpServerOptions,
-): Promise<{ app: FastifyInstance; metrics: Metrics }> {
+export interface HttpServer {
+  readonly app: FastifyInstance;
+  readonly metrics: Metrics;
+  /** The graceful stop (SIGTERM): see shutdown.ts. Resolves when the server is closed. */
+  stop(): Promise<StopReport>;
+}
+
+export async function createHttpServer(options: HttpServerOptions): Promise<HttpServer> {
   const { service, configuration, authenticator } = options;
   const metrics = createMetrics();
   registerStateMetrics(metrics.registry, { sessions: service.sessionStore, audit: service.auditRecorder });
@@ -108,8 +114,15 @@ export async function createHttpServer(
   // --- cross-cutting: request ids, concurrency limit, metrics ---------------------------------
   const inFlight = new InFlightLimit(configuration.server.maxInFlight);
   inFlight.register(metrics.registry);
+  const shutdown = new Shutdown(app, {
+    service,
+    timeoutMs: durationMs(configuration.server.shutdownTimeout),
+    delayMs: durationMs(configuration.server.shutdownDelay),
+  });
   app.addHook('onRequest', async (request, reply) => {
     reply.header('x-request-id', request.id);
+    const refused = await shutdown.hook(request, reply);
+    if (refused) return refused;
     if (InFlightLimit.counts(request) && !inFlight.admit(reply))
       return sendProblem(reply, inFlight.refusal(request.id));
     return undefined;
@@ -139,6 +152,7 @@ export async function createHttpServer(
     const checks: Record<string, string> = {};
     let ready = true;
     for (const { name, check } of [
+      { name: 'shutdown', check: shutdown.check },
       ...(options.readiness ?? []),
       { name: 'inFlight', check: () => inFlight.check() },
     ]) {
@@ -263,5 +277,5 @@ export async function createHttpServer(
     admit: (principal, work) => void rateLimits.take(principal.name, work),
   });
 
-  return { app, metrics };
+  return { app, metrics, stop: () => shutdown.stop() };
 }
