@@ -96,13 +96,9 @@ export function dedupeEvents(events: readonly NormalizedEvent[]): NormalizedEven
       origin: known.origin === 'cluster' || event.origin === 'cluster' ? 'cluster' : 'input',
     });
   }
-  // Code-unit order, as `earliest`/`latest` compare (timestamps are ISO 8601). `localeCompare`
-  // would load ICU's collation tables: tens of milliseconds of every CLI run.
-  return [...byKey.values()].sort((a, b) => {
-    const x = a.lastSeen ?? '';
-    const y = b.lastSeen ?? '';
-    return x < y ? -1 : x > y ? 1 : 0;
-  });
+  // Code-unit order (ISO 8601), as `latest` compares: no ICU collation to load in a CLI run.
+  const at = (event: NormalizedEvent) => event.lastSeen ?? '';
+  return [...byKey.values()].sort((a, b) => Number(at(a) > at(b)) - Number(at(a) < at(b)));
 }
 
 function earliest(a?: string, b?: string): string | undefined {
