@@ -29,6 +29,7 @@ import { ActionRateGuard } from './rate-guard.js';
 import { WorkQueue } from './work-queue.js';
 import { reconcile, type ReconcileReport } from './reconciliation.js';
 import {
+  checkRequest,
   findByIdempotencyKey,
   openSession,
   processRequest,
@@ -118,6 +119,7 @@ export class RemediationService {
     }
     const replayed = await replay(this.context, options);
     if (replayed) return replayed;
+    checkRequest(this.context, input, options);
     const session = await openSession(this.context, input, options, this.newId);
     return processRequest(this.context, session, input, options);
   }
@@ -136,6 +138,7 @@ export class RemediationService {
       await replay(this.context, options);
       return replayed;
     }
+    checkRequest(this.context, input, options);
     const actor = this.context.actorOf(options);
     const ticket = this.queue.reserve(actor);
     let session: SessionRecord;

@@ -89,6 +89,20 @@ export async function replay(
   return existing.output;
 }
 
+/**
+ * What makes a request the caller's mistake, checked before anything is stored: an unknown policy,
+ * an executing mode without the right to execute. (A refused request leaves no session behind.)
+ */
+export function checkRequest(ctx: ServiceContext, input: RemediateInput, options: RemediateOptions): void {
+  selectPolicy(ctx.dependencies.policies, input.policy);
+  const mode: Mode = input.mode ?? 'manual';
+  if (options.canExecute === false && mode !== 'manual')
+    throw new KubemendError(
+      'forbidden',
+      `mode: ${mode} executes changes and needs the remediate:execute scope`,
+    );
+}
+
 export async function openSession(
   ctx: ServiceContext,
   input: RemediateInput,
@@ -141,14 +155,9 @@ export async function processRequest(
   background = false,
 ): Promise<RemediateOutput> {
   const actor = ctx.actorOf(options);
+  checkRequest(ctx, input, options);
   const { policy, name: policyName } = selectPolicy(ctx.dependencies.policies, input.policy);
   const requestedMode: Mode = input.mode ?? 'manual';
-  if (options.canExecute === false && requestedMode !== 'manual') {
-    throw new KubemendError(
-      'forbidden',
-      `mode: ${requestedMode} executes changes and needs the remediate:execute scope`,
-    );
-  }
   const cluster = ctx.cluster();
   const firstPhase: Phase = cluster ? 'gathering' : 'analyzing';
   const firstMessage = cluster ? 'reading the cluster' : 'analysing';

@@ -235,3 +235,23 @@ describe('every error is a problem document with a code', () => {
     expectProblem(await send(), status);
   });
 });
+
+describe('a refused request stores nothing (found by npm run fuzz, seed 20261201)', () => {
+  it.each([
+    ['an unknown policy', { policy: 'no-such-policy' }, 'policy-not-found', TOKENS.operator],
+    ['automatic mode without the execute scope', { mode: 'automatic' }, 'forbidden', TOKENS.analyst],
+  ])('%s: 4xx, no session, no audit record', async (_name, change, code, token) => {
+    const before = server.application.audit.list({ limit: 1_000_000 }).then((records) => records.length);
+    for (const prefer of [undefined, 'respond-async']) {
+      const response = await fetch(`${server.base}/v1/remediate`, {
+        method: 'POST',
+        headers: authorized(token, prefer ? { prefer } : {}),
+        body: JSON.stringify({ ...incident.input, ...change }),
+      });
+      const answer = await problemOf(response);
+      expect(answer.status).toBeGreaterThanOrEqual(400);
+      expect(answer.body.code).toBe(code);
+    }
+    expect((await server.application.audit.list({ limit: 1_000_000 })).length).toBe(await before);
+  });
+});
