@@ -40,6 +40,36 @@ function kubeconfigFor(server: string): string {
   ].join('\n');
 }
 
+/**
+ * An API server that accepts connections and never answers a byte (it reads and drops what arrives,
+ * so it sees a client close), with a kubeconfig pointing at it.
+ */
+async function silentServer(): Promise<{
+  kubeconfig: string;
+  open: Set<Socket>;
+  close: () => Promise<void>;
+}> {
+  const open = new Set<Socket>();
+  const silent = createNetServer((socket) => {
+    socket.resume();
+    open.add(socket);
+    socket.on('close', () => open.delete(socket));
+  });
+  await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
+  const dir = mkdtempSync(join(tmpdir(), 'km-kc-'));
+  dirs.push(dir);
+  const kubeconfig = join(dir, 'config');
+  writeFileSync(kubeconfig, kubeconfigFor(`http://127.0.0.1:${(silent.address() as AddressInfo).port}`));
+  return {
+    kubeconfig,
+    open,
+    close: async () => {
+      for (const socket of open) socket.destroy();
+      await new Promise((resolve) => silent.close(resolve));
+    },
+  };
+}
+
 async function authorization(kubeConfig: ReturnType<typeof inClusterKubeConfig>): Promise<unknown> {
   const options: { headers?: Record<string, unknown> } = {};
   await kubeConfig.applyToHTTPSOptions(options as never);
@@ -150,19 +180,7 @@ describe('connectCluster', () => {
   });
 
   it('aborts the version probe when the timer wins: nothing is left talking to a server that never answers (issue 14 item 9)', async () => {
-    // Accepts connections and never answers a byte.
-    const sockets = new Set<Socket>();
-    const silent = createNetServer((socket) => {
-      // Reads (and drops) what arrives, so it sees the client close the connection.
-      socket.resume();
-      sockets.add(socket);
-      socket.on('close', () => sockets.delete(socket));
-    });
-    await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
-    const dir = mkdtempSync(join(tmpdir(), 'km-kc-'));
-    dirs.push(dir);
-    const kubeconfig = join(dir, 'config');
-    writeFileSync(kubeconfig, kubeconfigFor(`http://127.0.0.1:${(silent.address() as AddressInfo).port}`));
+    const { kubeconfig, open: sockets, close } = await silentServer();
     try {
       const started = performance.now();
       const connection = await connectCluster(
@@ -178,23 +196,12 @@ describe('connectCluster', () => {
       await new Promise((resolve) => setTimeout(resolve, 1_000));
       expect(sockets.size).toBe(0);
     } finally {
-      for (const socket of sockets) socket.destroy();
-      await new Promise((resolve) => silent.close(resolve));
+      await close();
     }
   });
 
   it('a CLI run against a server that never answers exits as soon as it has answered (issue 14 item 9)', async () => {
-    const open = new Set<Socket>();
-    const silent = createNetServer((socket) => {
-      socket.resume();
-      open.add(socket);
-      socket.on('close', () => open.delete(socket));
-    });
-    await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
-    const dir = mkdtempSync(join(tmpdir(), 'km-kc-'));
-    dirs.push(dir);
-    const kubeconfig = join(dir, 'config');
-    writeFileSync(kubeconfig, kubeconfigFor(`http://127.0.0.1:${(silent.address() as AddressInfo).port}`));
+    const { kubeconfig, close } = await silentServer();
     try {
       // Exit time minus the moment the answer was printed: how long the process lingered.
       const result = await new Promise<{ code: number | null; stderr: string; lingeredMs: number }>(
@@ -225,8 +232,7 @@ describe('connectCluster', () => {
       // Before: the probe's own request (5 s timeout, 3 attempts) held the process ~20 s after.
       expect(result.lingeredMs).toBeLessThan(2_000);
     } finally {
-      for (const socket of open) socket.destroy();
-      await new Promise((resolve) => silent.close(resolve));
+      await close();
     }
   }, 60_000);
 

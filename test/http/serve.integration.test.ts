@@ -27,6 +27,7 @@ import {
   KUBEMEND_KUBECONFIG,
   kubectl,
   loadKubeconfig,
+  memoryLimitOf,
   requireCluster,
   runClusterScript,
   uniqueName,
@@ -222,17 +223,7 @@ describe('crash safety of kubemend serve', () => {
       // Kill it while the change is applied and being verified.
       server.kill('SIGKILL');
       await new Promise((resolve) => server.once('exit', resolve));
-      expect(
-        kubectl([
-          'get',
-          'deployment',
-          'crash',
-          '-n',
-          namespace,
-          '-o',
-          'jsonpath={.spec.template.spec.containers[0].resources.limits.memory}',
-        ]),
-      ).not.toBe('128Mi');
+      expect(memoryLimitOf(namespace, 'crash')).not.toBe('128Mi');
 
       server = launch();
       await ready();
@@ -291,17 +282,7 @@ describe('crash safety of kubemend serve', () => {
       const done = await settled(read, 90_000);
       expect(done.state).toBe('verified');
       expect(done.results[0].status).toBe('verified');
-      expect(
-        kubectl([
-          'get',
-          'deployment',
-          'replicas',
-          '-n',
-          namespace,
-          '-o',
-          'jsonpath={.spec.template.spec.containers[0].resources.limits.memory}',
-        ]),
-      ).not.toBe('128Mi');
+      expect(memoryLimitOf(namespace, 'replicas')).not.toBe('128Mi');
       const audit = (await (
         await fetch(`${base}/v1/audit?sessionId=${done.id}`, {
           headers: { authorization: `Bearer ${OPERATOR}` },

@@ -12,6 +12,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   createOomKilled,
   kubectl,
+  memoryLimitOf,
   requireCluster,
   runClusterScript,
   uniqueName,
@@ -42,16 +43,7 @@ function exited(server: ReturnType<ReturnType<typeof serveProcess>['launch']>) {
   );
 }
 
-const memoryOf = (name: string) =>
-  kubectl([
-    'get',
-    'deployment',
-    name,
-    '-n',
-    namespace,
-    '-o',
-    'jsonpath={.spec.template.spec.containers[0].resources.limits.memory}',
-  ]);
+const memoryOf = (name: string) => memoryLimitOf(namespace, name);
 
 describe('kubemend serve on SIGTERM with an execution under way', () => {
   it('lets the execution finish within server.shutdownTimeout, then exits 0', async () => {
