@@ -187,7 +187,7 @@ describe('connectCluster', () => {
         loadConfiguration({ env: {}, flags: { cluster: { kubeconfig } } }),
         { probeTimeoutMs: 300 },
       );
-      expect(performance.now() - started).toBeLessThan(2_000);
+      expect(performance.now() - started).toBeLessThan(5_000); // not 5 s × 3 attempts
       expect(connection.gateway).toBeUndefined();
       expect(connection.notice).toMatch(/unreachable/);
       // The probe's request was aborted, not left to its own 5 s timeout and retries.
@@ -230,7 +230,7 @@ describe('connectCluster', () => {
       );
       expect(result.code, result.stderr).toBe(0);
       // Before: the probe's own request (5 s timeout, 3 attempts) held the process ~20 s after.
-      expect(result.lingeredMs).toBeLessThan(2_000);
+      expect(result.lingeredMs).toBeLessThan(3_000);
     } finally {
       await close();
     }

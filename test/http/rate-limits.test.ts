@@ -44,6 +44,7 @@ describe('per-caller token buckets', () => {
     // every 100 ms meanwhile.
     const noisy: number[] = [];
     const quiet: Array<{ status: number; ms: number }> = [];
+    const floodStarted = performance.now();
     const flood = (async () => {
       for (let wave = 0; wave < 10; wave++) {
         const answers = await Promise.all(Array.from({ length: 10 }, () => remediate(TOKENS.analyst)));
@@ -57,6 +58,7 @@ describe('per-caller token buckets', () => {
       }
     })();
     await Promise.all([flood, trickle]);
+    const floodSeconds = (performance.now() - floodStarted) / 1000;
     const accepted = noisy.filter((status) => status === 200).length;
     const refused = noisy.filter((status) => status === 429).length;
     console.log(
@@ -64,7 +66,8 @@ describe('per-caller token buckets', () => {
     );
     expect(quiet.every((answer) => answer.status === 200)).toBe(true);
     expect(accepted).toBeGreaterThanOrEqual(10);
-    expect(accepted).toBeLessThanOrEqual(13); // the burst, plus what refilled at 1/s meanwhile
+    // The burst, plus what refilled at 1/s while the flood lasted.
+    expect(accepted).toBeLessThanOrEqual(10 + Math.ceil(floodSeconds));
     expect(refused).toBe(noisy.length - accepted);
   });
 

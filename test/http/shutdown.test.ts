@@ -114,7 +114,7 @@ describe('kubemend serve on SIGTERM', () => {
     expect(await stuckOutcome).toMatch(/^cut|^answered 408/);
     expect(await server.exited()).toEqual({ code: 0, signal: null });
     const seconds = (performance.now() - signalled) / 1000;
-    expect(seconds).toBeLessThan(8);
+    expect(seconds).toBeLessThan(12); // the 5 s deadline, start-up of tsx aside
     expect(server.output()).toContain('SIGTERM: stopping');
   }, 90_000);
 });
