@@ -11,18 +11,26 @@
 import type Database from 'better-sqlite3';
 import { KubemendError } from '../domain/errors.js';
 import type { Migration } from '../storage/migrations.js';
-import { migrateSqlite, openSqliteDatabase, type SqliteOpenOptions } from '../storage/sqlite.js';
-import { normalizeLimit, normalizeTimestamp } from '../storage/values.js';
+import {
+  migrateSqlite,
+  openSqliteConnection,
+  type SqliteConnection,
+  type SqliteOpenOptions,
+  type SqliteWriteQueue,
+} from '../storage/sqlite.js';
+import { normalizeLimit } from '../storage/values.js';
 import {
   AUDIT_COLUMNS,
+  auditConditions,
   type AuditRowDecoders,
   type AuditStore,
   auditUnavailable,
   type ChainHead,
+  describeEntries,
   ChainVerifier,
-  PAGE_SIZE,
   recordFromRow,
   recordValues,
+  rowsInPages,
   sealRecord,
   toJsonLine,
 } from './audit-store.js';
@@ -32,6 +40,7 @@ import {
   type AuditRecord,
   type ChainVerification,
   GENESIS_HASH,
+  type VerifiedPoint,
 } from './recorder.js';
 
 export const SQLITE_AUDIT_MIGRATIONS: readonly Migration[] = [
@@ -84,26 +93,33 @@ const STORE = 'SQLite';
 
 export class SqliteAuditRecorder implements AuditStore {
   private readonly db: Database.Database;
+  private readonly queue: SqliteWriteQueue;
+  private readonly ownsConnection: boolean;
   private readonly clock: () => Date;
-  private readonly appendInTransaction: Database.Transaction<(entry: AuditEntry) => AuditRecord>;
-  private readonly appendAllInTransaction: Database.Transaction<
-    (entries: readonly AuditEntry[]) => AuditRecord[]
-  >;
+  private readonly append: (entry: AuditEntry) => AuditRecord;
 
-  /** Opens (creating and migrating) the database at `path`; `:memory:` for a private one. */
-  constructor(path: string, options: SqliteAuditRecorderOptions = {}) {
+  /**
+   * Opens (creating and migrating) the database at `path` — `:memory:` for a private one — or
+   * uses an open connection (the session store's, so a session change and its records can share
+   * one transaction).
+   */
+  constructor(target: string | SqliteConnection, options: SqliteAuditRecorderOptions = {}) {
     this.clock = options.clock ?? (() => new Date());
+    this.ownsConnection = typeof target === 'string';
+    let connection: SqliteConnection;
     try {
-      this.db = openSqliteDatabase(path, options);
+      connection = typeof target === 'string' ? openSqliteConnection(target, options) : target;
     } catch (error) {
-      throw auditUnavailable(STORE, `open ${path}`, error);
+      throw auditUnavailable(STORE, `open ${String(target)}`, error);
     }
+    this.db = connection.db;
+    this.queue = connection.queue;
     try {
       migrateSqlite(this.db, 'audit', SQLITE_AUDIT_MIGRATIONS);
     } catch (error) {
-      this.db.close();
+      if (this.ownsConnection) this.db.close();
       // A schema newer than this code stays a configuration error: retrying will not help.
-      throw error instanceof KubemendError ? error : auditUnavailable(STORE, `migrate ${path}`, error);
+      throw error instanceof KubemendError ? error : auditUnavailable(STORE, 'migrate the audit log', error);
     }
     const readHead = this.db.prepare<[], ChainHead>('SELECT sequence, hash FROM audit_head WHERE id = 1');
     const insert = this.db.prepare<(string | number | null)[]>(
@@ -112,7 +128,7 @@ export class SqliteAuditRecorder implements AuditStore {
     const moveHead = this.db.prepare<[number, string, number]>(
       'UPDATE audit_head SET sequence = ?, hash = ? WHERE id = 1 AND sequence = ?',
     );
-    const append = (entry: AuditEntry): AuditRecord => {
+    this.append = (entry: AuditEntry): AuditRecord => {
       const head = readHead.get();
       if (head === undefined) throw new Error('the chain head row is missing');
       const record = sealRecord(entry, head.sequence + 1, this.clock().toISOString(), head.hash);
@@ -122,45 +138,42 @@ export class SqliteAuditRecorder implements AuditStore {
       }
       return record;
     };
-    this.appendInTransaction = this.db.transaction(append);
-    this.appendAllInTransaction = this.db.transaction((entries: readonly AuditEntry[]) =>
-      entries.map(append),
-    );
   }
 
-  async record(entry: AuditEntry): Promise<AuditRecord> {
+  /**
+   * Appends `entries` in order inside the caller's transaction — a unit of the connection's write
+   * queue — and fails with `audit-unavailable`. The write lock the transaction holds keeps every
+   * appender, in this process or another, from reading the same head: the chain never forks.
+   */
+  appendInTransaction(entries: readonly AuditEntry[]): AuditRecord[] {
     try {
-      return this.appendInTransaction.immediate(entry);
+      return entries.map(this.append);
     } catch (error) {
-      throw auditUnavailable(STORE, `append a ${entry.type} record`, error);
+      throw auditUnavailable(STORE, `append ${describeEntries(entries)}`, error);
     }
   }
 
+  async record(entry: AuditEntry): Promise<AuditRecord> {
+    const [record] = await this.recordAll([entry]);
+    return record!;
+  }
+
+  /** Appends in the next group commit (one transaction with the other writes of that turn). */
   async recordAll(entries: readonly AuditEntry[]): Promise<AuditRecord[]> {
     if (entries.length === 0) return [];
     try {
-      return this.appendAllInTransaction.immediate(entries);
+      return await this.queue.run(() => this.appendInTransaction(entries));
     } catch (error) {
-      throw auditUnavailable(STORE, `append ${entries.length} records`, error);
+      throw auditUnavailable(STORE, `append ${describeEntries(entries)}`, error);
     }
   }
 
   async list(query: AuditQuery = {}): Promise<AuditRecord[]> {
-    const conditions: string[] = [];
-    const values: (string | number)[] = [];
-    if (query.sessionId !== undefined) {
-      conditions.push('session_id = ?');
-      values.push(query.sessionId);
-    }
-    if (query.since !== undefined) {
-      conditions.push('at >= ?');
-      values.push(normalizeTimestamp(query.since, 'since'));
-    }
-    const where = conditions.length === 0 ? '' : `WHERE ${conditions.join(' AND ')}`;
+    const { where, values } = auditConditions(query, () => '?');
     const limit = normalizeLimit(query.limit) ?? -1;
     try {
       return this.db
-        .prepare<(string | number)[], Row>(`SELECT * FROM audit_records ${where} ORDER BY sequence LIMIT ?`)
+        .prepare<unknown[], Row>(`SELECT * FROM audit_records ${where} ORDER BY sequence LIMIT ?`)
         .all(...values, limit)
         .map((row) => recordFromRow(row, DECODE));
     } catch (error) {
@@ -168,28 +181,28 @@ export class SqliteAuditRecorder implements AuditStore {
     }
   }
 
-  /** Walks the whole chain in sequence order inside one read transaction (a consistent snapshot). */
-  async verify(): Promise<ChainVerification> {
+  /**
+   * Walks the chain in sequence order — all of it, or (incremental) what follows `from` — inside
+   * one read transaction (a consistent snapshot), checking it ends at the chain head.
+   */
+  async verify(from?: VerifiedPoint): Promise<ChainVerification> {
     try {
       const walk = this.db.transaction((): ChainVerification => {
-        const verifier = new ChainVerifier();
+        const verifier = new ChainVerifier(from);
         const head = this.db
           .prepare<[], ChainHead>('SELECT sequence, hash FROM audit_head WHERE id = 1')
           .get();
+        const after = from?.sequence ?? 0;
+        if (after > 0) {
+          const row = this.db
+            .prepare<[number], Row>('SELECT * FROM audit_records WHERE sequence = ?')
+            .get(after);
+          verifier.anchor(row === undefined ? undefined : recordFromRow(row, DECODE));
+        }
         for (const row of this.db
-          .prepare<[], Row>('SELECT * FROM audit_records ORDER BY sequence')
-          .iterate()) {
-          let record: AuditRecord;
-          try {
-            record = recordFromRow(row, DECODE);
-          } catch (error) {
-            verifier.unreadable(
-              Number(row['sequence']),
-              error instanceof Error ? error.message : String(error),
-            );
-            continue;
-          }
-          verifier.push(record);
+          .prepare<[number], Row>('SELECT * FROM audit_records WHERE sequence > ? ORDER BY sequence')
+          .iterate(after)) {
+          verifier.pushRow(row, DECODE);
         }
         return verifier.finish(head ?? null);
       });
@@ -200,26 +213,18 @@ export class SqliteAuditRecorder implements AuditStore {
   }
 
   async *exportJsonLines(): AsyncIterable<string> {
-    let after = 0;
-    for (;;) {
-      let rows: Row[];
-      try {
-        rows = this.db
-          .prepare<[number, number], Row>(
-            'SELECT * FROM audit_records WHERE sequence > ? ORDER BY sequence LIMIT ?',
-          )
-          .all(after, PAGE_SIZE);
-      } catch (error) {
-        throw auditUnavailable(STORE, 'export records', error);
-      }
-      for (const row of rows) yield toJsonLine(recordFromRow(row, DECODE));
-      const last = rows.at(-1);
-      if (last === undefined || rows.length < PAGE_SIZE) return;
-      after = Number(last['sequence']);
+    const page = this.db.prepare<[number, number], Row>(
+      'SELECT * FROM audit_records WHERE sequence > ? ORDER BY sequence LIMIT ?',
+    );
+    try {
+      for await (const row of rowsInPages((after, size) => page.all(after, size)))
+        yield toJsonLine(recordFromRow(row, DECODE));
+    } catch (error) {
+      throw auditUnavailable(STORE, 'export records', error);
     }
   }
 
   async close(): Promise<void> {
-    if (this.db.open) this.db.close();
+    if (this.ownsConnection && this.db.open) this.db.close();
   }
 }

@@ -76,3 +76,89 @@ export function migrateSqlite(
   });
   apply.immediate();
 }
+
+/** One connection to a database file and the group-commit queue every write on it goes through. */
+export interface SqliteConnection {
+  readonly db: Database.Database;
+  readonly queue: SqliteWriteQueue;
+}
+
+/** Opens `path` (see `openSqliteDatabase`) with its write queue. */
+export function openSqliteConnection(path: string, options: SqliteOpenOptions = {}): SqliteConnection {
+  const db = openSqliteDatabase(path, options);
+  return { db, queue: new SqliteWriteQueue(db) };
+}
+
+/** Units a group commit takes at most (a bound on how long one transaction holds the lock). */
+export const MAX_BATCH = 512;
+
+/**
+ * Group commit on one SQLite connection. Every write of the process — a session change with its
+ * audit records, an audit append, a lease renewal — is a unit: a synchronous function run inside a
+ * transaction. Units submitted during one turn of the event loop are run together in ONE IMMEDIATE
+ * transaction (one commit, one WAL sync), each inside its own SAVEPOINT so a unit that throws rolls
+ * back alone and the others still commit. A unit's promise settles only after the transaction has
+ * committed (or failed): nothing is acknowledged before it is durable. Units run in submission
+ * order, so audit records keep the order their writers asked for.
+ */
+export class SqliteWriteQueue {
+  private pending: Array<{
+    readonly unit: () => unknown;
+    readonly resolve: (value: unknown) => void;
+    readonly reject: (error: unknown) => void;
+  }> = [];
+  private scheduled = false;
+  private readonly batch: Database.Transaction<(units: ReadonlyArray<() => unknown>) => Outcome[]>;
+
+  constructor(private readonly db: Database.Database) {
+    // better-sqlite3 runs a transaction function called inside another as a SAVEPOINT.
+    const savepoint = db.transaction((unit: () => unknown) => unit());
+    this.batch = db.transaction((units: ReadonlyArray<() => unknown>) =>
+      units.map((unit): Outcome => {
+        try {
+          return { ok: true, value: savepoint(unit) };
+        } catch (error) {
+          return { ok: false, error };
+        }
+      }),
+    );
+  }
+
+  /** Runs `unit` in the next group commit; resolves with its value once that has committed. */
+  run<T>(unit: () => T): Promise<T> {
+    return new Promise<T>((resolve, reject) => {
+      this.pending.push({ unit, resolve: resolve as (value: unknown) => void, reject });
+      if (!this.scheduled) {
+        this.scheduled = true;
+        setImmediate(() => this.flush());
+      }
+    });
+  }
+
+  private flush(): void {
+    this.scheduled = false;
+    const taken = this.pending.splice(0, MAX_BATCH);
+    if (this.pending.length > 0) {
+      this.scheduled = true;
+      setImmediate(() => this.flush());
+    }
+    if (taken.length === 0) return;
+    let outcomes: Outcome[];
+    try {
+      if (!this.db.open) throw new Error('the database is closed');
+      outcomes = this.batch.immediate(taken.map((entry) => entry.unit));
+    } catch (error) {
+      // BEGIN or COMMIT failed (locked past the busy timeout, disk full): nothing was written.
+      for (const entry of taken) entry.reject(error);
+      return;
+    }
+    outcomes.forEach((outcome, index) => {
+      const entry = taken[index]!;
+      if (outcome.ok) entry.resolve(outcome.value);
+      else entry.reject(outcome.error);
+    });
+  }
+}
+
+type Outcome =
+  { readonly ok: true; readonly value: unknown } | { readonly ok: false; readonly error: unknown };
