@@ -134,6 +134,24 @@ export const ConfigurationSchema = z.strictObject({
       message: 'storage.url is required for the postgres driver',
       path: ['url'],
     }),
+  audit: z
+    .strictObject({
+      /**
+       * What a broken hash chain (a record altered, removed or inserted) means: `refuse-changes`
+       * refuses every execution (automatic, hybrid, approve) until the chain verifies again;
+       * `warn` only logs it and reports it (metric, /readyz). Analysis answers either way.
+       */
+      onBrokenChain: z.enum(['refuse-changes', 'warn']).default('refuse-changes'),
+      /**
+       * How often the records appended since the last check are verified (a full walk runs at
+       * start-up and whenever the chain was found broken).
+       */
+      verifyInterval: z
+        .string()
+        .regex(/^\d+(ms|s|m|h)$/)
+        .default('1m'),
+    })
+    .default({ onBrokenChain: 'refuse-changes', verifyInterval: '1m' }),
   /** The model provider and the bounds of an AI analysis (see ai.ts); resolved after validation. */
   ai: AiSectionSchema.prefault({}),
 });

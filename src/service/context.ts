@@ -12,6 +12,7 @@ import type { PolicySet } from '../config/policies.js';
 import type { TargetLocks } from '../execution/locks.js';
 import type { SessionStore } from '../sessions/store.js';
 import type { AiIntegration } from './analyze.js';
+import type { AuditIntegrity } from './audit-integrity.js';
 import type { ActionRateGuard } from './rate-guard.js';
 
 export interface ServiceDependencies {
@@ -19,6 +20,7 @@ export interface ServiceDependencies {
   readonly policies: PolicySet;
   /** The cluster, when one is reachable; absent means offline. */
   readonly cluster?: ClusterGateway;
+  /** The audit log: must be `sessions.audit` when both are given (one database, one transaction). */
   readonly audit?: AuditRecorder;
   readonly sessions?: SessionStore;
   readonly ai?: AiIntegration;
@@ -44,6 +46,7 @@ export interface ServiceLogger {
 
 export interface ServiceContext {
   readonly dependencies: ServiceDependencies;
+  /** The session store's audit log (`sessions.audit`). */
   readonly audit: AuditRecorder;
   readonly sessions: SessionStore;
   readonly locks: TargetLocks;
@@ -52,6 +55,13 @@ export interface ServiceContext {
   readonly instanceId: string;
   /** How long an executing session's owner may stay silent before another instance takes over. */
   readonly leaseMs: number;
+  /** Whether the audit chain holds; refuses executions while it is broken (per configuration). */
+  readonly integrity: AuditIntegrity;
+  /**
+   * Sessions this process is working on now (analysing or executing): reconciliation leaves them
+   * alone whatever their lease says, and settles this process's other unfinished sessions.
+   */
+  readonly inFlight: Set<string>;
   /** The connected cluster, unless the configuration says offline. */
   cluster(): ClusterGateway | undefined;
   now(): string;

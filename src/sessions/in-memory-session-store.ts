@@ -84,7 +84,7 @@ export class InMemorySessionStore implements SessionStore {
 
   async list(query: SessionQuery = {}): Promise<SessionRecord[]> {
     return [...this.sessions.values()]
-      .filter((s) => !query.state || s.state === query.state)
+      .filter((s) => (!query.state || s.state === query.state) && (!query.unfinished || s.phase !== 'done'))
       .slice(0, query.limit ?? Number.MAX_SAFE_INTEGER)
       .map((s) => structuredClone(s));
   }

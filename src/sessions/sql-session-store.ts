@@ -137,18 +137,22 @@ export abstract class SqlSessionStore implements SessionStore {
   }
 
   async list(query: SessionQuery = {}): Promise<SessionRecord[]> {
-    const limit = normalizeLimit(query.limit) ?? null;
+    const limit = normalizeLimit(query.limit) ?? this.dialect.noLimit;
     const { table, placeholder } = this.dialect;
-    const order = 'ORDER BY created_at DESC, id DESC';
+    const conditions: string[] = [];
+    const values: unknown[] = [];
+    if (query.state !== undefined) {
+      values.push(query.state);
+      conditions.push(`state = ${placeholder(values.length)}`);
+    }
+    if (query.unfinished === true) conditions.push(`phase <> 'done'`);
+    values.push(limit);
+    const where = conditions.length === 0 ? '' : `WHERE ${conditions.join(' AND ')}`;
     const rows = await this.reading('list sessions', () =>
-      query.state === undefined
-        ? this.read(`SELECT * FROM ${table} ${order} LIMIT ${placeholder(1)}`, [
-            limit ?? this.dialect.noLimit,
-          ])
-        : this.read(
-            `SELECT * FROM ${table} WHERE state = ${placeholder(1)} ${order} LIMIT ${placeholder(2)}`,
-            [query.state, limit ?? this.dialect.noLimit],
-          ),
+      this.read(
+        `SELECT * FROM ${table} ${where} ORDER BY created_at DESC, id DESC LIMIT ${placeholder(values.length)}`,
+        values,
+      ),
     );
     return rows.map((row) => this.decode(row));
   }

@@ -78,6 +78,8 @@ export type SessionChanges = Partial<Omit<SessionRecord, 'id' | 'createdAt' | 'v
 
 export interface SessionQuery {
   readonly state?: SessionState;
+  /** Only sessions whose work is not done (phase other than `done`). */
+  readonly unfinished?: boolean;
   readonly limit?: number;
 }
 

@@ -25,8 +25,15 @@ export interface HttpServerOptions {
   readonly configuration: Configuration;
   readonly authenticator: Authenticator;
   readonly version?: string;
-  /** Extra readiness checks (storage, cluster); each throws when not ready. */
-  readonly readiness?: ReadonlyArray<{ readonly name: string; readonly check: () => Promise<void> }>;
+  /**
+   * Extra readiness checks (storage, cluster); each throws when not ready. An `informational`
+   * check is reported in /readyz but does not make kubemend unready (the audit chain).
+   */
+  readonly readiness?: ReadonlyArray<{
+    readonly name: string;
+    readonly check: () => Promise<void>;
+    readonly informational?: boolean;
+  }>;
 }
 
 declare module 'fastify' {
@@ -65,7 +72,10 @@ export async function createHttpServer(
 ): Promise<{ app: FastifyInstance; metrics: Metrics }> {
   const { service, configuration, authenticator } = options;
   const metrics = createMetrics();
-  registerStateMetrics(metrics.registry, { sessions: service.sessionStore, audit: service.auditRecorder });
+  registerStateMetrics(metrics.registry, {
+    sessions: service.sessionStore,
+    chain: { status: () => service.auditChainStatus(), check: () => service.verifyAuditChain() },
+  });
   const app = Fastify({
     logger: {
       level: configuration.logLevel === 'silent' ? 'silent' : configuration.logLevel,
@@ -149,12 +159,12 @@ export async function createHttpServer(
   app.get('/readyz', async (_request, reply) => {
     const checks: Record<string, string> = {};
     let ready = true;
-    for (const { name, check } of options.readiness ?? []) {
+    for (const { name, check, informational } of options.readiness ?? []) {
       try {
         await check();
         checks[name] = 'ok';
       } catch (error) {
-        ready = false;
+        if (informational !== true) ready = false;
         checks[name] = (error as Error).message;
       }
     }
