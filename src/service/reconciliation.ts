@@ -152,7 +152,11 @@ async function settleUnanswered(
           owner: undefined,
           ...(released ? { idempotencyKey: undefined } : {}),
         },
-        { audit: [reconciled(session.id, { state, note, ...(released ? { idempotencyKeyReleased: true } : {}) })] },
+        {
+          audit: [
+            reconciled(session.id, { state, note, ...(released ? { idempotencyKeyReleased: true } : {}) }),
+          ],
+        },
       );
     } catch (error) {
       // Someone else settled or answered it first.

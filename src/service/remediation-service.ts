@@ -64,7 +64,7 @@ export class RemediationService {
     if (audit !== sessions.audit)
       throw new KubemendError(
         'configuration-invalid',
-        'the audit log must be the session store\'s own (sessions.audit): a state change and its audit record commit together',
+        "the audit log must be the session store's own (sessions.audit): a state change and its audit record commit together",
       );
     const { onBrokenChain } = dependencies.configuration.audit;
     this.context = {

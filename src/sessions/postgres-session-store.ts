@@ -59,11 +59,11 @@ export function postgresSessionMigrations(s: string): readonly Migration[] {
         CREATE INDEX sessions_created ON ${s}.sessions (created_at);
       `,
     },
-      {
-        version: 2,
-        name: 'index unfinished sessions (reconciliation of unanswered requests)',
-        sql: `CREATE INDEX sessions_unfinished ON ${s}.sessions (state, updated_at) WHERE phase <> 'done'`,
-      },
+    {
+      version: 2,
+      name: 'index unfinished sessions (reconciliation of unanswered requests)',
+      sql: `CREATE INDEX sessions_unfinished ON ${s}.sessions (state, updated_at) WHERE phase <> 'done'`,
+    },
   ];
 }
 

@@ -53,11 +53,11 @@ export const SQLITE_SESSION_MIGRATIONS: readonly Migration[] = [
       CREATE INDEX sessions_created ON sessions (created_at);
     `,
   },
-    {
-      version: 2,
-      name: 'index unfinished sessions (reconciliation of unanswered requests)',
-      sql: `CREATE INDEX sessions_unfinished ON sessions (state, updated_at) WHERE phase <> 'done'`,
-    },
+  {
+    version: 2,
+    name: 'index unfinished sessions (reconciliation of unanswered requests)',
+    sql: `CREATE INDEX sessions_unfinished ON sessions (state, updated_at) WHERE phase <> 'done'`,
+  },
 ];
 
 export interface SqliteSessionStoreOptions extends SqliteOpenOptions {

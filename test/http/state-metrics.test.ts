@@ -18,7 +18,11 @@ function sessions(createdAt: string[]): SessionStore {
 }
 
 /** A chain view whose checks return `results` in turn (the last one repeating). */
-function chain(results: ChainStatus[]): { status(): ChainStatus; check(): Promise<ChainStatus>; calls: number } {
+function chain(results: ChainStatus[]): {
+  status(): ChainStatus;
+  check(): Promise<ChainStatus>;
+  calls: number;
+} {
   let current: ChainStatus = { state: 'unknown' };
   const view = {
     calls: 0,

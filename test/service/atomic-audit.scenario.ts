@@ -40,7 +40,7 @@ function serviceOn(storage: AtomicStorage, gateway: InMemoryClusterGateway): Rem
   });
 }
 
-async function pending(sessions: SessionStore, id: string): Promise<SessionRecord> {
+export async function pending(sessions: SessionStore, id: string): Promise<SessionRecord> {
   const actions = [memoryPatch('a1', 'web', '512Mi', { decision: 'await-approval', reason: 'manual mode' })];
   const output: RemediateOutput = {
     status: 'pending',
@@ -81,7 +81,14 @@ async function failureCode(work: Promise<unknown>): Promise<string | undefined> 
 
 /** The row as stored, without the fields a read stamps. */
 function stored(session: SessionRecord | undefined) {
-  return session && { state: session.state, phase: session.phase, version: session.version, approvals: session.approvals };
+  return (
+    session && {
+      state: session.state,
+      phase: session.phase,
+      version: session.version,
+      approvals: session.approvals,
+    }
+  );
 }
 
 export function describeAtomicAudit(name: string, open: () => Promise<AtomicStorage>): void {
