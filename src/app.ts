@@ -73,6 +73,7 @@ export async function createApplication(
       driver: 'sqlite',
       path,
       synchronous: configuration.storage.sqliteSynchronous,
+      writerThread: configuration.storage.sqliteWriter === 'thread',
     });
     sessions = storage.sessions;
     audit = storage.audit;

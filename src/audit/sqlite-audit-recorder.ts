@@ -11,16 +11,14 @@
 import type Database from 'better-sqlite3';
 import { KubemendError } from '../domain/errors.js';
 import type { Migration } from '../storage/migrations.js';
+import { migrateSqlite } from '../storage/sqlite.js';
 import {
-  migrateSqlite,
   openSqliteConnection,
   type SqliteConnection,
-  type SqliteOpenOptions,
-  type SqliteWriteQueue,
-} from '../storage/sqlite.js';
+  type SqliteConnectionOptions,
+} from './sqlite-writes.js';
 import { normalizeLimit } from '../storage/values.js';
 import {
-  AUDIT_COLUMNS,
   auditConditions,
   type AuditRowDecoders,
   type AuditStore,
@@ -29,9 +27,7 @@ import {
   describeEntries,
   ChainVerifier,
   recordFromRow,
-  recordValues,
   rowsInPages,
-  sealRecord,
   toJsonLine,
 } from './audit-store.js';
 import {
@@ -78,7 +74,7 @@ export const SQLITE_AUDIT_MIGRATIONS: readonly Migration[] = [
   },
 ];
 
-export interface SqliteAuditRecorderOptions extends SqliteOpenOptions {
+export interface SqliteAuditRecorderOptions extends SqliteConnectionOptions {
   readonly clock?: () => Date;
 }
 
@@ -92,11 +88,9 @@ type Row = Record<string, unknown>;
 const STORE = 'SQLite';
 
 export class SqliteAuditRecorder implements AuditStore {
-  private readonly db: Database.Database;
-  private readonly queue: SqliteWriteQueue;
+  private readonly connection: SqliteConnection;
   private readonly ownsConnection: boolean;
   private readonly clock: () => Date;
-  private readonly append: (entry: AuditEntry) => AuditRecord;
 
   /**
    * Opens (creating and migrating) the database at `path` — `:memory:` for a private one — or
@@ -106,14 +100,11 @@ export class SqliteAuditRecorder implements AuditStore {
   constructor(target: string | SqliteConnection, options: SqliteAuditRecorderOptions = {}) {
     this.clock = options.clock ?? (() => new Date());
     this.ownsConnection = typeof target === 'string';
-    let connection: SqliteConnection;
     try {
-      connection = typeof target === 'string' ? openSqliteConnection(target, options) : target;
+      this.connection = typeof target === 'string' ? openSqliteConnection(target, options) : target;
     } catch (error) {
       throw auditUnavailable(STORE, `open ${String(target)}`, error);
     }
-    this.db = connection.db;
-    this.queue = connection.queue;
     try {
       migrateSqlite(this.db, 'audit', SQLITE_AUDIT_MIGRATIONS);
     } catch (error) {
@@ -121,36 +112,10 @@ export class SqliteAuditRecorder implements AuditStore {
       // A schema newer than this code stays a configuration error: retrying will not help.
       throw error instanceof KubemendError ? error : auditUnavailable(STORE, 'migrate the audit log', error);
     }
-    const readHead = this.db.prepare<[], ChainHead>('SELECT sequence, hash FROM audit_head WHERE id = 1');
-    const insert = this.db.prepare<(string | number | null)[]>(
-      `INSERT INTO audit_records (${AUDIT_COLUMNS.join(', ')}) VALUES (${AUDIT_COLUMNS.map(() => '?').join(', ')})`,
-    );
-    const moveHead = this.db.prepare<[number, string, number]>(
-      'UPDATE audit_head SET sequence = ?, hash = ? WHERE id = 1 AND sequence = ?',
-    );
-    this.append = (entry: AuditEntry): AuditRecord => {
-      const head = readHead.get();
-      if (head === undefined) throw new Error('the chain head row is missing');
-      const record = sealRecord(entry, head.sequence + 1, this.clock().toISOString(), head.hash);
-      insert.run(...recordValues(record));
-      if (moveHead.run(record.sequence, record.hash, head.sequence).changes !== 1) {
-        throw new Error('the chain head moved during the append');
-      }
-      return record;
-    };
   }
 
-  /**
-   * Appends `entries` in order inside the caller's transaction — a unit of the connection's write
-   * queue — and fails with `audit-unavailable`. The write lock the transaction holds keeps every
-   * appender, in this process or another, from reading the same head: the chain never forks.
-   */
-  appendInTransaction(entries: readonly AuditEntry[]): AuditRecord[] {
-    try {
-      return entries.map(this.append);
-    } catch (error) {
-      throw auditUnavailable(STORE, `append ${describeEntries(entries)}`, error);
-    }
+  private get db(): Database.Database {
+    return this.connection.db;
   }
 
   async record(entry: AuditEntry): Promise<AuditRecord> {
@@ -162,7 +127,8 @@ export class SqliteAuditRecorder implements AuditStore {
   async recordAll(entries: readonly AuditEntry[]): Promise<AuditRecord[]> {
     if (entries.length === 0) return [];
     try {
-      return await this.queue.run(() => this.appendInTransaction(entries));
+      const at = this.clock().toISOString();
+      return (await this.connection.writer.run({ audit: entries, at })).records;
     } catch (error) {
       throw auditUnavailable(STORE, `append ${describeEntries(entries)}`, error);
     }
@@ -225,6 +191,6 @@ export class SqliteAuditRecorder implements AuditStore {
   }
 
   async close(): Promise<void> {
-    if (this.ownsConnection && this.db.open) this.db.close();
+    if (this.ownsConnection) await this.connection.close();
   }
 }

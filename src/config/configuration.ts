@@ -114,6 +114,11 @@ export const ConfigurationSchema = z.strictObject({
        * a power failure of the host may lose the last transactions) or `full` (fsync every commit).
        */
       sqliteSynchronous: z.enum(['normal', 'full']).default('normal'),
+      /**
+       * Where SQLite writes run: `thread` (default) — a worker thread, the second core, does every
+       * write in group commits while the serving thread reads; `inline` — in the serving thread.
+       */
+      sqliteWriter: z.enum(['thread', 'inline']).default('thread'),
       /** Terminal sessions older than this are purged (e.g. 30d, 12h). */
       retention: z
         .string()
@@ -129,7 +134,13 @@ export const ConfigurationSchema = z.strictObject({
         .regex(/^\d+(ms|s|m|h)$/)
         .default('30s'),
     })
-    .default({ driver: 'sqlite', retention: '30d', sqliteSynchronous: 'normal', executionLease: '30s' })
+    .default({
+      driver: 'sqlite',
+      retention: '30d',
+      sqliteSynchronous: 'normal',
+      sqliteWriter: 'thread',
+      executionLease: '30s',
+    })
     .refine((storage) => storage.driver !== 'postgres' || storage.url !== undefined, {
       message: 'storage.url is required for the postgres driver',
       path: ['url'],

@@ -22,6 +22,8 @@ export const StorageConfigSchema = z.discriminatedUnion('driver', [
     path: z.string().min(1),
     busyTimeoutMs: z.number().int().min(0).max(600_000).optional(),
     synchronous: z.enum(['full', 'normal']).optional(),
+    /** Every write on a worker thread (the second core) instead of the calling thread. */
+    writerThread: z.boolean().optional(),
   }),
   z.strictObject({
     driver: z.literal('postgres'),
@@ -53,6 +55,7 @@ export async function openStorage(config: StorageConfig, options: StorageOptions
     const sessions = new SqliteSessionStore(config.path, {
       ...(config.busyTimeoutMs === undefined ? {} : { busyTimeoutMs: config.busyTimeoutMs }),
       ...(config.synchronous === undefined ? {} : { synchronous: config.synchronous }),
+      ...(config.writerThread === undefined ? {} : { writerThread: config.writerThread }),
       ...(clock === undefined ? {} : { clock }),
     });
     return storage(sessions, sessions.audit, async () => undefined);

@@ -219,6 +219,11 @@ export abstract class SqlSessionStore implements SessionStore {
     return this.clock().toISOString();
   }
 
+  /** The time a write's audit records carry. */
+  protected clockNow(): string {
+    return this.now();
+  }
+
   /** A driver error as `internal`; audit failures (and other typed errors) pass unchanged. */
   private failure(what: string, error: unknown): KubemendError {
     if (error instanceof KubemendError) return error;

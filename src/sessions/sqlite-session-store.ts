@@ -15,11 +15,11 @@ import { SqliteAuditRecorder } from '../audit/sqlite-audit-recorder.js';
 import { KubemendError } from '../domain/errors.js';
 import type { Migration } from '../storage/migrations.js';
 import {
-  migrateSqlite,
   openSqliteConnection,
   type SqliteConnection,
-  type SqliteOpenOptions,
-} from '../storage/sqlite.js';
+  type SqliteConnectionOptions,
+} from '../audit/sqlite-writes.js';
+import { migrateSqlite } from '../storage/sqlite.js';
 import { describeError, errorCode } from '../storage/values.js';
 import { type Row, type SqlDialect, SqlSessionStore } from './sql-session-store.js';
 import { SESSION_STATES } from './store.js';
@@ -60,7 +60,7 @@ export const SQLITE_SESSION_MIGRATIONS: readonly Migration[] = [
   },
 ];
 
-export interface SqliteSessionStoreOptions extends SqliteOpenOptions {
+export interface SqliteSessionStoreOptions extends SqliteConnectionOptions {
   readonly clock?: () => Date;
 }
 
@@ -117,16 +117,17 @@ export class SqliteSessionStore extends SqlSessionStore {
     return this.statement(sql).all(...values);
   }
 
-  protected write(sql: string, values: readonly unknown[], audit: readonly AuditEntry[]): Promise<Row[]> {
-    return this.connection.queue.run(() => {
-      const rows = this.statement(sql).all(...values);
-      if (rows.length > 0 && audit.length > 0) this.audit.appendInTransaction(audit);
-      return rows;
-    });
+  protected async write(
+    sql: string,
+    values: readonly unknown[],
+    audit: readonly AuditEntry[],
+  ): Promise<Row[]> {
+    const at = this.clockNow();
+    return (await this.connection.writer.run({ sql, values, audit, at })).rows;
   }
 
   async close(): Promise<void> {
-    if (this.ownsConnection && this.connection.db.open) this.connection.db.close();
+    if (this.ownsConnection) await this.connection.close();
   }
 
   private statement(sql: string): Database.Statement<unknown[], Row> {

@@ -77,76 +77,78 @@ export function migrateSqlite(
   apply.immediate();
 }
 
-/** One connection to a database file and the group-commit queue every write on it goes through. */
-export interface SqliteConnection {
-  readonly db: Database.Database;
-  readonly queue: SqliteWriteQueue;
-}
-
-/** Opens `path` (see `openSqliteDatabase`) with its write queue. */
-export function openSqliteConnection(path: string, options: SqliteOpenOptions = {}): SqliteConnection {
-  const db = openSqliteDatabase(path, options);
-  return { db, queue: new SqliteWriteQueue(db) };
-}
-
 /** Units a group commit takes at most (a bound on how long one transaction holds the lock). */
 export const MAX_BATCH = 512;
 
+export type Outcome<R = unknown> =
+  { readonly ok: true; readonly value: R } | { readonly ok: false; readonly error: unknown };
+
 /**
- * Group commit on one SQLite connection. Every write of the process — a session change with its
- * audit records, an audit append, a lease renewal — is a unit: a synchronous function run inside a
- * transaction. Units submitted during one turn of the event loop are run together in ONE IMMEDIATE
- * transaction (one commit, one WAL sync), each inside its own SAVEPOINT so a unit that throws rolls
- * back alone and the others still commit. A unit's promise settles only after the transaction has
- * committed (or failed): nothing is acknowledged before it is durable. Units run in submission
- * order, so audit records keep the order their writers asked for.
+ * A function running a batch of units on `db` in ONE IMMEDIATE transaction, each unit inside its
+ * own SAVEPOINT (a unit that throws rolls back alone; the others still commit). It throws when
+ * BEGIN or COMMIT fails — then nothing of the batch was written.
  */
-export class SqliteWriteQueue {
+export function batchRunner<U, R>(
+  db: Database.Database,
+  execute: (unit: U) => R,
+): (units: readonly U[]) => Outcome<R>[] {
+  // better-sqlite3 runs a transaction function called inside another as a SAVEPOINT.
+  const savepoint = db.transaction((unit: U) => execute(unit));
+  const batch = db.transaction((units: readonly U[]) =>
+    units.map((unit): Outcome<R> => {
+      try {
+        return { ok: true, value: savepoint(unit) };
+      } catch (error) {
+        return { ok: false, error };
+      }
+    }),
+  );
+  return (units) => {
+    if (!db.open) throw new Error('the database is closed');
+    return batch.immediate(units);
+  };
+}
+
+/**
+ * Group commit. Every write of the process — a session change with its audit records, an audit
+ * append, a lease renewal — is a unit. Units submitted during one turn of the event loop go to
+ * `runBatch` together: one transaction, one commit (see `batchRunner`; `runBatch` may also hand the
+ * batch to a writer thread). A unit's promise settles only after its batch has committed (or
+ * failed): nothing is acknowledged before it is durable. Units run in submission order, so audit
+ * records keep the order their writers asked for.
+ */
+export class SqliteWriteQueue<U, R> {
   private pending: Array<{
-    readonly unit: () => unknown;
-    readonly resolve: (value: unknown) => void;
+    readonly unit: U;
+    readonly resolve: (value: R) => void;
     readonly reject: (error: unknown) => void;
   }> = [];
   private scheduled = false;
-  private readonly batch: Database.Transaction<(units: ReadonlyArray<() => unknown>) => Outcome[]>;
 
-  constructor(private readonly db: Database.Database) {
-    // better-sqlite3 runs a transaction function called inside another as a SAVEPOINT.
-    const savepoint = db.transaction((unit: () => unknown) => unit());
-    this.batch = db.transaction((units: ReadonlyArray<() => unknown>) =>
-      units.map((unit): Outcome => {
-        try {
-          return { ok: true, value: savepoint(unit) };
-        } catch (error) {
-          return { ok: false, error };
-        }
-      }),
-    );
-  }
+  constructor(private readonly runBatch: (units: readonly U[]) => Outcome<R>[] | Promise<Outcome<R>[]>) {}
 
   /** Runs `unit` in the next group commit; resolves with its value once that has committed. */
-  run<T>(unit: () => T): Promise<T> {
-    return new Promise<T>((resolve, reject) => {
-      this.pending.push({ unit, resolve: resolve as (value: unknown) => void, reject });
+  run(unit: U): Promise<R> {
+    return new Promise<R>((resolve, reject) => {
+      this.pending.push({ unit, resolve, reject });
       if (!this.scheduled) {
         this.scheduled = true;
-        setImmediate(() => this.flush());
+        setImmediate(() => void this.flush());
       }
     });
   }
 
-  private flush(): void {
+  private async flush(): Promise<void> {
     this.scheduled = false;
     const taken = this.pending.splice(0, MAX_BATCH);
     if (this.pending.length > 0) {
       this.scheduled = true;
-      setImmediate(() => this.flush());
+      setImmediate(() => void this.flush());
     }
     if (taken.length === 0) return;
-    let outcomes: Outcome[];
+    let outcomes: Outcome<R>[];
     try {
-      if (!this.db.open) throw new Error('the database is closed');
-      outcomes = this.batch.immediate(taken.map((entry) => entry.unit));
+      outcomes = await this.runBatch(taken.map((entry) => entry.unit));
     } catch (error) {
       // BEGIN or COMMIT failed (locked past the busy timeout, disk full): nothing was written.
       for (const entry of taken) entry.reject(error);
@@ -159,6 +161,3 @@ export class SqliteWriteQueue {
     });
   }
 }
-
-type Outcome =
-  { readonly ok: true; readonly value: unknown } | { readonly ok: false; readonly error: unknown };
