@@ -218,8 +218,8 @@ export class PostgresAuditRecorder implements AuditStore {
    * snapshot while appends go on.
    */
   async verify(from?: VerifiedPoint): Promise<ChainVerification> {
-    this.assertOpen();
     try {
+      this.assertOpen();
       return await withClient(this.pool, async (client) => {
         await client.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
         try {

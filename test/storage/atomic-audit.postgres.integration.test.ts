@@ -1,13 +1,12 @@
-// Defect 3 of issue 14 on a real PostgreSQL: the audit table made unwritable by revoking INSERT
-// from the role kubemend connects as (`scripts/postgres/with-postgres.sh`).
-import { randomBytes } from 'node:crypto';
+// Defect 3 of issue 14 on a real PostgreSQL (`scripts/postgres/with-postgres.sh`): the audit table
+// made unwritable by a trigger that refuses every insert.
 import { afterAll } from 'vitest';
 import { Client } from 'pg';
 import { openStorage } from '../../src/sessions/factory.js';
 import { type AtomicStorage, describeAtomicAudit } from '../service/atomic-audit.scenario.js';
-import { requirePostgres } from './support.js';
+import { requirePostgres, uniqueSchema } from './support.js';
 
-const roles: string[] = [];
+const schemas: string[] = [];
 let admin: Client | undefined;
 
 async function adminClient(): Promise<Client> {
@@ -20,37 +19,29 @@ async function adminClient(): Promise<Client> {
 
 afterAll(async () => {
   if (admin === undefined) return;
-  for (const role of roles) {
-    await admin.query(`DROP SCHEMA IF EXISTS ${role} CASCADE`);
-    await admin.query(`DROP ROLE IF EXISTS ${role}`);
-  }
+  for (const schema of schemas) await admin.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`);
   await admin.end();
 });
 
 describeAtomicAudit('PostgreSQL', async () => {
   const client = await adminClient();
-  // A login role of its own (owning its schema), so a REVOKE binds it as it binds kubemend.
-  const role = `km_atomic_${randomBytes(4).toString('hex')}`;
-  roles.push(role);
-  await client.query(`CREATE ROLE ${role} LOGIN PASSWORD '${role}'`);
-  await client.query(`CREATE SCHEMA ${role} AUTHORIZATION ${role}`);
-  const url = new URL(await requirePostgres());
-  url.username = role;
-  url.password = role;
+  const url = await requirePostgres();
+  const schema = uniqueSchema();
+  schemas.push(schema);
   const opened = async (): Promise<AtomicStorage> => {
-    const storage = await openStorage({
-      driver: 'postgres',
-      url: url.toString(),
-      schema: role,
-      maxConnections: 4,
-    });
+    const storage = await openStorage({ driver: 'postgres', url, schema, maxConnections: 4 });
     return {
       sessions: storage.sessions,
       audit: storage.audit,
-      // The owner's own privileges are revocable too: INSERT on the audit table is refused.
+      // The audit table refuses every insert, as a full tablespace or a lost grant would.
       breakAudit: async () =>
-        void (await client.query(`REVOKE INSERT ON ${role}.audit_records FROM ${role}`)),
-      repairAudit: async () => void (await client.query(`GRANT INSERT ON ${role}.audit_records TO ${role}`)),
+        void (await client.query(`
+          CREATE FUNCTION ${schema}.audit_unwritable() RETURNS trigger LANGUAGE plpgsql AS $$
+          BEGIN RAISE EXCEPTION 'could not extend file (test)'; END $$;
+          CREATE TRIGGER audit_unwritable BEFORE INSERT ON ${schema}.audit_records
+            FOR EACH ROW EXECUTE FUNCTION ${schema}.audit_unwritable();`)),
+      repairAudit: async () =>
+        void (await client.query(`DROP TRIGGER audit_unwritable ON ${schema}.audit_records`)),
       reopen: async () => {
         await storage.close();
         return opened();
