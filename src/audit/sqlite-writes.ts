@@ -13,13 +13,8 @@
 import { Worker } from 'node:worker_threads';
 import type Database from 'better-sqlite3';
 import { KubemendError } from '../domain/errors.js';
-import {
-  batchRunner,
-  openSqliteDatabase,
-  type Outcome,
-  type SqliteOpenOptions,
-  SqliteWriteQueue,
-} from '../storage/sqlite.js';
+import { GroupCommitQueue, type Outcome } from '../storage/group-commit.js';
+import { batchRunner, openSqliteDatabase, type SqliteOpenOptions } from '../storage/sqlite.js';
 import {
   AUDIT_COLUMNS,
   auditUnavailable,
@@ -122,7 +117,15 @@ function appender(db: Database.Database): (entries: readonly AuditEntry[], at: s
 
 /** Group commits in this thread, on `db`. */
 export function inlineWriter(db: Database.Database): SqlWriter {
-  const queue = new SqliteWriteQueue<SqlUnit, SqlUnitResult>(batchRunner(db, unitExecutor(db)));
+  return writer(batchRunner(db, unitExecutor(db)), async () => undefined);
+}
+
+/** A writer on a group-commit queue; `close` waits for what was submitted, then `stop`s. */
+function writer(
+  runBatch: (units: readonly SqlUnit[]) => Outcome<SqlUnitResult>[] | Promise<Outcome<SqlUnitResult>[]>,
+  stop: () => Promise<unknown>,
+): SqlWriter {
+  const queue = new GroupCommitQueue<SqlUnit, SqlUnitResult>(runBatch);
   let last: Promise<unknown> = Promise.resolve();
   return {
     run: (unit) => {
@@ -132,6 +135,7 @@ export function inlineWriter(db: Database.Database): SqlWriter {
     },
     close: async () => {
       await last;
+      await stop();
     },
   };
 }
@@ -199,7 +203,7 @@ export function threadWriter(path: string, options: SqliteOpenOptions = {}): Sql
   });
   worker.on('error', (error) => failAll(error));
   worker.on('exit', (code) => failAll(new Error(`the SQLite writer thread exited (code ${code})`)));
-  const queue = new SqliteWriteQueue<SqlUnit, SqlUnitResult>(
+  return writer(
     (units) =>
       new Promise<Outcome<SqlUnitResult>[]>((resolve, reject) => {
         if (dead) throw dead;
@@ -207,19 +211,8 @@ export function threadWriter(path: string, options: SqliteOpenOptions = {}): Sql
         waiting.set(id, { resolve, reject });
         worker.postMessage({ id, units });
       }),
+    () => worker.terminate(),
   );
-  let last: Promise<unknown> = Promise.resolve();
-  return {
-    run: (unit) => {
-      const result = queue.run(unit);
-      last = result.catch(() => undefined);
-      return result;
-    },
-    close: async () => {
-      await last;
-      await worker.terminate();
-    },
-  };
 }
 
 /** Opens `path` for reads and migrations, with its writer (this thread, or a worker thread). */

@@ -5,6 +5,7 @@
 import { createHash } from 'node:crypto';
 import { escapeIdentifier, Pool, type PoolClient } from 'pg';
 import { KubemendError } from '../domain/errors.js';
+import { GroupCommitQueue, type Outcome } from './group-commit.js';
 import { checkNumbering, type Migration, refuseNewer } from './migrations.js';
 
 export interface PostgresStoreOptions {
@@ -118,79 +119,57 @@ export async function migratePostgres(
   }
 }
 
-/** Units a group commit takes at most. */
-const MAX_BATCH = 256;
-
 /**
- * Group commit on PostgreSQL: every write of the process is a unit (an async function on one
- * connection inside a transaction). Units that arrive while a batch commits wait and go together
- * in the next one: one connection, `BEGIN`, the write lock of this schema
- * (`pg_advisory_xact_lock`, the audit chain's lock, so writers on every replica run one batch at a
- * time and the chain never forks), each unit in its own SAVEPOINT (a unit that fails rolls back
- * alone), one `COMMIT`. A unit's promise settles after the commit.
+ * Group commit on PostgreSQL (see `GroupCommitQueue`): every write of the process is a unit (an
+ * async function on one connection inside a transaction). A batch takes one connection, `BEGIN`,
+ * the write lock of this schema (`pg_advisory_xact_lock`, the audit chain's lock, so writers on
+ * every replica run one batch at a time and the chain never forks), runs each unit in its own
+ * SAVEPOINT (a unit that fails rolls back alone), and one `COMMIT`. A unit's promise settles after
+ * the commit.
  */
 export class PostgresWriteQueue {
-  private pending: Array<{
-    readonly unit: (client: PoolClient) => Promise<unknown>;
-    readonly resolve: (value: unknown) => void;
-    readonly reject: (error: unknown) => void;
-  }> = [];
-  private running = false;
+  private readonly queue: GroupCommitQueue<(client: PoolClient) => Promise<unknown>, unknown>;
 
-  constructor(
-    private readonly pool: Pool,
-    private readonly lockKeys: [number, number],
-  ) {}
+  constructor(pool: Pool, lockKeys: [number, number]) {
+    this.queue = new GroupCommitQueue((units) => runBatch(pool, lockKeys, units));
+  }
 
   run<T>(unit: (client: PoolClient) => Promise<T>): Promise<T> {
-    return new Promise<T>((resolve, reject) => {
-      this.pending.push({ unit, resolve: resolve as (value: unknown) => void, reject });
-      if (!this.running) {
-        this.running = true;
-        setImmediate(() => void this.drain());
-      }
-    });
+    return this.queue.run(unit) as Promise<T>;
   }
+}
 
-  private async drain(): Promise<void> {
-    while (this.pending.length > 0) await this.flush(this.pending.splice(0, MAX_BATCH));
-    this.running = false;
-  }
-
-  private async flush(taken: typeof this.pending): Promise<void> {
-    const outcomes: Array<{ ok: boolean; value?: unknown; error?: unknown }> = [];
-    let client: PoolClient | undefined;
-    try {
-      client = await this.pool.connect();
-      const [k1, k2] = this.lockKeys;
-      await client.query(`BEGIN; SELECT pg_advisory_xact_lock(${k1}, ${k2})`);
-      const alone = taken.length === 1;
-      for (const entry of taken) {
-        if (!alone) await client.query('SAVEPOINT unit');
-        try {
-          const value = await entry.unit(client);
-          if (!alone) await client.query('RELEASE SAVEPOINT unit');
-          outcomes.push({ ok: true, value });
-        } catch (error) {
-          // Alone, the failed unit fails the transaction, which is then rolled back below.
-          if (alone) throw error;
-          await client.query('ROLLBACK TO SAVEPOINT unit');
-          outcomes.push({ ok: false, error });
-        }
+async function runBatch(
+  pool: Pool,
+  [k1, k2]: [number, number],
+  units: ReadonlyArray<(client: PoolClient) => Promise<unknown>>,
+): Promise<Outcome[]> {
+  const outcomes: Outcome[] = [];
+  let client: PoolClient | undefined;
+  try {
+    client = await pool.connect();
+    await client.query(`BEGIN; SELECT pg_advisory_xact_lock(${k1}, ${k2})`);
+    const alone = units.length === 1;
+    for (const unit of units) {
+      if (!alone) await client.query('SAVEPOINT unit');
+      try {
+        const value = await unit(client);
+        if (!alone) await client.query('RELEASE SAVEPOINT unit');
+        outcomes.push({ ok: true, value });
+      } catch (error) {
+        // Alone, the failed unit fails the transaction, which is rolled back below.
+        if (alone) throw error;
+        await client.query('ROLLBACK TO SAVEPOINT unit');
+        outcomes.push({ ok: false, error });
       }
-      await client.query('COMMIT');
-      client.release();
-    } catch (error) {
-      await client?.query('ROLLBACK').catch(() => undefined);
-      // A connection that failed mid-transaction is not trusted again.
-      client?.release(true);
-      for (const entry of taken) entry.reject(error);
-      return;
     }
-    outcomes.forEach((outcome, index) => {
-      const entry = taken[index]!;
-      if (outcome.ok) entry.resolve(outcome.value);
-      else entry.reject(outcome.error);
-    });
+    await client.query('COMMIT');
+    client.release();
+    return outcomes;
+  } catch (error) {
+    await client?.query('ROLLBACK').catch(() => undefined);
+    // A connection that failed mid-transaction is not trusted again.
+    client?.release(true);
+    throw error;
   }
 }

@@ -2,6 +2,7 @@
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
+import type { Outcome } from './group-commit.js';
 import { checkNumbering, type Migration, refuseNewer } from './migrations.js';
 
 export type SqliteSynchronous = 'full' | 'normal';
@@ -77,12 +78,6 @@ export function migrateSqlite(
   apply.immediate();
 }
 
-/** Units a group commit takes at most (a bound on how long one transaction holds the lock). */
-export const MAX_BATCH = 512;
-
-export type Outcome<R = unknown> =
-  { readonly ok: true; readonly value: R } | { readonly ok: false; readonly error: unknown };
-
 /**
  * A function running a batch of units on `db` in ONE IMMEDIATE transaction, each unit inside its
  * own SAVEPOINT (a unit that throws rolls back alone; the others still commit). It throws when
@@ -107,57 +102,4 @@ export function batchRunner<U, R>(
     if (!db.open) throw new Error('the database is closed');
     return batch.immediate(units);
   };
-}
-
-/**
- * Group commit. Every write of the process — a session change with its audit records, an audit
- * append, a lease renewal — is a unit. Units submitted during one turn of the event loop go to
- * `runBatch` together: one transaction, one commit (see `batchRunner`; `runBatch` may also hand the
- * batch to a writer thread). A unit's promise settles only after its batch has committed (or
- * failed): nothing is acknowledged before it is durable. Units run in submission order, so audit
- * records keep the order their writers asked for.
- */
-export class SqliteWriteQueue<U, R> {
-  private pending: Array<{
-    readonly unit: U;
-    readonly resolve: (value: R) => void;
-    readonly reject: (error: unknown) => void;
-  }> = [];
-  private scheduled = false;
-
-  constructor(private readonly runBatch: (units: readonly U[]) => Outcome<R>[] | Promise<Outcome<R>[]>) {}
-
-  /** Runs `unit` in the next group commit; resolves with its value once that has committed. */
-  run(unit: U): Promise<R> {
-    return new Promise<R>((resolve, reject) => {
-      this.pending.push({ unit, resolve, reject });
-      if (!this.scheduled) {
-        this.scheduled = true;
-        setImmediate(() => void this.flush());
-      }
-    });
-  }
-
-  private async flush(): Promise<void> {
-    this.scheduled = false;
-    const taken = this.pending.splice(0, MAX_BATCH);
-    if (this.pending.length > 0) {
-      this.scheduled = true;
-      setImmediate(() => void this.flush());
-    }
-    if (taken.length === 0) return;
-    let outcomes: Outcome<R>[];
-    try {
-      outcomes = await this.runBatch(taken.map((entry) => entry.unit));
-    } catch (error) {
-      // BEGIN or COMMIT failed (locked past the busy timeout, disk full): nothing was written.
-      for (const entry of taken) entry.reject(error);
-      return;
-    }
-    outcomes.forEach((outcome, index) => {
-      const entry = taken[index]!;
-      if (outcome.ok) entry.resolve(outcome.value);
-      else entry.reject(outcome.error);
-    });
-  }
 }
