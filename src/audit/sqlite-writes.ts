@@ -224,7 +224,13 @@ export function openSqliteConnection(path: string, options: SqliteConnectionOpti
     db,
     // Created on first use: migrations run on `db` first, then the thread opens its connection.
     get writer(): SqlWriter {
-      writer ??= options.writerThread === true && !memory ? threadWriter(path, options) : inlineWriter(db);
+      writer ??=
+        options.writerThread === true && !memory
+          ? threadWriter(path, {
+              ...(options.busyTimeoutMs === undefined ? {} : { busyTimeoutMs: options.busyTimeoutMs }),
+              ...(options.synchronous === undefined ? {} : { synchronous: options.synchronous }),
+            })
+          : inlineWriter(db);
       return writer;
     },
     async close() {

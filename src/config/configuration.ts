@@ -191,6 +191,7 @@ export const ENVIRONMENT_VARIABLES = {
   KUBEMEND_STORAGE: 'storage.driver',
   KUBEMEND_DATABASE_URL: 'storage.url',
   KUBEMEND_DB_PATH: 'storage.path',
+  KUBEMEND_SQLITE_WRITER: 'storage.sqliteWriter',
 } as const;
 
 export interface ConfigurationSources {

@@ -53,6 +53,25 @@ describeSessionStoreContract('SQLite', {
   },
 });
 
+// The same contract with every write on the writer thread (storage.sqliteWriter: thread).
+describeSessionStoreContract('SQLite, writer thread', {
+  async open({ clock }) {
+    const path = nextPath();
+    const stores: SessionStore[] = [new SqliteSessionStore(path, { clock, writerThread: true })];
+    return {
+      store: stores[0]!,
+      async replica() {
+        const replica = new SqliteSessionStore(path, { clock, writerThread: true });
+        stores.push(replica);
+        return replica;
+      },
+      async dispose() {
+        await Promise.all(stores.map((store) => store.close()));
+      },
+    };
+  },
+});
+
 describeAuditStoreContract('SQLite', {
   async open({ clock }) {
     const path = nextPath();
