@@ -64,6 +64,8 @@ export interface ServiceContext {
   readonly inFlight: Set<string>;
   /** The connected cluster, unless the configuration says offline. */
   cluster(): ClusterGateway | undefined;
+  /** The same cluster for analysis: identical reads in flight at once share one API call. */
+  analysisCluster(): ClusterGateway | undefined;
   now(): string;
   /** The caller's actor, or the service's default. */
   actorOf(options?: { actor?: string }): string;

@@ -12,6 +12,7 @@
 import { randomUUID } from 'node:crypto';
 import { KubemendError, type RemediateInput, type RemediateOutput } from '../domain/index.js';
 import { type AuditRecorder, InMemoryAuditRecorder } from '../audit/recorder.js';
+import { coalescedReads } from '../cluster/coalesced-reads.js';
 import type { ClusterGateway } from '../cluster/gateway.js';
 import { TargetLocks } from '../execution/locks.js';
 import { parseDuration } from '../planning/policy.js';
@@ -67,6 +68,7 @@ export class RemediationService {
         "the audit log must be the session store's own (sessions.audit): a state change and its audit record commit together",
       );
     const { onBrokenChain } = dependencies.configuration.audit;
+    const analysisCluster = dependencies.cluster && coalescedReads(dependencies.cluster);
     this.context = {
       dependencies,
       audit,
@@ -79,6 +81,7 @@ export class RemediationService {
       integrity: new AuditIntegrity(audit, onBrokenChain, () => this.logger, clock),
       inFlight: new Set(),
       cluster: () => (dependencies.configuration.cluster.offline ? undefined : dependencies.cluster),
+      analysisCluster: () => (dependencies.configuration.cluster.offline ? undefined : analysisCluster),
       now: () => clock().toISOString(),
       actorOf: (options = {}) => options.actor ?? dependencies.actor ?? 'kubemend',
     };

@@ -166,7 +166,11 @@ async function analyseAndDecide(
   if (background) await lease.write({ phase: firstPhase });
   const sessionId = lease.session.id;
   const analysed = await analyzeRequest(
-    { configuration: ctx.dependencies.configuration, cluster, ai: ctx.dependencies.ai },
+    {
+      configuration: ctx.dependencies.configuration,
+      cluster: ctx.analysisCluster(),
+      ai: ctx.dependencies.ai,
+    },
     input,
     { logs: options.logs, policy, policyName, requestedMode, onPhase: options.onProgress },
   );
