@@ -189,7 +189,8 @@ export async function createHttpServer(
     const idempotencyKey = typeof keyHeader === 'string' && keyHeader.length > 0 ? keyHeader : undefined;
     if (idempotencyKey && idempotencyKey.length > 256)
       throw new InvalidInputError([{ path: 'Idempotency-Key', message: 'at most 256 characters' }]);
-    const requestHash = digest(request.body);
+    // Compared only on a replay under the same Idempotency-Key: not hashed without one.
+    const requestHash = idempotencyKey ? digest(request.body) : undefined;
     const options = { actor: principal.name, canExecute, idempotencyKey, requestHash };
     if (/\brespond-async\b/.test(String(request.headers.prefer ?? ''))) {
       const session = await service.start(input, options);
