@@ -17,7 +17,7 @@
  * Offline modes analyse examples/oom-killed.json. Writes bench/results/http-latest.json.
  */
 import { spawn } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { Agent, request } from 'node:http';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -116,8 +116,36 @@ try {
   server.kill('SIGTERM');
 }
 
+/**
+ * CPU time the server's threads used (Linux: /proc/<pid>/task/<tid>/stat, utime + stime): the
+ * serving thread apart from the others (the SQLite writer thread, GC and libuv helpers). Per
+ * request, this is what a busy shared machine distorts least.
+ */
+function serverCpu(): { main: number; other: number } {
+  const tick = 100; // USER_HZ on Linux
+  const cpu = { main: 0, other: 0 };
+  const pid = server.pid;
+  if (pid === undefined || !existsSync(`/proc/${pid}/task`)) return cpu;
+  for (const tid of readdirSync(`/proc/${pid}/task`)) {
+    const fields = readFileSync(`/proc/${pid}/task/${tid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+    const ms = ((Number(fields[11]) + Number(fields[12])) * 1000) / tick;
+    if (Number(tid) === pid) cpu.main += ms;
+    else cpu.other += ms;
+  }
+  return cpu;
+}
+
+function cpuPerRequest(before: { main: number; other: number }, requests: number) {
+  const after = serverCpu();
+  return {
+    mainMs: Number(((after.main - before.main) / requests).toFixed(3)),
+    otherThreadsMs: Number(((after.other - before.other) / requests).toFixed(3)),
+  };
+}
+
 /** Keep-alive clients sending back to back for `seconds`. */
 async function sustained(connections: number) {
+  const cpu = serverCpu();
   const result = await autocannon({
     url,
     method: 'POST',
@@ -134,9 +162,10 @@ async function sustained(connections: number) {
     non2xx: result.non2xx,
     errors: result.errors,
     timeouts: result.timeouts,
+    serverCpuPerRequest: cpuPerRequest(cpu, result.requests.total),
   };
   console.log(
-    `max, ${connections} keep-alive clients, ${seconds} s: ${row.requestsPerSecond} req/s, p50 ${row.latencyP50Ms} ms, p99 ${row.latencyP99Ms} ms, non-2xx ${row.non2xx}, errors ${row.errors}`,
+    `max, ${connections} keep-alive clients, ${seconds} s: ${row.requestsPerSecond} req/s, p50 ${row.latencyP50Ms} ms, p99 ${row.latencyP99Ms} ms, non-2xx ${row.non2xx}, errors ${row.errors}; server CPU per request: serving thread ${row.serverCpuPerRequest.mainMs} ms, other threads ${row.serverCpuPerRequest.otherThreadsMs} ms`,
   );
   return row;
 }
@@ -176,6 +205,7 @@ function percentile(sorted: readonly number[], p: number): number {
 async function openLoop(rate: number, duration: number) {
   const agent = new Agent({ keepAlive: true, maxSockets: 2_000 });
   const total = Math.round(rate * duration);
+  const cpu = serverCpu();
   const latencies: number[] = [];
   let errors = 0;
   const inFlight: Promise<void>[] = [];
@@ -208,6 +238,7 @@ async function openLoop(rate: number, duration: number) {
     latencyP99Ms: percentile(latencies, 0.99),
     latencyMaxMs: Math.round(latencies.at(-1) ?? 0),
     errors,
+    serverCpuPerRequest: cpuPerRequest(cpu, total),
   };
   console.log(
     `open loop at ${rate}/s for ${duration} s: ${row.requests} requests (sent at ${row.achievedPerSecond}/s), p50 ${row.latencyP50Ms} ms, p99 ${row.latencyP99Ms} ms, max ${row.latencyMaxMs} ms, errors ${errors}`,
