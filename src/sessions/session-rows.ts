@@ -100,22 +100,38 @@ export interface RowDecoders {
   timestamp(value: unknown): string;
 }
 
-/** A stored row as a `SessionRecord`; NULL columns become absent fields. */
+/**
+ * A stored row as a `SessionRecord`; NULL columns become absent fields. JSON columns are decoded
+ * when first read (an enumerable getter that replaces itself with the value): most writes only
+ * look at the version and state of the record they get back, and the request and answer they
+ * carry can be large.
+ */
 export function sessionFromRow(row: Record<string, unknown>, decode: RowDecoders): SessionRecord {
   const record: Record<string, unknown> = {};
   for (const field of SESSION_FIELDS) {
     const value = row[field.column];
     if (value === null || value === undefined) continue;
-    record[field.key] =
-      field.kind === 'json'
-        ? decode.json(value)
-        : field.kind === 'timestamp'
-          ? decode.timestamp(value)
-          : value;
+    if (field.kind === 'json') lazily(record, field.key, () => decode.json(value));
+    else record[field.key] = field.kind === 'timestamp' ? decode.timestamp(value) : value;
   }
   record['version'] = Number(row['version']);
   if (!SESSION_STATES.includes(record['state'] as SessionState)) {
     throw new KubemendError('internal', `session ${String(row['id'])} has an unknown state`);
   }
   return record as unknown as SessionRecord;
+}
+
+function lazily(target: Record<string, unknown>, key: string, compute: () => unknown): void {
+  Object.defineProperty(target, key, {
+    enumerable: true,
+    configurable: true,
+    get() {
+      const value = compute();
+      Object.defineProperty(target, key, { value, enumerable: true, configurable: true, writable: true });
+      return value;
+    },
+    set(value: unknown) {
+      Object.defineProperty(target, key, { value, enumerable: true, configurable: true, writable: true });
+    },
+  });
 }

@@ -53,6 +53,25 @@ describeSessionStoreContract('SQLite', {
   },
 });
 
+// The same contract with every write on the writer thread (storage.sqliteWriter: thread).
+describeSessionStoreContract('SQLite, writer thread', {
+  async open({ clock }) {
+    const path = nextPath();
+    const stores: SessionStore[] = [new SqliteSessionStore(path, { clock, writerThread: true })];
+    return {
+      store: stores[0]!,
+      async replica() {
+        const replica = new SqliteSessionStore(path, { clock, writerThread: true });
+        stores.push(replica);
+        return replica;
+      },
+      async dispose() {
+        await Promise.all(stores.map((store) => store.close()));
+      },
+    };
+  },
+});
+
 describeAuditStoreContract('SQLite', {
   async open({ clock }) {
     const path = nextPath();
@@ -107,6 +126,11 @@ describe('SQLite storage: the file', () => {
       ).toEqual([
         { component: 'audit', version: 1, name: 'create audit_records and audit_head' },
         { component: 'sessions', version: 1, name: 'create sessions' },
+        {
+          component: 'sessions',
+          version: 2,
+          name: 'index unfinished sessions (reconciliation of unanswered requests)',
+        },
       ]);
     });
     await storage.close();
@@ -118,7 +142,7 @@ describe('SQLite storage: the file', () => {
     expect(await again.audit.verify()).toEqual({ ok: true, records: 1 });
     await again.close();
     withConnection(path, (db) => {
-      expect(db.prepare('SELECT count(*) AS n FROM schema_migrations').get()).toEqual({ n: 2 });
+      expect(db.prepare('SELECT count(*) AS n FROM schema_migrations').get()).toEqual({ n: 3 });
     });
   });
 
@@ -139,7 +163,7 @@ describe('SQLite storage: the file', () => {
     const outcomes = await Promise.all(Array.from({ length: 4 }, () => runChild(['open', path])));
     for (const outcome of outcomes) expect(outcome.code, outcome.stderr).toBe(0);
     withConnection(path, (db) => {
-      expect(db.prepare('SELECT count(*) AS n FROM schema_migrations').get()).toEqual({ n: 2 });
+      expect(db.prepare('SELECT count(*) AS n FROM schema_migrations').get()).toEqual({ n: 3 });
     });
   });
 
