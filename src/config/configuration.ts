@@ -160,6 +160,21 @@ export const ConfigurationSchema = z.strictObject({
         .default('1m'),
     })
     .default({ onBrokenChain: 'refuse-changes', verifyInterval: '1m' }),
+  /** Shadow mode (ADR 0035): how long and how often the target of a shadow session is watched. */
+  shadow: z
+    .strictObject({
+      /** How long after the dry-run the target is watched (a person's change ends it earlier). */
+      window: z
+        .string()
+        .regex(/^\d+(ms|s|m|h)$/)
+        .default('30m'),
+      /** How often observing sessions are checked (each check reads their targets once). */
+      pollInterval: z
+        .string()
+        .regex(/^\d+(ms|s|m|h)$/)
+        .default('15s'),
+    })
+    .default({ window: '30m', pollInterval: '15s' }),
   /** The model provider and the bounds of an AI analysis (see ai.ts); resolved after validation. */
   ai: AiSectionSchema.prefault({}),
 });
@@ -189,6 +204,7 @@ export const ENVIRONMENT_VARIABLES = {
   KUBEMEND_DATABASE_URL: 'storage.url',
   KUBEMEND_DB_PATH: 'storage.path',
   KUBEMEND_SQLITE_WRITER: 'storage.sqliteWriter',
+  KUBEMEND_SHADOW_WINDOW: 'shadow.window',
 } as const;
 
 export interface ConfigurationSources {

@@ -13,6 +13,7 @@ export {
   OUTPUT_STATUSES,
   PATCH_TYPES,
   RISK_LEVELS,
+  SHADOW_OUTCOMES,
   TARGET_CHOICES,
   isCategory,
   maxRisk,
@@ -32,6 +33,7 @@ export type {
   OutputStatus,
   PatchType,
   RiskLevel,
+  ShadowOutcome,
   TargetChoice,
 } from './vocabulary.js';
 export {
@@ -131,3 +133,4 @@ export {
   WORKLOAD_KINDS,
   type WorkloadKind,
 } from './kinds.js';
+export type { ShadowAction, ShadowFieldChange, ShadowObservation } from './shadow.js';

@@ -63,8 +63,20 @@ export type RiskLevel = (typeof RISK_LEVELS)[number];
 export const PATCH_TYPES = ['strategic', 'merge', 'json'] as const;
 export type PatchType = (typeof PATCH_TYPES)[number];
 
-export const MODES = ['manual', 'automatic', 'hybrid'] as const;
+/**
+ * `shadow`: everything `automatic` would do up to and including the server-side dry-run, nothing
+ * applied; then the target is watched for a window (ADR 0035).
+ */
+export const MODES = ['manual', 'automatic', 'hybrid', 'shadow'] as const;
 export type Mode = (typeof MODES)[number];
+
+/**
+ * What really happened after a shadow session (ADR 0035): the problem went away with no spec
+ * change, a person changed the object the way the proposal would have (`matched`) or otherwise
+ * (`contradicted`), or the window ended with it still broken.
+ */
+export const SHADOW_OUTCOMES = ['resolved-on-its-own', 'matched', 'contradicted', 'still-broken'] as const;
+export type ShadowOutcome = (typeof SHADOW_OUTCOMES)[number];
 
 export const OUTPUT_STATUSES = ['success', 'pending', 'failed'] as const;
 export type OutputStatus = (typeof OUTPUT_STATUSES)[number];

@@ -68,7 +68,7 @@ export async function applyAction(ctx: RunContext, run: ActionRun): Promise<void
 /** Server-side dry-run: validation and admission, nothing persisted. */
 async function dryRunPasses(ctx: RunContext, run: ActionRun): Promise<boolean> {
   try {
-    await applyWithConflicts(ctx, run, true);
+    run.dryRunObject = await applyWithConflicts(ctx, run, true);
   } catch (error) {
     run.message = isConflictGiveUp(error)
       ? error.message

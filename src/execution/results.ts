@@ -24,6 +24,8 @@ export interface ActionReport {
   readonly lockedBy?: string;
   /** The cluster was (or may have been) changed by this action. */
   readonly changed: boolean;
+  /** The object before (the snapshot) and as the server-side dry-run said it would be. */
+  readonly objects?: { readonly before?: KubeObject; readonly dryRun?: KubeObject };
 }
 
 export interface ExecutionOutcome {
@@ -104,5 +106,13 @@ export function reportOf(run: ActionRun, options: { dryRun: boolean; now: string
     ...(run.skipReason ? { skipReason: run.skipReason } : {}),
     ...(run.lockedBy !== undefined ? { lockedBy: run.lockedBy } : {}),
     changed: run.changed,
+    ...(run.snapshot || run.dryRunObject
+      ? {
+          objects: {
+            ...(run.snapshot ? { before: run.snapshot } : {}),
+            ...(run.dryRunObject ? { dryRun: run.dryRunObject } : {}),
+          },
+        }
+      : {}),
   };
 }

@@ -66,6 +66,8 @@ export class ActionRun {
   readonly action: RemediationAction;
   readonly startedAt: string;
   snapshot?: KubeObject;
+  /** The object as the API server's dry-run said it would be (shadow mode records it). */
+  dryRunObject?: KubeObject;
   created?: KubeObject;
   message = '';
   finishedAt?: string;

@@ -77,6 +77,35 @@ describe('policy decisions', () => {
     expect(effectiveMode('manual', policy)).toBe('manual');
   });
 
+  it('orders modes shadow < manual < hybrid < automatic: a policy with mode shadow forces shadow', () => {
+    const shadow = PolicySchema.parse({ mode: 'shadow' });
+    for (const mode of ['manual', 'hybrid', 'automatic', 'shadow'] as const)
+      expect(effectiveMode(mode, shadow)).toBe('shadow');
+    expect(effectiveMode('shadow', policy)).toBe('shadow');
+    expect(effectiveMode('shadow', builtInPolicies().conservative!)).toBe('shadow');
+  });
+
+  it('shadow mode decides as automatic would: execute is dry-run only, approval becomes advice', () => {
+    const low = decide(action({ type: 'patch', risk: 'medium' }), {
+      mode: 'shadow',
+      policy,
+      confidence: 0.9,
+    });
+    expect(low.decision).toBe('execute');
+    expect(low.reason).toMatch(/^shadow mode: automatic would execute/);
+    const high = decide(action({ type: 'patch', risk: 'high' }), { mode: 'shadow', policy, confidence: 0.9 });
+    expect(high).toMatchObject({ decision: 'advice' });
+    expect(high.reason).toMatch(/would wait for approval/);
+    const unsure = decide(action({ type: 'patch', risk: 'low' }), {
+      mode: 'shadow',
+      policy,
+      confidence: 0.1,
+    });
+    expect(unsure.decision).toBe('advice');
+    const denied = decide(action({ type: 'delete', risk: 'low' }), { mode: 'shadow', policy, confidence: 1 });
+    expect(denied.decision).toBe('denied');
+  });
+
   it('matches namespace globs and always protects system namespaces', () => {
     const scoped = PolicySchema.parse({ namespaces: { allow: ['team-*'], deny: ['team-secret'] } });
     expect(namespaceAllowed(scoped, 'team-a')).toBe(true);

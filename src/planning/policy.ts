@@ -115,9 +115,14 @@ export function builtInPolicies(): Record<string, Policy> {
   };
 }
 
-const MODE_ORDER: Readonly<Record<Mode, number>> = { manual: 0, hybrid: 1, automatic: 2 };
+/**
+ * Modes from least to most permissive (ADR 0035): `shadow` never applies anything (it only
+ * dry-runs), `manual` applies what a person approves, `hybrid` applies low risk unattended,
+ * `automatic` everything the policy allows.
+ */
+const MODE_ORDER: Readonly<Record<Mode, number>> = { shadow: 0, manual: 1, hybrid: 2, automatic: 3 };
 
-/** A request's mode can only be as permissive as its policy allows. */
+/** A request's mode can only be as permissive as its policy allows (`mode: shadow` forces shadow). */
 export function effectiveMode(requested: Mode, policy: Policy): Mode {
   return MODE_ORDER[requested] <= MODE_ORDER[policy.mode] ? requested : policy.mode;
 }
@@ -198,6 +203,7 @@ export function decide(
   }
   if (mode === 'manual')
     return { decision: 'await-approval', reason: 'manual mode: every change waits for approval' };
+  if (mode === 'shadow') return shadowDecision(decide(action, { ...input, mode: 'automatic' }));
   if (confidence < policy.minConfidence) {
     return {
       decision: 'await-approval',
@@ -215,6 +221,28 @@ export function decide(
     decision: 'execute',
     reason: `${mode} mode: ${action.risk} risk at confidence ${confidence.toFixed(2)} is within policy`,
   };
+}
+
+/**
+ * Shadow mode decides as automatic would: what automatic would execute is dry-run only
+ * (`execute`, marked as shadow); what would wait for a person is advice (nothing is ever approved
+ * in a shadow session: approving would apply it).
+ */
+function shadowDecision(automatic: { decision: ActionDecision; reason: string }): {
+  decision: ActionDecision;
+  reason: string;
+} {
+  if (automatic.decision === 'execute')
+    return {
+      decision: 'execute',
+      reason: `shadow mode: automatic would execute this (${automatic.reason}); only the server-side dry-run runs`,
+    };
+  if (automatic.decision === 'await-approval')
+    return {
+      decision: 'advice',
+      reason: `shadow mode: automatic would wait for approval (${automatic.reason}); nothing is applied`,
+    };
+  return automatic;
 }
 
 const REPLICA_FIELDS = ['replicas', 'minReplicas', 'maxReplicas'] as const;

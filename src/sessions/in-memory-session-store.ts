@@ -8,6 +8,7 @@ import { InMemoryAuditRecorder } from '../audit/recorder.js';
 import { KubemendError } from '../domain/index.js';
 import {
   changedRecord,
+  type CreatedRange,
   type NewSession,
   type SessionChanges,
   type SessionQuery,
@@ -86,6 +87,18 @@ export class InMemorySessionStore implements SessionStore {
     return [...this.sessions.values()]
       .filter((s) => (!query.state || s.state === query.state) && (!query.unfinished || s.phase !== 'done'))
       .slice(0, query.limit ?? Number.MAX_SAFE_INTEGER)
+      .map((s) => structuredClone(s));
+  }
+
+  async listCreated(range: CreatedRange): Promise<SessionRecord[]> {
+    return [...this.sessions.values()]
+      .filter(
+        (s) =>
+          (range.from === undefined || s.createdAt >= range.from) &&
+          (range.to === undefined || s.createdAt < range.to),
+      )
+      .sort((a, b) => a.createdAt.localeCompare(b.createdAt) || a.id.localeCompare(b.id))
+      .slice(0, range.limit)
       .map((s) => structuredClone(s));
   }
 

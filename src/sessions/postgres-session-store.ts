@@ -64,6 +64,15 @@ export function postgresSessionMigrations(s: string): readonly Migration[] {
       name: 'index unfinished sessions (reconciliation of unanswered requests)',
       sql: `CREATE INDEX sessions_unfinished ON ${s}.sessions (state, updated_at) WHERE phase <> 'done'`,
     },
+    {
+      version: 3,
+      name: 'shadow sessions: states observing and observed, the shadow column (ADR 0035)',
+      sql: `
+        ALTER TABLE ${s}.sessions ADD COLUMN shadow json;
+        ALTER TABLE ${s}.sessions DROP CONSTRAINT sessions_state_check;
+        ALTER TABLE ${s}.sessions ADD CONSTRAINT sessions_state_check CHECK (state IN (${STATE_LIST}));
+      `,
+    },
   ];
 }
 

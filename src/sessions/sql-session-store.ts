@@ -10,6 +10,7 @@ import { KubemendError } from '../domain/errors.js';
 import { describeError, normalizeLimit, normalizeTimestamp } from '../storage/values.js';
 import { columnsForChanges, columnsForInsert, type RowDecoders, sessionFromRow } from './session-rows.js';
 import {
+  type CreatedRange,
   type NewSession,
   type SessionChanges,
   type SessionQuery,
@@ -151,6 +152,29 @@ export abstract class SqlSessionStore implements SessionStore {
     const rows = await this.reading('list sessions', () =>
       this.read(
         `SELECT * FROM ${table} ${where} ORDER BY created_at DESC, id DESC LIMIT ${placeholder(values.length)}`,
+        values,
+      ),
+    );
+    return rows.map((row) => this.decode(row));
+  }
+
+  async listCreated(range: CreatedRange): Promise<SessionRecord[]> {
+    const { table, placeholder } = this.dialect;
+    const conditions: string[] = [];
+    const values: unknown[] = [];
+    if (range.from !== undefined) {
+      values.push(normalizeTimestamp(range.from, 'from'));
+      conditions.push(`created_at >= ${placeholder(values.length)}`);
+    }
+    if (range.to !== undefined) {
+      values.push(normalizeTimestamp(range.to, 'to'));
+      conditions.push(`created_at < ${placeholder(values.length)}`);
+    }
+    values.push(normalizeLimit(range.limit) ?? this.dialect.noLimit);
+    const where = conditions.length === 0 ? '' : `WHERE ${conditions.join(' AND ')}`;
+    const rows = await this.reading('list sessions', () =>
+      this.read(
+        `SELECT * FROM ${table} ${where} ORDER BY created_at, id LIMIT ${placeholder(values.length)}`,
         values,
       ),
     );

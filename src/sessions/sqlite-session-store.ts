@@ -25,6 +25,25 @@ import { type Row, type SqlDialect, SqlSessionStore } from './sql-session-store.
 import { SESSION_STATES } from './store.js';
 
 const STATE_LIST = SESSION_STATES.map((state) => `'${state}'`).join(', ');
+/** The columns before migration 3, copied when it rebuilds the table. */
+const PRESERVED_COLUMNS = [
+  'id',
+  'state',
+  'phase',
+  'created_at',
+  'updated_at',
+  'actor',
+  'input',
+  'output',
+  'plan_hash',
+  'approvals',
+  'rejection',
+  'results',
+  'idempotency_key',
+  'request_hash',
+  'owner',
+  'version',
+].join(', ');
 
 export const SQLITE_SESSION_MIGRATIONS: readonly Migration[] = [
   {
@@ -57,6 +76,39 @@ export const SQLITE_SESSION_MIGRATIONS: readonly Migration[] = [
     version: 2,
     name: 'index unfinished sessions (reconciliation of unanswered requests)',
     sql: `CREATE INDEX sessions_unfinished ON sessions (state, updated_at) WHERE phase <> 'done'`,
+  },
+  {
+    // SQLite cannot change a CHECK constraint in place: the table is rebuilt (its documented
+    // procedure), in the migration's transaction.
+    version: 3,
+    name: 'shadow sessions: states observing and observed, the shadow column (ADR 0035)',
+    sql: `
+      CREATE TABLE sessions_next (
+        id              TEXT    PRIMARY KEY NOT NULL,
+        state           TEXT    NOT NULL CHECK (state IN (${STATE_LIST})),
+        phase           TEXT    NOT NULL,
+        created_at      TEXT    NOT NULL,
+        updated_at      TEXT    NOT NULL,
+        actor           TEXT    NOT NULL,
+        input           TEXT    NOT NULL CHECK (json_valid(input)),
+        output          TEXT    CHECK (output IS NULL OR json_valid(output)),
+        plan_hash       TEXT,
+        approvals       TEXT    NOT NULL CHECK (json_valid(approvals)),
+        rejection       TEXT    CHECK (rejection IS NULL OR json_valid(rejection)),
+        results         TEXT    NOT NULL CHECK (json_valid(results)),
+        idempotency_key TEXT    UNIQUE,
+        request_hash    TEXT,
+        owner           TEXT,
+        version         INTEGER NOT NULL CHECK (version >= 1),
+        shadow          TEXT    CHECK (shadow IS NULL OR json_valid(shadow))
+      ) STRICT;
+      INSERT INTO sessions_next (${PRESERVED_COLUMNS}) SELECT ${PRESERVED_COLUMNS} FROM sessions;
+      DROP TABLE sessions;
+      ALTER TABLE sessions_next RENAME TO sessions;
+      CREATE INDEX sessions_state_updated ON sessions (state, updated_at);
+      CREATE INDEX sessions_created ON sessions (created_at);
+      CREATE INDEX sessions_unfinished ON sessions (state, updated_at) WHERE phase <> 'done';
+    `,
   },
 ];
 

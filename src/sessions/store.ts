@@ -5,6 +5,9 @@
  *   analyzed → pending → approved → executing → verified | failed | rolled-back
  *                      ↘ rejected
  *
+ * A shadow session (ADR 0035) never applies anything: analyzed → executing (server-side dry-runs
+ * only) → observing (the target is watched for `shadow.window`) → observed (`shadow.outcome`).
+ *
  * The SessionStore port has two real implementations: SQLite (embedded default) and PostgreSQL
  * (several replicas sharing state). `transition` is an atomic compare-and-set on the state, which
  * is what makes "two concurrent approvals → exactly one execution" hold, across replicas too.
@@ -18,6 +21,7 @@ import {
   KubemendError,
   type RemediateInput,
   type RemediateOutput,
+  type ShadowObservation,
 } from '../domain/index.js';
 import type { AuditEntry, AuditRecorder } from '../audit/recorder.js';
 
@@ -30,10 +34,18 @@ export const SESSION_STATES = [
   'failed',
   'rolled-back',
   'rejected',
+  'observing',
+  'observed',
 ] as const;
 export type SessionState = (typeof SESSION_STATES)[number];
 
-export const TERMINAL_STATES: readonly SessionState[] = ['verified', 'failed', 'rolled-back', 'rejected'];
+export const TERMINAL_STATES: readonly SessionState[] = [
+  'verified',
+  'failed',
+  'rolled-back',
+  'rejected',
+  'observed',
+];
 
 export interface Approval {
   readonly approver: string;
@@ -69,6 +81,8 @@ export interface SessionRecord {
   readonly requestHash?: string;
   /** The process that holds the session while it executes (for crash reconciliation). */
   readonly owner?: string;
+  /** A shadow session's proposals, dry-run objects and, once observed, what happened (ADR 0035). */
+  readonly shadow?: ShadowObservation;
   /** Increments on every write (optimistic concurrency for `update`). */
   readonly version: number;
 }
@@ -81,6 +95,13 @@ export interface SessionQuery {
   /** Only sessions whose work is not done (phase other than `done`). */
   readonly unfinished?: boolean;
   readonly limit?: number;
+}
+
+/** Sessions created in [from, to) — the report's range — oldest first, at most `limit`. */
+export interface CreatedRange {
+  readonly from?: string;
+  readonly to?: string;
+  readonly limit: number;
 }
 
 export interface WriteOptions {
@@ -117,6 +138,8 @@ export interface SessionStore {
     options?: WriteOptions,
   ): Promise<SessionRecord | undefined>;
   list(query?: SessionQuery): Promise<SessionRecord[]>;
+  /** Sessions created in a range, oldest first (reports: `kubemend report`, /v1/reports/shadow). */
+  listCreated(range: CreatedRange): Promise<SessionRecord[]>;
   /** Deletes terminal sessions last updated before `before` (retention). Returns how many. */
   purge(before: string): Promise<number>;
   close(): Promise<void>;
