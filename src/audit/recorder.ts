@@ -30,6 +30,7 @@ export const AUDIT_TYPES = [
   'session.rejected',
   'session.completed',
   'session.failed',
+  'shadow.observed',
 ] as const;
 export type AuditType = (typeof AUDIT_TYPES)[number];
 

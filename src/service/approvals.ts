@@ -153,5 +153,7 @@ export async function rejectSession(
       'session-state',
       `session ${sessionId} is ${session.state}; only a pending session can be rejected`,
     );
+  const category = session.output?.analysis.category;
+  if (category) ctx.events.emit({ type: 'remediation', category, outcome: 'rejected' });
   return rejected;
 }

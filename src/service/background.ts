@@ -1,12 +1,14 @@
 /**
  * The work a long-running kubemend (`serve`, `mcp`) does besides answering: the audit chain's
  * verification (whole at start-up, then incrementally every `audit.verifyInterval`), crash
- * reconciliation at start-up and every half lease (never two at once), and the hourly retention
- * purge of terminal sessions. Reports go to the logger the caller gives.
+ * reconciliation at start-up and every half lease (never two at once), the shadow observer (at
+ * start-up, then every `shadow.pollInterval`), and the hourly retention purge of terminal
+ * sessions. Reports go to the logger the caller gives.
  */
 import { parseDuration } from '../planning/policy.js';
 import type { ServiceContext, ServiceLogger } from './context.js';
 import { reconcile, type ReconcileReport } from './reconciliation.js';
+import { observeShadowSessions } from './shadow.js';
 
 export interface BackgroundOptions {
   readonly logger: ServiceLogger;
@@ -16,6 +18,8 @@ export interface BackgroundOptions {
   readonly purgeIntervalMs?: number;
   /** Default: `audit.verifyInterval`. */
   readonly verifyIntervalMs?: number;
+  /** Default: `shadow.pollInterval`. */
+  readonly shadowIntervalMs?: number;
 }
 
 export interface BackgroundWork {
@@ -95,6 +99,29 @@ export async function startBackgroundWork(
     options.verifyIntervalMs ?? parseDuration(ctx.dependencies.configuration.audit.verifyInterval),
   );
   verifier.unref();
+  // Shadow sessions' windows (ADR 0035): at start-up too, so a window that ended while kubemend
+  // was down settles at once, and one still open continues from the store.
+  let observing = false;
+  const observeShadow = () => {
+    if (observing) return;
+    observing = true;
+    track(
+      observeShadowSessions(ctx, logger)
+        .then(
+          () => undefined,
+          (error: unknown) => logger.error({ err: error }, 'shadow observation failed'),
+        )
+        .finally(() => {
+          observing = false;
+        }),
+    );
+  };
+  observeShadow();
+  const observer = setInterval(
+    observeShadow,
+    options.shadowIntervalMs ?? parseDuration(ctx.dependencies.configuration.shadow.pollInterval),
+  );
+  observer.unref();
   const retention = retentionMs(ctx.dependencies.configuration.storage.retention);
   const purger = setInterval(() => {
     const before = new Date(ctx.clock().getTime() - retention).toISOString();
@@ -114,6 +141,7 @@ export async function startBackgroundWork(
       clearInterval(reconciler);
       clearInterval(verifier);
       clearInterval(purger);
+      clearInterval(observer);
       await Promise.all([...inFlight]);
     },
   };

@@ -15,6 +15,7 @@ import type { AiIntegration } from './analyze.js';
 import type { ExecutionLease } from './execution-lease.js';
 import type { AuditIntegrity } from './audit-integrity.js';
 import type { ActionRateGuard } from './rate-guard.js';
+import type { ServiceEvents } from './events.js';
 
 export interface ServiceDependencies {
   readonly configuration: Configuration;
@@ -67,6 +68,8 @@ export interface ServiceContext {
    * alone whatever their lease says, and settles this process's other unfinished sessions.
    */
   readonly inFlight: Set<string>;
+  /** Where finished work is announced (metrics subscribe). */
+  readonly events: ServiceEvents;
   /** The connected cluster, unless the configuration says offline. */
   cluster(): ClusterGateway | undefined;
   /** The same cluster for analysis: identical reads in flight at once share one API call. */

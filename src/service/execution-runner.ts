@@ -18,6 +18,7 @@ import type { ServiceContext } from './context.js';
 import { ExecutionLease } from './execution-lease.js';
 import type { ProgressListener } from './phase.js';
 import { sessionAfterExecution } from './session-state.js';
+import { announceExecution, shadowObservationOf } from './shadow.js';
 
 export function engineFor(ctx: ServiceContext, cluster: ClusterGateway, actor: string): ExecutionEngine {
   return new ExecutionEngine({
@@ -39,6 +40,8 @@ export interface ExecutionRequest {
   readonly policy: Policy;
   readonly actor: string;
   readonly dryRun: boolean;
+  /** Shadow mode: dry-run only, then the session is observed (ADR 0035). */
+  readonly shadow?: boolean;
   readonly onProgress?: ProgressListener;
 }
 
@@ -47,7 +50,9 @@ export async function executeSession(
   ctx: ServiceContext,
   request: ExecutionRequest,
 ): Promise<RemediateOutput> {
-  const { session, output, actions, actor, dryRun, onProgress } = request;
+  const { session, output, actions, actor, onProgress } = request;
+  const shadow = request.shadow === true;
+  const dryRun = request.dryRun || shadow;
   const cluster = ctx.cluster();
   if (!cluster) throw new KubemendError('cluster-unreachable', 'no cluster is connected');
   const lease = new ExecutionLease(ctx.sessions, session, ctx.leaseMs);
@@ -69,7 +74,7 @@ export async function executeSession(
       sessionId: session.id,
       actions,
       dryRun,
-      requireDryRun: request.policy.requireDryRun,
+      requireDryRun: request.policy.requireDryRun || shadow,
       verifyTimeoutMs: parseDuration(request.policy.verifyTimeout),
       onProgress: persist,
     });
@@ -82,11 +87,11 @@ export async function executeSession(
     const stillWaiting = output.remediation.actions.some(
       (a) => a.decision?.decision === 'await-approval' && !actions.some((x) => x.id === a.id),
     );
-    const { state, status } = sessionAfterExecution({
-      outcome: outcome.outcome,
-      actions: outcome.actions,
-      stillWaiting,
-    });
+    const verdict = shadow
+      ? ({ state: 'observing', status: 'success' } as const)
+      : sessionAfterExecution({ outcome: outcome.outcome, actions: outcome.actions, stillWaiting });
+    const { state, status } = verdict;
+    const observation = shadow ? shadowObservationOf(ctx, output, actions, outcome.actions) : undefined;
     const results: ExecutionResult[] = [
       ...(output.results ?? []).filter((r) => !outcome.results.some((x) => x.actionId === r.actionId)),
       ...outcome.results,
@@ -98,14 +103,29 @@ export async function executeSession(
       results,
     };
     // The final state and its record commit together.
-    await lease.write({ state, output: final, results, phase: 'done', owner: undefined }, [
+    await lease.write(
       {
-        type: 'session.completed',
-        actor,
-        sessionId: session.id,
-        detail: { state, results: results.map((r) => ({ id: r.actionId, status: r.status })) },
+        state,
+        output: final,
+        results,
+        phase: 'done',
+        owner: undefined,
+        ...(observation ? { shadow: observation } : {}),
       },
-    ]);
+      [
+        {
+          type: 'session.completed',
+          actor,
+          sessionId: session.id,
+          detail: {
+            state,
+            results: results.map((r) => ({ id: r.actionId, status: r.status })),
+            ...(observation ? { windowEndsAt: observation.windowEndsAt } : {}),
+          },
+        },
+      ],
+    );
+    announceExecution(ctx, { session, output: final, actions, reports: outcome.actions, state });
     onProgress?.('done', `session ${session.id} ${state}`);
     return final;
   } finally {

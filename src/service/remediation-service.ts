@@ -35,6 +35,7 @@ import {
 } from './context.js';
 import { AuditIntegrity, type ChainStatus } from './audit-integrity.js';
 import { ActionRateGuard } from './rate-guard.js';
+import { type ServiceEventListener, ServiceEvents } from './events.js';
 import { WorkQueue } from './work-queue.js';
 import { reconcile, type ReconcileReport } from './reconciliation.js';
 import {
@@ -46,6 +47,7 @@ import {
   replay,
 } from './requests.js';
 import { describeTarget, scanNamespaces } from './scan.js';
+import { observeShadowSessions } from './shadow.js';
 
 export type { ApproveOptions } from './approvals.js';
 export { planHashOf } from './approvals.js';
@@ -54,6 +56,8 @@ export type { ServiceDependencies, ServiceLogger } from './context.js';
 export { stderrLogger } from './context.js';
 export type { Phase } from './phase.js';
 export type { ReconcileReport } from './reconciliation.js';
+export type { RemediationOutcome, ServiceEvent, ServiceEventListener } from './events.js';
+export { REMEDIATION_OUTCOMES } from './events.js';
 export type { RemediateOptions } from './requests.js';
 
 /** What `stop` did at the deadline. */
@@ -112,6 +116,7 @@ export class RemediationService {
       leases: new Set(),
       integrity: new AuditIntegrity(audit, onBrokenChain, () => this.logger, clock),
       inFlight: new Set(),
+      events: new ServiceEvents(),
       cluster: () => (dependencies.configuration.cluster.offline ? undefined : dependencies.cluster),
       analysisCluster: () => (dependencies.configuration.cluster.offline ? undefined : analysisCluster),
       now: () => clock().toISOString(),
@@ -264,6 +269,11 @@ export class RemediationService {
     return describeTarget(this.context, target);
   }
 
+  /** One round of the shadow observer (see `shadow.ts`); returns how many sessions it settled. */
+  observeShadow(): Promise<number> {
+    return observeShadowSessions(this.context, this.logger);
+  }
+
   /** Crash reconciliation, once (see `reconciliation.ts`). */
   reconcile(): Promise<ReconcileReport> {
     return reconcile(this.context);
@@ -277,6 +287,11 @@ export class RemediationService {
   startBackgroundWork(options: BackgroundOptions): Promise<BackgroundWork> {
     this.logger = options.logger;
     return startBackgroundWork(this.context, options);
+  }
+
+  /** Tells `listener` of every remediation, action, rollback and shadow outcome as it ends. */
+  onEvent(listener: ServiceEventListener): () => void {
+    return this.context.events.on(listener);
   }
 
   /** Whether the audit chain holds (the last verification). */

@@ -98,7 +98,8 @@ export async function replay(
 export function checkRequest(ctx: ServiceContext, input: RemediateInput, options: RemediateOptions): void {
   selectPolicy(ctx.dependencies.policies, input.policy);
   const mode: Mode = input.mode ?? 'manual';
-  if (options.canExecute === false && mode !== 'manual')
+  // Shadow mode changes nothing (server-side dry-runs only): the analyze scope suffices.
+  if (options.canExecute === false && mode !== 'manual' && mode !== 'shadow')
     throw new KubemendError(
       'forbidden',
       `mode: ${mode} executes changes and needs the remediate:execute scope`,
@@ -210,8 +211,10 @@ async function analyseAndDecide(
   );
 
   const now = ctx.clock().getTime();
+  const shadow = analysed.mode === 'shadow';
   const actions = analysed.remediation.actions.map((action) => {
-    if (action.decision?.decision !== 'execute') return action;
+    // Shadow mode applies nothing: the rate of changes does not limit its dry-runs.
+    if (action.decision?.decision !== 'execute' || shadow) return action;
     const blocked = ctx.rate.check(action, policy, now);
     return blocked
       ? { ...action, decision: { decision: 'await-approval' as const, reason: blocked } }
@@ -263,9 +266,11 @@ async function analyseAndDecide(
         results: toExecute.map((action) => ({
           actionId: action.id,
           status: 'skipped' as const,
-          message: input.dryRun
-            ? 'dry run requested and no cluster connected: nothing was changed'
-            : `would execute now (${action.decision?.reason ?? ''}); not executed: no cluster connection (offline)`,
+          message: shadow
+            ? 'shadow mode and no cluster connected: nothing was dry-run or observed'
+            : input.dryRun
+              ? 'dry run requested and no cluster connected: nothing was changed'
+              : `would execute now (${action.decision?.reason ?? ''}); not executed: no cluster connection (offline)`,
           startedAt: stamp,
           finishedAt: stamp,
         })),
@@ -277,11 +282,14 @@ async function analyseAndDecide(
       { state, output, planHash, phase: 'done', results: output.results ?? [], owner: undefined },
       records,
     );
+    if (state === 'pending' || state === 'failed')
+      ctx.events.emit({ type: 'remediation', category: analysed.analysis.category, outcome: state });
     options.onProgress?.('done', `session ${sessionId} ${state}`);
     return { output };
   }
 
-  ctx.integrity.assertMayExecute();
+  // Shadow mode's dry-runs change nothing: a broken audit chain refuses only real changes.
+  if (!shadow) ctx.integrity.assertMayExecute();
   const executing = await lease.transition(
     ['analyzed'],
     'executing',
@@ -296,6 +304,7 @@ async function analyseAndDecide(
       policy,
       actor,
       dryRun: input.dryRun === true,
+      shadow,
       onProgress: options.onProgress,
     },
   };
