@@ -55,7 +55,7 @@ describe('contract pins (changing these is a contract change)', () => {
       'manual',
     ]);
     expect(RISK_LEVELS).toEqual(['low', 'medium', 'high']);
-    expect(MODES).toEqual(['manual', 'automatic', 'hybrid']);
+    expect(MODES).toEqual(['manual', 'automatic', 'hybrid', 'shadow']);
     expect(OUTPUT_STATUSES).toEqual(['success', 'pending', 'failed']);
     expect(EXECUTION_STATUSES).toEqual([
       'dry-run',
