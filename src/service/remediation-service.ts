@@ -48,6 +48,9 @@ import {
 } from './requests.js';
 import { describeTarget, scanNamespaces } from './scan.js';
 import { observeShadowSessions } from './shadow.js';
+import type { Report } from '../reports/report.js';
+import type { ReportRange } from '../reports/range.js';
+import { buildReport } from './report.js';
 
 export type { ApproveOptions } from './approvals.js';
 export { planHashOf } from './approvals.js';
@@ -267,6 +270,11 @@ export class RemediationService {
   /** The issue text of `analyze TYPE/NAME`: what the live object's status shows now. */
   describeTarget(target: Target): Promise<string> {
     return describeTarget(this.context, target);
+  }
+
+  /** The report over sessions created in `range` (see `report.ts`). */
+  report(range: ReportRange): Promise<Report> {
+    return buildReport(this.context, range);
   }
 
   /** One round of the shadow observer (see `shadow.ts`); returns how many sessions it settled. */

@@ -12,6 +12,7 @@ import { localPrincipal } from '../../auth/authenticator.js';
 import { stderrLogger } from '../../service/remediation-service.js';
 import { analyze, type AnalyzeFlags } from './analyze.js';
 import { type CommonFlags as ServeFlags, configurationFrom } from './options.js';
+import { report, type ReportFlags } from './report.js';
 import { scan, SCAN_OUTPUTS, type ScanFlags } from './scan.js';
 import { stopSignal } from './signals.js';
 
@@ -129,7 +130,7 @@ export async function main(argv: readonly string[]): Promise<number> {
     .option('-n, --namespace <ns>', "namespace of TYPE/NAME (default: the kubeconfig context's)")
     .option('--issue <text>', 'what is wrong, in words (default: built from the object’s status)')
     .option('--json', 'print exactly one RemediateOutput JSON document on stdout')
-    .addOption(new Option('--mode <mode>', 'manual | automatic | hybrid (overrides the input)'))
+    .addOption(new Option('--mode <mode>', 'manual | automatic | hybrid | shadow (overrides the input)'))
     .option('--policy <name>', 'name of a configured policy')
     .option('--policy-file <file>', 'YAML file with named policies (KUBEMEND_POLICY_FILE)')
     .option('--config <file>', 'YAML configuration file (KUBEMEND_CONFIG)')
@@ -161,6 +162,20 @@ export async function main(argv: readonly string[]): Promise<number> {
     .action(async (flags: ScanFlags) => {
       jsonRequested = flags.json === true || flags.output === 'json';
       exitCode = await scan(flags);
+    });
+  program
+    .command('report')
+    .description(
+      'Shadow agreement by category and action type, time to verified fix and auto-fix rate per category, from the session store',
+    )
+    .option('--since <duration>', 'sessions created in the last 30m, 12h, 7d, …')
+    .option('--from <time>', 'sessions created at or after this ISO 8601 time')
+    .option('--to <time>', 'sessions created before this ISO 8601 time')
+    .option('--json', 'print the report as one JSON document')
+    .option('--config <file>', 'YAML configuration file (KUBEMEND_CONFIG)')
+    .action(async (flags: ReportFlags) => {
+      jsonRequested = flags.json === true;
+      exitCode = await report(flags);
     });
   program
     .command('serve')

@@ -1,13 +1,25 @@
-/** Prometheus metrics (prom-client), one registry per server. */
+/**
+ * Prometheus metrics (prom-client), one registry per server. The outcome metrics are fed by the
+ * service's events (`RemediationService.onEvent`): they count every execution — synchronous,
+ * asynchronous, approved, run in the background — not only the ones an HTTP request waited for.
+ * Every metric is listed in docs/serving.md; a test compares that table, this registry and the
+ * Grafana dashboard (deploy/grafana/kubemend-dashboard.json).
+ */
 import { Counter, collectDefaultMetrics, Histogram, Registry } from 'prom-client';
+import type { ServiceEvent } from '../../service/remediation-service.js';
 
 export interface Metrics {
   readonly registry: Registry;
   readonly requests: Histogram<'method' | 'route' | 'status'>;
-  readonly remediations: Counter<'category' | 'status' | 'source'>;
+  readonly remediations: Counter<'category' | 'outcome'>;
+  readonly timeToFix: Histogram<'category'>;
   readonly actions: Counter<'type' | 'status'>;
-  readonly aiTokens: Counter<'provider' | 'direction'>;
+  readonly rollbacks: Counter<'action_type'>;
+  readonly shadowOutcomes: Counter<'category' | 'action_type' | 'outcome'>;
 }
+
+/** Seconds from a request to its verified fix: from seconds (automatic) to a day (approved late). */
+const FIX_BUCKETS = [5, 15, 30, 60, 120, 300, 600, 1_800, 3_600, 7_200, 21_600, 86_400];
 
 export function createMetrics(): Metrics {
   const registry = new Registry();
@@ -23,21 +35,58 @@ export function createMetrics(): Metrics {
     }),
     remediations: new Counter({
       name: 'kubemend_remediations_total',
-      help: 'Remediation sessions by category and status',
-      labelNames: ['category', 'status', 'source'],
+      help: 'Remediation sessions reaching an outcome (fixed, rolled-back, pending, rejected, failed), by category',
+      labelNames: ['category', 'outcome'],
+      registers: [registry],
+    }),
+    timeToFix: new Histogram({
+      name: 'kubemend_time_to_verified_fix_seconds',
+      help: 'Time from the request to the verified fix, by category',
+      labelNames: ['category'],
+      buckets: FIX_BUCKETS,
       registers: [registry],
     }),
     actions: new Counter({
       name: 'kubemend_actions_total',
-      help: 'Executed actions by type and result status',
+      help: 'Executed actions by type and result status (dry-run, verified, rolled-back, failed, skipped)',
       labelNames: ['type', 'status'],
       registers: [registry],
     }),
-    aiTokens: new Counter({
-      name: 'kubemend_ai_tokens_total',
-      help: 'Model tokens by provider and direction',
-      labelNames: ['provider', 'direction'],
+    rollbacks: new Counter({
+      name: 'kubemend_rollbacks_total',
+      help: 'Applied changes restored from their snapshot because verification (or a later action) failed',
+      labelNames: ['action_type'],
+      registers: [registry],
+    }),
+    shadowOutcomes: new Counter({
+      name: 'kubemend_shadow_outcomes_total',
+      help: 'Shadow proposals by what really happened (matched, contradicted, resolved-on-its-own, still-broken)',
+      labelNames: ['category', 'action_type', 'outcome'],
       registers: [registry],
     }),
   };
+}
+
+/** Counts one service event. */
+export function countEvent(metrics: Metrics, event: ServiceEvent): void {
+  switch (event.type) {
+    case 'remediation':
+      metrics.remediations.inc({ category: event.category, outcome: event.outcome });
+      if (event.secondsToFix !== undefined)
+        metrics.timeToFix.observe({ category: event.category }, event.secondsToFix);
+      return;
+    case 'action':
+      metrics.actions.inc({ type: event.actionType, status: event.status });
+      return;
+    case 'rollback':
+      metrics.rollbacks.inc({ action_type: event.actionType });
+      return;
+    case 'shadow':
+      metrics.shadowOutcomes.inc({
+        category: event.category,
+        action_type: event.actionType,
+        outcome: event.outcome,
+      });
+      return;
+  }
 }

@@ -259,6 +259,25 @@ export function openApiDocument(version: string): Record<string, unknown> {
           },
         },
       },
+      '/v1/reports/shadow': {
+        get: {
+          summary:
+            'The report: shadow agreement by category and action type, MTTR and auto-fix rate per category (audit:read)',
+          security,
+          parameters: [
+            { name: 'since', in: 'query', schema: { type: 'string', pattern: '^\\d+(s|m|h|d)$' } },
+            { name: 'from', in: 'query', schema: { type: 'string', format: 'date-time' } },
+            { name: 'to', in: 'query', schema: { type: 'string', format: 'date-time' } },
+          ],
+          responses: {
+            '200': {
+              description: 'Report',
+              content: { 'application/json': { schema: { type: 'object' } } },
+            },
+            ...errors(400, 401, 403),
+          },
+        },
+      },
       ...scanOpenApi().paths,
       '/livez': { get: { summary: 'Liveness', responses: { '200': { description: 'ok' } } } },
       '/healthz': { get: { summary: 'Health', responses: { '200': { description: 'ok' } } } },

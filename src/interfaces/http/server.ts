@@ -20,7 +20,8 @@ import type { Configuration } from '../../config/configuration.js';
 import { durationMs } from '../../config/server.js';
 import type { RemediationService, StopReport } from '../../service/remediation-service.js';
 import type { SessionRecord } from '../../sessions/store.js';
-import { createMetrics, type Metrics } from './metrics.js';
+import { countEvent, createMetrics, type Metrics } from './metrics.js';
+import { reportRange } from '../../reports/range.js';
 import { registerStateMetrics } from './state-metrics.js';
 import { ApproveBodySchema, openApiDocument, RejectBodySchema } from './openapi.js';
 import { installJsonBodyParser } from './body.js';
@@ -95,6 +96,8 @@ export interface HttpServer {
 export async function createHttpServer(options: HttpServerOptions): Promise<HttpServer> {
   const { service, configuration, authenticator } = options;
   const metrics = createMetrics();
+  // Outcome metrics count what the service reports, whichever path ran the work.
+  const unsubscribe = service.onEvent((event) => countEvent(metrics, event));
   registerStateMetrics(metrics.registry, {
     sessions: service.sessionStore,
     chain: { status: () => service.auditChainStatus(), check: () => service.verifyAuditChain() },
@@ -118,6 +121,9 @@ export async function createHttpServer(options: HttpServerOptions): Promise<Http
       const given = request.headers['x-request-id'];
       return typeof given === 'string' && /^[\w.-]{1,128}$/.test(given) ? given : randomUUID();
     },
+  });
+  app.addHook('onClose', async () => {
+    unsubscribe();
   });
   installJsonBodyParser(app, bodyLimitBytes);
   installErrorHandlers(app, bodyLimitBytes);
@@ -191,8 +197,9 @@ export async function createHttpServer(options: HttpServerOptions): Promise<Http
     const input = parsed.value;
     const principal = principalOf(request);
     const canExecute = principal.scopes.has('remediate:execute');
-    if ((input.approve || (input.mode && input.mode !== 'manual')) && !canExecute)
-      requireScope(principal, 'remediate:execute');
+    // Shadow mode changes nothing (server-side dry-runs only): it needs no execute scope.
+    const changes = input.mode !== undefined && input.mode !== 'manual' && input.mode !== 'shadow';
+    if ((input.approve || changes) && !canExecute) requireScope(principal, 'remediate:execute');
     admit(rateLimits, reply, principal, workOf(input));
     const keyHeader = request.headers['idempotency-key'];
     const idempotencyKey = typeof keyHeader === 'string' && keyHeader.length > 0 ? keyHeader : undefined;
@@ -209,17 +216,7 @@ export async function createHttpServer(options: HttpServerOptions): Promise<Http
         .header('preference-applied', 'respond-async')
         .send(sessionView(session));
     }
-    const output = await service.remediate(input, options);
-    metrics.remediations.inc({
-      category: output.analysis.category,
-      status: output.status,
-      source: output.analysis.source,
-    });
-    for (const result of output.results ?? []) {
-      const action = output.remediation.actions.find((a) => a.id === result.actionId);
-      metrics.actions.inc({ type: action?.type ?? 'unknown', status: result.status });
-    }
-    return output;
+    return service.remediate(input, options);
   });
 
   app.get('/v1/sessions/:id', authenticate('remediate:analyze'), async (request) => {
@@ -238,16 +235,11 @@ export async function createHttpServer(options: HttpServerOptions): Promise<Http
       body.approver === principal.name
         ? principal.name
         : `${body.approver} (authenticated as ${principal.name})`;
-    const output = await service.approve(id, {
+    return service.approve(id, {
       approver,
       actionIds: body.actionIds,
       planHash: body.planHash,
     });
-    for (const result of output.results ?? []) {
-      const action = output.remediation.actions.find((a) => a.id === result.actionId);
-      metrics.actions.inc({ type: action?.type ?? 'unknown', status: result.status });
-    }
-    return output;
   });
 
   app.post('/v1/sessions/:id/reject', authenticate('remediate:execute'), async (request) => {
@@ -280,6 +272,12 @@ export async function createHttpServer(options: HttpServerOptions): Promise<Http
   });
 
   app.get('/v1/audit/verify', authenticate('audit:read'), async () => service.auditRecorder.verify());
+
+  // The report reads what the audit log's reader may read: every session's outcome (ADR 0036).
+  app.get('/v1/reports/shadow', authenticate('audit:read'), async (request) => {
+    const query = request.query as { since?: string; from?: string; to?: string };
+    return service.report(reportRange(query, new Date()));
+  });
 
   // --- MCP over Streamable HTTP ---------------------------------------------------------------
   const mcpSessions = new McpSessions({
