@@ -1,6 +1,9 @@
 /** A SessionStore in memory: for unit tests and single-shot CLI runs (nothing to persist). */
 import { KubemendError } from '../domain/index.js';
+import { normalizeLimit } from '../storage/values.js';
 import {
+  checkQueryStates,
+  matchesQuery,
   type NewSession,
   type SessionChanges,
   type SessionQuery,
@@ -79,9 +82,12 @@ export class InMemorySessionStore implements SessionStore {
   }
 
   async list(query: SessionQuery = {}): Promise<SessionRecord[]> {
+    checkQueryStates(query);
+    const limit = normalizeLimit(query.limit) ?? Number.MAX_SAFE_INTEGER;
     return [...this.sessions.values()]
-      .filter((s) => !query.state || s.state === query.state)
-      .slice(0, query.limit ?? Number.MAX_SAFE_INTEGER)
+      .filter((s) => matchesQuery(s, query))
+      .sort(newestFirst)
+      .slice(0, limit)
       .map((s) => structuredClone(s));
   }
 
@@ -97,4 +103,9 @@ export class InMemorySessionStore implements SessionStore {
   }
 
   async close(): Promise<void> {}
+}
+
+function newestFirst(a: SessionRecord, b: SessionRecord): number {
+  if (a.createdAt !== b.createdAt) return a.createdAt < b.createdAt ? 1 : -1;
+  return a.id < b.id ? 1 : a.id > b.id ? -1 : 0;
 }

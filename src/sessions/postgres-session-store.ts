@@ -27,6 +27,7 @@ import {
   normalizeTimestamp,
 } from '../storage/values.js';
 import {
+  checkQueryStates,
   type NewSession,
   SESSION_STATES,
   type SessionChanges,
@@ -184,19 +185,29 @@ export class PostgresSessionStore implements SessionStore {
   }
 
   async list(query: SessionQuery = {}): Promise<SessionRecord[]> {
+    checkQueryStates(query);
     const limit = normalizeLimit(query.limit) ?? null;
-    const rows =
-      query.state === undefined
-        ? await this.query(
-            'list sessions',
-            `SELECT * FROM ${this.table} ORDER BY created_at DESC, id DESC LIMIT $1`,
-            [limit],
-          )
-        : await this.query(
-            'list sessions',
-            `SELECT * FROM ${this.table} WHERE state = $1 ORDER BY created_at DESC, id DESC LIMIT $2`,
-            [query.state, limit],
-          );
+    if (query.states?.length === 0) return [];
+    const where: string[] = [];
+    const values: unknown[] = [];
+    const next = (value: unknown): string => `$${values.push(value)}`;
+    if (query.state !== undefined) where.push(`state = ${next(query.state)}`);
+    if (query.states !== undefined) where.push(`state = ANY(${next([...query.states])}::text[])`);
+    if (query.category !== undefined) where.push(`output->'analysis'->>'category' = ${next(query.category)}`);
+    if (query.namespace !== undefined)
+      where.push(
+        `COALESCE(output->'analysis'->'subject'->>'namespace', input->'target'->>'namespace') = ${next(query.namespace)}`,
+      );
+    if (query.after !== undefined) {
+      const createdAt = next(normalizeTimestamp(query.after.createdAt, 'after.createdAt'));
+      where.push(`(created_at, id) < (${createdAt}::timestamptz, ${next(query.after.id)})`);
+    }
+    const rows = await this.query(
+      'list sessions',
+      `SELECT * FROM ${this.table} ${where.length > 0 ? `WHERE ${where.join(' AND ')} ` : ''}` +
+        `ORDER BY created_at DESC, id DESC LIMIT ${next(limit)}`,
+      values,
+    );
     return rows.map((row) => this.decode(row));
   }
 

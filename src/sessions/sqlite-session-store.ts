@@ -15,6 +15,7 @@ import type { Migration } from '../storage/migrations.js';
 import { migrateSqlite, openSqliteDatabase, type SqliteOpenOptions } from '../storage/sqlite.js';
 import { describeError, errorCode, normalizeLimit, normalizeTimestamp } from '../storage/values.js';
 import {
+  checkQueryStates,
   type NewSession,
   SESSION_STATES,
   type SessionChanges,
@@ -159,14 +160,37 @@ export class SqliteSessionStore implements SessionStore {
   }
 
   async list(query: SessionQuery = {}): Promise<SessionRecord[]> {
+    checkQueryStates(query);
     const limit = normalizeLimit(query.limit) ?? -1;
-    const rows = this.run('list sessions', () =>
-      query.state === undefined
-        ? this.statement('SELECT * FROM sessions ORDER BY created_at DESC, id DESC LIMIT ?').all(limit)
-        : this.statement(
-            'SELECT * FROM sessions WHERE state = ? ORDER BY created_at DESC, id DESC LIMIT ?',
-          ).all(query.state, limit),
-    );
+    if (query.states?.length === 0) return [];
+    const where: string[] = [];
+    const values: unknown[] = [];
+    if (query.state !== undefined) {
+      where.push('state = ?');
+      values.push(query.state);
+    }
+    if (query.states !== undefined) {
+      where.push(`state IN (${query.states.map(() => '?').join(', ')})`);
+      values.push(...query.states);
+    }
+    if (query.category !== undefined) {
+      where.push(`json_extract(output, '$.analysis.category') = ?`);
+      values.push(query.category);
+    }
+    if (query.namespace !== undefined) {
+      where.push(
+        `COALESCE(json_extract(output, '$.analysis.subject.namespace'), json_extract(input, '$.target.namespace')) = ?`,
+      );
+      values.push(query.namespace);
+    }
+    if (query.after !== undefined) {
+      where.push('(created_at, id) < (?, ?)');
+      values.push(normalizeTimestamp(query.after.createdAt, 'after.createdAt'), query.after.id);
+    }
+    const sql =
+      `SELECT * FROM sessions ${where.length > 0 ? `WHERE ${where.join(' AND ')} ` : ''}` +
+      'ORDER BY created_at DESC, id DESC LIMIT ?';
+    const rows = this.run('list sessions', () => this.statement(sql).all(...values, limit));
     return rows.map((row) => this.decode(row));
   }
 
