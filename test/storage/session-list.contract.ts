@@ -7,7 +7,7 @@
 import { describe, expect, it } from 'vitest';
 import type { RemediateOutput } from '../../src/domain/index.js';
 import { KubemendError } from '../../src/domain/errors.js';
-import type { SessionRecord, SessionState, SessionStore } from '../../src/sessions/store.js';
+import type { SessionQuery, SessionRecord, SessionState, SessionStore } from '../../src/sessions/store.js';
 import { newSession, SAMPLE_INPUT, SAMPLE_OUTPUT } from './support.js';
 
 export interface ListHarness {
@@ -142,10 +142,11 @@ export function describeSessionListContract(name: string, harness: ListHarness):
     it('refuses a state that is not a session state, naming it', async () => {
       const { store, dispose } = await harness.open();
       try {
-        for (const query of [
+        const queries: SessionQuery[] = [
           { states: ['pending', 'bogus' as SessionState] },
           { state: 'bogus' as SessionState },
-        ]) {
+        ];
+        for (const query of queries) {
           const error = await store.list(query).then(
             () => undefined,
             (e: unknown) => e,
