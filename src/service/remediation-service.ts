@@ -17,7 +17,13 @@ import { TargetLocks } from '../execution/locks.js';
 import { parseDuration } from '../planning/policy.js';
 import { InMemorySessionStore } from '../sessions/in-memory-session-store.js';
 import { type SessionRecord, type SessionStore, TERMINAL_STATES } from '../sessions/store.js';
-import { type ApproveOptions, approveSession, rejectSession } from './approvals.js';
+import {
+  type ApproveOptions,
+  approveSession,
+  beginApproval,
+  rejectSession,
+  runApproval,
+} from './approvals.js';
 import { type BackgroundOptions, type BackgroundWork, startBackgroundWork } from './background.js';
 import {
   type ServiceContext,
@@ -27,6 +33,7 @@ import {
 } from './context.js';
 import { ActionRateGuard } from './rate-guard.js';
 import { reconcile, type ReconcileReport } from './reconciliation.js';
+import { type ActionPreview, PreviewCache, previewAction } from './preview.js';
 import { openSession, processRequest, type RemediateOptions, replay } from './requests.js';
 
 export type { ApproveOptions } from './approvals.js';
@@ -35,12 +42,14 @@ export type { BackgroundOptions, BackgroundWork } from './background.js';
 export type { ServiceDependencies, ServiceLogger } from './context.js';
 export { stderrLogger } from './context.js';
 export type { Phase } from './phase.js';
+export type { ActionPreview, ObjectView } from './preview.js';
 export type { ReconcileReport } from './reconciliation.js';
 export type { RemediateOptions } from './requests.js';
 
 export class RemediationService {
   private readonly context: ServiceContext;
   private readonly newId: () => string;
+  private readonly previews = new PreviewCache();
   /** Where work nobody waits for (a background start, reconciliation, the purge) reports. */
   private logger: ServiceLogger;
   readonly instanceId: string;
@@ -123,6 +132,27 @@ export class RemediationService {
   /** Approve pending actions of a session and execute them (exactly once, whoever approves). */
   approve(sessionId: string, options: ApproveOptions): Promise<RemediateOutput> {
     return approveSession(this.context, sessionId, options);
+  }
+
+  /**
+   * Approve like `approve`, but return as soon as the session is `executing`: the execution goes on
+   * in the background (a failure is logged, audited as `session.failed` and ends the session
+   * failed, as for `start`). Refusals — another plan hash, another state — are thrown before.
+   */
+  async startApproval(sessionId: string, options: ApproveOptions): Promise<SessionRecord> {
+    const begun = await beginApproval(this.context, sessionId, options);
+    void runApproval(this.context, begun, options).catch((error: unknown) =>
+      this.backgroundFailed(sessionId, error, options.approver),
+    );
+    return begun.session;
+  }
+
+  /**
+   * What an action of a session would change (server-side dry-run of the target as it is now), or
+   * did change (its snapshot and the object now). A read: nothing is persisted or audited.
+   */
+  preview(sessionId: string, actionId: string): Promise<ActionPreview> {
+    return previewAction(this.context, this.previews, sessionId, actionId);
   }
 
   reject(sessionId: string, options: { approver: string; reason?: string }): Promise<SessionRecord> {

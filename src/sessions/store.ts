@@ -36,6 +36,8 @@ export interface Approval {
   readonly actionIds: readonly string[];
   /** Hash of the plan the approver saw: a changed plan cannot ride on an old approval. */
   readonly planHash: string;
+  /** What the approver noted, if anything. */
+  readonly note?: string;
 }
 
 export interface Rejection {
