@@ -16,6 +16,7 @@ import {
   type EnvironmentParser,
   resolveAiConfiguration,
 } from './ai.js';
+import { UiSectionSchema } from './ui.js';
 
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 
@@ -136,6 +137,8 @@ export const ConfigurationSchema = z.strictObject({
     }),
   /** The model provider and the bounds of an AI analysis (see ai.ts); resolved after validation. */
   ai: AiSectionSchema.prefault({}),
+  /** The approvals web page at /ui (see ui.ts). */
+  ui: UiSectionSchema,
 });
 export type Configuration = Readonly<
   Omit<z.infer<typeof ConfigurationSchema>, 'ai'> & {

@@ -72,6 +72,36 @@ export function postgresSessionMigrations(s: string): readonly Migration[] {
         CREATE INDEX sessions_created ON ${s}.sessions (created_at);
       `,
     },
+    {
+      version: 2,
+      name: 'namespace and category columns for list filters',
+      // Filled row by row, \u0000 escapes removed first (PostgreSQL's json operators refuse
+      // them); a row that still cannot be read keeps NULLs (filters then pass it by).
+      sql: `
+        ALTER TABLE ${s}.sessions
+          ADD COLUMN target_namespace text,
+          ADD COLUMN subject_namespace text,
+          ADD COLUMN category text;
+        DO $backfill$
+        DECLARE r record;
+        BEGIN
+          FOR r IN SELECT id, input::text AS input, output::text AS output FROM ${s}.sessions LOOP
+            BEGIN
+              UPDATE ${s}.sessions SET
+                target_namespace  = replace(r.input, '\\u0000', '')::json->'target'->>'namespace',
+                subject_namespace = replace(r.output, '\\u0000', '')::json->'analysis'->'subject'->>'namespace',
+                category          = replace(r.output, '\\u0000', '')::json->'analysis'->>'category'
+              WHERE id = r.id;
+            EXCEPTION WHEN OTHERS THEN NULL;
+            END;
+          END LOOP;
+        END
+        $backfill$;
+        CREATE INDEX sessions_namespace_created
+          ON ${s}.sessions ((COALESCE(subject_namespace, target_namespace)), created_at);
+        CREATE INDEX sessions_category_created ON ${s}.sessions (category, created_at);
+      `,
+    },
   ];
 }
 
@@ -193,11 +223,9 @@ export class PostgresSessionStore implements SessionStore {
     const next = (value: unknown): string => `$${values.push(value)}`;
     if (query.state !== undefined) where.push(`state = ${next(query.state)}`);
     if (query.states !== undefined) where.push(`state = ANY(${next([...query.states])}::text[])`);
-    if (query.category !== undefined) where.push(`output->'analysis'->>'category' = ${next(query.category)}`);
+    if (query.category !== undefined) where.push(`category = ${next(query.category)}`);
     if (query.namespace !== undefined)
-      where.push(
-        `COALESCE(output->'analysis'->'subject'->>'namespace', input->'target'->>'namespace') = ${next(query.namespace)}`,
-      );
+      where.push(`COALESCE(subject_namespace, target_namespace) = ${next(query.namespace)}`);
     if (query.after !== undefined) {
       const createdAt = next(normalizeTimestamp(query.after.createdAt, 'after.createdAt'));
       where.push(`(created_at, id) < (${createdAt}::timestamptz, ${next(query.after.id)})`);

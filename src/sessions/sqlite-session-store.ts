@@ -56,6 +56,22 @@ export const SQLITE_SESSION_MIGRATIONS: readonly Migration[] = [
       CREATE INDEX sessions_created ON sessions (created_at);
     `,
   },
+  {
+    version: 2,
+    name: 'namespace and category columns for list filters',
+    sql: `
+      ALTER TABLE sessions ADD COLUMN target_namespace TEXT;
+      ALTER TABLE sessions ADD COLUMN subject_namespace TEXT;
+      ALTER TABLE sessions ADD COLUMN category TEXT;
+      UPDATE sessions SET
+        target_namespace  = json_extract(input, '$.target.namespace'),
+        subject_namespace = json_extract(output, '$.analysis.subject.namespace'),
+        category          = json_extract(output, '$.analysis.category');
+      CREATE INDEX sessions_namespace_created
+        ON sessions (COALESCE(subject_namespace, target_namespace), created_at);
+      CREATE INDEX sessions_category_created ON sessions (category, created_at);
+    `,
+  },
 ];
 
 export interface SqliteSessionStoreOptions extends SqliteOpenOptions {
@@ -174,13 +190,11 @@ export class SqliteSessionStore implements SessionStore {
       values.push(...query.states);
     }
     if (query.category !== undefined) {
-      where.push(`json_extract(output, '$.analysis.category') = ?`);
+      where.push('category = ?');
       values.push(query.category);
     }
     if (query.namespace !== undefined) {
-      where.push(
-        `COALESCE(json_extract(output, '$.analysis.subject.namespace'), json_extract(input, '$.target.namespace')) = ?`,
-      );
+      where.push('COALESCE(subject_namespace, target_namespace) = ?');
       values.push(query.namespace);
     }
     if (query.after !== undefined) {

@@ -15,6 +15,7 @@ import type { Configuration, Scope } from '../../config/configuration.js';
 import type { RemediationService } from '../../service/remediation-service.js';
 import type { SessionRecord } from '../../sessions/store.js';
 import { createMcpServer } from '../mcp/server.js';
+import { registerUi } from '../ui/plugin.js';
 import { createMetrics, type Metrics } from './metrics.js';
 import { registerStateMetrics } from './state-metrics.js';
 import { ApproveBodySchema, openApiDocument, RejectBodySchema } from './openapi.js';
@@ -255,6 +256,9 @@ export async function createHttpServer(
   app.get('/v1/audit/verify', { preHandler: authenticate('audit:read') }, async () =>
     service.auditRecorder.verify(),
   );
+
+  // --- the approvals web page (/ui): its own module, its own sign-in and error pages ----------
+  await registerUi(app, { service, configuration, authenticator });
 
   // --- MCP over Streamable HTTP ---------------------------------------------------------------
   const transports = new Map<string, { transport: StreamableHTTPServerTransport; principal: string }>();
