@@ -10,6 +10,7 @@ import type { ClusterGateway } from '../../src/cluster/gateway.js';
 import { type Configuration, loadConfiguration } from '../../src/config/configuration.js';
 import { loadPolicies } from '../../src/config/policies.js';
 import type { RemediateOutput, RemediationAction } from '../../src/domain/index.js';
+import { EventStreams } from '../../src/interfaces/ui/events.js';
 import { registerUi } from '../../src/interfaces/ui/plugin.js';
 import { planHashOf, RemediationService } from '../../src/service/remediation-service.js';
 import { InMemorySessionStore } from '../../src/sessions/in-memory-session-store.js';
@@ -57,6 +58,7 @@ export interface UiHarness {
   readonly sessions: SessionStore;
   readonly audit: InMemoryAuditRecorder;
   readonly clock: TestClock;
+  readonly streams: EventStreams;
   close(): Promise<void>;
 }
 
@@ -81,16 +83,17 @@ export async function uiHarness(
     logger: { info: () => undefined, warn: () => undefined, error: () => undefined },
     engine: options.engine ?? { pollIntervalMs: 1, stabilityMs: 1 },
   });
-  const app = Fastify({ logger: false });
+  const app = Fastify({ logger: false, forceCloseConnections: true });
+  const streams = new EventStreams({ max: configuration.ui.maxEventStreams, pollMs: 20 });
   await registerUi(app, {
     service,
     configuration,
     authenticator: new Authenticator(configuration.auth),
     now: clock.now,
-    eventPollMs: 20,
+    streams,
   });
   await app.ready();
-  return { app, service, sessions, audit, clock, close: () => app.close() };
+  return { app, service, sessions, audit, clock, streams, close: () => app.close() };
 }
 
 export function outputFor(

@@ -38,6 +38,8 @@ export interface UiOptions {
   readonly now?: () => number;
   /** How often a live-update stream reads its session (default 1 s). */
   readonly eventPollMs?: number;
+  /** The live-update streams (tests look at how many are open); made from `ui` when absent. */
+  readonly streams?: EventStreams;
 }
 
 export const CONTENT_SECURITY_POLICY = [
@@ -83,10 +85,12 @@ export async function registerUi(app: FastifyInstance, options: UiOptions): Prom
 async function uiPlugin(app: FastifyInstance, options: UiOptions): Promise<void> {
   const now = options.now ?? Date.now;
   const sessions = new UiSessions(uiSessionTtlMs(options.configuration.ui), now);
-  const streams = new EventStreams({
-    max: options.configuration.ui.maxEventStreams,
-    ...(options.eventPollMs ? { pollMs: options.eventPollMs } : {}),
-  });
+  const streams =
+    options.streams ??
+    new EventStreams({
+      max: options.configuration.ui.maxEventStreams,
+      ...(options.eventPollMs ? { pollMs: options.eventPollMs } : {}),
+    });
   // A per-process key: the cookies it signed end with the process, as the sessions they name do.
   await app.register(fastifyCookie, { secret: randomBytes(32) });
   await app.register(fastifyFormbody, { bodyLimit: 64 * 1024 });
