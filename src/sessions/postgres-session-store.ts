@@ -100,6 +100,7 @@ export function postgresSessionMigrations(s: string): readonly Migration[] {
         CREATE INDEX sessions_namespace_created
           ON ${s}.sessions ((COALESCE(subject_namespace, target_namespace)), created_at);
         CREATE INDEX sessions_category_created ON ${s}.sessions (category, created_at);
+        CREATE INDEX sessions_state_created ON ${s}.sessions (state, created_at, id);
       `,
     },
   ];

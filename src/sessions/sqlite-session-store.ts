@@ -70,6 +70,7 @@ export const SQLITE_SESSION_MIGRATIONS: readonly Migration[] = [
       CREATE INDEX sessions_namespace_created
         ON sessions (COALESCE(subject_namespace, target_namespace), created_at);
       CREATE INDEX sessions_category_created ON sessions (category, created_at);
+      CREATE INDEX sessions_state_created ON sessions (state, created_at, id);
     `,
   },
 ];
