@@ -68,6 +68,8 @@ export async function uiHarness(
     sessions?: SessionStore;
     engine?: { pollIntervalMs?: number; stabilityMs?: number };
     configuration?: Configuration;
+    /** Told of every response (the benchmark takes fastify's server time from it). */
+    onResponse?: (elapsedMs: number) => void;
   } = {},
 ): Promise<UiHarness> {
   const configuration = options.configuration ?? uiConfiguration();
@@ -92,6 +94,8 @@ export async function uiHarness(
     now: clock.now,
     streams,
   });
+  const onResponse = options.onResponse;
+  if (onResponse) app.addHook('onResponse', async (_request, reply) => onResponse(reply.elapsedTime));
   await app.ready();
   return { app, service, sessions, audit, clock, streams, close: () => app.close() };
 }
