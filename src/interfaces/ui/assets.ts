@@ -19,6 +19,7 @@ header.top button { background: transparent; color: #fff; border: 1px solid #fff
 main { max-width: 1200px; margin: 0 auto; padding: 1.2rem 1.5rem 3rem; }
 h1 { font-size: 1.45rem; margin: .2rem 0 1rem; } h2 { font-size: 1.15rem; margin: 1.6rem 0 .6rem; }
 h3 { font-size: 1rem; margin: 0 0 .4rem; }
+.card > h2:first-child { margin-top: 0; }
 section.card, article.card { background: var(--card); border: 1px solid var(--line); border-radius: 8px; padding: 1rem 1.2rem; margin: 0 0 1rem; }
 table { border-collapse: collapse; width: 100%; background: var(--card); }
 th, td { text-align: left; padding: .45rem .6rem; border-bottom: 1px solid var(--line); vertical-align: top; }
