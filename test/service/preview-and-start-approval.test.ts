@@ -12,11 +12,12 @@ import { describe, expect, it } from 'vitest';
 import { InMemoryAuditRecorder } from '../../src/audit/recorder.js';
 import { loadConfiguration } from '../../src/config/configuration.js';
 import { loadPolicies } from '../../src/config/policies.js';
-import type { RemediateOutput, RemediationAction } from '../../src/domain/index.js';
+import type { RemediationAction } from '../../src/domain/index.js';
 import { planHashOf, RemediationService } from '../../src/service/remediation-service.js';
 import { InMemorySessionStore } from '../../src/sessions/in-memory-session-store.js';
 import { InMemoryClusterGateway } from '../support/in-memory-gateway.js';
 import { deployment, memoryPatch, NAMESPACE } from '../support/workloads.js';
+import { outputFor } from '../ui/support.js';
 
 const WEB = { kind: 'Deployment', namespace: NAMESPACE, name: 'web' };
 const AWAIT = { decision: 'await-approval', reason: 'manual mode' } as const;
@@ -37,23 +38,6 @@ function setup(options: { offline?: boolean } = {}) {
   return { service, gateway, sessions, audit };
 }
 
-function output(id: string, actions: RemediationAction[]): RemediateOutput {
-  return {
-    status: 'pending',
-    sessionId: id,
-    analysis: {
-      rootCause: 'out of memory',
-      confidence: 0.9,
-      factors: [],
-      category: 'oom-killed',
-      evidence: [],
-      source: 'rules',
-    },
-    remediation: { summary: 'raise the memory limit', actions, risk: 'medium' },
-    executed: false,
-  };
-}
-
 async function pending(sessions: InMemorySessionStore, actions = [memoryPatch('a1', 'web', '512Mi', AWAIT)]) {
   return sessions.create({
     id: 's1',
@@ -62,7 +46,7 @@ async function pending(sessions: InMemorySessionStore, actions = [memoryPatch('a
     createdAt: '2026-11-25T12:00:00.000Z',
     actor: 'test',
     input: { issue: 'web keeps restarting' },
-    output: output('s1', actions),
+    output: outputFor('s1', actions),
     planHash: planHashOf(actions),
     approvals: [],
     results: [],
