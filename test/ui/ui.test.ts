@@ -214,6 +214,15 @@ describe('changes: CSRF, origin, scopes, plan hash', () => {
     expect(gateway.writes.filter((w) => !w.dryRun)).toEqual([]);
 
     const planHash = csrfOf(page.body) && /name="planHash"\s+value="([^"]+)"/.exec(page.body)![1]!;
+    const none = await app.inject({
+      method: 'POST',
+      url: '/ui/sessions/s1/approve',
+      headers: { ...FORM, cookie },
+      payload: form({ _csrf: csrf, planHash }),
+    });
+    expect(none.statusCode, 'no ticked action approves nothing').toBe(400);
+    expect(none.body).toContain('tick at least one action');
+    expect((await sessions.get('s1'))!.state).toBe('pending');
     const approve = await app.inject({
       method: 'POST',
       url: '/ui/sessions/s1/approve',

@@ -198,11 +198,14 @@ export function registerPages(app: FastifyInstance, ctx: UiContext): void {
     try {
       if (!planHash)
         throw new InvalidInputError([{ path: 'planHash', message: 'the form carries no plan hash' }]);
-      const actionIds = list(form, 'actionIds');
+      // The form always names what it approves: no ticked action approves nothing, never everything.
+      const actionIds = list(form, 'actionIds') ?? [];
+      if (actionIds.length === 0)
+        throw new InvalidInputError([{ path: 'actionIds', message: 'tick at least one action to approve' }]);
       await service.startApproval(id, {
         approver: reader.principal.name,
         planHash,
-        ...(actionIds ? { actionIds } : {}),
+        actionIds,
         ...(text(form, 'note', NOTE_MAX) ? { note: text(form, 'note', NOTE_MAX)! } : {}),
       });
     } catch (error) {
