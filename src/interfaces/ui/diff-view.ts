@@ -17,14 +17,76 @@ export interface DiffLine {
   readonly text: string;
 }
 
+const YAML_LINE = /^( *)(- )?(?:"?([^":#]+?)"?:(?: |$))?/;
+
+function yamlLine(line: string): { indent: number; item: boolean; key?: string } {
+  const match = YAML_LINE.exec(line)!;
+  return { indent: match[1]!.length, item: match[2] !== undefined, ...(match[3] ? { key: match[3] } : {}) };
+}
+
+/** The position of a sequence item among its siblings. */
+function itemIndex(lines: readonly string[], at: number): number {
+  const { indent } = yamlLine(lines[at]!);
+  let index = 0;
+  for (let i = at - 1; i >= 0; i--) {
+    const line = yamlLine(lines[i]!);
+    if (line.indent < indent) break;
+    if (line.item && line.indent === indent) index++;
+  }
+  return index;
+}
+
+/**
+ * The field a line of kubemend's YAML stands for (`spec.template.spec.containers[0].resources`),
+ * read from indentation: what a hunk header names so that three lines of context need no more.
+ */
+export function yamlPath(lines: readonly string[], at: number): string {
+  const segments: string[] = [];
+  const first = yamlLine(lines[at] ?? '');
+  if (first.key) segments.unshift(first.key);
+  if (first.item) segments.unshift(`[${itemIndex(lines, at)}]`);
+  let threshold = first.indent;
+  for (let i = at - 1; i >= 0 && threshold > 0; i--) {
+    const line = yamlLine(lines[i]!);
+    if (line.indent >= threshold) continue;
+    if (line.item) {
+      // Inside the item's mapping: the item's own first key is a sibling, not a parent.
+      if (threshold < line.indent + 2 && line.key) segments.unshift(line.key);
+      segments.unshift(`[${itemIndex(lines, i)}]`);
+    } else if (line.key) segments.unshift(line.key);
+    threshold = line.indent;
+  }
+  return segments.join('.').replace(/\.\[/g, '[');
+}
+
 /** The lines of the change from `before` to `after` (empty when nothing differs). */
 export function diffLines(before: ObjectView | undefined, after: ObjectView | undefined): DiffLine[] {
-  const patch = structuredPatch('before', 'after', yamlOf(before), yamlOf(after), '', '', { context: 3 });
+  const oldText = yamlOf(before);
+  const newText = yamlOf(after);
+  const oldLines = oldText.split('\n');
+  const newLines = newText.split('\n');
+  const patch = structuredPatch('before', 'after', oldText, newText, '', '', { context: 3 });
   const lines: DiffLine[] = [];
   for (const hunk of patch.hunks) {
+    // Name the field of the hunk's first change.
+    let oldAt = hunk.oldStart - 1;
+    let newAt = hunk.newStart - 1;
+    let field = '';
+    for (const line of hunk.lines) {
+      if (line[0] === '+') {
+        field = yamlPath(newLines, newAt);
+        break;
+      }
+      if (line[0] === '-') {
+        field = yamlPath(oldLines, oldAt);
+        break;
+      }
+      oldAt++;
+      newAt++;
+    }
     lines.push({
       kind: 'hunk',
-      text: `@@ -${hunk.oldStart},${hunk.oldLines} +${hunk.newStart},${hunk.newLines} @@`,
+      text: `@@ -${hunk.oldStart},${hunk.oldLines} +${hunk.newStart},${hunk.newLines} @@${field ? ` ${field}` : ''}`,
     });
     for (const line of hunk.lines) {
       if (line.startsWith('\\')) continue; // "\ No newline at end of file"
