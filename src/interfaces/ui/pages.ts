@@ -75,14 +75,23 @@ function loginPage(
 
 export function registerPages(app: FastifyInstance, ctx: UiContext): void {
   const { service, authenticator, configuration } = ctx.options;
+  // The whole chain is verified at most every 30 s, and again (at most every 2 s) when the page
+  // lists records newer than the last verification covered; the page says when it was verified.
   let chain: { at: number; result: Promise<ChainVerification> } | undefined;
-  const chainStatus = (): Promise<ChainVerification> => {
-    if (!chain || Date.now() - chain.at > CHAIN_CACHE_MS) {
+  const chainStatus = async (newest: number): Promise<{ verification: ChainVerification; at: number }> => {
+    const age = chain ? Date.now() - chain.at : Infinity;
+    const covered = chain
+      ? await chain.result.then(
+          (r) => r.records,
+          () => 0,
+        )
+      : 0;
+    if (!chain || age > CHAIN_CACHE_MS || (covered < newest && age > 2_000)) {
       const result = service.auditRecorder.verify();
       chain = { at: Date.now(), result };
       result.catch(() => (chain = undefined));
     }
-    return chain.result;
+    return { verification: await chain.result, at: chain.at };
   };
   const preview = async (sessionId: string, actionId: string): Promise<ActionPreview> => {
     let timer: NodeJS.Timeout | undefined;
@@ -116,10 +125,11 @@ export function registerPages(app: FastifyInstance, ctx: UiContext): void {
       await Promise.all(actions.map(async (a) => [a.id, await preview(id, a.id)] as const)),
     );
     const audit = reader.principal.scopes.has('audit:read')
-      ? {
-          records: await service.auditRecorder.list({ sessionId: id, limit: 1_000 }),
-          chain: await chainStatus(),
-        }
+      ? await (async () => {
+          const records = await service.auditRecorder.list({ sessionId: id, limit: 1_000 });
+          const { verification, at } = await chainStatus(Math.max(0, ...records.map((r) => r.sequence)));
+          return { records, chain: verification, verifiedAt: new Date(at).toISOString() };
+        })()
       : undefined;
     return { session, previews, ...(audit ? { audit } : {}), ...extra };
   };

@@ -18,7 +18,12 @@ export interface SessionView {
   readonly session: SessionRecord;
   readonly previews: ReadonlyMap<string, ActionPreview>;
   /** Undefined when the reader lacks `audit:read`. */
-  readonly audit?: { readonly records: readonly AuditRecord[]; readonly chain: ChainVerification };
+  readonly audit?: {
+    readonly records: readonly AuditRecord[];
+    readonly chain: ChainVerification;
+    /** When the chain was verified (the page may show a verification a few seconds old). */
+    readonly verifiedAt: string;
+  };
   readonly error?: string;
   readonly notice?: string;
 }
@@ -168,7 +173,7 @@ function auditSection(view: SessionView): Html {
       <h2>Audit log</h2>
       <p class="muted">Reading the audit log needs the audit:read scope.</p>
     </section>`;
-  const { records, chain } = view.audit;
+  const { records, chain, verifiedAt } = view.audit;
   return html`<section class="card" id="audit" data-live>
     <h2>Audit log</h2>
     <p>
@@ -178,6 +183,7 @@ function auditSection(view: SessionView): Html {
           : html`<span class="badge status-failed">chain broken</span> at record
               ${chain.firstBroken?.sequence}: ${chain.firstBroken?.reason}`
       }
+      <span class="muted">(the whole log, ${when(verifiedAt)})</span>
     </p>
     <table class="audit">
       <thead>
