@@ -12,6 +12,9 @@ import { performOperation } from './operation.js';
 import { snapshotView } from './results.js';
 import { keyOf } from './run.js';
 
+/** Conflicts (the object moved on between read and dry-run) re-read before giving up. */
+const MAX_CONFLICTS = 4;
+
 /** An object as a diff shows it: identity, labels, annotations, spec and data, no bookkeeping. */
 export type ObjectView = Record<string, unknown>;
 
@@ -54,44 +57,54 @@ export function readTarget(
 }
 
 /**
- * Dry-runs `action` against `current` (read by `readTarget`) with its resourceVersion. A refusal
- * by the API server (invalid, forbidden, conflict, missing object) is a `rejected` preview; a
- * cluster that cannot be reached throws.
+ * Dry-runs `action` against `read` (from `readTarget`) with its resourceVersion, re-reading when
+ * the object moved on meanwhile (409). A refusal by the API server (invalid, forbidden, a conflict
+ * that persists, a missing object) is a `rejected` preview; a cluster that cannot be reached throws.
  */
 export async function dryRunPreview(
   gateway: ClusterGateway,
   action: RemediationAction,
-  current: KubeObject | undefined,
+  read: KubeObject | undefined,
 ): Promise<DryRunPreview> {
-  const before = current ? objectView(current) : undefined;
-  if (action.type === 'create' && current)
-    return {
-      kind: 'rejected',
-      before,
-      reason: `${previewKey(action).name} already exists; kubemend does not overwrite it`,
-    };
-  if (action.type !== 'create' && !current) return { kind: 'rejected', reason: 'the target does not exist' };
-  let answer: KubeObject;
-  try {
-    answer = await performOperation(
-      gateway,
-      action,
-      keyOf(action),
-      { dryRun: true, resourceVersion: current?.metadata?.resourceVersion },
-      current,
-    );
-  } catch (error) {
-    if (isApiError(error) && error.kind !== 'unreachable' && error.kind !== 'retryable')
-      return { kind: 'rejected', ...(before ? { before } : {}), reason: describe(error) };
-    throw error;
+  let current = read;
+  for (let attempt = 0; ; attempt++) {
+    const before = current ? objectView(current) : undefined;
+    if (action.type === 'create' && current)
+      return {
+        kind: 'rejected',
+        before,
+        reason: `${previewKey(action).name} already exists; kubemend does not overwrite it`,
+      };
+    if (action.type !== 'create' && !current)
+      return { kind: 'rejected', reason: 'the target does not exist' };
+    let answer: KubeObject;
+    try {
+      answer = await performOperation(
+        gateway,
+        action,
+        keyOf(action),
+        { dryRun: true, resourceVersion: current?.metadata?.resourceVersion },
+        current,
+      );
+    } catch (error) {
+      // A controller moved the object on (status, most often) between the read and the dry-run:
+      // read it again and preview against what is there now, as the engine re-reads on a 409.
+      if (isApiError(error, 'conflict') && attempt < MAX_CONFLICTS) {
+        current = await readTarget(gateway, action);
+        continue;
+      }
+      if (isApiError(error) && error.kind !== 'unreachable' && error.kind !== 'retryable')
+        return { kind: 'rejected', ...(before ? { before } : {}), reason: describe(error) };
+      throw error;
+    }
+    if (action.type === 'delete') return { kind: 'dry-run', ...(before ? { before } : {}) };
+    const after =
+      action.type === 'scale' && current
+        ? // The scale subresource answers a Scale: the workload with the new replica count.
+          { ...current, spec: { ...(current.spec as object), replicas: scaleReplicas(answer) } }
+        : answer;
+    return { kind: 'dry-run', ...(before ? { before } : {}), after: objectView(after) };
   }
-  if (action.type === 'delete') return { kind: 'dry-run', ...(before ? { before } : {}) };
-  const after =
-    action.type === 'scale' && current
-      ? // The scale subresource answers a Scale: the workload with the new replica count.
-        { ...current, spec: { ...(current.spec as object), replicas: scaleReplicas(answer) } }
-      : answer;
-  return { kind: 'dry-run', ...(before ? { before } : {}), after: objectView(after) };
 }
 
 function scaleReplicas(scale: KubeObject): unknown {

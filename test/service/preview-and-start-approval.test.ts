@@ -85,6 +85,21 @@ describe('preview', () => {
     expect(gateway.writes).toHaveLength(2);
   });
 
+  it('reads the object again when it moved on between the read and the dry-run (409)', async () => {
+    const { service, sessions, gateway } = setup();
+    await pending(sessions);
+    gateway.inject({
+      verb: 'patch',
+      dryRun: true,
+      fault: { kind: 'concurrent-change', annotation: 'controller' },
+    });
+    const preview = await service.preview('s1', 'a1');
+    expect(preview.kind, JSON.stringify(preview)).toBe('dry-run');
+    if (preview.kind !== 'dry-run') return;
+    expect(memoryOf(preview.after)).toBe('512Mi');
+    expect(gateway.writes.filter((w) => w.dryRun)).toHaveLength(2);
+  });
+
   it('says why there is no preview: a rejected dry-run, a manual action, no cluster, an unknown action', async () => {
     const { service, sessions, gateway } = setup();
     const manual: RemediationAction = {
