@@ -17,6 +17,7 @@ import {
   resolveAiConfiguration,
 } from './ai.js';
 import { ServingLimitsShape } from './server.js';
+import { UiSectionSchema } from './ui.js';
 
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 
@@ -177,6 +178,8 @@ export const ConfigurationSchema = z.strictObject({
     .default({ window: '30m', pollInterval: '15s' }),
   /** The model provider and the bounds of an AI analysis (see ai.ts); resolved after validation. */
   ai: AiSectionSchema.prefault({}),
+  /** The approvals web page at /ui (see ui.ts). */
+  ui: UiSectionSchema,
 });
 export type Configuration = Readonly<
   Omit<z.infer<typeof ConfigurationSchema>, 'ai'> & {

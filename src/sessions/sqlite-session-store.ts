@@ -25,7 +25,7 @@ import { type Row, type SqlDialect, SqlSessionStore } from './sql-session-store.
 import { SESSION_STATES } from './store.js';
 
 const STATE_LIST = SESSION_STATES.map((state) => `'${state}'`).join(', ');
-/** The columns before migration 3, copied when it rebuilds the table. */
+/** The columns before migration 4, copied when it rebuilds the table. */
 const PRESERVED_COLUMNS = [
   'id',
   'state',
@@ -43,6 +43,9 @@ const PRESERVED_COLUMNS = [
   'request_hash',
   'owner',
   'version',
+  'target_namespace',
+  'subject_namespace',
+  'category',
 ].join(', ');
 
 export const SQLITE_SESSION_MIGRATIONS: readonly Migration[] = [
@@ -78,9 +81,26 @@ export const SQLITE_SESSION_MIGRATIONS: readonly Migration[] = [
     sql: `CREATE INDEX sessions_unfinished ON sessions (state, updated_at) WHERE phase <> 'done'`,
   },
   {
+    version: 3,
+    name: 'namespace and category columns for list filters',
+    sql: `
+      ALTER TABLE sessions ADD COLUMN target_namespace TEXT;
+      ALTER TABLE sessions ADD COLUMN subject_namespace TEXT;
+      ALTER TABLE sessions ADD COLUMN category TEXT;
+      UPDATE sessions SET
+        target_namespace  = json_extract(input, '$.target.namespace'),
+        subject_namespace = json_extract(output, '$.analysis.subject.namespace'),
+        category          = json_extract(output, '$.analysis.category');
+      CREATE INDEX sessions_namespace_created
+        ON sessions (COALESCE(subject_namespace, target_namespace), created_at);
+      CREATE INDEX sessions_category_created ON sessions (category, created_at);
+      CREATE INDEX sessions_state_created ON sessions (state, created_at, id);
+    `,
+  },
+  {
     // SQLite cannot change a CHECK constraint in place: the table is rebuilt (its documented
     // procedure), in the migration's transaction.
-    version: 3,
+    version: 4,
     name: 'shadow sessions: states observing and observed, the shadow column (ADR 0035)',
     sql: `
       CREATE TABLE sessions_next (
@@ -100,6 +120,9 @@ export const SQLITE_SESSION_MIGRATIONS: readonly Migration[] = [
         request_hash    TEXT,
         owner           TEXT,
         version         INTEGER NOT NULL CHECK (version >= 1),
+        target_namespace  TEXT,
+        subject_namespace TEXT,
+        category          TEXT,
         shadow          TEXT    CHECK (shadow IS NULL OR json_valid(shadow))
       ) STRICT;
       INSERT INTO sessions_next (${PRESERVED_COLUMNS}) SELECT ${PRESERVED_COLUMNS} FROM sessions;
@@ -108,6 +131,10 @@ export const SQLITE_SESSION_MIGRATIONS: readonly Migration[] = [
       CREATE INDEX sessions_state_updated ON sessions (state, updated_at);
       CREATE INDEX sessions_created ON sessions (created_at);
       CREATE INDEX sessions_unfinished ON sessions (state, updated_at) WHERE phase <> 'done';
+      CREATE INDEX sessions_namespace_created
+        ON sessions (COALESCE(subject_namespace, target_namespace), created_at);
+      CREATE INDEX sessions_category_created ON sessions (category, created_at);
+      CREATE INDEX sessions_state_created ON sessions (state, created_at, id);
     `,
   },
 ];
@@ -124,6 +151,7 @@ const DIALECT: SqlDialect = {
     timestamp: (value) => String(value),
   },
   placeholder: () => '?',
+  timestamp: () => '?',
   oneOf: (column) => `${column} IN (SELECT value FROM json_each(?))`,
   listValue: (values) => JSON.stringify(values),
   noLimit: -1,

@@ -20,6 +20,7 @@ import type { Configuration } from '../../config/configuration.js';
 import { durationMs } from '../../config/server.js';
 import type { RemediationService, StopReport } from '../../service/remediation-service.js';
 import type { SessionRecord } from '../../sessions/store.js';
+import { registerUi } from '../ui/plugin.js';
 import { countEvent, createMetrics, type Metrics } from './metrics.js';
 import { reportRange } from '../../reports/range.js';
 import { registerStateMetrics } from './state-metrics.js';
@@ -278,6 +279,9 @@ export async function createHttpServer(options: HttpServerOptions): Promise<Http
     const query = request.query as { since?: string; from?: string; to?: string };
     return service.report(reportRange(query, new Date()));
   });
+
+  // --- the approvals web page (/ui): its own module, its own sign-in and error pages ----------
+  await registerUi(app, { service, configuration, authenticator });
 
   // --- MCP over Streamable HTTP ---------------------------------------------------------------
   const mcpSessions = new McpSessions({
