@@ -27,6 +27,22 @@ import { type Row, type SqlDialect, SqlSessionStore } from './sql-session-store.
 import { SESSION_STATES } from './store.js';
 
 const STATE_LIST = SESSION_STATES.map((state) => `'${state}'`).join(', ');
+/**
+ * The states migration 1 created the table with: frozen, so a new database goes through the same
+ * steps as an old one (migration 4 widens the list for shadow sessions).
+ */
+const FIRST_STATE_LIST = [
+  'analyzed',
+  'pending',
+  'approved',
+  'executing',
+  'verified',
+  'failed',
+  'rolled-back',
+  'rejected',
+]
+  .map((state) => `'${state}'`)
+  .join(', ');
 
 /** Migrations for the schema `s` (already quoted). */
 export function postgresSessionMigrations(s: string): readonly Migration[] {
@@ -37,7 +53,7 @@ export function postgresSessionMigrations(s: string): readonly Migration[] {
       sql: `
         CREATE TABLE ${s}.sessions (
           id              text           NOT NULL,
-          state           text           NOT NULL CHECK (state IN (${STATE_LIST})),
+          state           text           NOT NULL CHECK (state IN (${FIRST_STATE_LIST})),
           phase           text           NOT NULL,
           created_at      timestamptz(3) NOT NULL,
           updated_at      timestamptz(3) NOT NULL,

@@ -25,6 +25,22 @@ import { type Row, type SqlDialect, SqlSessionStore } from './sql-session-store.
 import { SESSION_STATES } from './store.js';
 
 const STATE_LIST = SESSION_STATES.map((state) => `'${state}'`).join(', ');
+/**
+ * The states migration 1 created the table with: frozen, so a new database goes through the same
+ * steps as an old one (migration 4 widens the list for shadow sessions).
+ */
+const FIRST_STATE_LIST = [
+  'analyzed',
+  'pending',
+  'approved',
+  'executing',
+  'verified',
+  'failed',
+  'rolled-back',
+  'rejected',
+]
+  .map((state) => `'${state}'`)
+  .join(', ');
 /** The columns before migration 4, copied when it rebuilds the table. */
 const PRESERVED_COLUMNS = [
   'id',
@@ -55,7 +71,7 @@ export const SQLITE_SESSION_MIGRATIONS: readonly Migration[] = [
     sql: `
       CREATE TABLE sessions (
         id              TEXT    PRIMARY KEY NOT NULL,
-        state           TEXT    NOT NULL CHECK (state IN (${STATE_LIST})),
+        state           TEXT    NOT NULL CHECK (state IN (${FIRST_STATE_LIST})),
         phase           TEXT    NOT NULL,
         created_at      TEXT    NOT NULL,
         updated_at      TEXT    NOT NULL,

@@ -3,6 +3,7 @@
  * integration suites: create/get and idempotency keys, optimistic `update`, atomic `transition`
  * (20 concurrent attempts from several connections: exactly one wins), `list`, retention `purge`.
  */
+import type { ShadowObservation } from '../../src/domain/index.js';
 import { afterEach, describe, expect, it } from 'vitest';
 import { KubemendError } from '../../src/domain/errors.js';
 import {
@@ -378,6 +379,51 @@ export function describeSessionStoreContract(name: string, harness: SessionStore
         await store.close();
         await store.close();
         await rejection(store.get(created.id));
+      });
+    });
+
+    describe('shadow sessions and the report scan (ADR 0035, 0036)', () => {
+      it('stores the shadow record and moves observing → observed once', async () => {
+        const { store } = await open();
+        const shadow: ShadowObservation = {
+          category: 'oom-killed',
+          startedAt: '2026-11-01T08:00:00.000Z',
+          windowEndsAt: '2026-11-01T08:30:00.000Z',
+          actions: [
+            {
+              actionId: 'a1',
+              type: 'patch',
+              target: 'Deployment/shop/api',
+              kind: 'Deployment',
+              namespace: 'shop',
+              name: 'api',
+              dryRun: 'passed',
+              message: 'server-side dry-run passed',
+              before: { spec: { replicas: 1 } },
+              after: { spec: { replicas: 2 } },
+            },
+          ],
+        };
+        const created = await store.create(newSession({ state: 'observing', output: SAMPLE_OUTPUT, shadow }));
+        expect((await store.get(created.id))?.shadow).toEqual(shadow);
+        const settled = { ...shadow, outcome: 'matched' as const, observedAt: '2026-11-01T08:10:00.000Z' };
+        const moved = await store.transition(created.id, ['observing'], 'observed', { shadow: settled });
+        expect(moved?.state).toBe('observed');
+        expect(moved?.shadow?.outcome).toBe('matched');
+        expect(
+          await store.transition(created.id, ['observing'], 'observed', { shadow: settled }),
+        ).toBeUndefined();
+      });
+
+      it('lists sessions created in [from, to), oldest first, at most limit', async () => {
+        const { store } = await open();
+        const at = ['2026-11-01T08:00:00.000Z', '2026-11-02T08:00:00.000Z', '2026-11-03T08:00:00.000Z'];
+        for (const createdAt of at) await store.create(newSession({ createdAt }));
+        const inRange = await store.listCreated({ from: at[1], to: at[2], limit: 10 });
+        expect(inRange.map((session) => session.createdAt)).toEqual([at[1]]);
+        const all = await store.listCreated({ limit: 2 });
+        expect(all.map((session) => session.createdAt)).toEqual([at[0], at[1]]);
+        expect(await store.listCreated({ from: at[2], limit: 10 })).toHaveLength(1);
       });
     });
   });

@@ -5,8 +5,8 @@
  * nothing it had acknowledged.
  */
 import { spawn } from 'node:child_process';
-import { existsSync, rmSync } from 'node:fs';
-import { join } from 'node:path';
+import { existsSync, mkdirSync, rmSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { AuditStore } from '../../src/audit/audit-store.js';
@@ -14,10 +14,18 @@ import { SQLITE_AUDIT_MIGRATIONS, SqliteAuditRecorder } from '../../src/audit/sq
 import { KubemendError } from '../../src/domain/errors.js';
 import { openStorage } from '../../src/sessions/factory.js';
 import { SQLITE_SESSION_MIGRATIONS, SqliteSessionStore } from '../../src/sessions/sqlite-session-store.js';
+import { migrateSqlite } from '../../src/storage/sqlite.js';
 import type { SessionStore } from '../../src/sessions/store.js';
 import { describeAuditStoreContract } from './audit-store.contract.js';
 import { describeSessionStoreContract } from './session-store.contract.js';
-import { approvedSession, auditEntry, newSession, REPO_ROOT, temporaryDirectory } from './support.js';
+import {
+  approvedSession,
+  auditEntry,
+  newSession,
+  REPO_ROOT,
+  SAMPLE_OUTPUT,
+  temporaryDirectory,
+} from './support.js';
 
 /** Every migration of the file, each recorded once. */
 const MIGRATIONS = SQLITE_AUDIT_MIGRATIONS.length + SQLITE_SESSION_MIGRATIONS.length;
@@ -135,6 +143,11 @@ describe('SQLite storage: the file', () => {
           name: 'index unfinished sessions (reconciliation of unanswered requests)',
         },
         { component: 'sessions', version: 3, name: 'namespace and category columns for list filters' },
+        {
+          component: 'sessions',
+          version: 4,
+          name: 'shadow sessions: states observing and observed, the shadow column (ADR 0035)',
+        },
       ]);
     });
     await storage.close();
@@ -147,6 +160,49 @@ describe('SQLite storage: the file', () => {
     await again.close();
     withConnection(path, (db) => {
       expect(db.prepare('SELECT count(*) AS n FROM schema_migrations').get()).toEqual({ n: MIGRATIONS });
+    });
+  });
+
+  it('migration 4 rebuilds an existing table for shadow states, keeping every row and column', async () => {
+    const path = nextPath();
+    mkdirSync(dirname(path), { recursive: true });
+    withConnection(path, (db) => migrateSqlite(db, 'sessions', SQLITE_SESSION_MIGRATIONS.slice(0, 3)));
+    withConnection(path, (db) => {
+      db.prepare(
+        `INSERT INTO sessions (id, state, phase, created_at, updated_at, actor, input, output, approvals, results, version, category)
+         VALUES ('old', 'verified', 'done', '2026-11-01T08:00:00.000Z', '2026-11-01T08:01:00.000Z', 'a', ?, ?, '[]', '[]', 3, 'oom-killed')`,
+      ).run(JSON.stringify(newSession().input), JSON.stringify(SAMPLE_OUTPUT));
+      expect(() =>
+        db.exec(
+          `INSERT INTO sessions (id, state, phase, created_at, updated_at, actor, input, approvals, results, version) VALUES ('x', 'observing', 'done', '2026-11-01T08:00:00.000Z', '2026-11-01T08:00:00.000Z', 'a', '{}', '[]', '[]', 1)`,
+        ),
+      ).toThrow(/CHECK constraint/);
+    });
+    const store = new SqliteSessionStore(path);
+    try {
+      expect(await store.get('old')).toMatchObject({ state: 'verified', version: 3, output: SAMPLE_OUTPUT });
+      const observing = await store.create(newSession({ state: 'observing' }));
+      expect((await store.list({ state: 'observing' })).map((session) => session.id)).toEqual([observing.id]);
+    } finally {
+      await store.close();
+    }
+    withConnection(path, (db) => {
+      expect(db.prepare("SELECT category FROM sessions WHERE id = 'old'").get()).toEqual({
+        category: 'oom-killed',
+      });
+      const indexes = db
+        .prepare(
+          "SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'sessions' AND name NOT LIKE 'sqlite_%' ORDER BY name",
+        )
+        .all();
+      expect(indexes.map((row) => (row as { name: string }).name)).toEqual([
+        'sessions_category_created',
+        'sessions_created',
+        'sessions_namespace_created',
+        'sessions_state_created',
+        'sessions_state_updated',
+        'sessions_unfinished',
+      ]);
     });
   });
 
