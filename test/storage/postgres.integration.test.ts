@@ -21,6 +21,7 @@ import { describeSessionStoreContract } from './session-store.contract.js';
 import {
   approvedSession,
   auditEntry,
+  newSession,
   requirePostgres,
   SAMPLE_INPUT,
   SAMPLE_OUTPUT,
@@ -149,11 +150,12 @@ describe('PostgreSQL storage', () => {
       { component: 'sessions', version: 1 },
       { component: 'sessions', version: 2 },
       { component: 'sessions', version: 3 },
+      { component: 'sessions', version: 4 },
     ]);
     await Promise.all(opened.map((store) => store.close()));
   });
 
-  it('migration 3 fills the filter columns of older sessions, a \\u0000 escape in their JSON included', async () => {
+  it('migrations 3 and 4 on older sessions: filter columns filled (a \\u0000 escape in their JSON included), shadow states allowed', async () => {
     await postgres();
     const schema = newSchema();
     const client = new Client({ connectionString: url });
@@ -186,6 +188,9 @@ describe('PostgreSQL storage', () => {
       expect((await store.list({ namespace: 'shop' })).map((s) => s.id)).toEqual(['plain']);
       expect((await store.list({ category: 'oom-killed' })).map((s) => s.id)).toEqual(['plain']);
       expect((await store.list({ category: 'crash-loop' })).map((s) => s.id)).toEqual(['with-nul']);
+      // Migration 4 widened the state constraint the table was created with (shadow sessions).
+      const observing = await store.create(newSession({ state: 'observing' }));
+      expect((await store.list({ state: 'observing' })).map((s) => s.id)).toEqual([observing.id]);
     } finally {
       await store.close();
     }
