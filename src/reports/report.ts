@@ -12,7 +12,7 @@
  *   things worse and were undone), failed, rejected, pending.
  */
 import { type ActionType, type Category, FAILURE_CATEGORIES, type ShadowOutcome } from '../domain/index.js';
-import type { SessionRecord } from '../sessions/store.js';
+import type { ReportedSession } from '../sessions/store.js';
 
 export interface ShadowRow {
   readonly category: Category;
@@ -65,7 +65,7 @@ export interface Report {
 const TARGETED: ReadonlySet<string> = new Set(FAILURE_CATEGORIES);
 
 /** A shadow session: it has a shadow record, or its plan was decided in shadow mode (offline). */
-export function isShadowSession(session: SessionRecord): boolean {
+export function isShadowSession(session: ReportedSession): boolean {
   if (session.shadow !== undefined) return true;
   return (session.output?.remediation.actions ?? []).some((action) =>
     action.decision?.reason.startsWith('shadow mode'),
@@ -103,7 +103,7 @@ function median(values: number[]): number | null {
 const round = (value: number) => Math.round(value * 1000) / 1000;
 
 export function summarise(
-  sessions: readonly SessionRecord[],
+  sessions: readonly ReportedSession[],
   options: { from?: string; to?: string; generatedAt: string; truncated: boolean },
 ): Report {
   const shadowRows = new Map<string, { category: Category; actionType: ActionType; counts: Counts }>();

@@ -13,6 +13,7 @@ import {
   type CreatedRange,
   matchesQuery,
   type NewSession,
+  type ReportedSession,
   type SessionChanges,
   type SessionQuery,
   type SessionRecord,
@@ -96,7 +97,7 @@ export class InMemorySessionStore implements SessionStore {
       .map((s) => structuredClone(s));
   }
 
-  async listCreated(range: CreatedRange): Promise<SessionRecord[]> {
+  async listCreated(range: CreatedRange): Promise<ReportedSession[]> {
     return [...this.sessions.values()]
       .filter(
         (s) =>

@@ -12,6 +12,7 @@ import { columnsForChanges, columnsForInsert, type RowDecoders, sessionFromRow }
 import {
   type CreatedRange,
   type NewSession,
+  type ReportedSession,
   type SessionChanges,
   type SessionQuery,
   type SessionRecord,
@@ -173,7 +174,7 @@ export abstract class SqlSessionStore implements SessionStore {
     return rows.map((row) => this.decode(row));
   }
 
-  async listCreated(range: CreatedRange): Promise<SessionRecord[]> {
+  async listCreated(range: CreatedRange): Promise<ReportedSession[]> {
     const { table, placeholder } = this.dialect;
     const conditions: string[] = [];
     const values: unknown[] = [];
@@ -189,7 +190,7 @@ export abstract class SqlSessionStore implements SessionStore {
     const where = conditions.length === 0 ? '' : `WHERE ${conditions.join(' AND ')}`;
     const rows = await this.reading('list sessions', () =>
       this.read(
-        `SELECT * FROM ${table} ${where} ORDER BY created_at, id LIMIT ${placeholder(values.length)}`,
+        `SELECT id, state, phase, created_at, updated_at, actor, approvals, output, shadow, version FROM ${table} ${where} ORDER BY created_at, id LIMIT ${placeholder(values.length)}`,
         values,
       ),
     );

@@ -110,6 +110,12 @@ export interface SessionQuery {
   readonly limit?: number;
 }
 
+/** What a report reads of a session. */
+export type ReportedSession = Pick<
+  SessionRecord,
+  'id' | 'state' | 'createdAt' | 'updatedAt' | 'approvals' | 'output' | 'shadow'
+>;
+
 /** Sessions created in [from, to) — the report's range — oldest first, at most `limit`. */
 export interface CreatedRange {
   readonly from?: string;
@@ -188,8 +194,11 @@ export interface SessionStore {
   ): Promise<SessionRecord | undefined>;
   /** Sessions matching every filter of `query`, newest first (`createdAt`, then `id`, descending). */
   list(query?: SessionQuery): Promise<SessionRecord[]>;
-  /** Sessions created in a range, oldest first (reports: `kubemend report`, /v1/reports/shadow). */
-  listCreated(range: CreatedRange): Promise<SessionRecord[]>;
+  /**
+   * Sessions created in a range, oldest first, without their largest columns (the request, the
+   * results): what reports read (`kubemend report`, /v1/reports/shadow).
+   */
+  listCreated(range: CreatedRange): Promise<ReportedSession[]>;
   /** Deletes terminal sessions last updated before `before` (retention). Returns how many. */
   purge(before: string): Promise<number>;
   close(): Promise<void>;
