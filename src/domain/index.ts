@@ -15,6 +15,7 @@ export {
   RISK_LEVELS,
   SHADOW_OUTCOMES,
   TARGET_CHOICES,
+  executesUnattended,
   isCategory,
   maxRisk,
   riskRank,

@@ -71,6 +71,14 @@ export const MODES = ['manual', 'automatic', 'hybrid', 'shadow'] as const;
 export type Mode = (typeof MODES)[number];
 
 /**
+ * Does a request in this mode change the cluster without a person's approval? (`manual` waits for
+ * one; `shadow` only dry-runs.) Such requests need the `remediate:execute` scope.
+ */
+export function executesUnattended(mode: Mode | undefined): boolean {
+  return mode === 'automatic' || mode === 'hybrid';
+}
+
+/**
  * What really happened after a shadow session (ADR 0035): the problem went away with no spec
  * change, a person changed the object the way the proposal would have (`matched`) or otherwise
  * (`contradicted`), or the window ended with it still broken.

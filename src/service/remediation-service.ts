@@ -11,6 +11,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import {
+  executesUnattended,
   KubemendError,
   type RemediateInput,
   type RemediateOutput,
@@ -356,7 +357,7 @@ export class RemediationService {
 
   /** Automatic and hybrid requests execute: refused up front while the chain is broken. */
   private refuseExecutionIfChainBroken(input: RemediateInput): void {
-    if (input.mode === 'automatic' || input.mode === 'hybrid') this.context.integrity.assertMayExecute();
+    if (executesUnattended(input.mode)) this.context.integrity.assertMayExecute();
   }
 
   /**

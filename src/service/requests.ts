@@ -6,6 +6,7 @@
 import type { AuditEntry } from '../audit/recorder.js';
 import {
   digest,
+  executesUnattended,
   KubemendError,
   type Mode,
   type RemediateInput,
@@ -99,7 +100,7 @@ export function checkRequest(ctx: ServiceContext, input: RemediateInput, options
   selectPolicy(ctx.dependencies.policies, input.policy);
   const mode: Mode = input.mode ?? 'manual';
   // Shadow mode changes nothing (server-side dry-runs only): the analyze scope suffices.
-  if (options.canExecute === false && mode !== 'manual' && mode !== 'shadow')
+  if (options.canExecute === false && executesUnattended(mode))
     throw new KubemendError(
       'forbidden',
       `mode: ${mode} executes changes and needs the remediate:execute scope`,

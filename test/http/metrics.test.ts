@@ -85,6 +85,26 @@ describe('metrics', () => {
   });
 });
 
+describe('mode shadow at the edge', () => {
+  it('needs only remediate:analyze (it changes nothing) and decides as automatic would', async () => {
+    const response = await fetch(`${server.base}/v1/remediate`, {
+      method: 'POST',
+      headers: authorized(TOKENS.analyst),
+      body: JSON.stringify({ ...incident.input, mode: 'shadow' }),
+    });
+    expect(response.status).toBe(200);
+    const output = (await response.json()) as {
+      executed: boolean;
+      remediation: { actions: Array<{ decision?: { reason: string } }> };
+      results?: Array<{ status: string; message: string }>;
+    };
+    expect(output.executed).toBe(false);
+    expect(output.remediation.actions.some((a) => a.decision?.reason.startsWith('shadow mode'))).toBe(true);
+    expect(output.results?.[0]).toMatchObject({ status: 'skipped' });
+    expect(output.results?.[0]?.message).toMatch(/shadow mode and no cluster connected/);
+  });
+});
+
 describe('GET /v1/reports/shadow', () => {
   it('answers the audit reader with the report, refuses other scopes, names a bad field', async () => {
     const ok = await fetch(`${server.base}/v1/reports/shadow?since=1h`, {
@@ -92,10 +112,11 @@ describe('GET /v1/reports/shadow', () => {
     });
     expect(ok.status).toBe(200);
     const report = (await ok.json()) as {
-      shadow: { rows: unknown[] };
+      shadow: { sessions: number; rows: Array<{ wouldExecute: number }> };
       categories: Array<{ category: string }>;
     };
-    expect(report.shadow.rows).toEqual([]);
+    expect(report.shadow.sessions).toBe(1); // the offline shadow request above
+    expect(report.shadow.rows[0]?.wouldExecute).toBeGreaterThan(0);
     expect(report.categories.map((row) => row.category)).toContain('oom-killed');
     expect(
       (await fetch(`${server.base}/v1/reports/shadow`, { headers: authorized(TOKENS.analyst) })).status,

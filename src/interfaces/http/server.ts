@@ -7,6 +7,7 @@ import { randomUUID } from 'node:crypto';
 import Fastify, { type FastifyInstance, type FastifyRequest } from 'fastify';
 import type { z } from 'zod';
 import {
+  executesUnattended,
   digest,
   InvalidInputError,
   KubemendError,
@@ -199,8 +200,8 @@ export async function createHttpServer(options: HttpServerOptions): Promise<Http
     const principal = principalOf(request);
     const canExecute = principal.scopes.has('remediate:execute');
     // Shadow mode changes nothing (server-side dry-runs only): it needs no execute scope.
-    const changes = input.mode !== undefined && input.mode !== 'manual' && input.mode !== 'shadow';
-    if ((input.approve || changes) && !canExecute) requireScope(principal, 'remediate:execute');
+    if ((input.approve || executesUnattended(input.mode)) && !canExecute)
+      requireScope(principal, 'remediate:execute');
     admit(rateLimits, reply, principal, workOf(input));
     const keyHeader = request.headers['idempotency-key'];
     const idempotencyKey = typeof keyHeader === 'string' && keyHeader.length > 0 ? keyHeader : undefined;

@@ -14,6 +14,7 @@ import { McpServer, ResourceTemplate } from '@modelcontextprotocol/sdk/server/mc
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import { z } from 'zod';
 import {
+  executesUnattended,
   type ErrorCode,
   errorMapping,
   excessiveNesting,
@@ -252,7 +253,7 @@ export function createMcpServer(options: McpServerOptions): McpServer {
         requireScope(principal, 'remediate:analyze');
         const input = validate(RemediateInputSchema, args) as RemediateInput;
         const canExecute = principal.scopes.has('remediate:execute');
-        if ((input.approve || (input.mode && input.mode !== 'manual')) && !canExecute)
+        if ((input.approve || executesUnattended(input.mode)) && !canExecute)
           requireScope(principal, 'remediate:execute');
         options.admit?.(principal, workOf(input));
         const reporter = progressReporter(extra as unknown as Extra);
