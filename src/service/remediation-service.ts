@@ -49,6 +49,7 @@ import { type ActionPreview, PreviewCache, previewAction } from './preview.js';
 import {
   checkRequest,
   findByIdempotencyKey,
+  recordRequestFailure,
   openSession,
   processRequest,
   type RemediateOptions,
@@ -360,48 +361,12 @@ export class RemediationService {
     if (executesUnattended(input.mode)) this.context.integrity.assertMayExecute();
   }
 
-  /**
-   * A request failed before it was answered: record it and — if it is still an unanswered
-   * analysis (nothing executed) — end the session failed and release its Idempotency-Key, in one
-   * transaction, so a retry runs again instead of waiting for a session that will never answer.
-   * An execution that failed half-way is left to reconciliation, which restores its snapshots.
-   * A background failure is also logged (nobody waits for it).
-   */
-  private async requestFailed(
+  private requestFailed(
     sessionId: string,
     error: unknown,
     actor: string,
     background: boolean,
   ): Promise<void> {
-    const message = error instanceof Error ? error.message : String(error);
-    if (background)
-      this.logger.error({ session: sessionId, err: error }, `background remediation failed: ${message}`);
-    try {
-      const current = await this.context.sessions.get(sessionId);
-      const unanswered = current?.state === 'analyzed' && current.phase !== 'done';
-      const record = {
-        type: 'session.failed' as const,
-        actor,
-        sessionId,
-        detail: {
-          error: message,
-          ...(error instanceof KubemendError ? { code: error.code } : {}),
-          phase: current?.phase,
-          markedFailed: unanswered,
-          ...(unanswered && current.idempotencyKey ? { idempotencyKeyReleased: true } : {}),
-        },
-      };
-      if (unanswered)
-        await this.context.sessions.update(
-          current.id,
-          current.version,
-          { phase: 'done', state: 'failed', owner: undefined, idempotencyKey: undefined },
-          { audit: [record] },
-        );
-      else await this.context.audit.record(record);
-    } catch (cause) {
-      // Reconciliation settles the session once its lease lapses.
-      this.logger.error({ session: sessionId, err: cause }, 'could not record the failed remediation');
-    }
+    return recordRequestFailure(this.context, this.logger, { sessionId, error, actor, background });
   }
 }

@@ -18,7 +18,7 @@ import { actionLabel } from '../execution/run.js';
 import type { SessionRecord, SessionState } from '../sessions/store.js';
 import { analyzeRequest } from './analyze.js';
 import { planHashOf } from './approvals.js';
-import type { ServiceContext } from './context.js';
+import type { ServiceContext, ServiceLogger } from './context.js';
 import { type ExecutionRequest, executeSession } from './execution-runner.js';
 import { ExecutionLease } from './execution-lease.js';
 import type { Phase, ProgressListener } from './phase.js';
@@ -309,4 +309,49 @@ async function analyseAndDecide(
       onProgress: options.onProgress,
     },
   };
+}
+
+/**
+ * A request failed before it was answered: record it and — if it is still an unanswered
+ * analysis (nothing executed) — end the session failed and release its Idempotency-Key, in one
+ * transaction, so a retry runs again instead of waiting for a session that will never answer.
+ * An execution that failed half-way is left to reconciliation, which restores its snapshots.
+ * A background failure is also logged (nobody waits for it).
+ */
+export async function recordRequestFailure(
+  ctx: ServiceContext,
+  logger: ServiceLogger,
+  failure: { sessionId: string; error: unknown; actor: string; background: boolean },
+): Promise<void> {
+  const { sessionId, error, actor, background } = failure;
+  const message = error instanceof Error ? error.message : String(error);
+  if (background)
+    logger.error({ session: sessionId, err: error }, `background remediation failed: ${message}`);
+  try {
+    const current = await ctx.sessions.get(sessionId);
+    const unanswered = current?.state === 'analyzed' && current.phase !== 'done';
+    const record = {
+      type: 'session.failed' as const,
+      actor,
+      sessionId,
+      detail: {
+        error: message,
+        ...(error instanceof KubemendError ? { code: error.code } : {}),
+        phase: current?.phase,
+        markedFailed: unanswered,
+        ...(unanswered && current.idempotencyKey ? { idempotencyKeyReleased: true } : {}),
+      },
+    };
+    if (unanswered)
+      await ctx.sessions.update(
+        current.id,
+        current.version,
+        { phase: 'done', state: 'failed', owner: undefined, idempotencyKey: undefined },
+        { audit: [record] },
+      );
+    else await ctx.audit.record(record);
+  } catch (cause) {
+    // Reconciliation settles the session once its lease lapses.
+    logger.error({ session: sessionId, err: cause }, 'could not record the failed remediation');
+  }
 }
