@@ -69,6 +69,7 @@ const failingService = {
     throw thrown(input.issue as ErrorCode);
   },
   cluster: undefined,
+  onEvent: () => () => undefined,
 } as unknown as RemediationService;
 
 describe('the error table', () => {
@@ -156,6 +157,7 @@ describe('HTTP: every code becomes its RFC 9457 problem document', () => {
       session: async () => {
         throw new TypeError('secret detail');
       },
+      onEvent: () => () => undefined,
     } as unknown as RemediationService;
     const configuration = loadConfiguration({
       env: {},
