@@ -191,6 +191,11 @@ const actionBase = {
   rationale: z.string(),
   verification: z.string(),
   decision: ActionDecisionSchema.optional(),
+  source: z
+    .string()
+    .regex(/^runbook:[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/)
+    .optional()
+    .describe('kubemend extension: the runbook that proposed this action (`runbook:<name>`)'),
 };
 
 export const RemediationActionSchema = z.discriminatedUnion('type', [

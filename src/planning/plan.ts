@@ -20,6 +20,8 @@ import { kubectlCommand } from './drafts.js';
 import { guardDraft } from './guards.js';
 import { decide, effectiveMode, namespaceAllowed, type Policy, protectedNamespaces } from './policy.js';
 import { assessRisk } from './risk.js';
+import { runbookDrafts } from './runbook-stage.js';
+import type { Runbook } from '../runbooks/schema.js';
 
 export interface PlanInput {
   readonly finding: Finding;
@@ -28,6 +30,8 @@ export interface PlanInput {
   readonly requestedMode: Mode;
   /** Extra drafts from another proposer (e.g. a model), each with the risk it claims. */
   readonly extraDrafts?: ReadonlyArray<{ readonly draft: ActionDraft; readonly claimedRisk?: RiskLevel }>;
+  /** The team's runbooks (configuration): a stage after the built-in builders (docs/runbooks.md). */
+  readonly runbooks?: readonly Runbook[];
 }
 
 export interface Plan {
@@ -48,6 +52,7 @@ function toManual(draft: ActionDraft, reason: string): ActionDraft {
     rationale: draft.rationale,
     verification: draft.verification,
     command,
+    ...(draft.source ? { source: draft.source } : {}),
   };
 }
 
@@ -64,6 +69,14 @@ export function planRemediation(input: PlanInput): Plan {
     verifyTimeout: policy.verifyTimeout,
   }).map((draft) => ({ draft }));
   drafts.push(...(input.extraDrafts ?? []));
+  const fromRunbooks = runbookDrafts(
+    input.runbooks ?? [],
+    finding,
+    facts,
+    drafts.map((d) => d.draft),
+  );
+  notes.push(...fromRunbooks.notes);
+  drafts.push(...fromRunbooks.drafts.map((draft) => ({ draft })));
   drafts.push(...accessAdvice(facts).map((draft) => ({ draft })));
 
   const protectedSet = protectedNamespaces(policy);
@@ -98,6 +111,7 @@ export function planRemediation(input: PlanInput): Plan {
       risk,
       rationale: draft.rationale,
       verification: draft.verification,
+      ...(draft.source ? { source: draft.source } : {}),
     };
     const parsed = RemediationActionSchema.safeParse(candidate);
     if (!parsed.success) {

@@ -163,6 +163,7 @@ export async function analyzeRequest(
     policy: options.policy,
     requestedMode: options.requestedMode,
     extraDrafts,
+    runbooks: dependencies.configuration.runbooks,
   });
   return {
     analysis: {
