@@ -13,6 +13,7 @@ import {
   riskRank,
   CLUSTER_SCOPED_KINDS,
 } from '../domain/index.js';
+import { LearningSettingsSchema } from '../learning/history.js';
 
 export const PROTECTED_NAMESPACES = [
   'kube-system',
@@ -72,6 +73,8 @@ const PolicyFieldsSchema = z.strictObject({
   requireDryRun: z.boolean().default(true),
   /** Upper bound for the replicas any action may set (scale, `spec.replicas`, HPA min/max). */
   maxReplicas: z.number().int().min(1).default(50),
+  /** How the outcome history changes decisions (docs/learning.md). */
+  learning: LearningSettingsSchema.prefault({}),
 });
 
 /** A policy; one that would skip the dry-run of an unattended change is refused where it is loaded. */

@@ -1,66 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import { analyzeWithRules } from '../analysis/engine.js';
-import { contextFromInput } from '../context/normalize.js';
+import { consumerIncident as incident } from '../../test/support/consumer-incident.js';
 import type { RemediationAction } from '../domain/index.js';
 import { planRemediation } from './plan.js';
 import { builtInPolicies } from './policy.js';
 import { type Runbook, type RunbookInput, RunbookSchema } from '../runbooks/schema.js';
 
 const policy = builtInPolicies().default!;
-
-const HALTED =
-  '2026-01-01T00:03:01Z ERROR consumer loop halted after 5 failed reconnects to kafka.shop.svc:9092 (connection refused); not retrying';
-
-function incident(logs: string[] = [], labels: Record<string, string> = { app: 'consumer' }) {
-  const pod = {
-    apiVersion: 'v1',
-    kind: 'Pod',
-    metadata: {
-      name: 'consumer-7d9f8c6b5-abcde',
-      namespace: 'shop',
-      labels: { ...labels, 'pod-template-hash': '7d9f8c6b5' },
-      ownerReferences: [
-        {
-          apiVersion: 'apps/v1',
-          kind: 'ReplicaSet',
-          name: 'consumer-7d9f8c6b5',
-          uid: 'u1',
-          controller: true,
-        },
-      ],
-    },
-    spec: { containers: [{ name: 'consumer', image: 'acme/consumer:1' }] },
-    status: {
-      phase: 'Running',
-      conditions: [{ type: 'Ready', status: 'True' }],
-      containerStatuses: [
-        {
-          name: 'consumer',
-          ready: true,
-          restartCount: 0,
-          state: { running: { startedAt: '2026-01-01T00:00:00Z' } },
-        },
-      ],
-    },
-  };
-  const context = contextFromInput(
-    {
-      issue: 'orders are not processed since the broker came back',
-      context: {
-        podSpec: pod,
-        logs: [
-          '2026-01-01T00:01:00Z ERROR fetch failed: dial tcp kafka.shop.svc:9092: connect: connection refused',
-          '2026-01-01T00:02:00Z ERROR fetch failed: dial tcp kafka.shop.svc:9092: connect: connection refused',
-          '2026-01-01T00:03:00Z INFO  broker kafka.shop.svc:9092 is reachable again',
-          HALTED,
-          ...logs,
-        ],
-      },
-    },
-    {},
-  );
-  return analyzeWithRules(context);
-}
 
 const runbook = (overrides: Partial<RunbookInput> = {}): Runbook =>
   RunbookSchema.parse({

@@ -17,6 +17,7 @@ import { actionLabel } from '../execution/run.js';
 import type { SessionRecord, SessionState } from '../sessions/store.js';
 import { analyzeRequest } from './analyze.js';
 import { planHashOf } from './approvals.js';
+import { readHistory } from './history.js';
 import type { ServiceContext } from './context.js';
 import { type ExecutionRequest, executeSession } from './execution-runner.js';
 import { ExecutionLease } from './execution-lease.js';
@@ -204,6 +205,7 @@ async function analyseAndDecide(
       cluster: ctx.analysisCluster(),
       ai: ctx.dependencies.ai,
       scan: ctx.dependencies.scan,
+      history: (category) => readHistory(ctx, category, policy),
     },
     input,
     { logs: options.logs, policy, policyName, requestedMode, onPhase: options.onProgress },
@@ -252,6 +254,7 @@ async function analyseAndDecide(
     remediation,
     executed: false,
     notices: analysed.notices,
+    ...(analysed.history ? { history: analysed.history } : {}),
   };
 
   if (!cluster || toExecute.length === 0) {
