@@ -19,6 +19,7 @@ import {
 import { ServingLimitsShape } from './server.js';
 import { loadRunbooks } from './runbooks.js';
 import type { LoadedRunbook } from '../runbooks/schema.js';
+import { UiSectionSchema } from './ui.js';
 
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 
@@ -168,6 +169,8 @@ export const ConfigurationSchema = z.strictObject({
   runbooks: z.array(z.unknown()).optional(),
   /** A directory of runbook files (`*.yaml`, `*.yml`). */
   runbooksDir: z.string().min(1).optional(),
+  /** The approvals web page at /ui (see ui.ts). */
+  ui: UiSectionSchema,
 });
 export type Configuration = Readonly<
   Omit<z.infer<typeof ConfigurationSchema>, 'ai' | 'runbooks'> & {

@@ -131,6 +131,7 @@ describe('SQLite storage: the file', () => {
           version: 2,
           name: 'index unfinished sessions (reconciliation of unanswered requests)',
         },
+        { component: 'sessions', version: 3, name: 'namespace and category columns for list filters' },
       ]);
     });
     await storage.close();
