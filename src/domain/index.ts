@@ -135,3 +135,4 @@ export {
   WORKLOAD_KINDS,
   type WorkloadKind,
 } from './kinds.js';
+export { globMatch } from './glob.js';

@@ -46,20 +46,28 @@ const within = (record: OutcomeRecord, asOf: number, windowMs: number): boolean 
 const minutes = (ms: number): string =>
   ms % 3_600_000 === 0 ? `${ms / 3_600_000}h` : `${Math.round(ms / 60_000)}m`;
 
+/** The history's records within `windowMs` before `asOf` that satisfy `wanted`, newest first. */
+function recent(
+  history: OutcomeHistory,
+  windowMs: number,
+  wanted: (record: OutcomeRecord) => boolean,
+): OutcomeRecord[] {
+  const asOf = Date.parse(history.asOf);
+  return history.records.filter((record) => wanted(record) && within(record, asOf, windowMs));
+}
+
 /** Records that rolled back `action` on its workload within the hold window, newest first. */
 export function rollbacksOf(
   action: PlannedAction,
   history: OutcomeHistory,
   windows: LearningWindows,
 ): OutcomeRecord[] {
-  const asOf = Date.parse(history.asOf);
   const workload = workloadOf(action.target);
-  return history.records.filter(
+  return recent(
+    history,
+    windows.holdAfterRollbackMs,
     (record) =>
-      record.outcome === 'rolled-back' &&
-      record.actionType === action.type &&
-      record.workload === workload &&
-      within(record, asOf, windows.holdAfterRollbackMs),
+      record.outcome === 'rolled-back' && record.actionType === action.type && record.workload === workload,
   );
 }
 
@@ -79,13 +87,13 @@ export function rejectionsOf(
   history: OutcomeHistory,
   windows: LearningWindows,
 ): OutcomeRecord[] {
-  const asOf = Date.parse(history.asOf);
-  return history.records.filter(
+  return recent(
+    history,
+    windows.lookbackMs,
     (record) =>
       (record.outcome === 'rejected' || record.outcome === 'contradicted') &&
       record.category === category &&
-      record.actionType === actionType &&
-      within(record, asOf, windows.lookbackMs),
+      record.actionType === actionType,
   );
 }
 
@@ -96,15 +104,15 @@ export function successesOf(
   history: OutcomeHistory,
   windows: LearningWindows,
 ): OutcomeRecord[] {
-  const asOf = Date.parse(history.asOf);
   const workload = workloadOf(action.target);
-  return history.records.filter(
+  return recent(
+    history,
+    windows.lookbackMs,
     (record) =>
       (record.outcome === 'verified' || record.outcome === 'matched') &&
       record.category === category &&
       record.actionType === action.type &&
-      record.workload === workload &&
-      within(record, asOf, windows.lookbackMs),
+      record.workload === workload,
   );
 }
 

@@ -2,6 +2,7 @@
  * When a runbook applies: the finding's category, the workload's namespace and labels, a log line
  * or event message matching its pattern. Pure: the same finding and facts give the same answer.
  */
+import { globMatch } from '../domain/index.js';
 import type { Facts } from '../analysis/facts.js';
 import type { Finding, SubjectRef } from '../analysis/finding.js';
 import type { Runbook } from './schema.js';
@@ -26,16 +27,6 @@ export function findingTarget(finding: Finding, facts: Facts): SubjectRef | unde
       namespace: workload.namespace ?? facts.namespace,
     };
   return finding.subject;
-}
-
-function globMatch(pattern: string, value: string): boolean {
-  const regex = new RegExp(
-    `^${pattern
-      .split('*')
-      .map((part) => part.replace(/[.+?^${}()|[\]\\]/g, '\\$&'))
-      .join('.*')}$`,
-  );
-  return regex.test(value);
 }
 
 function labelsOf(facts: Facts, target: SubjectRef | undefined): Record<string, string> {
@@ -80,24 +71,26 @@ export function matchRunbook(
     if (!wanted.every(([key, value]) => labels[key] === value)) return undefined;
     reasons.push(`labels ${wanted.map(([key, value]) => `${key}=${value}`).join(',')}`);
   }
-  let captures: Record<string, string> = {};
-  if (match.logPattern) {
-    const pattern = new RegExp(match.logPattern);
-    const found = facts.logLines
-      .map((line) => ({ line, result: pattern.exec(line.line) }))
-      .find((candidate) => candidate.result !== null);
+  const captures: Record<string, string> = {};
+  const patterns = [
+    {
+      source: match.logPattern,
+      texts: facts.logLines.map((line) => ({ text: line.line, label: 'log line' })),
+    },
+    {
+      source: match.eventPattern,
+      texts: facts.events.map((event) => ({ text: event.message, label: `event ${event.reason}` })),
+    },
+  ];
+  for (const { source, texts } of patterns) {
+    if (source === undefined) continue;
+    const pattern = new RegExp(source);
+    const found = texts
+      .map((candidate) => ({ candidate, result: pattern.exec(candidate.text) }))
+      .find((attempt) => attempt.result !== null);
     if (!found?.result) return undefined;
-    captures = { ...captures, ...groups(found.result) };
-    reasons.push(`log line "${found.line.line.slice(0, 160)}"`);
-  }
-  if (match.eventPattern) {
-    const pattern = new RegExp(match.eventPattern);
-    const found = facts.events
-      .map((event) => ({ event, result: pattern.exec(event.message) }))
-      .find((candidate) => candidate.result !== null);
-    if (!found?.result) return undefined;
-    captures = { ...captures, ...groups(found.result) };
-    reasons.push(`event ${found.event.reason} "${found.event.message.slice(0, 160)}"`);
+    Object.assign(captures, groups(found.result));
+    reasons.push(`${found.candidate.label} "${found.candidate.text.slice(0, 160)}"`);
   }
   return { ...(target ? { target } : {}), captures, reasons };
 }
