@@ -231,6 +231,7 @@ async function analyseAndDecide(
         source: analysed.analysis.source,
         ...(analysed.analysis.target ? { target: analysed.analysis.target.chosenBy } : {}),
         ...(analysed.ai ? { ai: analysed.ai } : {}),
+        ...(analysed.history ? { history: analysed.history.effects } : {}),
       },
     },
     ...actions.map((action) => ({
