@@ -15,12 +15,14 @@ import { KubemendError } from '../../src/domain/errors.js';
 import { openStorage } from '../../src/sessions/factory.js';
 import { SQLITE_SESSION_MIGRATIONS, SqliteSessionStore } from '../../src/sessions/sqlite-session-store.js';
 import type { SessionStore } from '../../src/sessions/store.js';
+import { SQLITE_LEARNING_MIGRATIONS } from '../../src/sessions/outcome-rows.js';
 import { describeAuditStoreContract } from './audit-store.contract.js';
 import { describeSessionStoreContract } from './session-store.contract.js';
 import { approvedSession, auditEntry, newSession, REPO_ROOT, temporaryDirectory } from './support.js';
 
 /** Every migration of the file, each recorded once. */
-const MIGRATIONS = SQLITE_AUDIT_MIGRATIONS.length + SQLITE_SESSION_MIGRATIONS.length;
+const MIGRATIONS =
+  SQLITE_AUDIT_MIGRATIONS.length + SQLITE_SESSION_MIGRATIONS.length + SQLITE_LEARNING_MIGRATIONS.length;
 
 const root = temporaryDirectory('kubemend-sqlite-');
 let databases = 0;
