@@ -177,7 +177,8 @@ export async function analyzeRequest(
   return {
     analysis: {
       ...analysis,
-      confidence: plan.confidence,
+      // The history raised the confidence the policy decided with: the answer reports that one.
+      ...(plan.confidence !== finding.confidence ? { confidence: plan.confidence } : {}),
       factors: [...analysis.factors, ...plan.notes],
       ...(step.choice ? { target: step.choice } : {}),
     },
