@@ -130,6 +130,7 @@ describe('SQLite storage: the file', () => {
           .all(),
       ).toEqual([
         { component: 'audit', version: 1, name: 'create audit_records and audit_head' },
+        { component: 'learning', version: 1, name: 'create the outcome history' },
         { component: 'sessions', version: 1, name: 'create sessions' },
         {
           component: 'sessions',
