@@ -17,6 +17,8 @@ import {
   resolveAiConfiguration,
 } from './ai.js';
 import { ServingLimitsShape } from './server.js';
+import { loadRunbooks } from './runbooks.js';
+import type { LoadedRunbook } from '../runbooks/schema.js';
 import { UiSectionSchema } from './ui.js';
 
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
@@ -51,6 +53,11 @@ export const ConfigurationSchema = z.strictObject({
   cluster: z
     .strictObject({
       kubeconfig: z.string().min(1).optional(),
+      /**
+       * The `KUBECONFIG` variable (the client's default chain reads it itself): with neither it, a
+       * `kubeconfig`, `~/.kube/config` nor a service host, no cluster is looked for at all.
+       */
+      kubeconfigVariable: z.string().min(1).optional(),
       context: z.string().min(1).optional(),
       /** Never contact a cluster: analyse only what the caller sent. */
       offline: z.boolean().default(false),
@@ -178,13 +185,19 @@ export const ConfigurationSchema = z.strictObject({
     .default({ window: '30m', pollInterval: '15s' }),
   /** The model provider and the bounds of an AI analysis (see ai.ts); resolved after validation. */
   ai: AiSectionSchema.prefault({}),
+  /** The team's runbooks inline (docs/runbooks.md); validated after the rest, with line numbers. */
+  runbooks: z.array(z.unknown()).optional(),
+  /** A directory of runbook files (`*.yaml`, `*.yml`). */
+  runbooksDir: z.string().min(1).optional(),
   /** The approvals web page at /ui (see ui.ts). */
   ui: UiSectionSchema,
 });
 export type Configuration = Readonly<
-  Omit<z.infer<typeof ConfigurationSchema>, 'ai'> & {
+  Omit<z.infer<typeof ConfigurationSchema>, 'ai' | 'runbooks'> & {
     /** The provider chosen, with its model, endpoint and key; provider `none` with a `reason` otherwise. */
     readonly ai: AiConfiguration;
+    /** Every runbook, inline ones first, then the directory's files in name order. */
+    readonly runbooks: readonly LoadedRunbook[];
   }
 >;
 export type ConfigurationInput = z.input<typeof ConfigurationSchema>;
@@ -193,10 +206,12 @@ export type ConfigurationInput = z.input<typeof ConfigurationSchema>;
 export const ENVIRONMENT_VARIABLES = {
   KUBEMEND_LOG_LEVEL: 'logLevel',
   KUBEMEND_POLICY_FILE: 'policyFile',
+  KUBEMEND_RUNBOOKS_DIR: 'runbooksDir',
   KUBEMEND_DATA_DIR: 'dataDir',
   KUBEMEND_CONTEXT: 'cluster.context',
   KUBEMEND_OFFLINE: 'cluster.offline',
   KUBEMEND_KUBECONFIG: 'cluster.kubeconfig',
+  KUBECONFIG: 'cluster.kubeconfigVariable',
   KUBEMEND_AUTH_TOKENS_FILE: 'auth.tokensFile',
   KUBEMEND_SERVICE_ACCOUNT_DIR: 'cluster.serviceAccountDir',
   KUBERNETES_SERVICE_HOST: 'cluster.serviceHost',
@@ -330,7 +345,8 @@ export function loadConfiguration(sources: ConfigurationSources = {}): Configura
   const env = sources.env ?? process.env;
   const file = sources.file ?? env.KUBEMEND_CONFIG;
   let merged: Plain = {};
-  if (file) merged = merge(merged, readConfigFile(file));
+  const fromFile = file ? readConfigFile(file) : {};
+  merged = merge(merged, fromFile);
   merged = merge(merged, fromEnvironment(env));
   if (sources.flags) merged = merge(merged, sources.flags as Plain);
   merged = withTokensFile(merged);
@@ -352,5 +368,12 @@ export function loadConfiguration(sources: ConfigurationSources = {}): Configura
     throw new ConfigurationError(`invalid configuration: ${messages.join('; ')}`);
   }
   const ai = Object.freeze(resolveAiConfiguration(parsed.data.ai, env));
-  return Object.freeze({ ...parsed.data, ai });
+  const runbooks = Object.freeze(
+    loadRunbooks({
+      ...(parsed.data.runbooks !== undefined ? { inline: parsed.data.runbooks } : {}),
+      ...(file && fromFile['runbooks'] !== undefined ? { configFile: file } : {}),
+      ...(parsed.data.runbooksDir !== undefined ? { dir: parsed.data.runbooksDir } : {}),
+    }),
+  );
+  return Object.freeze({ ...parsed.data, ai, runbooks });
 }

@@ -11,6 +11,7 @@ export {
   LOG_SOURCES,
   MODES,
   OUTPUT_STATUSES,
+  OUTCOME_KINDS,
   PATCH_TYPES,
   RISK_LEVELS,
   SHADOW_OUTCOMES,
@@ -32,6 +33,7 @@ export type {
   LogSourceName,
   Mode,
   OutputStatus,
+  OutcomeKind,
   PatchType,
   RiskLevel,
   ShadowOutcome,
@@ -61,6 +63,7 @@ export { err, ok } from './result.js';
 export type { Result } from './result.js';
 export {
   ActionTargetSchema,
+  HistorySectionSchema,
   AnalysisSchema,
   CategorySchema,
   EvidenceSchema,
@@ -90,6 +93,7 @@ export type {
   RemediateContext,
   RemediateInput,
   RemediateOutput,
+  HistorySectionOutput,
   Remediation,
   RemediationAction,
   Target,
@@ -135,3 +139,4 @@ export {
   type WorkloadKind,
 } from './kinds.js';
 export type { ShadowAction, ShadowFieldChange, ShadowObservation } from './shadow.js';
+export { globMatch } from './glob.js';

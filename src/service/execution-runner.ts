@@ -17,6 +17,7 @@ import type { SessionRecord } from '../sessions/store.js';
 import type { ServiceContext } from './context.js';
 import { ExecutionLease } from './execution-lease.js';
 import type { ProgressListener } from './phase.js';
+import { executionOutcomes } from './history.js';
 import { sessionAfterExecution } from './session-state.js';
 import { announceExecution, shadowObservationOf } from './shadow.js';
 
@@ -102,7 +103,7 @@ export async function executeSession(
       executed: outcome.changedCluster || output.executed === true,
       results,
     };
-    // The final state and its record commit together.
+    // The final state, its record and the outcome history commit together.
     await lease.write(
       {
         state,
@@ -124,6 +125,7 @@ export async function executeSession(
           },
         },
       ],
+      executionOutcomes(final, actions, outcome.results, ctx.now()),
     );
     announceExecution(ctx, { session, output: final, actions, reports: outcome.actions, state });
     onProgress?.('done', `session ${session.id} ${state}`);

@@ -7,6 +7,8 @@
  */
 import type { RemediateOutput, RemediationAction, ShadowObservation } from '../domain/index.js';
 import { checkHealth } from '../execution/health.js';
+import { workloadOf } from '../learning/effects.js';
+import type { OutcomeRecord } from '../learning/history.js';
 import type { ActionReport } from '../execution/results.js';
 import { actionLabel, keyOf } from '../execution/run.js';
 import { parseDuration } from '../planning/policy.js';
@@ -152,6 +154,23 @@ async function observeOne(ctx: ServiceContext, session: SessionRecord): Promise<
     now,
   );
   if (!next?.outcome) return false;
+  // matched / contradicted feed the outcome history (docs/learning.md), in the same transaction.
+  const outcomes: OutcomeRecord[] = next.actions.flatMap((recorded) => {
+    const action = actions.find((entry) => entry.id === recorded.actionId);
+    const outcome = recorded.outcome;
+    if (!action || (outcome !== 'matched' && outcome !== 'contradicted')) return [];
+    return [
+      {
+        category: next.category,
+        actionType: action.type,
+        workload: workloadOf(action.target),
+        outcome,
+        at: now.toISOString(),
+        sessionId: session.id,
+        actionId: action.id,
+      },
+    ];
+  });
   const done = await ctx.sessions.transition(
     session.id,
     ['observing'],
@@ -175,6 +194,7 @@ async function observeOne(ctx: ServiceContext, session: SessionRecord): Promise<
           },
         },
       ],
+      ...(outcomes.length > 0 ? { outcomes } : {}),
     },
   );
   if (!done) return false;

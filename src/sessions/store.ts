@@ -24,6 +24,7 @@ import {
   type ShadowObservation,
 } from '../domain/index.js';
 import type { AuditEntry, AuditRecorder } from '../audit/recorder.js';
+import type { OutcomeQuery, OutcomeRecord } from '../learning/history.js';
 
 export const SESSION_STATES = [
   'analyzed',
@@ -129,6 +130,11 @@ export interface WriteOptions {
    * made. If they cannot be written (`audit-unavailable`), the change is not made either.
    */
   readonly audit?: readonly AuditEntry[];
+  /**
+   * Outcome history records (docs/learning.md) written in the same transaction as the change, only
+   * if the change is made.
+   */
+  readonly outcomes?: readonly OutcomeRecord[];
 }
 
 /** Where a page of `list` ends: the last session's `createdAt` and `id`. */
@@ -199,6 +205,8 @@ export interface SessionStore {
    * results): what reports read (`kubemend report`, /v1/reports/shadow).
    */
   listCreated(range: CreatedRange): Promise<ReportedSession[]>;
+  /** The outcome history: records of the category and every rollback since `since`, newest first. */
+  outcomes(query: OutcomeQuery): Promise<OutcomeRecord[]>;
   /** Deletes terminal sessions last updated before `before` (retention). Returns how many. */
   purge(before: string): Promise<number>;
   close(): Promise<void>;

@@ -136,6 +136,14 @@ describe('shadow mode on a live cluster', () => {
       before: '128Mi',
       observed: '384Mi',
     });
+    // The outcome history (docs/learning.md) has the person's agreement, written with the state.
+    const history = await restarted.sessionStore.outcomes({
+      category: 'oom-killed',
+      since: '2000-01-01T00:00:00Z',
+    });
+    expect(history).toContainEqual(
+      expect.objectContaining({ sessionId: id, outcome: 'matched', actionType: 'patch' }),
+    );
     expect(events).toContainEqual({
       type: 'shadow',
       category: 'oom-killed',

@@ -16,6 +16,7 @@ import { openStorage } from '../../src/sessions/factory.js';
 import { SQLITE_SESSION_MIGRATIONS, SqliteSessionStore } from '../../src/sessions/sqlite-session-store.js';
 import { migrateSqlite } from '../../src/storage/sqlite.js';
 import type { SessionStore } from '../../src/sessions/store.js';
+import { SQLITE_LEARNING_MIGRATIONS } from '../../src/sessions/outcome-rows.js';
 import { describeAuditStoreContract } from './audit-store.contract.js';
 import { describeSessionStoreContract } from './session-store.contract.js';
 import {
@@ -28,7 +29,8 @@ import {
 } from './support.js';
 
 /** Every migration of the file, each recorded once. */
-const MIGRATIONS = SQLITE_AUDIT_MIGRATIONS.length + SQLITE_SESSION_MIGRATIONS.length;
+const MIGRATIONS =
+  SQLITE_AUDIT_MIGRATIONS.length + SQLITE_SESSION_MIGRATIONS.length + SQLITE_LEARNING_MIGRATIONS.length;
 
 const root = temporaryDirectory('kubemend-sqlite-');
 let databases = 0;
@@ -136,6 +138,7 @@ describe('SQLite storage: the file', () => {
           .all(),
       ).toEqual([
         { component: 'audit', version: 1, name: 'create audit_records and audit_head' },
+        { component: 'learning', version: 1, name: 'create the outcome history' },
         { component: 'sessions', version: 1, name: 'create sessions' },
         {
           component: 'sessions',
