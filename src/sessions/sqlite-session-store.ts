@@ -23,25 +23,10 @@ import { migrateSqlite } from '../storage/sqlite.js';
 import { describeError, errorCode } from '../storage/values.js';
 import { SQLITE_LEARNING_MIGRATIONS } from './outcome-rows.js';
 import { type FollowingStatement, type Row, type SqlDialect, SqlSessionStore } from './sql-session-store.js';
-import { SESSION_STATES } from './store.js';
+import { FIRST_SESSION_STATES, SESSION_STATES, sqlList } from './store.js';
 
-const STATE_LIST = SESSION_STATES.map((state) => `'${state}'`).join(', ');
-/**
- * The states migration 1 created the table with: frozen, so a new database goes through the same
- * steps as an old one (migration 4 widens the list for shadow sessions).
- */
-const FIRST_STATE_LIST = [
-  'analyzed',
-  'pending',
-  'approved',
-  'executing',
-  'verified',
-  'failed',
-  'rolled-back',
-  'rejected',
-]
-  .map((state) => `'${state}'`)
-  .join(', ');
+const STATE_LIST = sqlList(SESSION_STATES);
+const FIRST_STATE_LIST = sqlList(FIRST_SESSION_STATES);
 /** The columns before migration 4, copied when it rebuilds the table. */
 const PRESERVED_COLUMNS = [
   'id',

@@ -40,6 +40,17 @@ export const SESSION_STATES = [
 ] as const;
 export type SessionState = (typeof SESSION_STATES)[number];
 
+/**
+ * The states migration 1 created the tables with: frozen, so a new database goes through the same
+ * steps as an old one (migration 4 widens the list for shadow sessions).
+ */
+export const FIRST_SESSION_STATES: readonly SessionState[] = SESSION_STATES.slice(0, 8);
+
+/** A list of states as SQL string literals (`'a', 'b'`), for the migrations' CHECK constraints. */
+export function sqlList(states: readonly SessionState[]): string {
+  return states.map((state) => `'${state}'`).join(', ');
+}
+
 export const TERMINAL_STATES: readonly SessionState[] = [
   'verified',
   'failed',
