@@ -51,6 +51,11 @@ export interface LogOptions {
 
 export type PatchKind = 'strategic' | 'merge' | 'json';
 
+export interface VersionedList {
+  readonly items: KubeObject[];
+  readonly resourceVersion: string;
+}
+
 export interface WatchEvent {
   readonly type: 'ADDED' | 'MODIFIED' | 'DELETED' | 'BOOKMARK' | 'ERROR' | string;
   readonly object: KubeObject;
@@ -62,6 +67,8 @@ export interface ClusterGateway {
   version(): Promise<{ gitVersion: string }>;
   get(key: ObjectKey): Promise<KubeObject | undefined>;
   list(kind: string, namespace?: string, options?: ListOptions): Promise<KubeObject[]>;
+  /** A list and the collection's resourceVersion, to watch from (list, then watch). */
+  listWithVersion(kind: string, namespace?: string, options?: ListOptions): Promise<VersionedList>;
   logs(namespace: string, pod: string, container: string, options?: LogOptions): Promise<string>;
   patch(key: ObjectKey, kind: PatchKind, patch: unknown, options?: WriteOptions): Promise<KubeObject>;
   create(manifest: KubeObject, options?: WriteOptions): Promise<KubeObject>;
@@ -78,6 +85,10 @@ export interface ClusterGateway {
     options?: WriteOptions,
   ): Promise<{ object: KubeObject; revision: number }>;
   cordon(node: string, unschedulable: boolean, options?: WriteOptions): Promise<KubeObject>;
+  /**
+   * Events after `resourceVersion` until the signal aborts or the server ends the watch. A version
+   * the server no longer has arrives as an `ERROR` event whose object is a Status with code 410.
+   */
   watch(
     kind: string,
     namespace: string | undefined,

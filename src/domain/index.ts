@@ -3,6 +3,7 @@ export {
   ACTION_TYPES,
   ANALYSIS_SOURCES,
   CATEGORIES,
+  DESIRED_STATE_MANAGERS,
   EVIDENCE_KINDS,
   EVIDENCE_ORIGINS,
   EXECUTABLE_ACTION_TYPES,
@@ -21,6 +22,7 @@ export type {
   ActionType,
   AnalysisSource,
   Category,
+  DesiredStateManager,
   EvidenceKind,
   EvidenceOrigin,
   ExecutionStatus,
@@ -56,6 +58,7 @@ export {
   ActionTargetSchema,
   AnalysisSchema,
   CategorySchema,
+  DesiredStateOwnerSchema,
   EvidenceSchema,
   ExecutionResultSchema,
   INPUT_MAX_BYTES,
@@ -67,10 +70,12 @@ export {
   RemediationActionSchema,
   RemediationSchema,
   TargetSchema,
+  VerificationPlanSchema,
 } from './schemas.js';
 export type {
   ActionTarget,
   Analysis,
+  DesiredStateOwner,
   Evidence,
   ExecutionResult,
   KubernetesEvent,
@@ -82,6 +87,7 @@ export type {
   Remediation,
   RemediationAction,
   Target,
+  VerificationPlan,
 } from './schemas.js';
 export { parseRemediateInput, toFieldIssues } from './validation.js';
 export { contractJsonSchemas } from './json-schemas.js';

@@ -17,8 +17,11 @@ import type { Finding } from '../analysis/finding.js';
 import { BUILDERS } from './builders/index.js';
 import { kubectlCommand } from './drafts.js';
 import { guardDraft } from './guards.js';
+import { gitChangeDraft, gitOpsNotice, managedTargets } from './gitops.js';
+import { desiredStateOwner } from './gitops-owner.js';
 import { decide, effectiveMode, namespaceAllowed, type Policy, protectedNamespaces } from './policy.js';
 import { assessRisk } from './risk.js';
+import { verificationPlanFor } from './verification-window.js';
 
 export interface PlanInput {
   readonly finding: Finding;
@@ -34,6 +37,8 @@ export interface Plan {
   readonly mode: Mode;
   /** Notes about drafts that were rejected or rewritten (for factors and the audit). */
   readonly notes: readonly string[];
+  /** Caveats for the answer's notices: targets Argo CD, Flux or Helm own (ADR 0031). */
+  readonly notices: readonly string[];
 }
 
 function toManual(draft: ActionDraft, reason: string): ActionDraft {
@@ -66,13 +71,13 @@ export function planRemediation(input: PlanInput): Plan {
 
   const protectedSet = protectedNamespaces(policy);
   const actions: RemediationAction[] = [];
-  for (const { draft: original, claimedRisk } of drafts) {
+  const admit = ({ draft: original, claimedRisk }: { draft: ActionDraft; claimedRisk?: RiskLevel }) => {
     const guard = guardDraft(original);
     if (!guard.ok) {
       notes.push(
         `rejected a proposed ${original.type} of ${original.target.kind}/${original.target.name}: ${guard.reason}`,
       );
-      continue;
+      return;
     }
     let draft = original;
     if (
@@ -102,17 +107,43 @@ export function planRemediation(input: PlanInput): Plan {
       notes.push(
         `rejected a malformed ${draft.type} action: ${parsed.error.issues[0]?.message ?? 'invalid'}`,
       );
-      continue;
+      return;
     }
     actions.push(parsed.data);
+    return parsed.data;
+  };
+  for (const draft of drafts) admit(draft);
+
+  // Targets Argo CD, Flux or Helm own: the change to make where the desired state lives.
+  const owners = managedTargets(actions, facts);
+  const notices: string[] = [];
+  for (const action of [...actions]) {
+    const managed = owners.get(action.id);
+    if (!managed) continue;
+    const git = gitChangeDraft(action, managed, facts, finding);
+    const gitAction = git ? admit({ draft: git }) : undefined;
+    notices.push(gitOpsNotice(action, managed, policy, gitAction?.id));
   }
 
-  const decided = actions.map((action) => ({
-    ...action,
-    decision: decide(action, { mode, policy, confidence: finding.confidence }),
-  }));
+  const decided = actions.map((action) => {
+    const managed = owners.get(action.id);
+    const owner = managed ? desiredStateOwner(managed) : undefined;
+    const revertWatch = owner && policy.gitopsManaged === 'live-patch' ? owner : undefined;
+    return {
+      ...action,
+      decision: decide(action, { mode, policy, confidence: finding.confidence, owner }),
+      ...(action.type !== 'manual'
+        ? { verificationPlan: verificationPlanFor(action, facts, finding, policy, revertWatch) }
+        : {}),
+    };
+  });
   const risk = decided.length > 0 ? maxRisk(...decided.map((action) => action.risk)) : 'low';
-  return { remediation: { summary: summarize(decided, finding), actions: decided, risk }, mode, notes };
+  return {
+    remediation: { summary: summarize(decided, finding), actions: decided, risk },
+    mode,
+    notes,
+    notices,
+  };
 }
 
 function summarize(actions: readonly RemediationAction[], finding: Finding): string {

@@ -12,6 +12,7 @@ import {
   RISK_LEVELS,
   riskRank,
   CLUSTER_SCOPED_KINDS,
+  type DesiredStateOwner,
 } from '../domain/index.js';
 
 export const PROTECTED_NAMESPACES = [
@@ -39,6 +40,9 @@ export function parseDuration(text: string): number {
 }
 
 const Duration = z.string().regex(DURATION, 'a duration such as 30s, 10m or 1h');
+
+/** What a policy does with actions on GitOps- or Helm-managed objects (ADR 0031). */
+export const GITOPS_MANAGED_POLICIES = ['propose', 'live-patch', 'refuse'] as const;
 
 const PolicyFieldsSchema = z.strictObject({
   description: z.string().optional(),
@@ -72,7 +76,20 @@ const PolicyFieldsSchema = z.strictObject({
   requireDryRun: z.boolean().default(true),
   /** Upper bound for the replicas any action may set (scale, `spec.replicas`, HPA min/max). */
   maxReplicas: z.number().int().min(1).default(50),
+  /**
+   * Actions on objects whose desired state Argo CD, Flux or Helm own (ADR 0031): `propose` (never
+   * unattended: they wait for approval, beside the change to make in Git), `live-patch` (as any
+   * other object; verification also checks the change is not reverted) or `refuse` (denied).
+   */
+  gitopsManaged: z.enum(GITOPS_MANAGED_POLICIES).default('propose'),
+  /**
+   * Floor and ceiling of the verification window (ADR 0032): a verified workload stays healthy at
+   * least this long, however little evidence there is, and at most this long, however much.
+   */
+  verifyMinStability: Duration.default('2s'),
+  verifyMaxStability: Duration.default('5m'),
 });
+
 
 /** A policy; one that would skip the dry-run of an unattended change is refused where it is loaded. */
 export const PolicySchema = PolicyFieldsSchema.superRefine((policy, context) => {
@@ -81,6 +98,12 @@ export const PolicySchema = PolicyFieldsSchema.superRefine((policy, context) => 
       code: 'custom',
       path: ['requireDryRun'],
       message: `false is allowed only with mode: manual (every change approved by a person); this policy's mode is ${policy.mode}, which executes changes unattended`,
+    });
+  if (parseDuration(policy.verifyMaxStability) < parseDuration(policy.verifyMinStability))
+    context.addIssue({
+      code: 'custom',
+      path: ['verifyMaxStability'],
+      message: `${policy.verifyMaxStability} is below verifyMinStability (${policy.verifyMinStability})`,
     });
 });
 export type Policy = z.infer<typeof PolicySchema>;
@@ -150,6 +173,8 @@ export interface DecisionInput {
   readonly mode: Mode;
   readonly policy: Policy;
   readonly confidence: number;
+  /** Who owns the target's desired state, when Argo CD, Flux or Helm do (ADR 0031). */
+  readonly owner?: DesiredStateOwner;
 }
 
 /** What happens to one action under the mode and policy: execute now, wait for a person, or never. */
@@ -195,6 +220,20 @@ export function decide(
       decision: 'denied',
       reason: `${action.type} sets ${tooMany.field} of ${action.target.kind}/${action.target.name} to ${tooMany.value}, above the policy's maxReplicas (${policy.maxReplicas})`,
     };
+  }
+  const managed = input.owner && policy.gitopsManaged !== 'live-patch' ? input.owner : undefined;
+  if (managed) {
+    const label = `${action.target.kind}/${action.target.name}`;
+    const undone = managed.manager === 'helm' ? 'the next helm upgrade' : 'its next sync';
+    return policy.gitopsManaged === 'refuse'
+      ? {
+          decision: 'denied',
+          reason: `${label} is managed by ${managed.owner}; the policy refuses live changes to managed objects (gitopsManaged: refuse): make the change in Git`,
+        }
+      : {
+          decision: 'await-approval',
+          reason: `${label} is managed by ${managed.owner}: ${undone} reverts a live change, so it is never made unattended (gitopsManaged: propose); make the change in Git`,
+        };
   }
   if (mode === 'manual')
     return { decision: 'await-approval', reason: 'manual mode: every change waits for approval' };

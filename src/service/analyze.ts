@@ -122,6 +122,7 @@ export async function analyzeRequest(
     requestedMode: options.requestedMode,
     extraDrafts,
   });
+  notices.push(...plan.notices);
   return {
     analysis: { ...analysis, factors: [...analysis.factors, ...plan.notes] },
     remediation: plan.remediation,

@@ -19,6 +19,7 @@ import {
   type ListOptions,
   type ObjectKey,
   type PatchKind,
+  type VersionedList,
   type WatchEvent,
   type WriteOptions,
 } from '../../src/cluster/gateway.js';
@@ -100,7 +101,17 @@ export class InMemoryClusterGateway implements ClusterGateway {
   readonly rollouts = new Map<string, Rollout>();
   /** The next n reads fail as if the API server were unreachable. */
   unreachableReads = 0;
+  /** Watches from a resourceVersion below this get `ERROR` 410 Gone (etcd compacted it). */
+  compactedBefore = 0;
+  /** Lists and watches opened, as `list Kind` / `watch Kind from RV` (to check list-then-watch). */
+  readonly reads: string[] = [];
   private readonly objects = new Map<string, KubeObject>();
+  /** Every change, in order, for watches that start from an older resourceVersion. */
+  private readonly history: Array<{ readonly version: number; readonly event: WatchEvent }> = [];
+  private readonly watchers = new Set<{
+    readonly matches: (object: KubeObject) => boolean;
+    readonly onEvent: (event: WatchEvent) => void;
+  }>();
   private resourceVersions = 1000;
   private readonly clock: () => Date;
 
@@ -115,7 +126,42 @@ export class InMemoryClusterGateway implements ClusterGateway {
     const previous = this.objects.get(keyString(key));
     const stored = this.stamp(structuredClone(object), previous, manager);
     this.objects.set(keyString(key), stored);
+    this.emit(previous ? 'MODIFIED' : 'ADDED', stored);
     return structuredClone(stored);
+  }
+
+  /** Deletes an object as someone other than kubemend would. */
+  remove(key: ObjectKey): void {
+    const current = this.objects.get(keyString(key));
+    if (!current) return;
+    this.objects.delete(keyString(key));
+    this.emit('DELETED', { ...current, metadata: { ...current.metadata, resourceVersion: String(++this.resourceVersions) } });
+  }
+
+  /** Tells every open watch its resourceVersion is gone (410), as the API server does after compaction. */
+  expireWatches(): void {
+    this.compactedBefore = this.resourceVersions + 1;
+    const gone: WatchEvent = { type: 'ERROR', object: { kind: 'Status', code: 410, reason: 'Expired' } as KubeObject };
+    for (const watcher of [...this.watchers]) watcher.onEvent(gone);
+  }
+
+  private emit(type: WatchEvent['type'], object: KubeObject): void {
+    const event: WatchEvent = { type, object: structuredClone(object) };
+    this.history.push({ version: Number(object.metadata?.resourceVersion), event });
+    for (const watcher of [...this.watchers]) if (watcher.matches(object)) watcher.onEvent(structuredClone(event));
+  }
+
+  private matcher(kind: string, namespace: string | undefined, options: ListOptions): (o: KubeObject) => boolean {
+    const wanted = (options.labelSelector ?? '')
+      .split(',')
+      .filter(Boolean)
+      .map((term) => term.split('=') as [string, string]);
+    const name = /^metadata\.name=(.+)$/.exec(options.fieldSelector ?? '')?.[1];
+    return (o) =>
+      o.kind === kind &&
+      (namespace === undefined || o.metadata?.namespace === namespace) &&
+      (name === undefined || o.metadata?.name === name) &&
+      wanted.every(([label, value]) => o.metadata?.labels?.[label] === value);
   }
 
   /** The stored object (a copy), or undefined. */
@@ -142,18 +188,17 @@ export class InMemoryClusterGateway implements ClusterGateway {
   }
 
   async list(kind: string, namespace?: string, options: ListOptions = {}): Promise<KubeObject[]> {
-    const wanted = (options.labelSelector ?? '')
-      .split(',')
-      .filter(Boolean)
-      .map((term) => term.split('=') as [string, string]);
-    return [...this.objects.values()]
-      .filter(
-        (o) =>
-          o.kind === kind &&
-          (namespace === undefined || o.metadata?.namespace === namespace) &&
-          wanted.every(([label, value]) => o.metadata?.labels?.[label] === value),
-      )
-      .map((o) => structuredClone(o));
+    const matches = this.matcher(kind, namespace, options);
+    return [...this.objects.values()].filter(matches).map((o) => structuredClone(o));
+  }
+
+  async listWithVersion(kind: string, namespace?: string, options: ListOptions = {}): Promise<VersionedList> {
+    if (this.unreachableReads > 0) {
+      this.unreachableReads--;
+      throw new KubernetesApiError(0, 'connect ECONNREFUSED (in-memory cluster unreachable)');
+    }
+    this.reads.push(`list ${kind}`);
+    return { items: await this.list(kind, namespace, options), resourceVersion: String(this.resourceVersions) };
   }
 
   async logs(): Promise<string> {
@@ -224,14 +269,28 @@ export class InMemoryClusterGateway implements ClusterGateway {
     );
   }
 
+  /** Replays the changes after `resourceVersion`, then delivers each change as it is made. */
   async watch(
-    _kind: string,
-    _ns: string | undefined,
-    _o: ListOptions,
-    _e: (event: WatchEvent) => void,
+    kind: string,
+    namespace: string | undefined,
+    options: ListOptions & { resourceVersion?: string },
+    onEvent: (event: WatchEvent) => void,
     signal: AbortSignal,
   ): Promise<void> {
+    const from = Number(options.resourceVersion ?? this.resourceVersions);
+    this.reads.push(`watch ${kind} from ${from}`);
+    if (signal.aborted) return;
+    if (from < this.compactedBefore) {
+      onEvent({ type: 'ERROR', object: { kind: 'Status', code: 410, reason: 'Expired' } as KubeObject });
+      return;
+    }
+    const matches = this.matcher(kind, namespace, options);
+    for (const { version, event } of this.history)
+      if (version > from && matches(event.object)) onEvent(structuredClone(event));
+    const watcher = { matches, onEvent };
+    this.watchers.add(watcher);
     await new Promise<void>((resolve) => signal.addEventListener('abort', () => resolve(), { once: true }));
+    this.watchers.delete(watcher);
   }
 
   async canI(): Promise<boolean> {
@@ -295,9 +354,11 @@ export class InMemoryClusterGateway implements ClusterGateway {
     if (next === undefined) {
       this.objects.delete(keyString(key));
       stored = current!;
+      this.emit('DELETED', { ...stored, metadata: { ...stored.metadata, resourceVersion: String(++this.resourceVersions) } });
     } else {
       stored = this.stamp(next, current, FIELD_MANAGER);
       this.objects.set(keyString(key), stored);
+      this.emit(current ? 'MODIFIED' : 'ADDED', stored);
     }
     if (fault?.kind === 'lose-answer') {
       this.unreachableReads += fault.unreachableReads ?? 0;
