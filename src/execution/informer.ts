@@ -31,9 +31,14 @@ export class Informer<S extends InformerSource = InformerSource> {
   failure?: string;
   /** How many times the objects were listed (the first list, then after 410 or a failure). */
   lists = 0;
+  /** Settles when the first list has succeeded or failed. */
+  readonly attempted: Promise<void>;
   private items = new Map<string, KubeObject>();
   private listed = false;
+  /** The watch ended with 410 Gone or a failure: the copy may miss changes until the next list. */
+  private stale = false;
   private readonly options: ListOptions;
+  private settleAttempt: () => void = () => undefined;
 
   constructor(
     private readonly gateway: ClusterGateway,
@@ -48,11 +53,17 @@ export class Informer<S extends InformerSource = InformerSource> {
       ...(source.labelSelector ? { labelSelector: source.labelSelector } : {}),
       ...(source.fieldSelector ? { fieldSelector: source.fieldSelector } : {}),
     };
+    this.attempted = new Promise<void>((resolve) => (this.settleAttempt = resolve));
   }
 
   /** Listed at least once. */
   get synced(): boolean {
     return this.listed;
+  }
+
+  /** Listed, and watching since: no change can have been missed. */
+  get current(): boolean {
+    return this.listed && !this.stale;
   }
 
   objects(): KubeObject[] {
@@ -62,6 +73,7 @@ export class Informer<S extends InformerSource = InformerSource> {
   /** Runs until `signal` aborts; never throws. */
   async run(signal: AbortSignal): Promise<void> {
     const { kind, namespace } = this.source;
+    signal.addEventListener('abort', () => this.settleAttempt(), { once: true });
     while (!signal.aborted) {
       let version: string;
       try {
@@ -71,9 +83,12 @@ export class Informer<S extends InformerSource = InformerSource> {
         version = list.resourceVersion;
         this.lists++;
         this.listed = true;
+        this.stale = false;
         this.failure = undefined;
+        this.settleAttempt();
         this.onChange();
       } catch (error) {
+        this.settleAttempt();
         if (signal.aborted) return;
         this.failure = `list ${kind}: ${describe(error)}`;
         this.onChange();
@@ -81,6 +96,8 @@ export class Informer<S extends InformerSource = InformerSource> {
         continue;
       }
       const ended = await this.watchFrom(version, signal);
+      if (ended === 'stopped') return;
+      this.stale = true;
       if (ended === 'failed') await this.sleep(this.retryMs, signal);
     }
   }

@@ -85,11 +85,13 @@ export async function verify(ports: VerifyPorts, request: VerifyRequest): Promis
       informers.push(new Informer(ports.gateway, source, onChange, ports.sleep, ports.pollIntervalMs, now));
     }
     for (const informer of informers) void informer.run(stop.signal);
+    await Promise.all(informers.map((informer) => informer.attempted));
     for (;;) {
       const verdict = tracker.verdict(now());
-      if (verdict) return verdict;
-      const synced = informers.every((informer) => informer.synced);
-      const waitMs = synced ? Math.max(1, tracker.nextCheck() - now()) : ports.pollIntervalMs;
+      // Success only on a copy that cannot have missed a change (not while listing again).
+      const current = informers.every((informer) => informer.current);
+      if (verdict && (!verdict.ok || current)) return verdict;
+      const waitMs = current && !verdict ? Math.max(1, tracker.nextCheck() - now()) : ports.pollIntervalMs;
       const timer = new AbortController();
       const woken = new Promise<void>((resolve) => (wake = resolve));
       await Promise.race([woken, ports.sleep(waitMs, timer.signal)]);
