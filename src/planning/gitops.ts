@@ -122,7 +122,7 @@ export function gitChangeDraft(
     type: 'manual',
     target: action.target,
     params: { instructions },
-    description: `Make the change in ${home(managed)}: ${action.description}`,
+    description: `Make the change in ${home(managed)}: ${action.description.charAt(0).toLowerCase()}${action.description.slice(1)}`,
     rationale: `${label(action)} is managed by ${ownerWords(managed)} (${managed.marker}): ${undoneBy(managed)} reverts a live change, so the lasting fix belongs where the desired state lives (action ${action.id} is the live change).`,
     verification: `After ${managed.manager === 'helm' ? 'the upgrade' : 'the sync'}, ${label(action)} carries the change and ${action.verification.replace(/^Within [^:]+: /, '')}`,
   };
@@ -141,5 +141,5 @@ export function gitOpsNotice(
       : policy.gitopsManaged === 'propose'
         ? `action ${action.id} is never executed unattended`
         : `action ${action.id} may patch it live, and verification checks it is not reverted`;
-  return `gitops: ${label(action)} is managed by ${ownerWords(managed)} (${managed.marker}); ${undoneBy(managed)} reverts a live change, so ${effect}${gitActionId ? `; the change to make in Git is action ${gitActionId}` : ''}.`;
+  return `gitops: ${label(action)} is managed by ${ownerWords(managed)} (${managed.marker}); ${undoneBy(managed)} reverts a live change, so ${effect}${gitActionId ? `; the lasting change, in ${home(managed)}, is action ${gitActionId}` : ''}.`;
 }

@@ -224,15 +224,17 @@ export function decide(
   const managed = input.owner && policy.gitopsManaged !== 'live-patch' ? input.owner : undefined;
   if (managed) {
     const label = `${action.target.kind}/${action.target.name}`;
-    const undone = managed.manager === 'helm' ? 'the next helm upgrade' : 'its next sync';
+    const helm = managed.manager === 'helm';
+    const undone = helm ? 'the next helm upgrade' : 'its next sync';
+    const where = helm ? "in the release's values" : 'in Git';
     return policy.gitopsManaged === 'refuse'
       ? {
           decision: 'denied',
-          reason: `${label} is managed by ${managed.owner}; the policy refuses live changes to managed objects (gitopsManaged: refuse): make the change in Git`,
+          reason: `${label} is managed by ${managed.owner}; the policy refuses live changes to managed objects (gitopsManaged: refuse): make the change ${where}`,
         }
       : {
           decision: 'await-approval',
-          reason: `${label} is managed by ${managed.owner}: ${undone} reverts a live change, so it is never made unattended (gitopsManaged: propose); make the change in Git`,
+          reason: `${label} is managed by ${managed.owner}: ${undone} reverts a live change, so it is never made unattended (gitopsManaged: propose); make the change ${where}`,
         };
   }
   if (mode === 'manual')

@@ -161,8 +161,8 @@ export function verificationPlanFor(
   const survivalCandidates = [crash, probes.survival].filter((c): c is Candidate => c !== undefined);
   const basis: string[] = [];
   let stabilityMs = floor;
-  if (probes.stability && probes.stability.ms > floor) {
-    stabilityMs = probes.stability.ms;
+  if (probes.stability) {
+    stabilityMs = Math.max(floor, probes.stability.ms);
     basis.push(probes.stability.basis);
   }
   let survivalMs: number | undefined;
@@ -170,7 +170,7 @@ export function verificationPlanFor(
     basis.push(candidate.basis);
     survivalMs = Math.max(survivalMs ?? 0, candidate.ms);
   }
-  if (stabilityMs === floor)
+  if (stabilityMs === floor && (probes.stability?.ms ?? 0) < floor)
     basis.push(`healthy for at least ${policy.verifyMinStability} (the policy's verifyMinStability)`);
   if (stabilityMs > ceiling || (survivalMs ?? 0) > ceiling)
     basis.push(`capped at ${policy.verifyMaxStability} (the policy's verifyMaxStability)`);
