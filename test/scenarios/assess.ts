@@ -30,6 +30,12 @@ export function assessOutput(expect: Expect, output: RemediateOutput, facts: Out
       if (actionMatches(matcher, action)) problems.push(`forbidden action ${action.type} ${action.target.kind}/${action.target.name} (${JSON.stringify(matcher)})`);
     }
   }
+  for (const matcher of expect.actions) {
+    if (!actions.some((action) => actionMatches(matcher, action))) problems.push(`no action matches ${JSON.stringify(matcher)}`);
+  }
+  for (const text of expect.notices) {
+    if (!(output.notices ?? []).some((notice) => notice.includes(text))) problems.push(`no notice says "${text}"`);
+  }
   const executable = actions.filter((a) => isExecutable(a.type));
   if (expect.maxActionRisk !== undefined) {
     for (const action of executable) {

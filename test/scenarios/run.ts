@@ -9,6 +9,7 @@ import { REPO_ROOT, SCRIPTS_DIR } from '../cluster/cluster-harness.js';
 import { kubemendStep } from './kubemend-step.js';
 import { ClusterIO } from './cluster-io.js';
 import { loadScenarios, ScenarioError, ScenarioRunner, type RemediateFn, type ScenarioResult } from './runner.js';
+import { median } from './timing.js';
 
 interface Arguments {
   dir: string;
@@ -77,7 +78,8 @@ async function main(): Promise<number> {
   for (const scenario of scenarios) {
     const result = await runner.run(scenario);
     results.push(result);
-    const line = `${result.ok ? 'PASS' : 'FAIL'}  ${scenario.name.padEnd(width)}  ${result.seconds.toFixed(1).padStart(5)}s  ${result.summary}`;
+    const timing = result.timing ? `  [verified ${(result.timing.timeToVerifiedMs / 1000).toFixed(1)}s, rollout ${(result.timing.rolloutMs / 1000).toFixed(1)}s, ${result.timing.ratio}×]` : '';
+    const line = `${result.ok ? 'PASS' : 'FAIL'}  ${scenario.name.padEnd(width)}  ${result.seconds.toFixed(1).padStart(5)}s  ${result.summary}${timing}`;
     process.stdout.write(`${line}\n`);
     for (const problem of result.problems) process.stdout.write(`      ${problem}\n`);
   }
@@ -89,8 +91,13 @@ async function main(): Promise<number> {
   const failed = results.length - passed;
   const awaiting = results.filter((r) => r.ok && r.awaitsExecution).length;
   const seconds = Math.round((Date.now() - started) / 100) / 10;
+  const timings = results.flatMap((r) => (r.timing ? [r.timing] : []));
+  const fixes = timings.length
+    ? { count: timings.length, medianTimeToVerifiedMs: median(timings.map((t) => t.timeToVerifiedMs)), medianRatio: median(timings.map((t) => t.ratio)) }
+    : undefined;
   mkdirSync(dirname(args.report), { recursive: true });
-  writeFileSync(args.report, `${JSON.stringify({ finishedAt: new Date().toISOString(), seconds, passed, failed, awaiting, results }, null, 2)}\n`);
+  writeFileSync(args.report, `${JSON.stringify({ finishedAt: new Date().toISOString(), seconds, passed, failed, awaiting, ...(fixes ? { fixes } : {}), results }, null, 2)}\n`);
+  if (fixes) process.stdout.write(`verified fixes: ${fixes.count}, median time to verified fix ${((fixes.medianTimeToVerifiedMs ?? 0) / 1000).toFixed(1)} s, median ratio to the rollout ${fixes.medianRatio}×\n`);
   process.stdout.write(`(${seconds} s in all; report: ${args.report})\n`);
   process.stdout.write(`scenarios: ${passed} passed, ${failed} failed${awaiting ? ` (${awaiting} await execution)` : ''}\n`);
   return failed === 0 ? 0 : 1;
