@@ -86,7 +86,7 @@ const PolicyFieldsSchema = z.strictObject({
    * Floor and ceiling of the verification window (ADR 0032): a verified workload stays healthy at
    * least this long, however little evidence there is, and at most this long, however much.
    */
-  verifyMinStability: Duration.default('2s'),
+  verifyMinStability: Duration.default('1s'),
   verifyMaxStability: Duration.default('5m'),
 });
 

@@ -53,16 +53,20 @@ function readinessIncident(count: number, spanSeconds: number): RemediateInput {
 }
 
 describe('the verification window follows the evidence', () => {
-  it('a container OOM-killed 12 s after start must run 2 × 13 s (timestamps count up to a second more)', () => {
+  it('a container OOM-killed 12 s after start: each new one must run 2 × 12 s', () => {
     expect(windowOf(oomIncident({ ranSeconds: 12 }))).toMatchObject({
-      stabilityMs: 2_000,
-      survivalMs: 26_000,
-      basis: [expect.stringMatching(/ran at most 13 s before it ended \(OOMKilled, exit 137\)/), expect.any(String)],
+      stabilityMs: 1_000,
+      survivalMs: 24_000,
+      basis: [
+        expect.stringMatching(/container api ended 12 s after it started \(OOMKilled, exit 137; timestamps in whole seconds\): each new container must run 24 s/),
+        "healthy for at least 1s (the policy's verifyMinStability)",
+      ],
     });
   });
 
-  it('a crash within the same second still asks for 2 s of running', () => {
-    expect(windowOf(oomIncident({ ranSeconds: 0 }))?.survivalMs).toBe(2_000);
+  it('a crash within the same second (under a second): longer than it can have run, 1 s', () => {
+    expect(windowOf(oomIncident({ ranSeconds: 0 }))?.survivalMs).toBe(1_000);
+    expect(windowOf(oomIncident({ ranSeconds: 1 }))?.survivalMs).toBe(2_000);
   });
 
   it('a failing readiness probe: failureThreshold probes at the cadence the kubelet really kept', () => {

@@ -2,14 +2,14 @@
  * How long verification watches a change, from the evidence of the failure (ADR 0032):
  *
  * - a container that ran N s before it failed (crash, OOM kill, liveness kill; from its
- *   `lastState.terminated` `startedAt`/`finishedAt`) must, in the new pods, run SURVIVAL_FACTOR × N;
+ *   `lastState.terminated` `startedAt`/`finishedAt`) must, in the new pods, run SURVIVAL_FACTOR × N,
+ *   and always longer than the old one can have run: timestamps have one-second resolution, so a
+ *   run reported as N s lasted less than N + 1 s (N = 0: under a second → 1 s);
  * - a failing readiness probe must hold for `failureThreshold` probes at its period (a liveness or
  *   startup probe: its initial delay plus as many probes, in the container's run time); the period is
  *   the spec's, or the kubelet's measured cadence (from the `Unhealthy` event's count and
  *   timestamps) when that is shorter;
  * - never less than the policy's `verifyMinStability`, never more than its `verifyMaxStability`.
- *
- * Timestamps have one-second resolution, so a measured duration counts as its upper bound (+1 s).
  */
 import {
   asNumber,
@@ -52,13 +52,15 @@ function crashEvidence(facts: Facts): Candidate | undefined {
       const finished = Date.parse(terminated.finishedAt);
       // A container that never started reports the zero time (1970) as startedAt.
       if (!(started > 0) || !(finished >= started)) continue;
-      const ran = finished - started + SECOND;
-      const ms = SURVIVAL_FACTOR * ran;
+      // Whole seconds: the run lasted between diff − 1 s and diff + 1 s, diff on average.
+      const diff = finished - started;
+      const ms = Math.max(diff + SECOND, SURVIVAL_FACTOR * diff);
       if (best && best.ms >= ms) continue;
       const why = terminated.reason ?? `exit ${terminated.exitCode ?? '?'}`;
+      const exit = terminated.exitCode !== undefined && terminated.reason ? `, exit ${terminated.exitCode}` : '';
       best = {
         ms,
-        basis: `container ${container.name} ran at most ${seconds(ran)} before it ended (${why}${terminated.exitCode !== undefined ? `, exit ${terminated.exitCode}` : ''}): each new container must run ${SURVIVAL_FACTOR} × ${seconds(ran)} = ${seconds(ms)}`,
+        basis: `container ${container.name} ended ${seconds(diff)} after it started (${why}${exit}; timestamps in whole seconds): each new container must run ${seconds(ms)}, longer than the old one can have run and ${SURVIVAL_FACTOR} × its run`,
       };
     }
   }

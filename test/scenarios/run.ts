@@ -78,7 +78,9 @@ async function main(): Promise<number> {
   for (const scenario of scenarios) {
     const result = await runner.run(scenario);
     results.push(result);
-    const timing = result.timing ? `  [verified ${(result.timing.timeToVerifiedMs / 1000).toFixed(1)}s, rollout ${(result.timing.rolloutMs / 1000).toFixed(1)}s, ${result.timing.ratio}×]` : '';
+    const t = result.timing;
+    const windows = t ? `; window ${(t.stabilityMs ?? 0) / 1000}s${t.survivalMs !== undefined ? `, survival ${t.survivalMs / 1000}s` : ''}` : '';
+    const timing = t ? `  [verified ${(t.timeToVerifiedMs / 1000).toFixed(1)}s, rollout ${(t.rolloutMs / 1000).toFixed(1)}s, ${t.ratio}×${windows}]` : '';
     const line = `${result.ok ? 'PASS' : 'FAIL'}  ${scenario.name.padEnd(width)}  ${result.seconds.toFixed(1).padStart(5)}s  ${result.summary}${timing}`;
     process.stdout.write(`${line}\n`);
     for (const problem of result.problems) process.stdout.write(`      ${problem}\n`);

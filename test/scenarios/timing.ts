@@ -16,6 +16,9 @@ export interface FixTiming {
   readonly rolloutMs: number;
   /** timeToVerifiedMs / rolloutMs. */
   readonly ratio: number;
+  /** The verification plan's windows (what the evidence asked for). */
+  readonly stabilityMs?: number;
+  readonly survivalMs?: number;
 }
 
 const RESOURCE: Record<string, string> = {
@@ -113,7 +116,14 @@ export class RolloutClock {
     if (this.appliedAt === undefined || this.readyAt === undefined || verified.length === 0) return undefined;
     const timeToVerifiedMs = Math.max(...verified) - this.appliedAt;
     const rolloutMs = Math.max(1, this.readyAt - this.appliedAt);
-    return { timeToVerifiedMs, rolloutMs, ratio: Math.round((timeToVerifiedMs / rolloutMs) * 100) / 100 };
+    const executed = output.remediation.actions.find((a) => (output.results ?? []).some((r) => r.actionId === a.id && r.status === 'verified'));
+    const plan = executed?.verificationPlan;
+    return {
+      timeToVerifiedMs,
+      rolloutMs,
+      ratio: Math.round((timeToVerifiedMs / rolloutMs) * 100) / 100,
+      ...(plan ? { stabilityMs: plan.stabilityMs, ...(plan.survivalMs !== undefined ? { survivalMs: plan.survivalMs } : {}) } : {}),
+    };
   }
 }
 
