@@ -51,8 +51,14 @@ export function changedPaths(a: unknown, b: unknown, prefix: Path = []): Path[] 
   if (sameJson(a, b)) return [];
   const bothArrays = Array.isArray(a) && Array.isArray(b);
   const bothObjects =
-    a !== null && b !== null && typeof a === 'object' && typeof b === 'object' && !Array.isArray(a) && !Array.isArray(b);
-  if (bothArrays && a.length === b.length) return a.flatMap((item, i) => changedPaths(item, b[i], [...prefix, i]));
+    a !== null &&
+    b !== null &&
+    typeof a === 'object' &&
+    typeof b === 'object' &&
+    !Array.isArray(a) &&
+    !Array.isArray(b);
+  if (bothArrays && a.length === b.length)
+    return a.flatMap((item, i) => changedPaths(item, b[i], [...prefix, i]));
   if (!bothObjects) return [prefix];
   const keys = new Set([...Object.keys(a), ...Object.keys(b)]);
   return [...keys].flatMap((key) =>

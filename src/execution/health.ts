@@ -144,7 +144,10 @@ function podHealth(pods: readonly KubeObject[], templateHash?: string): HealthRe
  * The pod-template-hash of the Deployment's current revision: undefined when the ReplicaSets show
  * none (no revision yet), `null` when the revision's ReplicaSet is not in view yet.
  */
-function currentTemplateHash(deployment: KubeObject, replicaSets: readonly KubeObject[]): string | null | undefined {
+function currentTemplateHash(
+  deployment: KubeObject,
+  replicaSets: readonly KubeObject[],
+): string | null | undefined {
   const revision = deployment.metadata?.annotations?.['deployment.kubernetes.io/revision'];
   const current = replicaSets.find(
     (rs) =>
@@ -180,7 +183,8 @@ function deploymentHealth(object: KubeObject, view: HealthView): HealthReport {
   const available = asNumber(status.availableReplicas) ?? 0;
   const total = asNumber(status.replicas) ?? 0;
   const hash = currentTemplateHash(object, view.replicaSets ?? []);
-  if (hash === null) return { healthy: false, detail: "the current revision's ReplicaSet is not in view yet" };
+  if (hash === null)
+    return { healthy: false, detail: "the current revision's ReplicaSet is not in view yet" };
   const pods = podHealth(view.pods ?? [], hash);
   // Watched separately, the controller's counters may run ahead of the pods seen: with a current
   // ReplicaSet in view, every replica must be seen ready among its pods.

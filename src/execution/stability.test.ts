@@ -50,8 +50,14 @@ describe('the stability tracker', () => {
 
   it('fails at once on a failure waiting will not heal', () => {
     const tracker = new StabilityTracker({ stabilityMs: 2_000 }, T0, 60_000);
-    tracker.observe(report({ healthy: false, failing: true, detail: 'pod web-1 container main is CrashLoopBackOff' }), T0);
-    expect(tracker.verdict(T0)).toEqual({ ok: false, detail: 'pod web-1 container main is CrashLoopBackOff' });
+    tracker.observe(
+      report({ healthy: false, failing: true, detail: 'pod web-1 container main is CrashLoopBackOff' }),
+      T0,
+    );
+    expect(tracker.verdict(T0)).toEqual({
+      ok: false,
+      detail: 'pod web-1 container main is CrashLoopBackOff',
+    });
   });
 
   it('fails when never healthy within the timeout, or never stable within timeout plus window', () => {
@@ -63,6 +69,9 @@ describe('the stability tracker', () => {
     flapping.observe(report(), T0 + 9_000);
     flapping.observe(report({ healthy: false, detail: 'pod web-1 is not ready' }), T0 + 12_000);
     flapping.observe(report(), T0 + 13_000);
-    expect(flapping.verdict(T0 + 15_000)).toEqual({ ok: false, detail: 'not stable within 15s: 1/1 replicas ready' });
+    expect(flapping.verdict(T0 + 15_000)).toEqual({
+      ok: false,
+      detail: 'not stable within 15s: 1/1 replicas ready',
+    });
   });
 });

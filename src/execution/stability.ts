@@ -107,7 +107,10 @@ export class StabilityTracker {
           detail: `healthy: ${this.last}, no restarts for ${seconds(now - this.healthySince)}${survivalMs !== undefined ? `; every container ran at least ${seconds(survivalMs)}` : ''}`,
         };
       if (now >= this.hardStop)
-        return { ok: false, detail: `not stable within ${seconds(this.hardStop - this.startedAt)}: ${this.last}` };
+        return {
+          ok: false,
+          detail: `not stable within ${seconds(this.hardStop - this.startedAt)}: ${this.last}`,
+        };
       return undefined;
     }
     if (now >= this.deadline)

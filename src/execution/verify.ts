@@ -46,7 +46,10 @@ export async function verify(ports: VerifyPorts, request: VerifyRequest): Promis
   const { key, plan } = request;
   const now = () => ports.clock().getTime();
   const window = plan
-    ? { stabilityMs: plan.stabilityMs, ...(plan.survivalMs !== undefined ? { survivalMs: plan.survivalMs } : {}) }
+    ? {
+        stabilityMs: plan.stabilityMs,
+        ...(plan.survivalMs !== undefined ? { survivalMs: plan.survivalMs } : {}),
+      }
     : { stabilityMs: ports.stabilityMs };
   const tracker = new StabilityTracker(window, now(), request.timeoutMs);
   const revert = plan?.revertWatch && request.snapshot && request.applied ? plan.revertWatch : undefined;
@@ -75,7 +78,9 @@ export async function verify(ports: VerifyPorts, request: VerifyRequest): Promis
       tracker.observe(assessHealth(key, view), now());
       const reverted = revert ? revertedChange(request.snapshot!, request.applied!, view.object) : undefined;
       if (reverted && revert)
-        tracker.fail(`the change was reverted within the stability window, presumably by ${revert.owner}: ${reverted}`);
+        tracker.fail(
+          `the change was reverted within the stability window, presumably by ${revert.owner}: ${reverted}`,
+        );
     };
     for (const source of healthSources(key, object)) {
       const onChange = () => {

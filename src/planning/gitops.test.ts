@@ -30,7 +30,10 @@ describe('who owns the desired state, from labels and annotations', () => {
     [
       'Flux Kustomization',
       {
-        labels: { 'kustomize.toolkit.fluxcd.io/name': 'apps', 'kustomize.toolkit.fluxcd.io/namespace': 'flux-system' },
+        labels: {
+          'kustomize.toolkit.fluxcd.io/name': 'apps',
+          'kustomize.toolkit.fluxcd.io/namespace': 'flux-system',
+        },
         annotations: {},
       },
       'flux',
@@ -73,7 +76,9 @@ describe('who owns the desired state, from labels and annotations', () => {
 describe('the planner and GitOps-managed targets', () => {
   it('an unmanaged Deployment: the fix runs, no Git action, no notice', () => {
     const answer = plan(oomIncident());
-    expect(answer.remediation.actions.map((a) => [a.type, a.decision?.decision])).toEqual([['patch', 'execute']]);
+    expect(answer.remediation.actions.map((a) => [a.type, a.decision?.decision])).toEqual([
+      ['patch', 'execute'],
+    ]);
     expect(answer.notices).toEqual([]);
   });
 
@@ -151,9 +156,15 @@ describe('the planner and GitOps-managed targets', () => {
     const answer = plan(oomIncident({ deployment: HELM_CHART, sidecar: true }));
     const git = answer.remediation.actions[1];
     const instructions = git?.type === 'manual' ? git.params.instructions : '';
-    expect(instructions).toMatch(/^Change Deployment shop\/api in the values of Helm release shop\/api: Chart api-1\.8\.0 renders it; no conventional values key is evident/);
-    expect(instructions).toContain('spec.template.spec.containers[name=api].resources.limits.memory: "384Mi"');
-    expect(instructions).toContain('        - name: api\n          resources:\n            limits:\n              memory: 384Mi');
+    expect(instructions).toMatch(
+      /^Change Deployment shop\/api in the values of Helm release shop\/api: Chart api-1\.8\.0 renders it; no conventional values key is evident/,
+    );
+    expect(instructions).toContain(
+      'spec.template.spec.containers[name=api].resources.limits.memory: "384Mi"',
+    );
+    expect(instructions).toContain(
+      '        - name: api\n          resources:\n            limits:\n              memory: 384Mi',
+    );
   });
 
   it('a Flux HelmRelease: the values key under spec.values', () => {
@@ -180,6 +191,8 @@ describe('the planner and GitOps-managed targets', () => {
     pod.metadata.labels = { ...pod.metadata.labels, ...HELM_CHART.labels };
     input.context!.resources = [];
     const answer = plan(input);
-    expect(answer.notices[0]).toMatch(/managed by Helm release shop\/api \(label app\.kubernetes\.io\/managed-by: Helm\)/);
+    expect(answer.notices[0]).toMatch(
+      /managed by Helm release shop\/api \(label app\.kubernetes\.io\/managed-by: Helm\)/,
+    );
   });
 });

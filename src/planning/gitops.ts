@@ -23,10 +23,7 @@ import { type ManagedBy, managerOfTarget, ownerWords } from './gitops-owner.js';
 import type { Policy } from './policy.js';
 
 /** The managers of the targets of the executable actions, by action id. */
-export function managedTargets(
-  actions: readonly RemediationAction[],
-  facts: Facts,
-): Map<string, ManagedBy> {
+export function managedTargets(actions: readonly RemediationAction[], facts: Facts): Map<string, ManagedBy> {
   const owners = new Map<string, ManagedBy>();
   for (const action of actions) {
     if (action.type === 'manual' || action.type === 'cordon' || action.type === 'uncordon') continue;

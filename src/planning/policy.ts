@@ -90,7 +90,6 @@ const PolicyFieldsSchema = z.strictObject({
   verifyMaxStability: Duration.default('5m'),
 });
 
-
 /** A policy; one that would skip the dry-run of an unattended change is refused where it is loaded. */
 export const PolicySchema = PolicyFieldsSchema.superRefine((policy, context) => {
   if (!policy.requireDryRun && policy.mode !== 'manual')

@@ -28,13 +28,19 @@ function readinessIncident(count: number, spanSeconds: number): RemediateInput {
               name: 'api',
               image: 'api:1',
               ports: [{ containerPort: 8080 }],
-              readinessProbe: { httpGet: { path: '/healthcheck', port: 8080 }, periodSeconds: 5, failureThreshold: 3 },
+              readinessProbe: {
+                httpGet: { path: '/healthcheck', port: 8080 },
+                periodSeconds: 5,
+                failureThreshold: 3,
+              },
             },
           ],
         },
         status: {
           phase: 'Running',
-          containerStatuses: [{ name: 'api', ready: false, restartCount: 0, state: { running: { startedAt: 'x' } } }],
+          containerStatuses: [
+            { name: 'api', ready: false, restartCount: 0, state: { running: { startedAt: 'x' } } },
+          ],
         },
       },
       relatedEvents: [
@@ -45,7 +51,12 @@ function readinessIncident(count: number, spanSeconds: number): RemediateInput {
           count,
           firstTimestamp: new Date(first).toISOString(),
           lastTimestamp: new Date(first + spanSeconds * 1000).toISOString(),
-          involvedObject: { kind: 'Pod', name: 'api-5d8f7c9b6d-x2k4q', namespace: 'shop', fieldPath: 'spec.containers{api}' },
+          involvedObject: {
+            kind: 'Pod',
+            name: 'api-5d8f7c9b6d-x2k4q',
+            namespace: 'shop',
+            fieldPath: 'spec.containers{api}',
+          },
         },
       ],
     },
@@ -58,7 +69,9 @@ describe('the verification window follows the evidence', () => {
       stabilityMs: 1_000,
       survivalMs: 24_000,
       basis: [
-        expect.stringMatching(/container api ended 12 s after it started \(OOMKilled, exit 137; timestamps in whole seconds\): each new container must run 24 s/),
+        expect.stringMatching(
+          /container api ended 12 s after it started \(OOMKilled, exit 137; timestamps in whole seconds\): each new container must run 24 s/,
+        ),
         "healthy for at least 1s (the policy's verifyMinStability)",
       ],
     });

@@ -57,7 +57,8 @@ function crashEvidence(facts: Facts): Candidate | undefined {
       const ms = Math.max(diff + SECOND, SURVIVAL_FACTOR * diff);
       if (best && best.ms >= ms) continue;
       const why = terminated.reason ?? `exit ${terminated.exitCode ?? '?'}`;
-      const exit = terminated.exitCode !== undefined && terminated.reason ? `, exit ${terminated.exitCode}` : '';
+      const exit =
+        terminated.exitCode !== undefined && terminated.reason ? `, exit ${terminated.exitCode}` : '';
       best = {
         ms,
         basis: `container ${container.name} ended ${seconds(diff)} after it started (${why}${exit}; timestamps in whole seconds): each new container must run ${seconds(ms)}, longer than the old one can have run and ${SURVIVAL_FACTOR} × its run`,
@@ -91,7 +92,11 @@ function measuredPeriod(events: readonly NormalizedEvent[]): number | undefined 
 }
 
 function probeOf(container: ContainerView, kind: ProbeKind): ProbeView | undefined {
-  return kind === 'liveness' ? container.liveness : kind === 'readiness' ? container.readiness : container.startup;
+  return kind === 'liveness'
+    ? container.liveness
+    : kind === 'readiness'
+      ? container.readiness
+      : container.startup;
 }
 
 /** Failing probes (from Unhealthy events, or the finding's), and what passing them takes. */
@@ -105,7 +110,9 @@ function probeEvidence(facts: Facts, finding: Finding): { stability?: Candidate;
   };
   const containers = facts.containers().map((c) => c.container);
   for (const event of facts.eventsWithReason('Unhealthy')) {
-    const kind = (Object.keys(PROBE_MESSAGE) as ProbeKind[]).find((k) => PROBE_MESSAGE[k].test(event.message));
+    const kind = (Object.keys(PROBE_MESSAGE) as ProbeKind[]).find((k) =>
+      PROBE_MESSAGE[k].test(event.message),
+    );
     const name = containerOfEvent(event);
     const container = containers.find((c) => c.name === name && kind && probeOf(c, kind));
     if (kind && container) note(container, kind, event);
@@ -178,8 +185,7 @@ export function verificationPlanFor(
     basis.push(`capped at ${policy.verifyMaxStability} (the policy's verifyMaxStability)`);
   stabilityMs = Math.min(stabilityMs, ceiling);
   if (survivalMs !== undefined) survivalMs = Math.min(survivalMs, ceiling);
-  if (revertWatch)
-    basis.push(`${revertWatch.owner} must not revert the change within the window`);
+  if (revertWatch) basis.push(`${revertWatch.owner} must not revert the change within the window`);
   return {
     stabilityMs,
     ...(survivalMs !== undefined ? { survivalMs } : {}),

@@ -108,7 +108,11 @@ describe('verification watches instead of polling', () => {
     const { run, gateway } = setup();
     await run(planned({ stabilityMs: 2_000, basis: ['floor'] }));
     const reads = gateway.reads;
-    expect(reads.filter((r) => r.startsWith('list'))).toEqual(['list Deployment', 'list Pod', 'list ReplicaSet']);
+    expect(reads.filter((r) => r.startsWith('list'))).toEqual([
+      'list Deployment',
+      'list Pod',
+      'list ReplicaSet',
+    ]);
     expect(reads.filter((r) => r.startsWith('watch')).map((r) => r.replace(/\d+$/, 'N'))).toEqual([
       'watch Deployment from N',
       'watch Pod from N',
@@ -131,7 +135,9 @@ describe('a live change to a GitOps-managed object', () => {
 
   it('fails verification when the controller reverts it within the window, naming the owner', async () => {
     const { run, gateway, time } = setup();
-    time.after(3_000, () => gateway.put({ ...gateway.object(WEB)!, spec: deployment('web').spec }, 'argocd-controller'));
+    time.after(3_000, () =>
+      gateway.put({ ...gateway.object(WEB)!, spec: deployment('web').spec }, 'argocd-controller'),
+    );
     const outcome = await run(planned({ stabilityMs: 5_000, basis: ['floor'], revertWatch }));
     expect(outcome.outcome).toBe('rolled-back');
     expect(outcome.results[0]?.message).toMatch(

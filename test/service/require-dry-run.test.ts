@@ -80,7 +80,9 @@ async function approveUnder(policyYaml: string) {
 
 describe('requireDryRun, from the policy file to the write', () => {
   it('dry-runs an approved change by default', async () => {
-    const { output, writes, types } = await approveUnder('policies:\n  careful:\n    mode: manual\n    verifyMinStability: 0s\n');
+    const { output, writes, types } = await approveUnder(
+      'policies:\n  careful:\n    mode: manual\n    verifyMinStability: 0s\n',
+    );
     expect(output.results?.[0]?.status).toBe('verified');
     expect(writes).toEqual([{ dryRun: true }, { dryRun: false }]);
     expect(types).toContain('action.dry-run');

@@ -135,23 +135,34 @@ export class InMemoryClusterGateway implements ClusterGateway {
     const current = this.objects.get(keyString(key));
     if (!current) return;
     this.objects.delete(keyString(key));
-    this.emit('DELETED', { ...current, metadata: { ...current.metadata, resourceVersion: String(++this.resourceVersions) } });
+    this.emit('DELETED', {
+      ...current,
+      metadata: { ...current.metadata, resourceVersion: String(++this.resourceVersions) },
+    });
   }
 
   /** Tells every open watch its resourceVersion is gone (410), as the API server does after compaction. */
   expireWatches(): void {
     this.compactedBefore = this.resourceVersions + 1;
-    const gone: WatchEvent = { type: 'ERROR', object: { kind: 'Status', code: 410, reason: 'Expired' } as KubeObject };
+    const gone: WatchEvent = {
+      type: 'ERROR',
+      object: { kind: 'Status', code: 410, reason: 'Expired' } as KubeObject,
+    };
     for (const watcher of [...this.watchers]) watcher.onEvent(gone);
   }
 
   private emit(type: WatchEvent['type'], object: KubeObject): void {
     const event: WatchEvent = { type, object: structuredClone(object) };
     this.history.push({ version: Number(object.metadata?.resourceVersion), event });
-    for (const watcher of [...this.watchers]) if (watcher.matches(object)) watcher.onEvent(structuredClone(event));
+    for (const watcher of [...this.watchers])
+      if (watcher.matches(object)) watcher.onEvent(structuredClone(event));
   }
 
-  private matcher(kind: string, namespace: string | undefined, options: ListOptions): (o: KubeObject) => boolean {
+  private matcher(
+    kind: string,
+    namespace: string | undefined,
+    options: ListOptions,
+  ): (o: KubeObject) => boolean {
     const wanted = (options.labelSelector ?? '')
       .split(',')
       .filter(Boolean)
@@ -198,7 +209,10 @@ export class InMemoryClusterGateway implements ClusterGateway {
       throw new KubernetesApiError(0, 'connect ECONNREFUSED (in-memory cluster unreachable)');
     }
     this.reads.push(`list ${kind}`);
-    return { items: await this.list(kind, namespace, options), resourceVersion: String(this.resourceVersions) };
+    return {
+      items: await this.list(kind, namespace, options),
+      resourceVersion: String(this.resourceVersions),
+    };
   }
 
   async logs(): Promise<string> {
@@ -354,7 +368,10 @@ export class InMemoryClusterGateway implements ClusterGateway {
     if (next === undefined) {
       this.objects.delete(keyString(key));
       stored = current!;
-      this.emit('DELETED', { ...stored, metadata: { ...stored.metadata, resourceVersion: String(++this.resourceVersions) } });
+      this.emit('DELETED', {
+        ...stored,
+        metadata: { ...stored.metadata, resourceVersion: String(++this.resourceVersions) },
+      });
     } else {
       stored = this.stamp(next, current, FIELD_MANAGER);
       this.objects.set(keyString(key), stored);

@@ -39,7 +39,9 @@ export function oomIncident(shape: IncidentShape = {}): RemediateInput {
           name: 'api-5d8f7c9b6d-x2k4q',
           namespace: 'shop',
           labels: { app: 'api', 'pod-template-hash': '5d8f7c9b6d' },
-          ownerReferences: [{ apiVersion: 'apps/v1', kind: 'ReplicaSet', name: 'api-5d8f7c9b6d', controller: true }],
+          ownerReferences: [
+            { apiVersion: 'apps/v1', kind: 'ReplicaSet', name: 'api-5d8f7c9b6d', controller: true },
+          ],
         },
         spec: { containers },
         status: {
