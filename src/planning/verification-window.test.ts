@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { RemediateInput } from '../domain/index.js';
-import { oomIncident, plan } from '../../test/support/managed.js';
+import { oomIncident, plan, podMetadata } from '../../test/support/managed.js';
 
 function windowOf(input: RemediateInput, fields: Record<string, unknown> = {}) {
   return plan(input, fields).remediation.actions[0]?.verificationPlan;
@@ -16,12 +16,7 @@ function readinessIncident(count: number, spanSeconds: number): RemediateInput {
       podSpec: {
         apiVersion: 'v1',
         kind: 'Pod',
-        metadata: {
-          name: 'api-5d8f7c9b6d-x2k4q',
-          namespace: 'shop',
-          labels: { app: 'api', 'pod-template-hash': '5d8f7c9b6d' },
-          ownerReferences: [{ kind: 'ReplicaSet', name: 'api-5d8f7c9b6d', controller: true }],
-        },
+        metadata: podMetadata(),
         spec: {
           containers: [
             {

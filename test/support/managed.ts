@@ -22,6 +22,18 @@ export interface IncidentShape {
   readonly ranSeconds?: number;
 }
 
+/** The metadata of pod `api-…` of Deployment `shop/api` (through its ReplicaSet). */
+export function podMetadata() {
+  return {
+    name: 'api-5d8f7c9b6d-x2k4q',
+    namespace: 'shop',
+    labels: { app: 'api', 'pod-template-hash': '5d8f7c9b6d' },
+    ownerReferences: [
+      { apiVersion: 'apps/v1', kind: 'ReplicaSet', name: 'api-5d8f7c9b6d', controller: true },
+    ],
+  };
+}
+
 export function oomIncident(shape: IncidentShape = {}): RemediateInput {
   const ran = shape.ranSeconds ?? 12;
   const started = Date.parse('2026-11-25T11:59:00Z');
@@ -35,14 +47,7 @@ export function oomIncident(shape: IncidentShape = {}): RemediateInput {
       podSpec: {
         apiVersion: 'v1',
         kind: 'Pod',
-        metadata: {
-          name: 'api-5d8f7c9b6d-x2k4q',
-          namespace: 'shop',
-          labels: { app: 'api', 'pod-template-hash': '5d8f7c9b6d' },
-          ownerReferences: [
-            { apiVersion: 'apps/v1', kind: 'ReplicaSet', name: 'api-5d8f7c9b6d', controller: true },
-          ],
-        },
+        metadata: podMetadata(),
         spec: { containers },
         status: {
           phase: 'Running',
