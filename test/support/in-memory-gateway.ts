@@ -3,7 +3,9 @@
  * the service. It keeps resourceVersion and generation like the API server (a write with a stale
  * resourceVersion is a 409; a dry-run stores nothing), stamps kubemend's field manager on every
  * write, plays a workload controller (a Deployment becomes healthy or not after a change, as the
- * test says) and injects faults into chosen requests:
+ * test says), serves lists with their resourceVersion and watches from one (every change is an
+ * event; `expireWatches` answers open watches with 410 Gone, as after an etcd compaction) and
+ * injects faults into chosen requests:
  *
  * - `reject`: the API server refuses the request (e.g. 422 invalid, 403 forbidden);
  * - `concurrent-change`: someone else changes the object just before, so the write meets a 409;
