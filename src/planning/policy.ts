@@ -83,10 +83,12 @@ const PolicyFieldsSchema = z.strictObject({
    */
   gitopsManaged: z.enum(GITOPS_MANAGED_POLICIES).default('propose'),
   /**
-   * Floor and ceiling of the verification window (ADR 0032): a verified workload stays healthy at
-   * least this long, however little evidence there is, and at most this long, however much.
+   * Floor and ceiling of the verification windows (ADR 0032): a verified workload stays healthy at
+   * least this long, however little evidence there is (0s: with no failure evidence, once the
+   * rollout is complete and available — which includes the workload's own minReadySeconds), and
+   * the windows last at most this long, however much.
    */
-  verifyMinStability: Duration.default('1s'),
+  verifyMinStability: Duration.default('0s'),
   verifyMaxStability: Duration.default('5m'),
 });
 

@@ -179,8 +179,12 @@ export function verificationPlanFor(
     basis.push(candidate.basis);
     survivalMs = Math.max(survivalMs ?? 0, candidate.ms);
   }
-  if (stabilityMs === floor && (probes.stability?.ms ?? 0) < floor)
+  if (floor > 0 && stabilityMs === floor && (probes.stability?.ms ?? 0) < floor)
     basis.push(`healthy for at least ${policy.verifyMinStability} (the policy's verifyMinStability)`);
+  if (basis.length === 0)
+    basis.push(
+      `no failure evidence asks for a window: verified once the rollout is complete and available (verifyMinStability ${policy.verifyMinStability})`,
+    );
   if (stabilityMs > ceiling || (survivalMs ?? 0) > ceiling)
     basis.push(`capped at ${policy.verifyMaxStability} (the policy's verifyMaxStability)`);
   stabilityMs = Math.min(stabilityMs, ceiling);
