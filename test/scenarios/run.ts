@@ -80,7 +80,7 @@ async function main(): Promise<number> {
     results.push(result);
     const t = result.timing;
     const windows = t ? `; window ${(t.stabilityMs ?? 0) / 1000}s${t.survivalMs !== undefined ? `, survival ${t.survivalMs / 1000}s` : ''}` : '';
-    const timing = t ? `  [verified ${(t.timeToVerifiedMs / 1000).toFixed(1)}s, rollout ${(t.rolloutMs / 1000).toFixed(1)}s, ${t.ratio}×${windows}]` : '';
+    const timing = t ? `  [verified ${(t.timeToVerifiedMs / 1000).toFixed(1)}s, rollout ${(t.rolloutMs / 1000).toFixed(1)}s${t.ratio !== undefined ? `, ${t.ratio}×` : ''}${windows}]` : '';
     const line = `${result.ok ? 'PASS' : 'FAIL'}  ${scenario.name.padEnd(width)}  ${result.seconds.toFixed(1).padStart(5)}s  ${result.summary}${timing}`;
     process.stdout.write(`${line}\n`);
     for (const problem of result.problems) process.stdout.write(`      ${problem}\n`);
@@ -95,11 +95,16 @@ async function main(): Promise<number> {
   const seconds = Math.round((Date.now() - started) / 100) / 10;
   const timings = results.flatMap((r) => (r.timing ? [r.timing] : []));
   const fixes = timings.length
-    ? { count: timings.length, medianTimeToVerifiedMs: median(timings.map((t) => t.timeToVerifiedMs)), medianRatio: median(timings.map((t) => t.ratio)) }
+    ? {
+        count: timings.length,
+        medianTimeToVerifiedMs: median(timings.map((t) => t.timeToVerifiedMs)),
+        medianRatio: median(timings.flatMap((t) => (t.ratio !== undefined ? [t.ratio] : []))),
+        rollouts: timings.filter((t) => t.ratio !== undefined).length,
+      }
     : undefined;
   mkdirSync(dirname(args.report), { recursive: true });
   writeFileSync(args.report, `${JSON.stringify({ finishedAt: new Date().toISOString(), seconds, passed, failed, awaiting, ...(fixes ? { fixes } : {}), results }, null, 2)}\n`);
-  if (fixes) process.stdout.write(`verified fixes: ${fixes.count}, median time to verified fix ${((fixes.medianTimeToVerifiedMs ?? 0) / 1000).toFixed(1)} s, median ratio to the rollout ${fixes.medianRatio}×\n`);
+  if (fixes) process.stdout.write(`verified fixes: ${fixes.count}, median time to verified fix ${((fixes.medianTimeToVerifiedMs ?? 0) / 1000).toFixed(1)} s, median ratio to the rollout ${fixes.medianRatio}× (over the ${fixes.rollouts} that rolled pods out)\n`);
   process.stdout.write(`(${seconds} s in all; report: ${args.report})\n`);
   process.stdout.write(`scenarios: ${passed} passed, ${failed} failed${awaiting ? ` (${awaiting} await execution)` : ''}\n`);
   return failed === 0 ? 0 : 1;

@@ -1,9 +1,12 @@
 // Time to a verified fix against the workload's own rollout time (ADR 0032). While kubemend's step
-// runs, the runner polls (every 100 ms) the step's target and what a fix must bring up: it notes
-// when the target's spec first differs from before the step (the change reached the cluster), and
-// when, after that, every `healthy` workload has all its replicas Ready among pods that did not
-// exist before the step (or, for a fix with no new pods, Ready pods again) and every `endpoints`
-// service has its ready endpoints. The verified result's finishedAt gives the time to a verified fix.
+// runs, the runner lists and then watches (from the lists' resourceVersion) the step's target, the
+// scenario's workloads, pods and EndpointSlices, and judges each state as it arrives: the change
+// reached the cluster when the target's spec first differs from before the step; the rollout is
+// done when, after that, every `healthy` workload has all its replicas Ready among pods that did not
+// exist before the step (or, for a fix that does not change the workload, all Ready), no other left,
+// and every `endpoints` service has its ready endpoints. kubemend's verified result (finishedAt)
+// gives the time to a verified fix.
+import * as k8s from '@kubernetes/client-node';
 import type { RemediateOutput } from '../../src/domain/index.js';
 import type { ClusterIO } from './cluster-io.js';
 import type { Scenario } from './runner.js';
@@ -14,39 +17,43 @@ export interface FixTiming {
   readonly timeToVerifiedMs: number;
   /** From the change reaching the cluster to the new pods Ready (and endpoints ready). */
   readonly rolloutMs: number;
-  /** timeToVerifiedMs / rolloutMs. */
-  readonly ratio: number;
+  /** timeToVerifiedMs / rolloutMs, when the fix rolled a workload out (a Service fix does not). */
+  readonly ratio?: number;
   /** The verification plan's windows (what the evidence asked for). */
   readonly stabilityMs?: number;
   readonly survivalMs?: number;
 }
 
-const RESOURCE: Record<string, string> = {
-  Deployment: 'deployments',
-  StatefulSet: 'statefulsets',
-  DaemonSet: 'daemonsets',
-  Service: 'services',
-};
-const POLL_MS = 100;
-
 type Item = Record<string, unknown>;
+
+const COLLECTIONS = {
+  deployments: '/apis/apps/v1',
+  statefulsets: '/apis/apps/v1',
+  daemonsets: '/apis/apps/v1',
+  services: '/api/v1',
+  pods: '/api/v1',
+  endpointslices: '/apis/discovery.k8s.io/v1',
+} as const;
+type Collection = keyof typeof COLLECTIONS;
+
+const PLURAL: Record<string, Collection> = { Deployment: 'deployments', StatefulSet: 'statefulsets', DaemonSet: 'daemonsets', Service: 'services' };
 
 function ready(pod: Item): boolean {
   const conditions = (getPath(pod, 'status.conditions') as Array<{ type: string; status: string }> | undefined) ?? [];
-  return !getPath(pod, 'metadata.deletionTimestamp') && conditions.some((c) => c.type === 'Ready' && c.status === 'True');
+  return conditions.some((c) => c.type === 'Ready' && c.status === 'True');
 }
 
-function uid(item: Item): string {
-  return String(getPath(item, 'metadata.uid'));
-}
+const nameOf = (item: Item) => String(getPath(item, 'metadata.name'));
+const uidOf = (item: Item) => String(getPath(item, 'metadata.uid'));
 
 export class RolloutClock {
   private appliedAt?: number;
   private readyAt?: number;
-  private stopped = false;
-  private loop?: Promise<void>;
+  private readonly cache = new Map<Collection, Map<string, Item>>();
+  private readonly watches: AbortController[] = [];
   private readonly oldPods = new Set<string>();
-  private specBefore?: string;
+  private readonly generations = new Map<string, unknown>();
+  private specBefore = 'null';
 
   constructor(
     private readonly io: ClusterIO,
@@ -57,71 +64,107 @@ export class RolloutClock {
     return this.scenario.name;
   }
 
-  private async target(): Promise<Item | undefined> {
-    const target = this.scenario.input.target;
-    const resource = target ? RESOURCE[target.kind] : undefined;
-    if (!target || !resource) return undefined;
-    const group = resource === 'services' ? '/api/v1' : '/apis/apps/v1';
-    return (await this.io.get(`${group}/namespaces/${target.namespace ?? this.ns}/${resource}/${target.name}`)) as Item;
+  private items(collection: Collection): Item[] {
+    return [...(this.cache.get(collection)?.values() ?? [])].filter((item) => !getPath(item, 'metadata.deletionTimestamp'));
   }
 
-  private async workloadsReady(): Promise<boolean> {
+  private targetSpec(): string {
+    const target = this.scenario.input.target;
+    const collection = target ? PLURAL[target.kind] : undefined;
+    const object = collection ? this.cache.get(collection)?.get(target!.name) : undefined;
+    return JSON.stringify(getPath(object, 'spec') ?? null);
+  }
+
+  private rolledOut(): boolean {
     for (const { kind, name } of this.scenario.expect.healthy) {
-      const workload = (await this.io.get(`/apis/apps/v1/namespaces/${this.ns}/${RESOURCE[kind]}/${name}`)) as Item;
+      const workload = this.cache.get(PLURAL[kind]!)?.get(name);
+      if (!workload) return false;
       const labels = (getPath(workload, 'spec.selector.matchLabels') as Record<string, string> | undefined) ?? {};
-      const selector = Object.entries(labels).map(([k, v]) => `${k}=${v}`).join(',');
       const replicas = Number(getPath(workload, 'spec.replicas') ?? 1);
-      const pods = (await this.io.objects('pods', this.ns, selector)).filter((pod) => !getPath(pod, 'metadata.deletionTimestamp'));
-      const fresh = pods.filter((pod) => !this.oldPods.has(uid(pod)));
-      // A fix that replaces pods is rolled out when the new ones are Ready; one that does not, when all are.
-      const counted = fresh.length > 0 ? fresh : pods;
-      if (counted.filter(ready).length < replicas || pods.length > replicas) return false;
+      const pods = this.items('pods').filter((pod) => Object.entries(labels).every(([k, v]) => getPath(pod, 'metadata.labels')?.[k as never] === v));
+      // A fix that changes the workload has rolled out when the controller says so (as `kubectl
+      // rollout status`) and its new pods (if it made any) are Ready with no other pod left; a fix
+      // that does not change it (a Service fix), when all its pods are Ready.
+      const fresh = pods.filter((pod) => !this.oldPods.has(uidOf(pod)));
+      if (this.changed(kind, name)) {
+        const status = (field: string) => Number(getPath(workload, `status.${field}`) ?? 0);
+        const done =
+          status('observedGeneration') >= Number(getPath(workload, 'metadata.generation') ?? 0) &&
+          ['updatedReplicas', 'readyReplicas', 'availableReplicas'].every((field) => status(field) >= replicas) &&
+          status('replicas') === replicas;
+        if (!done || !fresh.every(ready)) return false;
+      }
+      if (pods.filter(ready).length < replicas || pods.length > replicas) return false;
     }
     for (const { service, min } of this.scenario.expect.endpoints) {
-      const slices = await this.io.objects('endpointslices', this.ns, `kubernetes.io/service-name=${service}`);
+      const slices = this.items('endpointslices').filter((slice) => getPath(slice, 'metadata.labels')?.['kubernetes.io/service-name' as never] === service);
       const count = slices.flatMap((slice) => ((slice['endpoints'] as Array<{ conditions?: { ready?: boolean } }> | undefined) ?? []).filter((e) => e.conditions?.ready)).length;
       if (count < min) return false;
     }
     return true;
   }
 
-  /** Notes the pods and the target before the step, then polls until `stop`. */
+  /** The workload's spec changed since before the step (a rollout). */
+  private changed(kind: string, name: string): boolean {
+    const workload = this.cache.get(PLURAL[kind]!)?.get(name);
+    return getPath(workload, 'metadata.generation') !== this.generations.get(`${kind}/${name}`);
+  }
+
+  private judge(): void {
+    const now = Date.now();
+    if (this.appliedAt === undefined && this.targetSpec() !== this.specBefore) this.appliedAt = now;
+    if (this.appliedAt !== undefined && this.readyAt === undefined && this.rolledOut()) this.readyAt = now;
+  }
+
+  /** Lists and watches what the timing needs, and notes the state before the step. */
   async start(): Promise<void> {
-    for (const pod of await this.io.objects('pods', this.ns)) this.oldPods.add(uid(pod));
-    this.specBefore = JSON.stringify(getPath(await this.target(), 'spec') ?? null);
-    this.loop = (async () => {
-      while (!this.stopped && this.readyAt === undefined) {
-        const now = Date.now();
-        try {
-          if (this.appliedAt === undefined) {
-            if (JSON.stringify(getPath(await this.target(), 'spec') ?? null) !== this.specBefore) this.appliedAt = now;
-          } else if (await this.workloadsReady()) this.readyAt = Date.now();
-        } catch {
-          // the object may be mid-replace: try again
-        }
-        await new Promise((resolve) => setTimeout(resolve, POLL_MS));
-      }
-    })();
+    const collections = Object.keys(COLLECTIONS) as Collection[];
+    const versions = new Map<Collection, string>();
+    for (const collection of collections) {
+      const path = `${COLLECTIONS[collection]}/namespaces/${this.ns}/${collection}`;
+      const list = (await this.io.get(path)) as { items?: Item[]; metadata?: { resourceVersion?: string } };
+      this.cache.set(collection, new Map((list.items ?? []).map((item) => [nameOf(item), item])));
+      versions.set(collection, list.metadata?.resourceVersion ?? '');
+    }
+    for (const pod of this.items('pods')) this.oldPods.add(uidOf(pod));
+    for (const { kind, name } of this.scenario.expect.healthy)
+      this.generations.set(`${kind}/${name}`, getPath(this.cache.get(PLURAL[kind]!)?.get(name), 'metadata.generation'));
+    this.specBefore = this.targetSpec();
+    const watch = new k8s.Watch(this.io.kubeconfig);
+    for (const collection of collections) {
+      const path = `${COLLECTIONS[collection]}/namespaces/${this.ns}/${collection}`;
+      const controller = await watch.watch(
+        path,
+        { resourceVersion: versions.get(collection), allowWatchBookmarks: true },
+        (phase: string, object: Item) => {
+          const items = this.cache.get(collection)!;
+          if (phase === 'DELETED') items.delete(nameOf(object));
+          else if (phase === 'ADDED' || phase === 'MODIFIED') items.set(nameOf(object), object);
+          this.judge();
+        },
+        () => undefined,
+      );
+      this.watches.push(controller);
+    }
   }
 
   /** The timing of a verified fix, or undefined when there was none (or it was not seen). */
   async stop(output: RemediateOutput): Promise<FixTiming | undefined> {
-    // Give the poll a moment to see readiness the verification already saw.
+    // The rollout may finish after kubemend's verdict only when verification ended early: wait a little.
     const deadline = Date.now() + 5_000;
-    while (this.appliedAt !== undefined && this.readyAt === undefined && Date.now() < deadline)
-      await new Promise((resolve) => setTimeout(resolve, POLL_MS));
-    this.stopped = true;
-    await this.loop;
+    while (this.appliedAt !== undefined && this.readyAt === undefined && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 50));
+    for (const controller of this.watches) controller.abort();
     const verified = (output.results ?? []).filter((r) => r.status === 'verified').map((r) => Date.parse(r.finishedAt));
     if (this.appliedAt === undefined || this.readyAt === undefined || verified.length === 0) return undefined;
     const timeToVerifiedMs = Math.max(...verified) - this.appliedAt;
     const rolloutMs = Math.max(1, this.readyAt - this.appliedAt);
     const executed = output.remediation.actions.find((a) => (output.results ?? []).some((r) => r.actionId === a.id && r.status === 'verified'));
     const plan = executed?.verificationPlan;
+    const rolled = this.scenario.expect.healthy.some(({ kind, name }) => this.changed(kind, name));
     return {
       timeToVerifiedMs,
       rolloutMs,
-      ratio: Math.round((timeToVerifiedMs / rolloutMs) * 100) / 100,
+      ...(rolled ? { ratio: Math.round((timeToVerifiedMs / rolloutMs) * 100) / 100 } : {}),
       ...(plan ? { stabilityMs: plan.stabilityMs, ...(plan.survivalMs !== undefined ? { survivalMs: plan.survivalMs } : {}) } : {}),
     };
   }
