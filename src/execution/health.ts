@@ -16,6 +16,8 @@ export interface HealthReport {
   readonly restarts?: Readonly<Record<string, number>>;
   /** Running containers of the workload's pods: `pod/container` → container ID (or start time). */
   readonly running?: Readonly<Record<string, string>>;
+  /** When those containers started, by the node's clock (`state.running.startedAt`). */
+  readonly startedAt?: Readonly<Record<string, string>>;
   /** Pods created at these times (`pod` → creationTimestamp), to tell new pods from old. */
   readonly created?: Readonly<Record<string, string>>;
   /** A failure that will not heal by waiting (e.g. CrashLoopBackOff, ImagePullBackOff). */
@@ -102,6 +104,7 @@ function podHealth(pods: readonly KubeObject[], templateHash?: string): HealthRe
   );
   const restarts: Record<string, number> = {};
   const running: Record<string, string> = {};
+  const started: Record<string, string> = {};
   const created: Record<string, string> = {};
   for (const pod of current) {
     const name = String(pod.metadata?.name);
@@ -111,11 +114,12 @@ function podHealth(pods: readonly KubeObject[], templateHash?: string): HealthRe
       const container = `${name}/${asString(at(status, 'name'))}`;
       restarts[container] = asNumber(at(status, 'restartCount')) ?? 0;
       const startedAt = asString(at(status, 'state', 'running', 'startedAt'));
-      if (at(status, 'state', 'running') !== undefined)
-        running[container] = asString(at(status, 'containerID')) ?? startedAt ?? 'running';
+      if (at(status, 'state', 'running') === undefined) continue;
+      running[container] = asString(at(status, 'containerID')) ?? startedAt ?? 'running';
+      if (startedAt) started[container] = startedAt;
     }
   }
-  const facts = { restarts, running, created, count: current.length };
+  const facts = { restarts, running, startedAt: started, created, count: current.length };
   for (const pod of current) {
     for (const status of asArray(at(pod, 'status', 'containerStatuses'))) {
       const waiting = asString(at(status, 'state', 'waiting', 'reason'));

@@ -33,6 +33,18 @@ describe('the stability tracker', () => {
     expect(tracker.verdict(T0 + 7_000)?.ok).toBe(true);
   });
 
+  it('a container that was running long before the change (a kept pod) has already run its time', () => {
+    const tracker = new StabilityTracker({ stabilityMs: 0, survivalMs: 6_000 }, T0, 60_000);
+    const kept = { 'web-1/main': '2026-11-25T11:50:00Z' };
+    const recent = { 'web-1/main': '2026-11-25T12:00:00Z' };
+    tracker.observe(report({ startedAt: kept }), T0);
+    expect(tracker.verdict(T0)?.ok).toBe(true);
+    const fresh = new StabilityTracker({ stabilityMs: 0, survivalMs: 6_000 }, T0, 60_000);
+    fresh.observe(report({ startedAt: recent }), T0);
+    expect(fresh.verdict(T0)).toBeUndefined();
+    expect(fresh.nextCheck()).toBe(T0 + 6_000);
+  });
+
   it('fails on a restart after the change; a pod created after the change counts from zero', () => {
     const tracker = new StabilityTracker({ stabilityMs: 2_000 }, T0, 60_000);
     tracker.observe(

@@ -6,11 +6,15 @@
  * - Fails at once on a failure that waiting will not heal, on a new restart of a container of the
  *   workload (a pod created after the change counts from zero), or when the change is reverted.
  * - Verified when the workload has been healthy for `stabilityMs` without a break, and every running
- *   container of its pods has been seen running for `survivalMs`.
+ *   container of its pods has run for `survivalMs`: since it was first seen running, or, for one
+ *   that started well before (a pod a rollback kept), since its start by the node's clock.
  * - Fails when it is not healthy within the timeout, or not stable within the timeout plus the
  *   windows.
  */
 import type { HealthReport } from './health.js';
+
+/** Resolution of a container's startedAt (1 s) plus the clock difference tolerated between nodes and kubemend (1 s). */
+const CLOCK_MARGIN_MS = 2_000;
 
 export interface VerificationWindow {
   readonly stabilityMs: number;
@@ -77,7 +81,11 @@ export class StabilityTracker {
     }
     for (const [container, id] of Object.entries(report.running ?? {})) {
       const key = `${container}@${id}`;
-      if (!this.runningSince.has(key)) this.runningSince.set(key, now);
+      if (this.runningSince.has(key)) continue;
+      // A container that was running long before (a kept pod of a rollback) has run since then:
+      // its start by the node's clock counts, 2 s later (whole seconds, and clocks a second apart).
+      const started = Date.parse(report.startedAt?.[container] ?? '') + CLOCK_MARGIN_MS;
+      this.runningSince.set(key, Number.isFinite(started) ? Math.min(now, started) : now);
     }
     if (!report.healthy) this.healthySince = undefined;
     else this.healthySince ??= now;

@@ -104,7 +104,7 @@ async function main(): Promise<number> {
     : undefined;
   mkdirSync(dirname(args.report), { recursive: true });
   writeFileSync(args.report, `${JSON.stringify({ finishedAt: new Date().toISOString(), seconds, passed, failed, awaiting, ...(fixes ? { fixes } : {}), results }, null, 2)}\n`);
-  if (fixes) process.stdout.write(`verified fixes: ${fixes.count}, median time to verified fix ${((fixes.medianTimeToVerifiedMs ?? 0) / 1000).toFixed(1)} s, median ratio to the rollout ${fixes.medianRatio}× (over the ${fixes.rollouts} that rolled pods out)\n`);
+  if (fixes) process.stdout.write(`verified fixes: ${fixes.count}, median time to verified fix ${((fixes.medianTimeToVerifiedMs ?? 0) / 1000).toFixed(1)} s, median ratio to the rollout ${fixes.medianRatio}× (over the ${fixes.rollouts} that rolled new pods out)\n`);
   process.stdout.write(`(${seconds} s in all; report: ${args.report})\n`);
   process.stdout.write(`scenarios: ${passed} passed, ${failed} failed${awaiting ? ` (${awaiting} await execution)` : ''}\n`);
   return failed === 0 ? 0 : 1;

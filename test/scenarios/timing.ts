@@ -17,7 +17,10 @@ export interface FixTiming {
   readonly timeToVerifiedMs: number;
   /** From the change reaching the cluster to the new pods Ready (and endpoints ready). */
   readonly rolloutMs: number;
-  /** timeToVerifiedMs / rolloutMs, when the fix rolled a workload out (a Service fix does not). */
+  /**
+   * timeToVerifiedMs / rolloutMs, when the fix rolled new pods out (a Service fix does not, nor a
+   * rollback to pods that kept running: their "rollout" is the failing pods going, in milliseconds).
+   */
   readonly ratio?: number;
   /** The verification plan's windows (what the evidence asked for). */
   readonly stabilityMs?: number;
@@ -53,6 +56,8 @@ export class RolloutClock {
   private readonly watches: AbortController[] = [];
   private readonly oldPods = new Set<string>();
   private readonly generations = new Map<string, unknown>();
+  /** The fix brought up pods of its own (a rollback to pods that kept running does not). */
+  private newPods = false;
   private specBefore = 'null';
 
   constructor(
@@ -86,6 +91,7 @@ export class RolloutClock {
       // rollout status`) and its new pods (if it made any) are Ready with no other pod left; a fix
       // that does not change it (a Service fix), when all its pods are Ready.
       const fresh = pods.filter((pod) => !this.oldPods.has(uidOf(pod)));
+      if (fresh.length > 0) this.newPods = true;
       if (this.changed(kind, name)) {
         const status = (field: string) => Number(getPath(workload, `status.${field}`) ?? 0);
         const done =
@@ -160,7 +166,7 @@ export class RolloutClock {
     const rolloutMs = Math.max(1, this.readyAt - this.appliedAt);
     const executed = output.remediation.actions.find((a) => (output.results ?? []).some((r) => r.actionId === a.id && r.status === 'verified'));
     const plan = executed?.verificationPlan;
-    const rolled = this.scenario.expect.healthy.some(({ kind, name }) => this.changed(kind, name));
+    const rolled = this.newPods && this.scenario.expect.healthy.some(({ kind, name }) => this.changed(kind, name));
     return {
       timeToVerifiedMs,
       rolloutMs,
