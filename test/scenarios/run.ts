@@ -100,11 +100,17 @@ async function main(): Promise<number> {
         medianTimeToVerifiedMs: median(timings.map((t) => t.timeToVerifiedMs)),
         medianRatio: median(timings.flatMap((t) => (t.ratio !== undefined ? [t.ratio] : []))),
         rollouts: timings.filter((t) => t.ratio !== undefined).length,
+        medianRatioNewPods: median(timings.flatMap((t) => (t.ratio !== undefined && t.newPods ? [t.ratio] : []))),
+        newPodRollouts: timings.filter((t) => t.ratio !== undefined && t.newPods).length,
       }
     : undefined;
   mkdirSync(dirname(args.report), { recursive: true });
   writeFileSync(args.report, `${JSON.stringify({ finishedAt: new Date().toISOString(), seconds, passed, failed, awaiting, ...(fixes ? { fixes } : {}), results }, null, 2)}\n`);
-  if (fixes) process.stdout.write(`verified fixes: ${fixes.count}, median time to verified fix ${((fixes.medianTimeToVerifiedMs ?? 0) / 1000).toFixed(1)} s, median ratio to the rollout ${fixes.medianRatio}× (over the ${fixes.rollouts} that rolled new pods out)\n`);
+  const times = (ratio: number | undefined) => (ratio === undefined ? '-' : `${ratio.toFixed(2)}×`);
+  if (fixes)
+    process.stdout.write(
+      `verified fixes: ${fixes.count}, median time to verified fix ${((fixes.medianTimeToVerifiedMs ?? 0) / 1000).toFixed(1)} s, median ratio to the workload's rollout ${times(fixes.medianRatio)} (${fixes.rollouts} rollouts; ${times(fixes.medianRatioNewPods)} over the ${fixes.newPodRollouts} that brought up new pods)\n`,
+    );
   process.stdout.write(`(${seconds} s in all; report: ${args.report})\n`);
   process.stdout.write(`scenarios: ${passed} passed, ${failed} failed${awaiting ? ` (${awaiting} await execution)` : ''}\n`);
   return failed === 0 ? 0 : 1;

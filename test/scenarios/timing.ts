@@ -17,11 +17,13 @@ export interface FixTiming {
   readonly timeToVerifiedMs: number;
   /** From the change reaching the cluster to the new pods Ready (and endpoints ready). */
   readonly rolloutMs: number;
-  /**
-   * timeToVerifiedMs / rolloutMs, when the fix rolled new pods out (a Service fix does not, nor a
-   * rollback to pods that kept running: their "rollout" is the failing pods going, in milliseconds).
-   */
+  /** timeToVerifiedMs / rolloutMs, when the fix changed a workload (a Service fix does not). */
   readonly ratio?: number;
+  /**
+   * The rollout brought up new pods (a rollback to pods that kept running does not: its rollout is
+   * the failing pods going, often in milliseconds, which makes its ratio noisy).
+   */
+  readonly newPods?: boolean;
   /** The verification plan's windows (what the evidence asked for). */
   readonly stabilityMs?: number;
   readonly survivalMs?: number;
@@ -166,11 +168,11 @@ export class RolloutClock {
     const rolloutMs = Math.max(1, this.readyAt - this.appliedAt);
     const executed = output.remediation.actions.find((a) => (output.results ?? []).some((r) => r.actionId === a.id && r.status === 'verified'));
     const plan = executed?.verificationPlan;
-    const rolled = this.newPods && this.scenario.expect.healthy.some(({ kind, name }) => this.changed(kind, name));
+    const rolled = this.scenario.expect.healthy.some(({ kind, name }) => this.changed(kind, name));
     return {
       timeToVerifiedMs,
       rolloutMs,
-      ...(rolled ? { ratio: Math.round((timeToVerifiedMs / rolloutMs) * 100) / 100 } : {}),
+      ...(rolled ? { ratio: Math.round((timeToVerifiedMs / rolloutMs) * 100) / 100, newPods: this.newPods } : {}),
       ...(plan ? { stabilityMs: plan.stabilityMs, ...(plan.survivalMs !== undefined ? { survivalMs: plan.survivalMs } : {}) } : {}),
     };
   }
