@@ -2,9 +2,9 @@
  * Verification: is the changed workload healthy, and is the triggering condition gone? A pure
  * assessment of a `HealthView` — the target and what its health depends on (a Deployment's
  * ReplicaSets and pods, a Service's Endpoints) — which verification keeps current from watches
- * (`verify.ts`), plus the sources to watch per kind and a one-off read (`checkHealth`).
+ * (`verify.ts`), and the sources to watch per kind.
  */
-import type { ClusterGateway, KubeObject, ObjectKey } from '../cluster/gateway.js';
+import type { KubeObject, ObjectKey } from '../cluster/gateway.js';
 import { selectorString } from '../domain/selectors.js';
 import { asArray, asNumber, asObject, asString, at } from '../domain/index.js';
 
@@ -71,29 +71,6 @@ export function healthSources(key: ObjectKey, object: KubeObject | undefined): H
   }
   if (key.kind === 'Service') sources.push({ role: 'endpoints', kind: 'Endpoints', ...byName });
   return sources;
-}
-
-/** The view of `key` read once (no watch): for checks outside a verification window. */
-export async function readHealthView(gateway: ClusterGateway, key: ObjectKey): Promise<HealthView> {
-  const object = await gateway.get(key);
-  let view: HealthView = { object };
-  for (const source of healthSources(key, object)) {
-    if (source.role === 'object') continue;
-    if (source.role === 'endpoints') {
-      const endpoints = await gateway.get({ kind: 'Endpoints', namespace: key.namespace, name: key.name });
-      view = { ...view, ...(endpoints ? { endpoints } : {}) };
-      continue;
-    }
-    const items = await gateway.list(source.kind, source.namespace, {
-      ...(source.labelSelector ? { labelSelector: source.labelSelector } : {}),
-    });
-    view = { ...view, [source.role]: items };
-  }
-  return view;
-}
-
-export async function checkHealth(gateway: ClusterGateway, key: ObjectKey): Promise<HealthReport> {
-  return assessHealth(key, await readHealthView(gateway, key));
 }
 
 function podHealth(pods: readonly KubeObject[], templateHash?: string): HealthReport & { count: number } {
