@@ -35,6 +35,8 @@ export interface ApplicationOptions {
   readonly ai?: AiIntegration;
   readonly actor?: string;
   readonly engine?: ServiceDependencies['engine'];
+  /** Scan tuning (tests). */
+  readonly scan?: ServiceDependencies['scan'];
   /** Keep sessions and audit in memory whatever the configuration says (single-shot CLI runs). */
   readonly ephemeral?: boolean;
 }
@@ -104,6 +106,7 @@ export async function createApplication(
     ai,
     actor: options.actor,
     engine: options.engine,
+    scan: options.scan,
   });
   return {
     configuration,

@@ -14,11 +14,11 @@ import { readInputStream } from '../src/interfaces/cli/read-input.js';
 
 const directory = mkdtempSync(join(tmpdir(), 'kubemend-cli-'));
 
-function run(args: string[], stdin?: string) {
+function run(args: string[], stdin?: string, env: Record<string, string> = {}) {
   const result = spawnSync(process.execPath, ['--import', 'tsx', 'src/interfaces/cli/main.ts', ...args], {
     input: stdin,
     encoding: 'utf8',
-    env: { ...process.env, KUBEMEND_POLICY_FILE: '' },
+    env: { ...process.env, KUBEMEND_POLICY_FILE: '', ...env },
     timeout: 60_000,
   });
   return { code: result.status, stdout: result.stdout, stderr: result.stderr };
@@ -33,7 +33,7 @@ function file(name: string, content: string): string {
 // Each case starts a real process (node + tsx): on a loaded machine that alone can pass 5 s.
 describe('kubemend analyze', { timeout: 60_000 }, () => {
   it('pins the exit codes', () => {
-    expect(EXIT_CODES).toEqual({ success: 0, failed: 1, badInput: 2 });
+    expect(EXIT_CODES).toEqual({ success: 0, failed: 1, badInput: 2, findings: 3 });
   });
 
   it('prints exactly one RemediateOutput JSON document for the bundled example', () => {
@@ -102,12 +102,40 @@ describe('kubemend analyze', { timeout: 60_000 }, () => {
       /policy: no policy named "nope"/,
     ],
     [['analyze', '--input', '/nonexistent/input.json'], /--input: cannot read/],
-    [['analyze'], /required option '--input/],
+    [['analyze'], /give TYPE\/NAME \(e\.g\. analyze deploy\/checkout -n shop\) or --input/],
+    [['analyze', 'deploy/checkout', '--input', 'examples/oom-killed.json'], /either TYPE\/NAME or --input/],
+    [
+      ['analyze', '--input', 'examples/oom-killed.json', '-n', 'shop'],
+      /-n\/--namespace goes with TYPE\/NAME/,
+    ],
+    [
+      ['analyze', 'widget/checkout'],
+      /TYPE\/NAME: expected TYPE\/NAME, e\.g\. deploy\/checkout; TYPE is one of deployment \(deploy\)/,
+    ],
+    [['analyze', 'deploy/Check_Out'], /TYPE\/NAME: "Check_Out" is not a Kubernetes object name/],
+    [['scan', '-n', 'shop', '-A'], /either -n\/--namespace or -A/],
+    [['scan', '-o', 'xml'], /argument 'xml' is invalid/],
+    [['scan', '-n', 'Shop!'], /-n\/--namespace: a namespace name/],
+    [['scan', '-A', '-l', 'app in web'], /-l\/--selector: a label selector as kubectl -l takes it/],
     [['analyze', '--input', 'examples/oom-killed.json', '--bogus'], /unknown option/],
   ])('rejects bad flags with exit 2: %j', (args, message) => {
     const { code, stderr } = run(args);
     expect(code).toBe(2);
     expect(stderr).toMatch(message);
+  });
+
+  it('needs a cluster for an address or a scan, and says so (exit 1)', () => {
+    const offline = { KUBEMEND_OFFLINE: 'true' };
+    const analyzed = run(['analyze', 'deploy/checkout', '-n', 'shop', '--json'], undefined, offline);
+    expect(analyzed.code).toBe(1);
+    expect(analyzed.stderr).toMatch(
+      /analyze deploy\/checkout reads the live object, and no cluster is connected/,
+    );
+    expect(JSON.parse(analyzed.stdout).error.code).toBe('cluster-unreachable');
+    const scanned = run(['scan', '-A', '-o', 'json'], undefined, offline);
+    expect(scanned.code).toBe(1);
+    expect(scanned.stderr).toMatch(/scan reads the live cluster, and none is connected/);
+    expect(JSON.parse(scanned.stdout).error.code).toBe('cluster-unreachable');
   });
 
   it('streams a large input (summarising logs on a second thread) and counts every line', () => {

@@ -2,8 +2,9 @@
  * The rule engine: every Category rule looks at the context; the most confident finding wins, ties
  * broken by specificity. Below the confidence floor the honest answer is `unknown`.
  */
-import type { Analysis } from '../domain/index.js';
+import type { Analysis, Category } from '../domain/index.js';
 import type { IncidentContext } from '../context/model.js';
+import { accessNotice } from './access.js';
 import { Facts } from './facts.js';
 import { CONFIDENCE, type Finding } from './finding.js';
 import { issueHints } from './issue-hints.js';
@@ -20,15 +21,74 @@ export interface RuleAnalysis {
   readonly facts: Facts;
 }
 
+/**
+ * Symptoms and the causes that explain them (ADR 0025): a probe that cannot connect to a container
+ * that keeps exiting is the exit's symptom; a stuck rollout is the symptom of its new pods' failure.
+ */
+const CAUSES_OF: Partial<Record<Category, readonly Category[]>> = {
+  'readiness-probe-failure': ['crash-loop', 'invalid-command', 'config-missing', 'oom-killed'],
+  'liveness-probe-failure': ['crash-loop', 'invalid-command', 'config-missing'],
+  'rollout-stuck': [
+    'crash-loop',
+    'invalid-command',
+    'config-missing',
+    'oom-killed',
+    'image-pull-not-found',
+    'image-pull-auth',
+    'readiness-probe-failure',
+    'liveness-probe-failure',
+    'quota-exceeded',
+    'security-context',
+    'insufficient-resources',
+    'scheduling-constraints',
+  ],
+};
+
+/** How far below its symptom a cause may be and still be reported first. */
+const CAUSE_MARGIN = 0.2;
+
+function explains(cause: Finding, symptom: Finding): boolean {
+  if (!CAUSES_OF[symptom.category]?.includes(cause.category)) return false;
+  if (cause.confidence < Math.max(CONFIDENCE_FLOOR, symptom.confidence - CAUSE_MARGIN)) return false;
+  const a = cause.details.container;
+  const b = symptom.details.container;
+  return a === undefined || b === undefined || a === b;
+}
+
+/**
+ * Every rule's finding, most confident first (ties: rule order), then causes moved ahead of the
+ * symptoms they explain (a cause is promoted at most once, so the pass ends). Deterministic: a
+ * stable sort, then one pass in rank order.
+ */
 export function evaluateRules(facts: Facts, rules: readonly Rule[] = FAILURE_RULES): Finding[] {
-  const findings: Array<{ finding: Finding; order: number }> = [];
+  const found: Array<{ finding: Finding; order: number }> = [];
   rules.forEach((rule, order) => {
     const result = rule.evaluate(facts);
-    if (result) findings.push({ finding: result, order });
+    if (result) found.push({ finding: result, order });
   });
-  return findings
+  const ranked = found
     .sort((a, b) => b.finding.confidence - a.finding.confidence || a.order - b.order)
     .map((entry) => entry.finding);
+  const promoted = new Set<Category>();
+  for (let index = 0; index < ranked.length; index++) {
+    const symptom = ranked[index]!;
+    const at = ranked.findIndex(
+      (other, j) => j > index && !promoted.has(other.category) && explains(other, symptom),
+    );
+    if (at < 0) continue;
+    const cause = ranked[at]!;
+    promoted.add(cause.category);
+    ranked.splice(at, 1);
+    ranked.splice(index, 0, {
+      ...cause,
+      factors: [
+        `${symptom.category} (confidence ${symptom.confidence.toFixed(2)}) is a symptom of this cause: ${symptom.rootCause}`,
+        ...cause.factors,
+      ],
+    });
+    index--; // the promoted cause may itself be the symptom of a deeper cause
+  }
+  return ranked;
 }
 
 export function analyzeWithRules(ctx: IncidentContext): RuleAnalysis {
@@ -66,9 +126,15 @@ export function analyzeWithRules(ctx: IncidentContext): RuleAnalysis {
   }
   if (ctx.gathering.partial)
     factors.push(`partial context: ${ctx.gathering.notes.join('; ') || 'some reads failed'}`);
+  // No access comes first: what a person must do, then what the context that was given shows.
+  const access = accessNotice(ctx.gathering.denied ?? []);
+  if (access) factors.unshift(access.factor);
+  const rootCause = access
+    ? `${access.opening} From the context given with the request: ${chosen.rootCause}`
+    : chosen.rootCause;
 
   const analysis: Analysis = {
-    rootCause: chosen.rootCause,
+    rootCause,
     confidence: chosen.confidence,
     factors,
     category: chosen.category,

@@ -13,6 +13,7 @@ import {
 import { type LogLine, retainedLines } from '../context/log-summary.js';
 import type {
   Condition,
+  LogSource,
   ContainerView,
   IncidentContext,
   KubernetesObject,
@@ -21,13 +22,37 @@ import type {
   PodView,
 } from '../context/model.js';
 import { resolveObjectOwner, resolvePodOwner, type WorkloadRef } from '../context/owners.js';
+import { containerRunsProcess, victimProcess } from '../context/node-processes.js';
 
 import { subjectOf, type SubjectRef } from './finding.js';
 
 /** Events about these kinds concern the workload (its pods' controller), not one pod. */
 const WORKLOAD_EVENT_KINDS: ReadonlySet<string> = new Set(WORKLOAD_KINDS);
 
-export type RetainedLine = LogLine & { readonly repeats: number; readonly previous?: boolean };
+/** A retained log line and where it came from. */
+export type RetainedLine = LogLine & {
+  readonly repeats: number;
+  /** Output of a container's previous (terminated) instance. */
+  readonly previous?: boolean;
+  /** Which of `ctx.logStreams` the line belongs to (`index` counts within that stream). */
+  readonly stream: number;
+  readonly source: LogSource;
+  readonly container?: string;
+  readonly pod?: string;
+  readonly namespace?: string;
+  readonly origin: EvidenceOrigin;
+};
+
+/**
+ * Lines a CI job or a person's terminal writes around kubectl, never a container's own output: a
+ * command echoed by the shell or the runner, kubectl's answers, the runner's verdict.
+ */
+const TOOL_OUTPUT =
+  /^\s*(?:\$|\+|>)\s+\S|^(?:Running with gitlab-runner|Executing "step_script"|Cleaning up project directory|ERROR: Job failed|##\[(?:error|group|endgroup|warning)\]|Error: Process completed with exit code|Waiting for (?:deployment|rollout)|error: (?:deployment|timed out waiting for the condition)|Error from server|(?:deployment|service|configmap|secret|pod)[\w.]*\/\S+ (?:configured|created|unchanged|updated|image updated|restarted|rolled back)|\[Pipeline\]|Finished: FAILURE|Build step )/;
+
+export function isToolOutput(line: string): boolean {
+  return TOOL_OUTPUT.test(line);
+}
 
 export interface ContainerFact {
   readonly pod: PodView;
@@ -42,6 +67,7 @@ export class Facts {
   readonly namespace?: string;
   readonly events: readonly NormalizedEvent[];
   readonly warnings: readonly NormalizedEvent[];
+  /** Every retained line: the caller's, then each container's previous and current output. */
   readonly logLines: readonly RetainedLine[];
   readonly logOrigin: EvidenceOrigin;
 
@@ -80,10 +106,22 @@ export class Facts {
         via: 'target',
       };
     }
-    const previous = ctx.previousLogs
-      ? retainedLines(ctx.previousLogs).map((line) => ({ ...line, previous: true }))
-      : [];
-    this.logLines = [...previous, ...retainedLines(ctx.logs)];
+    const rank = (source: LogSource) => (source === 'caller' ? 0 : source === 'container-previous' ? 1 : 2);
+    this.logLines = ctx.logStreams
+      .map((stream, index) => ({ stream, index }))
+      .sort((a, b) => rank(a.stream.source) - rank(b.stream.source) || a.index - b.index)
+      .flatMap(({ stream, index }) =>
+        retainedLines(stream.summary).map((line) => ({
+          ...line,
+          stream: index,
+          source: stream.source,
+          origin: stream.origin,
+          ...(stream.source === 'container-previous' ? { previous: true } : {}),
+          ...(stream.container ? { container: stream.container } : {}),
+          ...(stream.pod ? { pod: stream.pod } : {}),
+          ...(stream.namespace ? { namespace: stream.namespace } : {}),
+        })),
+      );
     this.logOrigin = ctx.logsOrigin ?? 'input';
   }
 
@@ -120,21 +158,37 @@ export class Facts {
     return this.logLines.filter((line) => pattern.test(line.line));
   }
 
-  /** Total occurrences (with template repeats) of lines matching the pattern. */
+  /**
+   * The lines that are a container's own output: its current and previous logs and termination
+   * messages (of the named container when one is given). When the cluster gave none, the caller's
+   * lines stand in — labelled `caller` — except those a CI job or a terminal wrote around kubectl.
+   */
+  ownLines(container?: string): RetainedLine[] {
+    const own = this.logLines.filter(
+      (line) => line.source !== 'caller' && (container === undefined || line.container === container),
+    );
+    if (own.length > 0) return own;
+    return this.logLines.filter((line) => line.source === 'caller' && !isToolOutput(line.line));
+  }
+
+  /** The newest of a container's own lines (see `ownLines`) that matches. */
+  findOwnLog(pattern: RegExp, container?: string): RetainedLine | undefined {
+    const lines = this.ownLines(container);
+    for (let index = lines.length - 1; index >= 0; index--) {
+      const line = lines[index];
+      if (line && pattern.test(line.line)) return line;
+    }
+    return undefined;
+  }
+
+  /** Total occurrences (with template repeats) of lines matching the pattern, over every log. */
   countLogs(pattern: RegExp): number {
     let count = 0;
-    const seen = new Set<string>();
-    for (const template of this.ctx.logs.templates) {
-      if (pattern.test(template.first.line) || pattern.test(template.last.line)) {
-        count += template.count;
-        seen.add(template.template);
+    for (const stream of this.ctx.logStreams) {
+      for (const template of stream.summary.templates) {
+        if (pattern.test(template.first.line) || pattern.test(template.last.line)) count += template.count;
       }
-    }
-    for (const line of this.ctx.logs.overflow) if (pattern.test(line.line)) count++;
-    if (this.ctx.previousLogs) {
-      for (const template of this.ctx.previousLogs.templates) {
-        if (pattern.test(template.first.line)) count += template.count;
-      }
+      for (const line of stream.summary.overflow) if (pattern.test(line.line)) count++;
     }
     return count;
   }
@@ -175,10 +229,32 @@ export class Facts {
   }
 }
 
+/** The process a node-level OOM event names (`SystemOOM`, `OOMKilling`), if any. */
+export function nodeOomVictim(
+  events: readonly NormalizedEvent[],
+): { event: NormalizedEvent; process: string } | undefined {
+  for (const event of events) {
+    if (event.object.kind !== 'Node' && event.reason !== 'SystemOOM') continue;
+    const process = victimProcess(event.message);
+    if (process) return { event, process };
+  }
+  return undefined;
+}
+
 function pickPrimaryPod(pods: readonly PodView[], ctx: IncidentContext): PodView | undefined {
   if (ctx.target?.kind === 'Pod') {
     const targeted = pods.find((pod) => pod.name === ctx.target?.name);
     if (targeted) return targeted;
+  }
+  // A node-level event names a process: the pod whose container runs it is the one it is about.
+  const victim = nodeOomVictim(ctx.events);
+  if (victim) {
+    const runners = pods.filter((pod) =>
+      pod.containers.some((container) => containerRunsProcess(container.spec, victim.process)),
+    );
+    const runner =
+      runners.find((pod) => pod.containers.some((c) => (c.status?.restartCount ?? 0) > 0)) ?? runners[0];
+    if (runner) return runner;
   }
   const failing = pods.find((pod) =>
     pod.containers.some(
@@ -232,8 +308,28 @@ export function conditionEvidence(object: KubernetesObject, condition: Condition
   };
 }
 
-export function logEvidence(line: RetainedLine, origin: EvidenceOrigin): Evidence {
-  return { quote: line.line, kind: 'log', origin };
+/** A log quote, with the source it came from (the caller's logs, or a container's own output). */
+export function logEvidence(line: RetainedLine): Evidence {
+  return {
+    quote: line.line,
+    kind: 'log',
+    origin: line.origin,
+    logSource: line.source,
+    ...(line.pod ? { object: objectLabel({ kind: 'Pod', namespace: line.namespace, name: line.pod }) } : {}),
+    ...(line.container ? { container: line.container } : {}),
+  };
+}
+
+/** How a root cause names where a log line came from. */
+export function logSourcePhrase(line: RetainedLine): string {
+  switch (line.source) {
+    case 'caller':
+      return 'the logs given with the request';
+    case 'container-previous':
+      return `the previous output of container ${line.container ?? ''}`.trimEnd();
+    default:
+      return `the output of container ${line.container ?? ''}`.trimEnd();
+  }
 }
 
 export function metricEvidence(series: MetricSeries, rendered: string): Evidence {

@@ -38,7 +38,17 @@ export interface FindingDetails {
   readonly rollbackToRevision?: number;
   readonly currentRevision?: number;
   readonly revisionChange?: string;
+  /** Why the revision to roll back to is believed good (ready pods); no rollback without it. */
+  readonly goodRevisionEvidence?: string;
   readonly previousImage?: string;
+  /** "Did you mean": a known image (healthy revision, other pods) a tag typo most likely meant. */
+  readonly suggestedImage?: string;
+  /** "Did you mean": the command a healthy revision runs, close to the one that is not found. */
+  readonly suggestedCommand?: string;
+  /** The executable the runtime or the shell could not find. */
+  readonly executable?: string;
+  /** A configuration file that does not parse: its path, the line and key the program names. */
+  readonly configFile?: { readonly path: string; readonly line?: number; readonly named?: string };
   // images
   readonly image?: string;
   readonly pullError?: string;
@@ -79,6 +89,7 @@ export interface FindingDetails {
   readonly desiredReplicas?: number;
   // rbac
   readonly serviceAccount?: string;
+  readonly serviceAccountNamespace?: string;
   readonly rbac?: {
     readonly verb: string;
     readonly resource: string;

@@ -236,10 +236,13 @@ const CRASH_PRIORITY: readonly RegExp[] = [
   /fail(?:ed|ure)|cannot|can't|unable to|refused|denied|not found|missing|invalid/i,
 ];
 
-/** The log line that best explains why the process exited: fatal lines first, newest first. */
-export function crashLine(facts: Facts): RetainedLine | undefined {
+/**
+ * The line of a container's own output (see `Facts.ownLines`) that best explains why its process
+ * exited: fatal lines first, newest first.
+ */
+export function crashLine(facts: Facts, container?: string): RetainedLine | undefined {
   for (const pattern of CRASH_PRIORITY) {
-    const line = facts.findLog(pattern);
+    const line = facts.findOwnLog(pattern, container);
     if (line) return line;
   }
   return undefined;
@@ -297,10 +300,14 @@ const ENV_PATTERNS: readonly RegExp[] = [
   /os\.environ\[["']([A-Z][A-Z0-9_]{2,})["']\]/,
 ];
 
-/** An environment variable the logs say is missing, if they name one. */
-export function missingEnvVar(facts: Facts): { name: string; line: RetainedLine } | undefined {
-  for (let index = facts.logLines.length - 1; index >= 0; index--) {
-    const line = facts.logLines[index];
+/** An environment variable a container's own output says is missing, if it names one. */
+export function missingEnvVar(
+  facts: Facts,
+  container?: string,
+): { name: string; line: RetainedLine } | undefined {
+  const lines = facts.ownLines(container);
+  for (let index = lines.length - 1; index >= 0; index--) {
+    const line = lines[index];
     if (
       !line ||
       !/missing|required|not set|must be set|undefined|unset|KeyError|environ|empty/i.test(line.line)
@@ -324,14 +331,12 @@ export const HEAP_EXHAUSTED =
 export const FILESYSTEM_PERMISSION =
   /(?:open|mkdir|create|write|creat|unlink|chmod|chown|rename|stat|mkdtemp)\b[^\n]*: permission denied|Read-only file system|EACCES|EROFS|\(13: Permission denied\)|PermissionError: \[Errno 13\]|Operation not permitted|AccessDeniedException: \/|java\.nio\.file\.AccessDeniedException|could not open file .* Permission denied|cannot create .*: Permission denied|permission denied \(os error 13\)/i;
 
-/** The apiserver's RBAC denial, also when a log line escapes its quotes (`User \\"x\\"`). */
-export const API_FORBIDDEN =
-  /is forbidden: User \\?"([^"\\]+)\\?" cannot ([\w-]+) resource \\?"([^"\\]+)\\?" in API group \\?"([^"\\]*)\\?"(?: in the namespace \\?"([^"\\]+)\\?"| at the cluster scope)?/;
+export { API_FORBIDDEN } from '../context/access-request.js';
 
 export const START_FAILURE =
   /executable file not found|no such file or directory|exec format error|OCI runtime (?:create|exec|start) failed|failed to create (?:containerd )?task|unable to start container process|starting container process caused|failed to start container|exec: "[^"]*": (?:stat|permission)|permission denied: unknown/i;
 export const SHELL_NOT_FOUND =
-  /(?:^|\s)(?:sh|bash|\/bin\/sh|\/bin\/bash|\/bin\/ash): (?:line \d+: )?\S+: (?:not found|No such file or directory|Permission denied)|exec \S+: (?:no such file|not found|exec format error)|command not found/i;
+  /(?:^|\s)(?:sh|bash|\/bin\/sh|\/bin\/bash|\/bin\/ash|\/bin\/dash): (?:line \d+: |\d+: )?\S+: (?:not found|No such file or directory|Permission denied)|exec \S+: (?:no such file|not found|exec format error)|command not found/i;
 
 /** An exec failure as a container's own output: the runtime could not run the command at all. */
 export const EXEC_FAILURE_LOG =

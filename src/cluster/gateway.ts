@@ -33,7 +33,22 @@ export type KubeObject = Record<string, unknown> & {
 export interface ListOptions {
   readonly labelSelector?: string;
   readonly fieldSelector?: string;
+  /** At most this many items (per page, with `listPage`). */
   readonly limit?: number;
+}
+
+export interface PageOptions extends ListOptions {
+  /** The `continue` token of the previous page; absent for the first page. */
+  readonly continue?: string;
+}
+
+/** One page of a paginated LIST (`limit`/`continue`). */
+export interface ListPage {
+  readonly items: KubeObject[];
+  /** The token for the next page; absent on the last one. */
+  readonly continue?: string;
+  /** How many items the server says remain after this page, when it knows. */
+  readonly remainingItemCount?: number;
 }
 
 export interface WriteOptions {
@@ -69,6 +84,11 @@ export interface ClusterGateway {
   list(kind: string, namespace?: string, options?: ListOptions): Promise<KubeObject[]>;
   /** A list and the collection's resourceVersion, to watch from (list, then watch). */
   listWithVersion(kind: string, namespace?: string, options?: ListOptions): Promise<VersionedList>;
+  /**
+   * One page of a LIST: pass `limit`, then each answer's `continue` until it is absent. A token the
+   * server no longer honours fails with 410 Gone (start again).
+   */
+  listPage(kind: string, namespace: string | undefined, options: PageOptions): Promise<ListPage>;
   logs(namespace: string, pod: string, container: string, options?: LogOptions): Promise<string>;
   patch(key: ObjectKey, kind: PatchKind, patch: unknown, options?: WriteOptions): Promise<KubeObject>;
   create(manifest: KubeObject, options?: WriteOptions): Promise<KubeObject>;
@@ -100,4 +120,24 @@ export interface ClusterGateway {
   canI(verb: string, kind: string, namespace?: string, name?: string): Promise<boolean>;
   /** TokenReview: who does this bearer token belong to, according to the API server? */
   tokenReview(token: string): Promise<{ authenticated: boolean; username?: string; groups?: string[] }>;
+  /**
+   * SubjectAccessReview: may `user` (e.g. `system:serviceaccount:ns:sa`) do this? The API server's
+   * answer as the object it returns (spec and status). Optional: adapters without it are read-only
+   * fakes; live gathering then skips the confirmation.
+   */
+  subjectAccessReview?(request: AccessRequest): Promise<KubeObject>;
+  /** SelfSubjectReview: the user name the API server sees for kubemend (optional, as above). */
+  whoAmI?(): Promise<{ username?: string }>;
+}
+
+/** One request to authorise: a verb on a resource (plural) of an API group, in a namespace. */
+export interface AccessRequest {
+  readonly user: string;
+  readonly groups?: readonly string[];
+  readonly verb: string;
+  readonly resource: string;
+  readonly group: string;
+  readonly namespace?: string;
+  readonly name?: string;
+  readonly subresource?: string;
 }

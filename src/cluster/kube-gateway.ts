@@ -2,12 +2,15 @@
 import { KubeConfig } from '@kubernetes/client-node';
 import { isApiError, KubernetesApiError } from './errors.js';
 import {
+  type AccessRequest,
   type ClusterGateway,
   FIELD_MANAGER,
   type KubeObject,
   type ListOptions,
+  type ListPage,
   type LogOptions,
   type ObjectKey,
+  type PageOptions,
   type PatchKind,
   type VersionedList,
   type WatchEvent,
@@ -50,9 +53,21 @@ function writeQuery(options: WriteOptions = {}): Record<string, string | undefin
 
 export class KubeClusterGateway implements ClusterGateway {
   private readonly http: KubeHttpClient;
+  private sent = 0;
 
   constructor(kubeConfig: KubeConfig, options: HttpClientOptions = {}) {
-    this.http = new KubeHttpClient(kubeConfig, options);
+    this.http = new KubeHttpClient(kubeConfig, {
+      ...options,
+      onRequest: (method, path) => {
+        this.sent++;
+        options.onRequest?.(method, path);
+      },
+    });
+  }
+
+  /** HTTP requests sent to the API server so far, retries included (API-call accounting). */
+  get requests(): number {
+    return this.sent;
   }
 
   get server(): string {
@@ -97,6 +112,29 @@ export class KubeClusterGateway implements ClusterGateway {
     return {
       items: (result.items ?? []).map((item) => withKind(item, kind)),
       resourceVersion: result.metadata?.resourceVersion ?? '',
+    };
+  }
+
+  async listPage(kind: string, namespace: string | undefined, options: PageOptions): Promise<ListPage> {
+    const result = await this.http.json<{
+      items?: KubeObject[];
+      metadata?: { continue?: string; remainingItemCount?: number };
+    }>('GET', resourcePath(kind, namespace), {
+      retry: true,
+      query: {
+        labelSelector: options.labelSelector,
+        fieldSelector: options.fieldSelector,
+        limit: options.limit,
+        continue: options.continue,
+      },
+    });
+    const next = result.metadata?.continue;
+    return {
+      items: (result.items ?? []).map((item) => withKind(item, kind)),
+      ...(next ? { continue: next } : {}),
+      ...(result.metadata?.remainingItemCount !== undefined
+        ? { remainingItemCount: result.metadata.remainingItemCount }
+        : {}),
     };
   }
 
@@ -283,6 +321,38 @@ export class KubeClusterGateway implements ClusterGateway {
       },
     );
     return review.status?.allowed === true;
+  }
+
+  async subjectAccessReview(request: AccessRequest): Promise<KubeObject> {
+    const review = await this.http.json<KubeObject>('POST', resourcePath('SubjectAccessReview'), {
+      body: {
+        apiVersion: 'authorization.k8s.io/v1',
+        kind: 'SubjectAccessReview',
+        spec: {
+          user: request.user,
+          ...(request.groups ? { groups: [...request.groups] } : {}),
+          resourceAttributes: {
+            verb: request.verb,
+            group: request.group,
+            resource: request.resource,
+            namespace: request.namespace,
+            name: request.name,
+            subresource: request.subresource,
+          },
+        },
+      },
+      retry: true,
+    });
+    return withKind(review, 'SubjectAccessReview');
+  }
+
+  async whoAmI(): Promise<{ username?: string }> {
+    const review = await this.http.json<{ status?: { userInfo?: { username?: string } } }>(
+      'POST',
+      resourcePath('SelfSubjectReview'),
+      { body: { apiVersion: 'authentication.k8s.io/v1', kind: 'SelfSubjectReview' }, retry: true },
+    );
+    return { username: review.status?.userInfo?.username };
   }
 
   async tokenReview(

@@ -42,8 +42,12 @@ export const RESOURCES: Readonly<Record<string, ResourceInfo>> = {
   StorageClass: R('storage.k8s.io', 'v1', 'storageclasses', false),
   Role: R('rbac.authorization.k8s.io', 'v1', 'roles'),
   RoleBinding: R('rbac.authorization.k8s.io', 'v1', 'rolebindings'),
+  ClusterRole: R('rbac.authorization.k8s.io', 'v1', 'clusterroles', false),
+  ClusterRoleBinding: R('rbac.authorization.k8s.io', 'v1', 'clusterrolebindings', false),
   PodMetrics: R('metrics.k8s.io', 'v1beta1', 'pods'),
   SelfSubjectAccessReview: R('authorization.k8s.io', 'v1', 'selfsubjectaccessreviews', false),
+  SubjectAccessReview: R('authorization.k8s.io', 'v1', 'subjectaccessreviews', false),
+  SelfSubjectReview: R('authentication.k8s.io', 'v1', 'selfsubjectreviews', false),
   TokenReview: R('authentication.k8s.io', 'v1', 'tokenreviews', false),
 };
 

@@ -1,79 +1,52 @@
 /**
  * Live context: starting from the event's object, the target, the pod in the request, or names in
  * the issue, read (never write) what analysis needs from the cluster — the object and its owner
- * chain, its pods and their statuses, events, bounded logs, nodes, volumes, Services/Endpoints,
- * HPA, quotas and limit ranges, revision history. Concurrent, bounded in time and API calls;
- * partial context is fine and is reported. Secrets are never read.
+ * chain, its pods and their statuses, events, each failing container's own logs, nodes, volumes,
+ * Services/Endpoints, HPA, quotas and limit ranges, revision history. A node-level event leads to
+ * the pods on that node; a ServiceAccount to its RBAC. Concurrent, bounded in time and API calls;
+ * partial context is fine and is reported, and so are namespaces kubemend may not read. Secrets
+ * are never read.
  */
 import {
-  parseCpuMillicores,
-  parseMemoryBytes,
   type RemediateInput,
   asArray,
   asObject,
   asString,
   at,
   WORKLOAD_KINDS,
+  CLUSTER_SCOPED_KINDS,
 } from '../domain/index.js';
 import { selectorMatches, selectorString } from '../domain/selectors.js';
-import type { ClusterGateway, KubeObject } from '../cluster/gateway.js';
+import type { ClusterGateway, KubeObject, ObjectKey } from '../cluster/gateway.js';
+import { parseAccessRequest, parseApiDenial, serviceAccountOf } from './access-request.js';
 import { anchorOf } from './anchor.js';
+import { Budget, type LiveBudget } from './live-budget.js';
+import { type LiveLog, readPodDetails } from './live-pods.js';
+import { investigateServiceAccount, podForNodeEvent, podKey, podsOnNode } from './live-subjects.js';
+import type { AccessDenial } from './model.js';
+import { victimProcess } from './node-processes.js';
 
-export interface LiveBudget {
-  readonly timeoutMs: number;
-  readonly maxApiCalls: number;
-  /** Log lines read per container (current and previous). */
-  readonly tailLines?: number;
-}
+export type { LiveBudget } from './live-budget.js';
+export type { LiveLog } from './live-pods.js';
 
 export interface LiveContext {
   readonly objects: KubeObject[];
   readonly pods: KubeObject[];
   readonly events: KubeObject[];
-  readonly logs: string[];
-  readonly previousLogs: string[];
+  /** Each container's output, current and previous instance apart. */
+  readonly logs: LiveLog[];
   readonly metrics: Record<string, number>;
-  readonly report: { partial: boolean; notes: string[]; apiCalls: number; durationMs: number };
+  readonly report: {
+    partial: boolean;
+    notes: string[];
+    apiCalls: number;
+    durationMs: number;
+    /** Namespaces whose reads the API server refused (403). */
+    denied: AccessDenial[];
+  };
 }
 
 const WORKLOADS: ReadonlySet<string> = new Set(WORKLOAD_KINDS);
-class Budget {
-  calls = 0;
-  readonly notes: string[] = [];
-  partial = false;
-  private readonly deadline: number;
-  constructor(private readonly limits: LiveBudget) {
-    this.deadline = Date.now() + limits.timeoutMs;
-  }
-  get exhausted(): boolean {
-    return this.calls >= this.limits.maxApiCalls || Date.now() >= this.deadline;
-  }
-  /** Runs one read within the budget; a failure or an exhausted budget yields undefined and a note. */
-  async read<T>(what: string, call: () => Promise<T>): Promise<T | undefined> {
-    if (this.exhausted) {
-      this.partial = true;
-      if (!this.notes.includes('budget exhausted')) this.notes.push('budget exhausted');
-      return undefined;
-    }
-    this.calls++;
-    const remaining = Math.max(1, this.deadline - Date.now());
-    let timer: NodeJS.Timeout | undefined;
-    try {
-      return await Promise.race([
-        call(),
-        new Promise<never>((_, reject) => {
-          timer = setTimeout(() => reject(new Error('timed out')), remaining);
-        }),
-      ]);
-    } catch (error) {
-      this.partial = true;
-      this.notes.push(`${what}: ${(error as Error).message.split('\n')[0]!.slice(0, 160)}`);
-      return undefined;
-    } finally {
-      clearTimeout(timer);
-    }
-  }
-}
 
 function failing(pod: KubeObject): boolean {
   const statuses = asArray(at(pod, 'status', 'containerStatuses'));
@@ -81,6 +54,14 @@ function failing(pod: KubeObject): boolean {
     at(pod, 'status', 'phase') !== 'Running' ||
     statuses.some((s) => at(s, 'ready') !== true || (at(s, 'restartCount') as number) > 0)
   );
+}
+
+/** The messages of the events in the request (the node-level event names its victim there). */
+function inputEventMessages(input: RemediateInput): string[] {
+  const events = [input.context?.event, ...(input.context?.relatedEvents ?? [])];
+  return events
+    .map((event) => asString(at(event, 'message')) ?? asString(at(event, 'note')))
+    .filter((message): message is string => message !== undefined);
 }
 
 export async function gatherLiveContext(
@@ -98,35 +79,63 @@ export async function gatherLiveContext(
     if (object.kind === 'Pod') pods.set(key, object);
     else objects.set(key, object);
   };
-  const logs: string[] = [];
-  const previousLogs: string[] = [];
-  const metrics: Record<string, number> = {};
+  let logs: LiveLog[] = [];
+  let metrics: Record<string, number> = {};
   let events: KubeObject[] = [];
+  let identity: string | undefined;
 
-  const anchor = anchorOf(input);
+  let anchor: ObjectKey | undefined = anchorOf(input);
   if (!anchor) {
-    return {
-      objects: [],
-      pods: [],
-      events: [],
-      logs,
-      previousLogs,
-      metrics,
-      report: {
-        partial: true,
-        notes: ['no object to start from: give a target, an event or a pod'],
-        apiCalls: 0,
-        durationMs: 0,
-      },
-    };
+    budget.notes.push('no object to start from: give a target, an event or a pod');
+    budget.partial = true;
+    return finish();
   }
+  // Cluster-scoped objects are read cluster-wide, whatever namespace the event was filed in.
+  if (CLUSTER_SCOPED_KINDS.has(anchor.kind)) anchor = { kind: anchor.kind, name: anchor.name };
+
+  if (anchor.kind === 'Node') {
+    const node = await budget.read(`get node ${anchor.name}`, () =>
+      gateway.get({ kind: 'Node', name: anchor!.name }),
+    );
+    add(node);
+    if (!node) budget.notes.push(`Node ${anchor.name} was not found`);
+    const victim = inputEventMessages(input).map(victimProcess).find(Boolean);
+    const onNode = await podsOnNode(
+      gateway,
+      budget,
+      anchor.name,
+      input.target?.namespace ? [input.target.namespace] : [],
+    );
+    const pod = podForNodeEvent(onNode, victim);
+    budget.notes.push(
+      `${onNode.length} pod(s) on node ${anchor.name} in the namespaces kubemend may read${victim ? `; victim process ${victim}${pod ? ` runs in pod ${pod.metadata?.namespace}/${pod.metadata?.name}` : ' matches no container there'}` : ''}`,
+    );
+    if (!pod) {
+      for (const other of onNode.filter(failing).slice(0, 5)) add(other);
+      return finish();
+    }
+    anchor = podKey(pod);
+  }
+
   const namespace = anchor.namespace;
-  const root = await budget.read(`get ${anchor.kind}/${anchor.name}`, () => gateway.get(anchor));
-  if (!root) {
-    budget.notes.push(`${anchor.kind} ${namespace ?? ''}/${anchor.name} was not found`);
+  const nsOption = { namespace };
+  const anchorKey = anchor;
+  const root = await budget.read(`get ${anchor.kind}/${anchor.name}`, () => gateway.get(anchorKey), nsOption);
+  if (!root && !budget.anyDenied) {
+    budget.notes.push(`${anchor.kind} ${namespace ? `${namespace}/` : ''}${anchor.name} was not found`);
     budget.partial = true;
   }
   add(root);
+  if (namespace && budget.denials().some((d) => d.namespace === namespace)) {
+    // Everything else in that namespace would be refused as well: say who kubemend is and stop.
+    identity = await whoAmI(gateway, budget);
+    return finish();
+  }
+
+  if (anchor.kind === 'ServiceAccount' && namespace) {
+    const request = parseAccessRequest(input.issue);
+    await investigateServiceAccount(gateway, budget, add, { namespace, name: anchor.name }, request);
+  }
 
   // Owner chain: Pod → ReplicaSet → Deployment, Pod → Job → CronJob, Pod → StatefulSet/DaemonSet.
   let workload: KubeObject | undefined = root && WORKLOADS.has(String(root.kind)) ? root : undefined;
@@ -138,8 +147,11 @@ export async function gatherLiveContext(
     const kind = asString(owner?.kind);
     const name = asString(owner?.name);
     if (!kind || !name || !WORKLOADS.has(kind)) break;
-    const parent = await budget.read(`get ${kind}/${name}`, () =>
-      gateway.get({ kind, namespace: current?.metadata?.namespace ?? namespace, name }),
+    const ownerNamespace = current.metadata?.namespace ?? namespace;
+    const parent = await budget.read(
+      `get ${kind}/${name}`,
+      () => gateway.get({ kind, namespace: ownerNamespace, name }),
+      { namespace: ownerNamespace },
     );
     add(parent);
     if (parent) workload = parent;
@@ -151,36 +163,47 @@ export async function gatherLiveContext(
     budget.notes.push('namespace unknown: only the object itself was read');
     return finish();
   }
+  const inNs = { namespace: ns };
 
   // Pods of the workload, events, services, HPAs, quotas, limit ranges: one list each, in parallel.
   const selector = workload ? selectorString(at(workload, 'spec', 'selector')) : undefined;
   const [podList, eventList, services, endpoints, hpas, quotas, limitRanges, replicaSets, jobs] =
     await Promise.all([
       selector && workload?.kind !== 'CronJob'
-        ? budget.read('list pods', () => gateway.list('Pod', ns, { labelSelector: selector, limit: 50 }))
+        ? budget.read(
+            'list pods',
+            () => gateway.list('Pod', ns, { labelSelector: selector, limit: 50 }),
+            inNs,
+          )
         : Promise.resolve(undefined),
-      budget.read('list events', () => gateway.list('Event', ns, { limit: 500 })),
-      budget.read('list services', () => gateway.list('Service', ns, { limit: 200 })),
-      budget.read('list endpoints', () => gateway.list('Endpoints', ns, { limit: 200 })),
-      budget.read('list horizontalpodautoscalers', () =>
-        gateway.list('HorizontalPodAutoscaler', ns, { limit: 100 }),
+      budget.read('list events', () => gateway.list('Event', ns, { limit: 500 }), inNs),
+      budget.read('list services', () => gateway.list('Service', ns, { limit: 200 }), inNs),
+      budget.read('list endpoints', () => gateway.list('Endpoints', ns, { limit: 200 }), inNs),
+      budget.read(
+        'list horizontalpodautoscalers',
+        () => gateway.list('HorizontalPodAutoscaler', ns, { limit: 100 }),
+        inNs,
       ),
-      budget.read('list resourcequotas', () => gateway.list('ResourceQuota', ns)),
-      budget.read('list limitranges', () => gateway.list('LimitRange', ns)),
+      budget.read('list resourcequotas', () => gateway.list('ResourceQuota', ns), inNs),
+      budget.read('list limitranges', () => gateway.list('LimitRange', ns), inNs),
       workload?.kind === 'Deployment' && selector
-        ? budget.read('list replicasets', () => gateway.list('ReplicaSet', ns, { labelSelector: selector }))
+        ? budget.read(
+            'list replicasets',
+            () => gateway.list('ReplicaSet', ns, { labelSelector: selector }),
+            inNs,
+          )
         : Promise.resolve(undefined),
       workload?.kind === 'CronJob'
-        ? budget.read('list jobs', () => gateway.list('Job', ns, { limit: 100 }))
+        ? budget.read('list jobs', () => gateway.list('Job', ns, { limit: 100 }), inNs)
         : Promise.resolve(undefined),
     ]);
   for (const pod of podList ?? []) add(pod);
-  if (!workload) {
+  if (!workload && anchor.kind !== 'ServiceAccount') {
     // No workload to start from (e.g. the issue is about a Service): the namespace's workloads are
     // what a Service selector or an HPA should point at.
     const lists = await Promise.all(
       ['Deployment', 'StatefulSet', 'DaemonSet'].map((kind) =>
-        budget.read(`list ${kind}`, () => gateway.list(kind, ns, { limit: 50 })),
+        budget.read(`list ${kind}`, () => gateway.list(kind, ns, { limit: 50 }), inNs),
       ),
     );
     for (const object of lists.flat()) add(object);
@@ -209,8 +232,7 @@ export async function gatherLiveContext(
   // A Service that selects nothing is worth seeing too when the anchor is that Service.
   for (const svc of relevantServices) {
     add(svc);
-    const endpoint = (endpoints ?? []).find((e) => e.metadata?.name === svc.metadata?.name);
-    add(endpoint);
+    add((endpoints ?? []).find((e) => e.metadata?.name === svc.metadata?.name));
   }
   for (const hpa of hpas ?? []) {
     if (
@@ -224,129 +246,15 @@ export async function gatherLiveContext(
 
   // Per pod (at most 5, failing ones first): node, PVCs, ConfigMap key names, logs, metrics.
   const chosen = podObjects.sort((a, b) => Number(failing(b)) - Number(failing(a))).slice(0, 5);
-  const nodeNames = new Set(
-    chosen.map((p) => asString(at(p, 'spec', 'nodeName'))).filter((n): n is string => Boolean(n)),
-  );
-  const claims = new Set<string>();
-  const configMaps = new Set<string>();
-  for (const pod of chosen) {
-    for (const volume of asArray(at(pod, 'spec', 'volumes'))) {
-      const claim = asString(at(volume, 'persistentVolumeClaim', 'claimName'));
-      if (claim) claims.add(claim);
-      const configMap = asString(at(volume, 'configMap', 'name'));
-      if (configMap) configMaps.add(configMap);
-    }
-    for (const container of asArray(at(pod, 'spec', 'containers'))) {
-      for (const env of asArray(at(container, 'env'))) {
-        const ref = asString(at(env, 'valueFrom', 'configMapKeyRef', 'name'));
-        if (ref) configMaps.add(ref);
-      }
-      for (const source of asArray(at(container, 'envFrom'))) {
-        const ref = asString(at(source, 'configMapRef', 'name'));
-        if (ref) configMaps.add(ref);
-      }
-    }
-  }
-  const tail = limits.tailLines ?? 300;
-  const failingContainers = chosen
-    .flatMap((pod) =>
-      asArray(at(pod, 'status', 'containerStatuses'))
-        .filter((status) => at(status, 'ready') !== true || (at(status, 'restartCount') as number) > 0)
-        .map((status) => ({
-          pod,
-          container: asString(at(status, 'name')) ?? '',
-          restarts: (at(status, 'restartCount') as number) ?? 0,
-          running: at(status, 'state', 'running') !== undefined,
-        })),
-    )
-    .slice(0, 2);
-  const firstPod = chosen[0];
-  const logTarget =
-    failingContainers.length > 0
-      ? failingContainers
-      : firstPod
-        ? [
-            {
-              pod: firstPod,
-              container: asString(at(firstPod, 'spec', 'containers', 0, 'name')) ?? '',
-              restarts: 0,
-              running: true,
-            },
-          ]
-        : [];
+  ({ logs, metrics } = await readPodDetails(gateway, budget, add, ns, chosen, limits.tailLines ?? 300));
 
-  const reads: Array<Promise<unknown>> = [];
-  for (const node of [...nodeNames].slice(0, 3))
-    reads.push(budget.read(`get node ${node}`, () => gateway.get({ kind: 'Node', name: node })).then(add));
-  for (const claim of [...claims].slice(0, 5)) {
-    reads.push(
-      budget
-        .read(`get pvc ${claim}`, () =>
-          gateway.get({ kind: 'PersistentVolumeClaim', namespace: ns, name: claim }),
-        )
-        .then(async (pvc) => {
-          add(pvc);
-          const storageClass = asString(at(pvc, 'spec', 'storageClassName'));
-          if (storageClass)
-            add(
-              await budget.read(`get storageclass ${storageClass}`, () =>
-                gateway.get({ kind: 'StorageClass', name: storageClass }),
-              ),
-            );
-        }),
-    );
+  // A workload refused by the API server: the ServiceAccount named in the denial, and its RBAC.
+  if (anchor.kind !== 'ServiceAccount') {
+    const lines = [...(input.context?.logs ?? []), ...logs.flatMap((log) => log.lines)];
+    const denial = lines.map(parseApiDenial).find((d) => serviceAccountOf(d?.user) !== undefined);
+    const account = serviceAccountOf(denial?.user);
+    if (denial && account) await investigateServiceAccount(gateway, budget, add, account, denial);
   }
-  for (const name of [...configMaps].slice(0, 5)) {
-    reads.push(
-      budget
-        .read(`get configmap ${name}`, () => gateway.get({ kind: 'ConfigMap', namespace: ns, name }))
-        .then((cm) => add(cm ? keysOnly(cm) : undefined)),
-    );
-  }
-  for (const entry of logTarget) {
-    const podName = entry.pod.metadata?.name ?? '';
-    if (entry.running || entry.restarts === 0) {
-      reads.push(
-        budget
-          .read(`logs ${podName}/${entry.container}`, () =>
-            gateway.logs(ns, podName, entry.container, { tailLines: tail, limitBytes: 512 * 1024 }),
-          )
-          .then((text) => logs.push(...splitLines(text))),
-      );
-    }
-    if (entry.restarts > 0) {
-      reads.push(
-        budget
-          .read(`previous logs ${podName}/${entry.container}`, () =>
-            gateway.logs(ns, podName, entry.container, {
-              previous: true,
-              tailLines: tail,
-              limitBytes: 512 * 1024,
-            }),
-          )
-          .then((text) => previousLogs.push(...splitLines(text))),
-      );
-    }
-  }
-  for (const pod of chosen.slice(0, 2)) {
-    reads.push(
-      budget
-        .read(`metrics ${pod.metadata?.name}`, () =>
-          gateway.get({ kind: 'PodMetrics', namespace: ns, name: pod.metadata?.name ?? '' }),
-        )
-        .then((podMetrics) => {
-          for (const container of asArray(at(podMetrics, 'containers'))) {
-            const memory = parseMemoryBytes(asString(at(container, 'usage', 'memory')));
-            const cpu = parseCpuMillicores(asString(at(container, 'usage', 'cpu')));
-            if (memory !== undefined)
-              metrics.memory_working_set_bytes = Math.max(metrics.memory_working_set_bytes ?? 0, memory);
-            if (cpu !== undefined)
-              metrics.cpu_usage_millicores = Math.max(metrics.cpu_usage_millicores ?? 0, cpu);
-          }
-        }),
-    );
-  }
-  await Promise.all(reads);
 
   // Events about the objects we look at, deduplicated later by the normaliser.
   const names = new Set([...pods.values(), ...objects.values()].map((o) => o.metadata?.name));
@@ -354,6 +262,7 @@ export async function gatherLiveContext(
   events = (eventList ?? []).filter((event) =>
     names.has(asString(at(event, 'involvedObject', 'name')) ?? asString(at(event, 'regarding', 'name'))),
   );
+  if (budget.anyDenied) identity = await whoAmI(gateway, budget);
   return finish();
 
   function finish(): LiveContext {
@@ -362,32 +271,20 @@ export async function gatherLiveContext(
       pods: [...pods.values()],
       events,
       logs,
-      previousLogs,
       metrics,
       report: {
         partial: budget.partial,
         notes: budget.notes,
         apiCalls: budget.calls,
         durationMs: Date.now() - started,
+        denied: budget.denials(identity),
       },
     };
   }
 }
 
-/** ConfigMaps: keep names of keys (what analysis needs), drop the values. */
-function keysOnly(configMap: KubeObject): KubeObject {
-  const data = asObject(configMap.data) ?? {};
-  const binary = asObject(configMap.binaryData) ?? {};
-  return {
-    ...configMap,
-    data: Object.fromEntries(Object.keys(data).map((key) => [key, ''])),
-    binaryData: Object.fromEntries(Object.keys(binary).map((key) => [key, ''])),
-  };
-}
-
-function splitLines(text: string | undefined): string[] {
-  if (!text) return [];
-  const lines = text.split('\n');
-  if (lines.at(-1) === '') lines.pop();
-  return lines;
+/** kubemend's user name as the API server sees it (for the RBAC a person must add). */
+async function whoAmI(gateway: ClusterGateway, budget: Budget): Promise<string | undefined> {
+  if (!gateway.whoAmI) return undefined;
+  return (await budget.read('selfsubjectreview', () => gateway.whoAmI!(), { quiet: true }))?.username;
 }

@@ -3,7 +3,7 @@
  * or a bare PodSpec), other objects, metrics and a bounded log summary — each piece tagged with
  * where it came from (the caller's input or the live cluster).
  */
-import type { EvidenceOrigin, JsonObject, Target } from '../domain/index.js';
+import type { EvidenceOrigin, JsonObject, LogSourceName, Target } from '../domain/index.js';
 import type { LogSummary } from './log-summary.js';
 
 export interface ObjectRef {
@@ -137,6 +137,37 @@ export interface GatheringReport {
   readonly notes: readonly string[];
   readonly apiCalls: number;
   readonly durationMs: number;
+  /** Namespaces kubemend may not read (403 on its reads there). */
+  readonly denied?: readonly AccessDenial[];
+}
+
+/**
+ * Where log lines came from: the caller's `context.logs` (any text: a container's output pasted by
+ * a person, or a CI job's output), or a container's own output read from the cluster (its current
+ * or previous instance; a termination message counts as the output of the instance it ended).
+ */
+export type LogSource = LogSourceName;
+
+export interface LogStream {
+  readonly source: LogSource;
+  /** The pod and container the lines belong to (container sources only). */
+  readonly pod?: string;
+  readonly namespace?: string;
+  readonly container?: string;
+  /** Read through the API (`cluster`) or given by the caller (`input`). */
+  readonly origin: EvidenceOrigin;
+  readonly summary: LogSummary;
+}
+
+/** A namespace whose live reads the API server refused (403). */
+export interface AccessDenial {
+  readonly namespace: string;
+  /** The reads that were refused, e.g. `list pods`. */
+  readonly reads: readonly string[];
+  /** Protected by the policy (kubemend is never opted in there), not merely not opted in. */
+  readonly protectedByPolicy?: boolean;
+  /** kubemend's own user name, when known (`system:serviceaccount:kubemend-system:kubemend`). */
+  readonly identity?: string;
 }
 
 export interface IncidentContext {
@@ -146,9 +177,12 @@ export interface IncidentContext {
   readonly pods: readonly PodView[];
   readonly objects: readonly KubernetesObject[];
   readonly metrics: ReadonlyMap<string, MetricSeries>;
+  /** The caller's logs when given, else the containers' current output (kept for summaries). */
   readonly logs: LogSummary;
   readonly previousLogs?: LogSummary;
-  /** Where the log lines came from (the caller, or read from the cluster). */
+  /** Where the lines of `logs` came from (the caller, or read from the cluster). */
   readonly logsOrigin?: EvidenceOrigin;
+  /** Every log, each with its source: the caller's, and each container's current and previous. */
+  readonly logStreams: readonly LogStream[];
   readonly gathering: GatheringReport;
 }

@@ -4,6 +4,7 @@
  */
 import { asArray, asObject, type JsonObject, type RemediateInput } from '../domain/index.js';
 import { EMPTY_LOG_SUMMARY, type LogSummary, summarizeLogs } from './log-summary.js';
+import { liveSummary, logStreams } from './log-streams.js';
 import type { LiveContext } from './live.js';
 import type {
   GatheringReport,
@@ -65,30 +66,19 @@ export function contextFromInput(input: RemediateInput, extras: ContextExtras = 
   }
 
   const callerLogs = extras.logs ?? (context.logs ? summarizeLogs(context.logs) : undefined);
-  const liveLogs = live && live.logs.length > 0 ? summarizeLogs(live.logs) : undefined;
-  const liveReport = live?.report;
+  const liveLogs = liveSummary(live?.logs ?? [], false);
+  const normalizedPods = dedupePods(pods);
   return {
     issue: input.issue,
     target: input.target,
     events: dedupeEvents(rawEvents),
-    pods: dedupePods(pods),
+    pods: normalizedPods,
     objects: dedupeObjects(objects),
     metrics: normalizeMetrics({ ...live?.metrics, ...context.metrics }),
     logs: callerLogs ?? liveLogs ?? EMPTY_LOG_SUMMARY,
-    previousLogs:
-      extras.previousLogs ??
-      (live && live.previousLogs.length > 0 ? summarizeLogs(live.previousLogs) : undefined),
+    previousLogs: extras.previousLogs ?? liveSummary(live?.logs ?? [], true),
     logsOrigin: callerLogs ? 'input' : liveLogs ? 'cluster' : undefined,
-    gathering:
-      extras.gathering ??
-      (liveReport
-        ? {
-            live: true,
-            partial: liveReport.partial,
-            notes: liveReport.notes,
-            apiCalls: liveReport.apiCalls,
-            durationMs: liveReport.durationMs,
-          }
-        : OFFLINE_GATHERING),
+    logStreams: logStreams(callerLogs, live?.logs ?? [], normalizedPods),
+    gathering: extras.gathering ?? (live ? { live: true, ...live.report } : OFFLINE_GATHERING),
   };
 }

@@ -5,8 +5,11 @@
  * code. A code added to `ERROR_CODES` without its row does not compile.
  */
 
-/** CLI exit codes (contract §4): 0 success/pending, 1 failed, 2 bad input. */
-export const EXIT_CODES = { success: 0, failed: 1, badInput: 2 } as const;
+/**
+ * CLI exit codes (contract §4): 0 success/pending, 1 failed, 2 bad input; `kubemend scan` exits 3
+ * when it found something (0 when it found nothing).
+ */
+export const EXIT_CODES = { success: 0, failed: 1, badInput: 2, findings: 3 } as const;
 export type ExitCode = (typeof EXIT_CODES)[keyof typeof EXIT_CODES];
 
 /** The HTTP statuses an error may carry; each has a reason phrase at the HTTP edge. */
@@ -62,8 +65,8 @@ export interface ErrorMapping {
     /** JSON-RPC error code when a whole request fails (resource reads). */
     readonly rpc: McpErrorCode;
   };
-  /** `kubemend` exit code. */
-  readonly exit: Exclude<ExitCode, 0>;
+  /** `kubemend` exit code (never 0, and never 3: that one reports findings, not an error). */
+  readonly exit: Exclude<ExitCode, 0 | 3>;
 }
 
 const { badInput, failed } = EXIT_CODES;

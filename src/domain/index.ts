@@ -9,10 +9,12 @@ export {
   EXECUTABLE_ACTION_TYPES,
   EXECUTION_STATUSES,
   FAILURE_CATEGORIES,
+  LOG_SOURCES,
   MODES,
   OUTPUT_STATUSES,
   PATCH_TYPES,
   RISK_LEVELS,
+  TARGET_CHOICES,
   isCategory,
   maxRisk,
   riskRank,
@@ -27,10 +29,12 @@ export type {
   EvidenceOrigin,
   ExecutionStatus,
   FailureCategory,
+  LogSourceName,
   Mode,
   OutputStatus,
   PatchType,
   RiskLevel,
+  TargetChoice,
 } from './vocabulary.js';
 export {
   ConfigurationError,
@@ -71,11 +75,13 @@ export {
   RemediationSchema,
   TargetSchema,
   VerificationPlanSchema,
+  AnalysisTargetSchema,
 } from './schemas.js';
 export type {
   ActionTarget,
   Analysis,
   DesiredStateOwner,
+  AnalysisTarget,
   Evidence,
   ExecutionResult,
   KubernetesEvent,
@@ -101,7 +107,9 @@ export {
 } from './quantity.js';
 export { objectLabel } from './object-ref.js';
 export type { ObjectReference } from './object-ref.js';
-export { LABEL_SELECTOR_OPERATORS, selectorMatches, selectorString } from './selectors.js';
+export { LABEL_SELECTOR_OPERATORS, isSelectorString, selectorMatches, selectorString } from './selectors.js';
+export { ScanFindingSchema, ScanReportSchema, ScanRequestSchema } from './scan.js';
+export type { ScanFinding, ScanReport, ScanRequest } from './scan.js';
 export type { LabelSelector, LabelSelectorOperator, LabelSelectorRequirement } from './selectors.js';
 export { type ActionDraft } from './action-draft.js';
 export { canonicalJson, digest } from './canonical-json.js';
@@ -119,6 +127,10 @@ export {
   API_VERSIONS,
   apiVersionOf,
   CLUSTER_SCOPED_KINDS,
+  KIND_SHORT_NAMES,
+  TARGET_KINDS,
+  targetKindOf,
+  type TargetKind,
   WORKLOAD_KINDS,
   type WorkloadKind,
 } from './kinds.js';

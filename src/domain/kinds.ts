@@ -60,3 +60,46 @@ export const CLUSTER_SCOPED_KINDS: ReadonlySet<string> = new Set([
 export function apiVersionOf(kind: string, fallback = 'v1'): string {
   return API_VERSIONS[kind] ?? fallback;
 }
+
+/** The kinds a person can address directly (`kubemend analyze TYPE/NAME`, the words resolver). */
+export const TARGET_KINDS = [
+  'Deployment',
+  'StatefulSet',
+  'DaemonSet',
+  'Job',
+  'CronJob',
+  'Pod',
+  'Service',
+  'PersistentVolumeClaim',
+  'HorizontalPodAutoscaler',
+  'Node',
+] as const;
+export type TargetKind = (typeof TARGET_KINDS)[number];
+
+/** kubectl's short name of each addressable kind (`deploy/checkout`). */
+export const KIND_SHORT_NAMES: Readonly<Record<TargetKind, string>> = {
+  Deployment: 'deploy',
+  StatefulSet: 'sts',
+  DaemonSet: 'ds',
+  Job: 'job',
+  CronJob: 'cj',
+  Pod: 'po',
+  Service: 'svc',
+  PersistentVolumeClaim: 'pvc',
+  HorizontalPodAutoscaler: 'hpa',
+  Node: 'no',
+};
+
+/** Every spelling kubectl accepts for these kinds: singular, plural, short name (lower case). */
+const KIND_SPELLINGS: Readonly<Record<string, TargetKind>> = Object.fromEntries(
+  TARGET_KINDS.flatMap((kind) => {
+    const lower = kind.toLowerCase();
+    const plural = lower.endsWith('s') ? `${lower}es` : `${lower}s`;
+    return [lower, plural, KIND_SHORT_NAMES[kind]].map((spelling) => [spelling, kind] as const);
+  }),
+);
+
+/** `deploy` / `deployments` / `Deployment` → `Deployment`; undefined for a kind kubemend cannot address. */
+export function targetKindOf(spelling: string): TargetKind | undefined {
+  return KIND_SPELLINGS[spelling.toLowerCase()];
+}

@@ -14,11 +14,13 @@ import {
   DESIRED_STATE_MANAGERS,
   EVIDENCE_KINDS,
   EVIDENCE_ORIGINS,
+  LOG_SOURCES,
   EXECUTION_STATUSES,
   MODES,
   OUTPUT_STATUSES,
   PATCH_TYPES,
   RISK_LEVELS,
+  TARGET_CHOICES,
 } from './vocabulary.js';
 
 export const ISSUE_MAX_LENGTH = 10_000;
@@ -234,9 +236,30 @@ export const EvidenceSchema = z
     kind: z.enum(EVIDENCE_KINDS),
     origin: z.enum(EVIDENCE_ORIGINS),
     object: z.string().optional().describe('kind/namespace/name of the object the quote belongs to'),
+    logSource: z
+      .enum(LOG_SOURCES)
+      .optional()
+      .describe("for a log quote: the caller's logs, or the container's current or previous output"),
+    container: z.string().optional().describe('for a log quote from a container: its name'),
   })
   .describe('kubemend extension: one evidence quote with where it came from');
 export type Evidence = z.infer<typeof EvidenceSchema>;
+
+export const AnalysisTargetSchema = z
+  .strictObject({
+    apiVersion: z.string().min(1).optional(),
+    kind: z.string().min(1).optional(),
+    namespace: z.string().min(1).optional(),
+    name: kubernetesName.optional(),
+    chosenBy: z.enum(TARGET_CHOICES),
+    note: z.string().describe('how the target was chosen, or (unresolved) what kubemend needs'),
+    candidates: z
+      .array(z.string())
+      .optional()
+      .describe('other objects that were considered, as Kind/namespace/name'),
+  })
+  .describe('kubemend extension: the object the analysis is about and how it was chosen');
+export type AnalysisTarget = z.infer<typeof AnalysisTargetSchema>;
 
 export const AnalysisSchema = z.strictObject({
   rootCause: z.string(),
@@ -248,6 +271,7 @@ export const AnalysisSchema = z.strictObject({
   evidenceDetail: z.array(EvidenceSchema).optional(),
   subject: ActionTargetSchema.optional().describe('kubemend extension: the object the cause was found on'),
   checked: z.array(z.string()).optional().describe('kubemend extension: what was checked'),
+  target: AnalysisTargetSchema.optional(),
 });
 export type Analysis = z.infer<typeof AnalysisSchema>;
 

@@ -150,3 +150,32 @@ export function selectorMatches(
     })
   );
 }
+
+const SELECTOR_KEY = String.raw`(?:[a-z0-9](?:[-a-z0-9.]*[a-z0-9])?\/)?[A-Za-z0-9](?:[-A-Za-z0-9_.]*[A-Za-z0-9])?`;
+const SELECTOR_VALUE = String.raw`(?:[A-Za-z0-9](?:[-A-Za-z0-9_.]*[A-Za-z0-9])?)?`;
+const SELECTOR_TERM = new RegExp(
+  String.raw`^(?:!?${SELECTOR_KEY}|${SELECTOR_KEY}\s*(?:==?|!=)\s*${SELECTOR_VALUE}|${SELECTOR_KEY}\s+(?:in|notin)\s*\(\s*${SELECTOR_VALUE}(?:\s*,\s*${SELECTOR_VALUE})*\s*\))$`,
+);
+
+/**
+ * Whether `text` is a label selector as `kubectl -l` takes it (`app=web,tier!=db`,
+ * `env in (prod,staging)`, `!canary`): checked before it reaches the API server, so a typo is the
+ * caller's error naming the field, not a refusal from the cluster.
+ */
+export function isSelectorString(text: string): boolean {
+  const terms: string[] = [];
+  let depth = 0;
+  let start = 0;
+  for (let index = 0; index < text.length; index++) {
+    const char = text[index];
+    if (char === '(') depth++;
+    else if (char === ')') depth--;
+    else if (char === ',' && depth === 0) {
+      terms.push(text.slice(start, index));
+      start = index + 1;
+    }
+    if (depth < 0 || depth > 1) return false;
+  }
+  terms.push(text.slice(start));
+  return depth === 0 && terms.every((term) => SELECTOR_TERM.test(term.trim()));
+}

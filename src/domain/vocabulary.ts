@@ -98,6 +98,19 @@ export type DesiredStateManager = (typeof DESIRED_STATE_MANAGERS)[number];
 export const EVIDENCE_ORIGINS = ['input', 'cluster'] as const;
 export type EvidenceOrigin = (typeof EVIDENCE_ORIGINS)[number];
 
+/** Where a log quote came from: the caller's logs, or a container's own (current or previous) output. */
+export const LOG_SOURCES = ['caller', 'container-current', 'container-previous'] as const;
+export type LogSourceName = (typeof LOG_SOURCES)[number];
+
+/**
+ * How the object an analysis is about was chosen (kubemend extension): named by the request
+ * (`input`), taken from its context (`context`: the event's object, the pod), found from the words
+ * of the issue (`words`), picked from a scan of the namespace the words name (`scan`), or not found
+ * (`unresolved`: the answer says what is needed).
+ */
+export const TARGET_CHOICES = ['input', 'context', 'words', 'scan', 'unresolved'] as const;
+export type TargetChoice = (typeof TARGET_CHOICES)[number];
+
 export const EVIDENCE_KINDS = ['event', 'log', 'status', 'spec', 'metric', 'condition', 'issue'] as const;
 export type EvidenceKind = (typeof EVIDENCE_KINDS)[number];
 

@@ -1,5 +1,5 @@
 /** Human-readable rendering of a RemediateOutput for the terminal. */
-import type { RemediateOutput } from '../domain/index.js';
+import { objectLabel, type RemediateOutput } from '../domain/index.js';
 
 export function renderText(output: RemediateOutput): string {
   const { analysis, remediation } = output;
@@ -8,6 +8,11 @@ export function renderText(output: RemediateOutput): string {
   lines.push(
     `Category:    ${analysis.category}   confidence ${analysis.confidence.toFixed(2)}   source ${analysis.source}`,
   );
+  if (analysis.target) {
+    const { chosenBy, note } = analysis.target;
+    const what = analysis.target.name ? objectLabel(analysis.target) : (analysis.target.namespace ?? 'none');
+    lines.push(`Target:      ${what}   (chosen by ${chosenBy}: ${note})`);
+  }
   lines.push('', 'Root cause:', `  ${analysis.rootCause}`);
   if (analysis.evidence.length > 0) {
     lines.push('', 'Evidence:');

@@ -14,6 +14,7 @@ import {
 } from '../domain/index.js';
 import type { Facts } from '../analysis/facts.js';
 import type { Finding } from '../analysis/finding.js';
+import { accessAdvice } from './builders/access.js';
 import { BUILDERS } from './builders/index.js';
 import { kubectlCommand } from './drafts.js';
 import { guardDraft } from './guards.js';
@@ -68,6 +69,7 @@ export function planRemediation(input: PlanInput): Plan {
     verifyTimeout: policy.verifyTimeout,
   }).map((draft) => ({ draft }));
   drafts.push(...(input.extraDrafts ?? []));
+  drafts.push(...accessAdvice(facts).map((draft) => ({ draft })));
 
   const protectedSet = protectedNamespaces(policy);
   const actions: RemediationAction[] = [];

@@ -11,10 +11,11 @@ import type { Configuration } from '../config/configuration.js';
 import { gatherLiveContext, type LiveContext } from '../context/live.js';
 import type { LogSummary } from '../context/log-summary.js';
 import { contextFromInput } from '../context/normalize.js';
-import type { Policy } from '../planning/policy.js';
+import { type Policy, protectedNamespaces } from '../planning/policy.js';
 import type { Finding } from '../analysis/finding.js';
 import { planRemediation } from '../planning/plan.js';
 import type { Phase } from './phase.js';
+import { chooseTarget } from './target.js';
 
 /** The AI analyzer with the policy for merging its answer (wired by the composition root). */
 export interface AiIntegration {
@@ -34,6 +35,8 @@ export interface AnalyzeDependencies {
   readonly configuration: Configuration;
   readonly cluster?: ClusterGateway;
   readonly ai?: AiIntegration;
+  /** Scan tuning for a namespace scan that chooses the target (tests). */
+  readonly scan?: { readonly settleMs?: number };
 }
 
 export interface AnalyzeOptions {
@@ -49,6 +52,8 @@ export interface AnalyzedRequest {
   readonly remediation: Remediation;
   readonly mode: Mode;
   readonly notices: string[];
+  /** The analysis could not be done (nothing told kubemend what the issue is about). */
+  readonly failed?: boolean;
   readonly ai?: {
     readonly provider: string;
     readonly model: string;
@@ -58,21 +63,58 @@ export interface AnalyzedRequest {
   };
 }
 
+/** Marks the refused namespaces the policy protects: there, kubemend is not meant to have access. */
+function withPolicyProtection(live: LiveContext, policy: Policy): LiveContext {
+  const protectedSet = protectedNamespaces(policy);
+  return {
+    ...live,
+    report: {
+      ...live.report,
+      denied: live.report.denied.map((denial) =>
+        protectedSet.has(denial.namespace) ? { ...denial, protectedByPolicy: true } : denial,
+      ),
+    },
+  };
+}
+
 export async function analyzeRequest(
   dependencies: AnalyzeDependencies,
-  input: RemediateInput,
+  request: RemediateInput,
   options: AnalyzeOptions,
 ): Promise<AnalyzedRequest> {
   const notices: string[] = [];
+  const step = await chooseTarget(dependencies.cluster, request, {
+    policy: options.policy,
+    scan: dependencies.scan,
+    onProgress: (message) => options.onPhase?.('gathering', message),
+  });
+  if (step.answer) {
+    if (options.policyName !== 'default') notices.push(`policy: ${options.policyName}`);
+    return {
+      analysis: step.answer.analysis,
+      remediation: step.answer.remediation,
+      mode: options.requestedMode,
+      notices,
+      ...(step.answer.failed ? { failed: true } : {}),
+    };
+  }
+  const input = step.input;
   let live: LiveContext | undefined;
   if (dependencies.cluster) {
-    live = await gatherLiveContext(dependencies.cluster, input, {
-      timeoutMs: dependencies.configuration.cluster.gatherTimeoutMs,
-      maxApiCalls: dependencies.configuration.cluster.maxApiCalls,
-    });
+    live = withPolicyProtection(
+      await gatherLiveContext(dependencies.cluster, input, {
+        timeoutMs: dependencies.configuration.cluster.gatherTimeoutMs,
+        maxApiCalls: dependencies.configuration.cluster.maxApiCalls,
+      }),
+      options.policy,
+    );
     notices.push(
       `live: read ${live.pods.length} pod(s), ${live.objects.length} object(s), ${live.events.length} event(s) in ${live.report.apiCalls} API call(s), ${live.report.durationMs} ms${live.report.partial ? ' (partial)' : ''}`,
     );
+    for (const denial of live.report.denied)
+      notices.push(
+        `no access: kubemend may not read namespace ${denial.namespace}${denial.protectedByPolicy ? ' (protected by policy)' : ' (not opted in)'}`,
+      );
   } else {
     notices.push('offline: analysed from the context in the request only; no cluster was consulted');
   }
@@ -124,7 +166,11 @@ export async function analyzeRequest(
   });
   notices.push(...plan.notices);
   return {
-    analysis: { ...analysis, factors: [...analysis.factors, ...plan.notes] },
+    analysis: {
+      ...analysis,
+      factors: [...analysis.factors, ...plan.notes],
+      ...(step.choice ? { target: step.choice } : {}),
+    },
     remediation: plan.remediation,
     mode: plan.mode,
     notices,

@@ -31,6 +31,8 @@ export interface ServiceDependencies {
   readonly newId?: () => string;
   /** Execution engine tuning (tests shorten the stability window). */
   readonly engine?: { readonly pollIntervalMs?: number; readonly stabilityMs?: number };
+  /** Scan tuning (tests shorten how long a new object is left to settle before it is judged). */
+  readonly scan?: { readonly settleMs?: number };
   /** Where work nobody waits for reports (default: standard error). */
   readonly logger?: ServiceLogger;
 }

@@ -10,7 +10,14 @@
  * `background.ts` (periodic reconciliation and the retention purge).
  */
 import { randomUUID } from 'node:crypto';
-import { KubemendError, type RemediateInput, type RemediateOutput } from '../domain/index.js';
+import {
+  KubemendError,
+  type RemediateInput,
+  type RemediateOutput,
+  type ScanReport,
+  type ScanRequest,
+  type Target,
+} from '../domain/index.js';
 import { type AuditRecorder, InMemoryAuditRecorder } from '../audit/recorder.js';
 import type { ClusterGateway } from '../cluster/gateway.js';
 import { TargetLocks } from '../execution/locks.js';
@@ -28,6 +35,7 @@ import {
 import { ActionRateGuard } from './rate-guard.js';
 import { reconcile, type ReconcileReport } from './reconciliation.js';
 import { openSession, processRequest, type RemediateOptions, replay } from './requests.js';
+import { describeTarget, scanNamespaces } from './scan.js';
 
 export type { ApproveOptions } from './approvals.js';
 export { planHashOf } from './approvals.js';
@@ -127,6 +135,19 @@ export class RemediationService {
 
   reject(sessionId: string, options: { approver: string; reason?: string }): Promise<SessionRecord> {
     return rejectSession(this.context, sessionId, options);
+  }
+
+  /**
+   * Everything failing in the namespaces asked for, each with its category, cause and proposed
+   * actions (planned in manual mode: nothing is executed). Read-only; no session is opened.
+   */
+  scan(request: ScanRequest, options: { onProgress?: (message: string) => void } = {}): Promise<ScanReport> {
+    return scanNamespaces(this.context, request, options);
+  }
+
+  /** The issue text of `analyze TYPE/NAME`: what the live object's status shows now. */
+  describeTarget(target: Target): Promise<string> {
+    return describeTarget(this.context, target);
   }
 
   /** Crash reconciliation, once (see `reconciliation.ts`). */

@@ -134,7 +134,12 @@ export async function processRequest(
     ? await ctx.sessions.update(opened.id, opened.version, { phase: firstPhase })
     : opened;
   const analysed = await analyzeRequest(
-    { configuration: ctx.dependencies.configuration, cluster, ai: ctx.dependencies.ai },
+    {
+      configuration: ctx.dependencies.configuration,
+      cluster,
+      ai: ctx.dependencies.ai,
+      scan: ctx.dependencies.scan,
+    },
     input,
     { logs: options.logs, policy, policyName, requestedMode, onPhase: options.onProgress },
   );
@@ -157,6 +162,7 @@ export async function processRequest(
         category: analysed.analysis.category,
         confidence: analysed.analysis.confidence,
         source: analysed.analysis.source,
+        ...(analysed.analysis.target ? { target: analysed.analysis.target.chosenBy } : {}),
         ...(analysed.ai ? { ai: analysed.ai } : {}),
       },
     },
@@ -175,7 +181,7 @@ export async function processRequest(
   const waiting = actions.some((action) => action.decision?.decision === 'await-approval');
   const planHash = planHashOf(actions);
   const baseOutput: RemediateOutput = {
-    status: waiting || toExecute.length > 0 ? 'pending' : 'success',
+    status: analysed.failed ? 'failed' : waiting || toExecute.length > 0 ? 'pending' : 'success',
     sessionId: session.id,
     analysis: analysed.analysis,
     remediation,
@@ -200,7 +206,8 @@ export async function processRequest(
         })),
       };
     }
-    const state: SessionState = output.status === 'pending' ? 'pending' : 'analyzed';
+    const state: SessionState =
+      output.status === 'pending' ? 'pending' : output.status === 'failed' ? 'failed' : 'analyzed';
     session = await ctx.sessions.update(session.id, session.version, {
       state,
       output,

@@ -90,7 +90,7 @@ describe('MCP Inspector CLI', () => {
     const tools = (
       JSON.parse(stdout) as { tools: Array<{ name: string; annotations?: Record<string, boolean> }> }
     ).tools;
-    expect(tools.map((t) => t.name).sort()).toEqual(['analyze', 'approve', 'reject', 'remediate']);
+    expect(tools.map((t) => t.name).sort()).toEqual(['analyze', 'approve', 'reject', 'remediate', 'scan']);
     expect(tools.find((t) => t.name === 'analyze')?.annotations?.readOnlyHint).toBe(true);
   }, 60_000);
 

@@ -21,7 +21,8 @@ const TOKEN = 'mcp-analyst-token-0123456789';
 async function exercise(client: Client, approveError: RegExp): Promise<void> {
   const { tools } = await client.listTools();
   const byName = Object.fromEntries(tools.map((tool) => [tool.name, tool]));
-  expect(Object.keys(byName).sort()).toEqual(['analyze', 'approve', 'reject', 'remediate']);
+  expect(Object.keys(byName).sort()).toEqual(['analyze', 'approve', 'reject', 'remediate', 'scan']);
+  expect(byName.scan?.annotations).toMatchObject({ readOnlyHint: true, destructiveHint: false });
   expect(byName.analyze?.annotations).toMatchObject({
     readOnlyHint: true,
     destructiveHint: false,

@@ -2,6 +2,8 @@
 // forbidden actions, risk ceiling and the expected outcome (fixed | pending | untouched | rolled-back).
 import { EXECUTABLE_ACTION_TYPES, type RemediateOutput, riskRank } from '../../src/domain/index.js';
 import { actionMatches, GLOBAL_FORBIDS } from '../support/incidents.js';
+
+const squash = (text: string): string => text.replace(/\s+/g, '');
 import type { Expect } from './schema.js';
 
 export interface OutcomeFacts {
@@ -31,10 +33,15 @@ export function assessOutput(expect: Expect, output: RemediateOutput, facts: Out
     }
   }
   for (const matcher of expect.actions) {
-    if (!actions.some((action) => actionMatches(matcher, action))) problems.push(`no action matches ${JSON.stringify(matcher)}`);
+    if (!actions.some((action) => actionMatches(matcher, action)))
+      problems.push(`no proposed action matches ${JSON.stringify(matcher)}`);
   }
   for (const text of expect.notices) {
     if (!(output.notices ?? []).some((notice) => notice.includes(text))) problems.push(`no notice says "${text}"`);
+  }
+  const analysisText = squash([output.analysis.rootCause, ...output.analysis.factors].join(' '));
+  for (const words of expect.rootCauseMentions) {
+    if (!analysisText.includes(squash(words))) problems.push(`the analysis does not mention "${words}"`);
   }
   const executable = actions.filter((a) => isExecutable(a.type));
   if (expect.maxActionRisk !== undefined) {
@@ -50,6 +57,9 @@ export function assessOutput(expect: Expect, output: RemediateOutput, facts: Out
       break;
     case 'pending':
       if (facts.changes.length) problems.push(`cluster changed: ${facts.changes.join('; ')}`);
+      // A pending answer leaves a decision to a person: it must give them something to decide on.
+      if (!actions.some((a) => a.type === 'manual' || a.decision?.decision === 'await-approval'))
+        problems.push('pending without an action: neither an executable action awaiting approval nor a manual action');
       if (output.status !== 'pending' && executable.length > 0) problems.push(`status ${output.status} with executable actions, expected pending`);
       if (output.executed) problems.push('kubemend executed actions');
       break;

@@ -1,7 +1,8 @@
 // kubemend's step in a scenario: the real service, as `kubemend serve` and the CLI build it
 // (createApplication), talking to the real control plane under kubemend's least-privilege
-// ServiceAccount. The scenario's namespace is opted in first (a RoleBinding, as an operator would);
-// a scenario whose objects live in a protected namespace (kube-system) is not opted in there.
+// ServiceAccount. The scenario's namespace is opted in first (a RoleBinding, as an operator would),
+// unless expect.json says `optIn: false`; a scenario whose objects live in a protected namespace
+// (kube-system) is not opted in there.
 import { execFileSync } from 'node:child_process';
 import { createApplication, type Application } from '../../src/app.js';
 import { KubeClusterGateway, loadKubeConfig } from '../../src/cluster/kube-gateway.js';
@@ -20,7 +21,8 @@ function app(): Promise<Application> {
 }
 
 export const kubemendStep: RemediateFn | undefined = async (scenario, input) => {
-  execFileSync('bash', [`${SCRIPTS_DIR}/kubemend-identity.sh`, scenario.name], { stdio: 'ignore' });
+  // The scenario's namespace is opted in unless the scenario is about a namespace kubemend may not read.
+  execFileSync('bash', [`${SCRIPTS_DIR}/kubemend-identity.sh`, ...(scenario.expect.optIn ? [scenario.name] : [])], { stdio: 'ignore' });
   const service = (await app()).service;
   return service.remediate({ ...input, mode: scenario.expect.mode ?? input.mode, ...(scenario.expect.policy ? { policy: scenario.expect.policy } : {}) }, { actor: 'scenario-runner' });
 };

@@ -33,6 +33,21 @@ describe('scenario directories', () => {
     expect(scenarios.find((s) => s.name === 'kube-system-crashloop')?.setup[0]?.namespace).toBe('kube-system');
   });
 
+  it('covers each class of the better-fixes work, rollbacks verified in automatic mode', () => {
+    const byName = new Map(scenarios.map((s) => [s.name, s]));
+    for (const name of ['rollback-image-tag-typo', 'command-typo-previous-fine', 'config-parse-error', 'ready-but-dependency-failing', 'new-revision-exit1-old-serving', 'ci-log-provenance', 'node-system-oom', 'forbidden-namespace', 'serviceaccount-rbac-question']) {
+      expect(byName.has(name), name).toBe(true);
+    }
+    for (const name of ['rollback-image-tag-typo', 'command-typo-previous-fine', 'new-revision-exit1-old-serving']) {
+      const scenario = byName.get(name)!;
+      expect(scenario.setupBefore.length, name).toBeGreaterThan(0);
+      expect(scenario.expect).toMatchObject({ mode: 'automatic', outcome: 'fixed' });
+      expect(scenario.expect.actions.some((a) => a.type === 'rollback'), name).toBe(true);
+    }
+    expect(byName.get('forbidden-namespace')?.expect.optIn).toBe(false);
+    expect(scenarios.filter((s) => s.expect.optIn).length).toBe(scenarios.length - 1);
+  });
+
   it('rejects a bad expect.json with the field named', () => {
     const result = ExpectSchema.safeParse({ category: 'oom', mode: 'automatic', outcome: 'fixed', timeoutSeconds: 10, signals: [] });
     expect(result.success).toBe(false);
@@ -141,6 +156,26 @@ describe('outcome assessment', () => {
     const problems = assessOutput(oom!.expect, bad, { changes: [], healthyProblems: [], targetRestored: false });
     expect(problems.some((p) => p.startsWith('category crash-loop'))).toBe(true);
     expect(problems.some((p) => p.startsWith('forbidden action delete'))).toBe(true);
+  });
+
+  it('pending: nothing changed, and at least one action awaiting approval or for a person', () => {
+    const [config] = loadScenarios(ROOT, ['config-parse-error']);
+    const nothing = { changes: [], healthyProblems: [], targetRestored: false };
+    const manual = { ...patch, id: 'a1', type: 'manual', params: { instructions: 'Fix line 14 of key default.conf of ConfigMap gateway-conf' }, decision: { decision: 'advice' } };
+    const answer = (actions: unknown[], rootCause = 'exits: key default.conf of ConfigMap gateway-conf does not parse') =>
+      output({ status: 'pending', analysis: { rootCause, confidence: 0.9, factors: [], category: 'crash-loop', evidence: [], source: 'rules' }, remediation: { summary: 's', actions, risk: 'low' } as RemediateOutput['remediation'] }, 'crash-loop');
+    expect(assessOutput(config!.expect, answer([manual]), nothing)).toEqual([]);
+    expect(assessOutput(config!.expect, answer([]), nothing)).toEqual([
+      'no proposed action matches {"type":"manual","mentions":["gateway-conf","default.conf","line 14"]}',
+      'pending without an action: neither an executable action awaiting approval nor a manual action',
+    ]);
+    expect(assessOutput(config!.expect, answer([manual], 'nginx exits'), nothing)).toEqual([
+      'the analysis does not mention "key default.conf of ConfigMap gateway-conf"',
+    ]);
+    const denied = { ...patch, decision: { decision: 'denied' } };
+    expect(assessOutput({ ...config!.expect, actions: [], rootCauseMentions: [] }, answer([denied]), nothing)).toContain(
+      'pending without an action: neither an executable action awaiting approval nor a manual action',
+    );
   });
 
   it('untouched: no change and no executable action', () => {

@@ -128,10 +128,14 @@ export const ExpectSchema = z.strictObject({
   healthy: z.array(z.strictObject({ kind: z.enum(['Deployment', 'StatefulSet', 'DaemonSet']), name: z.string() })).default([]),
   endpoints: z.array(z.strictObject({ service: z.string(), min: z.number().int().positive() })).default([]),
   forbid: z.array(ActionMatcherSchema).default([]),
-  /** Actions the answer must hold (each matcher matches some action). */
+  /** Each entry must be matched by some proposed action (e.g. a `manual` action mentioning given words). */
   actions: z.array(ActionMatcherSchema).default([]),
   /** Texts the answer's notices must hold (each in some notice). */
   notices: z.array(z.string().min(1)).default([]),
+  /** Words the analysis (root cause and factors) must contain, whitespace ignored. */
+  rootCauseMentions: z.array(z.string().min(1)).default([]),
+  /** Opt the scenario namespace in for kubemend (a RoleBinding). false: kubemend may not read it. */
+  optIn: z.boolean().default(true),
   maxActionRisk: z.enum(RISK_LEVELS).optional(),
   timeoutSeconds: z.number().positive().max(1800),
   signals: z.array(SignalSchema).min(1, 'a scenario asserts at least one signal'),

@@ -14,12 +14,16 @@
  * - `drop`: the request never arrives (a network error, nothing written).
  */
 import { KubernetesApiError } from '../../src/cluster/errors.js';
+import { CLUSTER_SCOPED_KINDS } from '../../src/domain/index.js';
 import {
   type ClusterGateway,
   FIELD_MANAGER,
   type KubeObject,
   type ListOptions,
+  type ListPage,
+  type LogOptions,
   type ObjectKey,
+  type PageOptions,
   type PatchKind,
   type VersionedList,
   type WatchEvent,
@@ -97,6 +101,18 @@ export function mergePatch(target: unknown, patch: unknown): unknown {
 export class InMemoryClusterGateway implements ClusterGateway {
   readonly server = 'memory://in-memory-cluster';
   readonly writes: WriteRecord[] = [];
+  /**
+   * Every read request, as `verb kind namespace` (`list Pod shop`, `page Pod *`, `logs shop/web-1/main`);
+   * lists to watch from and watches as `list Kind` / `watch Kind from RV` (to check list-then-watch).
+   */
+  readonly reads: string[] = [];
+  /** Container logs by `namespace/pod/container` (`…/previous` for the previous container). */
+  readonly podLogs = new Map<string, string>();
+  /**
+   * Lists refused with 403, as RBAC refuses them: `*` for every namespaced kind across all
+   * namespaces (cluster-scoped kinds stay readable), or a namespace name.
+   */
+  readonly forbiddenLists = new Set<string>();
   /** Faults waiting for a matching request. */
   readonly faults: FaultRule[] = [];
   /** How a Deployment's pods fare after each change, per object name (default healthy). */
@@ -105,8 +121,6 @@ export class InMemoryClusterGateway implements ClusterGateway {
   unreachableReads = 0;
   /** Watches from a resourceVersion below this get `ERROR` 410 Gone (etcd compacted it). */
   compactedBefore = 0;
-  /** Lists and watches opened, as `list Kind` / `watch Kind from RV` (to check list-then-watch). */
-  readonly reads: string[] = [];
   private readonly objects = new Map<string, KubeObject>();
   /** Every change, in order, for watches that start from an older resourceVersion. */
   private readonly history: Array<{ readonly version: number; readonly event: WatchEvent }> = [];
@@ -201,8 +215,33 @@ export class InMemoryClusterGateway implements ClusterGateway {
   }
 
   async list(kind: string, namespace?: string, options: ListOptions = {}): Promise<KubeObject[]> {
-    const matches = this.matcher(kind, namespace, options);
-    return [...this.objects.values()].filter(matches).map((o) => structuredClone(o));
+    this.reads.push(`list ${kind} ${namespace ?? '*'}`);
+    return this.select(kind, namespace, options);
+  }
+
+  /** Pages of `limit` items; the continue token is the offset of the next page. */
+  async listPage(kind: string, namespace: string | undefined, options: PageOptions): Promise<ListPage> {
+    this.reads.push(`page ${kind} ${namespace ?? '*'}`);
+    const clusterScoped = CLUSTER_SCOPED_KINDS.has(kind);
+    if (
+      (namespace === undefined && !clusterScoped && this.forbiddenLists.has('*')) ||
+      (namespace !== undefined && this.forbiddenLists.has(namespace))
+    )
+      throw new KubernetesApiError(
+        403,
+        `${kind.toLowerCase()}s is forbidden: User "kubemend" cannot list resource in ${namespace ?? 'the cluster scope'}`,
+      );
+    if (this.unreachableReads > 0) {
+      this.unreachableReads--;
+      throw new KubernetesApiError(0, 'connect ECONNREFUSED (in-memory cluster unreachable)');
+    }
+    const all = this.select(kind, namespace, options);
+    const start = options.continue ? Number(options.continue) : 0;
+    const end = options.limit ? start + options.limit : all.length;
+    return {
+      items: all.slice(start, end),
+      ...(end < all.length ? { continue: String(end), remainingItemCount: all.length - end } : {}),
+    };
   }
 
   async listWithVersion(kind: string, namespace?: string, options: ListOptions = {}): Promise<VersionedList> {
@@ -211,14 +250,18 @@ export class InMemoryClusterGateway implements ClusterGateway {
       throw new KubernetesApiError(0, 'connect ECONNREFUSED (in-memory cluster unreachable)');
     }
     this.reads.push(`list ${kind}`);
-    return {
-      items: await this.list(kind, namespace, options),
-      resourceVersion: String(this.resourceVersions),
-    };
+    return { items: this.select(kind, namespace, options), resourceVersion: String(this.resourceVersions) };
   }
 
-  async logs(): Promise<string> {
-    return '';
+  private select(kind: string, namespace: string | undefined, options: ListOptions): KubeObject[] {
+    const matches = this.matcher(kind, namespace, options);
+    return [...this.objects.values()].filter(matches).map((o) => structuredClone(o));
+  }
+
+  async logs(namespace: string, pod: string, container: string, options: LogOptions = {}): Promise<string> {
+    const key = `${namespace}/${pod}/${container}${options.previous ? '/previous' : ''}`;
+    this.reads.push(`logs ${key}`);
+    return this.podLogs.get(key) ?? '';
   }
 
   async patch(

@@ -3,6 +3,7 @@ import { CONFIDENCE } from '../finding.js';
 import { containerPath, eventEvidence, statusEvidence } from '../facts.js';
 import { eventContainer, waitingStates } from '../signals.js';
 import { containerPhrase, finding, type Rule } from './rule.js';
+import { closestName } from '../near-miss.js';
 
 const OBJECT_NOT_FOUND = /\b(configmaps?|secrets?)\s+"([^"]+)"\s+not found/i;
 const KEY_NOT_FOUND = /couldn't find key (\S+) in (ConfigMap|Secret) (?:([^/\s]+)\/)?(\S+)/;
@@ -36,38 +37,6 @@ export function parseMissingConfig(message: string): Missing | undefined {
   const account = SERVICE_ACCOUNT.exec(message);
   if (account?.[3]) return { configKind: 'ServiceAccount', configName: account[3] };
   return undefined;
-}
-
-function similarity(a: string, b: string): number {
-  // Levenshtein distance, small strings only.
-  const rows = a.length + 1;
-  const cols = b.length + 1;
-  const distance: number[] = Array.from({ length: rows * cols }, () => 0);
-  for (let i = 0; i < rows; i++) distance[i * cols] = i;
-  for (let j = 0; j < cols; j++) distance[j] = j;
-  for (let i = 1; i < rows; i++) {
-    for (let j = 1; j < cols; j++) {
-      const cost = a[i - 1] === b[j - 1] ? 0 : 1;
-      distance[i * cols + j] = Math.min(
-        distance[(i - 1) * cols + j]! + 1,
-        distance[i * cols + j - 1]! + 1,
-        distance[(i - 1) * cols + j - 1]! + cost,
-      );
-    }
-  }
-  return distance[rows * cols - 1]!;
-}
-
-export function closestName(wanted: string, candidates: readonly string[]): string | undefined {
-  let best: { name: string; distance: number } | undefined;
-  for (const name of candidates) {
-    if (name === wanted) continue;
-    const distance = similarity(wanted, name);
-    if (distance <= Math.max(2, Math.floor(wanted.length / 5)) && (!best || distance < best.distance)) {
-      best = { name, distance };
-    }
-  }
-  return best?.name;
 }
 
 export const configMissingRule: Rule = {

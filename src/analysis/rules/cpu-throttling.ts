@@ -1,6 +1,6 @@
 import type { Evidence } from '../../domain/index.js';
 import { CONFIDENCE } from '../finding.js';
-import { type Facts, metricEvidence, percent } from '../facts.js';
+import { type Facts, logEvidence, metricEvidence, percent } from '../facts.js';
 import { containerPhrase, finding, type Rule } from './rule.js';
 
 const RATIO_METRICS = [
@@ -80,7 +80,7 @@ export const cpuThrottlingRule: Rule = {
         .slice(0, 1)
         .map((e) => ({ quote: `${e.reason}: ${e.message}`, kind: 'event' as const, origin: e.origin })),
     ].filter((item): item is Evidence => item !== undefined);
-    if (alert) evidence.push({ quote: alert.line, kind: 'log', origin: facts.logOrigin });
+    if (alert) evidence.push(logEvidence(alert));
     return finding('cpu-throttling', facts, {
       confidence,
       rootCause: `${containerPhrase(facts, container?.name)} is CPU-throttled${throttled ? ` in ${percent(throttled.ratio)} of scheduling periods` : ''}: its CPU limit${container?.limits.cpuMillicores !== undefined ? ` of ${container.limits.cpuMillicores}m` : ''} is below what it needs, which slows requests and probes.`,

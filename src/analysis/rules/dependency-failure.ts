@@ -55,19 +55,41 @@ export const dependencyFailureRule: Rule = {
       facts.primaryPod?.conditions.some((c) => c.type === 'Ready' && c.status === 'False');
     let confidence: number = dominant || occurrences >= 3 ? CONFIDENCE.good : CONFIDENCE.moderate - 0.05;
     if (crashing || unready) confidence += 0.03;
-    if (!crashing && !unready && facts.pods.length > 0) confidence -= 0.1;
     const factors = [`${occurrences} log line(s) report the dependency failure`];
     // Normal progress after the last failure: the dependency came back.
     const lastFailure = lines.at(-1)!;
-    const later = facts.logLines.filter(
-      (line) =>
-        line.index > lastFailure.index &&
-        !line.previous &&
-        !/error|fail|fatal|exception|refused|timeout|warn/i.test(line.line),
-    );
+    const later = facts.logLines
+      .slice(facts.logLines.indexOf(lastFailure) + 1)
+      .filter(
+        (line) =>
+          (line.stream === lastFailure.stream ||
+            (lastFailure.source === 'container-previous' &&
+              line.source === 'container-current' &&
+              line.container === lastFailure.container)) &&
+          !/error|fail|fatal|exception|refused|timeout|warn|"status(?:Code)?":\s*5\d\d|\s5\d\d\s/i.test(
+            line.line,
+          ),
+      );
+    // A Job that completed got past the failure: its failed attempts were retried successfully.
+    const completed =
+      facts.workload?.kind === 'Job' ? facts.findObject('Job', facts.workload.name) : undefined;
+    const jobDone = completed?.conditions.some((c) => c.type === 'Complete' && c.status === 'True') === true;
+    const recovered = later.length >= 2 || jobDone;
     if (later.length >= 2) {
       confidence -= 0.25;
       factors.push('later log lines show normal progress: the dependency recovered');
+    } else if (jobDone) {
+      confidence -= 0.25;
+      factors.push(`Job ${completed?.name ?? ''} completed: the failed attempts were retried successfully`);
+    }
+    if (!crashing && !unready && facts.pods.length > 0) {
+      // Running and Ready now. Evidence of an ongoing failure in the logs outranks "Ready now";
+      // without it (or once the logs show recovery), Ready now is what counts.
+      if (!recovered && dominant && occurrences >= 3)
+        factors.push(
+          'the pods are Running and Ready, but the logs show the dependency failing up to their last lines: the readiness check does not cover it',
+        );
+      else confidence -= 0.1;
     }
     const wrongNamespace = misdirectedService(dependency, facts);
     if (wrongNamespace)
@@ -84,11 +106,11 @@ export const dependencyFailureRule: Rule = {
       rootCause: `${containerPhrase(facts, container)} cannot reach ${dependency ? `its dependency ${dependency}` : 'a dependency'} ("${main.line.trim()}")${crashing ? ' and exits' : unready ? ' and reports itself unready' : ''}; the dependency, not this workload, is failing.`,
       factors,
       evidence: [
-        logEvidence(main, facts.logOrigin),
+        logEvidence(main),
         ...lines
           .filter((l) => l !== main)
           .slice(-2)
-          .map((l) => logEvidence(l, facts.logOrigin)),
+          .map((l) => logEvidence(l)),
       ],
       details: {
         container,

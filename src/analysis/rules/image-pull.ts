@@ -16,6 +16,8 @@ import {
   waitingStates,
 } from '../signals.js';
 import { containerPhrase, finding, type Rule } from './rule.js';
+import { closestImage } from '../near-miss.js';
+import { resolvePodOwner } from '../../context/owners.js';
 
 type PullClass = 'not-found' | 'auth' | 'ambiguous' | 'rate-limit' | 'network' | 'unexplained';
 
@@ -83,7 +85,7 @@ export function analyzePull(facts: Facts): PullAnalysis | undefined {
 
 /** The failing image was introduced by the newest revision (a typo in a release is the usual cause). */
 function imageChangedRecently(facts: Facts, pull: PullAnalysis): boolean {
-  const history = revisionHistory(facts.workload, facts.primaryPod, facts.ctx.objects);
+  const history = revisionHistory(facts.workload, facts.primaryPod, facts.ctx.objects, facts.pods);
   if (history.changedImage?.to && pull.image && history.changedImage.to === pull.image) return true;
   return previousSuccessfulJobImage(facts, pull) !== undefined;
 }
@@ -113,6 +115,26 @@ function informative(message: string): number {
   return /Back-off pulling image/.test(message) ? 1 : 0;
 }
 
+/**
+ * Images the same container runs in the workload's other pods that are Ready (a StatefulSet or
+ * DaemonSet mid-update, a Deployment's old ReplicaSet): known to exist and to run.
+ */
+function peerImages(facts: Facts, container: string | undefined): string[] {
+  const owner = facts.workload;
+  if (!owner) return [];
+  const out: string[] = [];
+  for (const pod of facts.pods) {
+    if (pod === facts.primaryPod) continue;
+    const peer = resolvePodOwner(pod, facts.ctx.objects);
+    if (peer?.kind !== owner.kind || peer.name !== owner.name) continue;
+    for (const view of pod.containers) {
+      if ((container && view.name !== container) || view.status?.ready !== true || !view.image) continue;
+      out.push(view.image);
+    }
+  }
+  return out;
+}
+
 function pullFinding(
   facts: Facts,
   category: Category,
@@ -121,18 +143,40 @@ function pullFinding(
   cause: string,
   factors: string[],
 ) {
-  const history = revisionHistory(facts.workload, facts.primaryPod, facts.ctx.objects);
-  const previousImage =
-    (history.changedImage &&
+  const history = revisionHistory(facts.workload, facts.primaryPod, facts.ctx.objects, facts.pods);
+  const changed =
+    history.changedImage &&
     history.changedImage.container === (pull.container ?? history.changedImage.container)
-      ? history.changedImage.from
-      : undefined) ?? previousSuccessfulJobImage(facts, pull);
-  if (previousImage && !history.changedImage) factors.push(`the last successful run used ${previousImage}`);
-  if (history.changedImage) {
+      ? history.changedImage
+      : undefined;
+  const good = history.goodBecause !== undefined;
+  const peers = peerImages(facts, pull.container).filter((image) => image !== pull.image);
+  const jobImage = previousSuccessfulJobImage(facts, pull);
+  // An image to go back to must be known to run: a revision with ready pods, Ready peers, a Job that completed.
+  const previousImage = (good ? changed?.from : undefined) ?? peers[0] ?? jobImage;
+  const suggestedImage = pull.image
+    ? closestImage(
+        pull.image,
+        [changed?.from, ...peers, jobImage].filter((i): i is string => !!i),
+      )
+    : undefined;
+  if (previousImage && !changed && jobImage) factors.push(`the last successful run used ${previousImage}`);
+  if (peers[0] && !changed) factors.push(`the workload's other pods run ${peers[0]} and are Ready`);
+  if (changed) {
     factors.push(
-      `revision ${history.current?.revision} changed the image from ${history.changedImage.from} to ${history.changedImage.to}`,
+      `revision ${history.current?.revision} changed the image from ${changed.from} to ${changed.to}`,
+    );
+    factors.push(
+      good
+        ? `revision ${history.previous?.revision} is believed good: ${history.goodBecause}`
+        : `nothing in the context shows that revision ${history.previous?.revision} ran well, so no rollback is proposed`,
     );
   }
+  if (suggestedImage && category === 'image-pull-not-found') {
+    factors.push(`did you mean ${suggestedImage}? ${pull.image} differs from it by a typo or a prefix`);
+    cause = `${cause.replace(/\.$/, '')}; did you mean ${suggestedImage}?`;
+  }
+  const rollbackTo = changed && good ? history.previous : undefined;
   return finding(category, facts, {
     confidence,
     rootCause: cause,
@@ -143,9 +187,11 @@ function pullFinding(
       image: pull.image,
       pullError: pull.errorText,
       previousImage,
-      rollbackToRevision: history.changedImage ? history.previous?.revision : undefined,
+      suggestedImage,
+      rollbackToRevision: rollbackTo?.revision,
       currentRevision: history.current?.revision,
       revisionChange: history.changes.join('; ') || undefined,
+      goodRevisionEvidence: rollbackTo ? history.goodBecause : undefined,
     },
   });
 }

@@ -12,6 +12,20 @@ import {
   waitingStates,
 } from '../signals.js';
 import { containerPhrase, finding, type Rule } from './rule.js';
+import { closestCommand } from '../near-miss.js';
+
+/** The program words of a command: its first word, and under `sh -c` the first word of the script. */
+function commandWords(words: readonly string[]): string[] {
+  const first = words[0];
+  if (!first) return [];
+  const base = first.split('/').at(-1) ?? first;
+  if (['sh', 'bash', 'ash', 'dash'].includes(base)) {
+    const script = words.slice(1).find((word) => !word.startsWith('-'));
+    const program = script?.trim().split(/\s+/)[0];
+    return program ? [program, program.split('/').at(-1) ?? program] : [];
+  }
+  return [first, base];
+}
 
 export const invalidCommandRule: Rule = {
   category: 'invalid-command',
@@ -61,7 +75,7 @@ export const invalidCommandRule: Rule = {
     }
     const shell = facts.findLog(SHELL_NOT_FOUND) ?? facts.findLog(EXEC_FAILURE_LOG);
     if (shell) {
-      evidence.push(logEvidence(shell, facts.logOrigin));
+      evidence.push(logEvidence(shell));
       // The runtime's own exec failure echoed as the container's output, while it crash-loops.
       const crashing =
         waitingStates(facts).some((w) => w.reason === 'CrashLoopBackOff') ||
@@ -71,19 +85,35 @@ export const invalidCommandRule: Rule = {
     }
     if (confidence === 0) return undefined;
 
-    const history = revisionHistory(facts.workload, facts.primaryPod, facts.ctx.objects);
+    const history = revisionHistory(facts.workload, facts.primaryPod, facts.ctx.objects, facts.pods);
     const commandChanged = history.changes.some((change) => /command|args|image/.test(change));
+    const rollbackTo = commandChanged && history.goodBecause ? history.previous : undefined;
     const factors: string[] = [];
     if (commandChanged)
       factors.push(`revision ${history.current?.revision} changed: ${history.changes.join('; ')}`);
+    if (commandChanged && history.previous)
+      factors.push(
+        history.goodBecause
+          ? `revision ${history.previous.revision} is believed good: ${history.goodBecause}`
+          : `nothing in the context shows that revision ${history.previous.revision} ran well, so no rollback is proposed`,
+      );
     const executable =
       /exec: "([^"]+)"/.exec(detail ?? '')?.[1] ??
-      /: (\S+): (?:not found|No such file)/.exec(detail ?? '')?.[1];
+      /: (?:\d+: )?(\S+): (?:not found|No such file)/.exec(detail ?? '')?.[1];
     const architecture = /exec format error/.test(detail ?? '');
+    // "Did you mean": the command a healthy revision (or another revision) of the workload runs.
+    const known = [...history.previousCommands.entries()]
+      .filter(([name]) => container === undefined || name === container)
+      .flatMap(([, words]) => commandWords(words));
+    const suggested = executable ? closestCommand(executable, known) : undefined;
+    if (suggested)
+      factors.push(
+        `did you mean "${suggested}"? revision ${history.previous?.revision} runs "${suggested}"; "${executable}" differs by a typo`,
+      );
     const what = architecture
       ? 'its image is built for another CPU architecture (exec format error)'
       : executable
-        ? `its command "${executable}" does not exist in the image`
+        ? `its command "${executable}" does not exist in the image${suggested ? ` (did you mean "${suggested}", which revision ${history.previous?.revision} runs?)` : ''}`
         : 'its command or entrypoint cannot be executed';
     return finding('invalid-command', facts, {
       confidence,
@@ -93,9 +123,12 @@ export const invalidCommandRule: Rule = {
       details: {
         container,
         crashLine: detail,
-        rollbackToRevision: commandChanged ? history.previous?.revision : undefined,
+        rollbackToRevision: rollbackTo?.revision,
         currentRevision: history.current?.revision,
         revisionChange: history.changes.join('; ') || undefined,
+        goodRevisionEvidence: rollbackTo ? history.goodBecause : undefined,
+        suggestedCommand: suggested,
+        executable,
       },
     });
   },

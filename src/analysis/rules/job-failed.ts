@@ -65,7 +65,7 @@ export const jobFailedRule: Rule = {
       factors.push(`the Job was created by CronJob ${workload.name}: fix its jobTemplate for future runs`);
     const env = missingEnvVar(facts);
     const line = env?.line ?? crashLine(facts);
-    if (line) evidence.push(logEvidence(line, facts.logOrigin));
+    if (line) evidence.push(logEvidence(line));
     const why =
       reason === 'DeadlineExceeded'
         ? 'it ran longer than its activeDeadlineSeconds'

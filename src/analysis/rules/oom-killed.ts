@@ -10,6 +10,8 @@ import {
   statusEvidence,
 } from '../facts.js';
 import { eventContainer, terminations } from '../signals.js';
+import { nodeOomVictim } from '../facts.js';
+import { containerRunsProcess } from '../../context/node-processes.js';
 import { containerPhrase, finding, type Rule } from './rule.js';
 
 const KERNEL_OOM = /Memory cgroup out of memory|oom-kill:|oom_kill_process|Killed process \d+ .*total-vm/i;
@@ -40,7 +42,14 @@ export const oomKilledRule: Rule = {
   evaluate(facts) {
     const evidence: Evidence[] = [];
     const factors: string[] = [];
-    const killed = terminations(facts).filter((t) => t.reason === 'OOMKilled');
+    const victim = nodeOomVictim(facts.events);
+    const victimContainer = victim
+      ? facts.primaryPod?.containers.find((c) => containerRunsProcess(c.spec, victim.process))
+      : undefined;
+    // The primary pod's (the victim's) termination first.
+    const killed = terminations(facts)
+      .filter((t) => t.reason === 'OOMKilled')
+      .sort((a, b) => Number(b.pod === facts.primaryPod) - Number(a.pod === facts.primaryPod));
     let confidence = 0;
     let container: string | undefined;
     let limit: number | undefined;
@@ -76,13 +85,19 @@ export const oomKilledRule: Rule = {
           (event.reason === 'OOMKilling' && KERNEL_OOM.test(event.message)),
       );
       const kernelLine = facts.findLog(KERNEL_OOM);
-      if (oomEvents.length > 0) {
+      if (victim && victimContainer) {
+        // The kernel killed a process of this container when the node ran out of memory; the
+        // container itself may have survived (a child process) — less certain than OOMKilled.
+        confidence = CONFIDENCE.moderate;
+        evidence.push(eventEvidence(victim.event));
+        container = victimContainer.name;
+      } else if (oomEvents.length > 0) {
         confidence = CONFIDENCE.good + 0.05;
         evidence.push(...oomEvents.slice(0, 2).map(eventEvidence));
         container = eventContainer(oomEvents[0]!);
       } else if (kernelLine) {
         confidence = CONFIDENCE.moderate;
-        evidence.push(logEvidence(kernelLine, facts.logOrigin));
+        evidence.push(logEvidence(kernelLine));
       } else if (metricSaysOomKilled(facts)) {
         // kube-state-metrics style: kube_pod_container_status_last_terminated_reason{reason="OOMKilled"}
         const series = metricSaysOomKilled(facts)!;
@@ -91,6 +106,15 @@ export const oomKilledRule: Rule = {
       } else {
         return undefined;
       }
+    }
+
+    if (victim) {
+      if (killed.length > 0) evidence.push(eventEvidence(victim.event));
+      factors.push(
+        victimContainer
+          ? `node ${victim.event.object.name ?? ''} reported ${victim.event.reason} naming victim process ${victim.process}, which container ${victimContainer.name} of pod ${facts.primaryPod?.name ?? ''} runs`
+          : `node ${victim.event.object.name ?? ''} reported ${victim.event.reason} naming victim process ${victim.process}; no container in the context runs it`,
+      );
     }
 
     // Runtime heap exhaustion in the logs is a different failure; mention it when both appear.

@@ -91,7 +91,7 @@ function suggestFix(
     const logged = listening ? Number(LISTENING.exec(listening.line)?.[1]) : undefined;
     if (logged && logged !== probePort && logged >= 80) {
       out.suggestedPort = logged;
-      evidence.push(logEvidence(listening!, facts.logOrigin));
+      evidence.push(logEvidence(listening!));
     } else if (declared.length === 1 && !container.ports.some((p) => p.containerPort === probePort)) {
       out.suggestedPort = declared[0];
       evidence.push({
@@ -115,7 +115,7 @@ function suggestFix(
     );
     if (fromLogs) {
       out.suggestedPath = fromLogs.path;
-      evidence.push(logEvidence(fromLogs.line, facts.logOrigin));
+      evidence.push(logEvidence(fromLogs.line));
     } else if (other?.path && other.path !== path && !otherFailing) {
       out.suggestedPath = other.path;
     }
@@ -136,7 +136,7 @@ function suggestFix(
     );
     if (tls || tlsConfig || /\btls\b|https/i.test(facts.ctx.issue)) {
       out.suggestedScheme = 'HTTPS';
-      if (tls) evidence.push(logEvidence(tls, facts.logOrigin));
+      if (tls) evidence.push(logEvidence(tls));
     }
   }
   if (

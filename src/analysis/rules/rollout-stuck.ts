@@ -55,10 +55,13 @@ export const rolloutStuckRule: Rule = {
           via: 'objects' as const,
         }
       : facts.workload;
-    const history = revisionHistory(workload, facts.primaryPod, facts.ctx.objects);
+    const history = revisionHistory(workload, facts.primaryPod, facts.ctx.objects, facts.pods);
+    const rollbackTo = history.goodBecause && !paused ? history.previous : undefined;
     if (history.current && history.previous) {
       factors.push(
-        `revision ${history.current.revision} (ReplicaSet ${history.current.replicaSet}) has ${history.current.readyReplicas}/${history.current.replicas} ready; revision ${history.previous.revision} was the last to serve`,
+        history.goodBecause
+          ? `revision ${history.current.revision} (ReplicaSet ${history.current.replicaSet}) has ${history.current.readyReplicas}/${history.current.replicas} ready; revision ${history.previous.revision} was the last to serve: ${history.goodBecause}`
+          : `revision ${history.current.revision} (ReplicaSet ${history.current.replicaSet}) has ${history.current.readyReplicas}/${history.current.replicas} ready; nothing in the context shows that revision ${history.previous.revision} ran well, so no rollback is proposed`,
       );
       if (history.changes.length > 0)
         factors.push(`revision ${history.current.revision} changed: ${history.changes.join('; ')}`);
@@ -75,7 +78,8 @@ export const rolloutStuckRule: Rule = {
       subject: workload ? subjectOf(workload) : undefined,
       details: {
         workload,
-        rollbackToRevision: paused ? undefined : history.previous?.revision,
+        rollbackToRevision: rollbackTo?.revision,
+        goodRevisionEvidence: rollbackTo ? history.goodBecause : undefined,
         currentRevision: history.current?.revision,
         revisionChange: history.changes.join('; ') || undefined,
         resource: paused ? 'paused' : undefined,

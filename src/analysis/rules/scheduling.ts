@@ -9,7 +9,7 @@ import {
 import { CONFIDENCE } from '../finding.js';
 import { eventEvidence, type Facts, mebibytes, statusEvidence } from '../facts.js';
 import { schedulingFailures, type SchedulingFailure } from '../signals.js';
-import { closestName } from './config-missing.js';
+import { closestName } from '../near-miss.js';
 import { cpuUsageMillicores } from './cpu-throttling.js';
 import { observedMemory } from './oom-killed.js';
 import { finding, type Rule } from './rule.js';

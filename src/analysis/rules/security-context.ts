@@ -63,7 +63,7 @@ export const securityContextRule: Rule = {
           ) || line.line,
         )?.[1] ?? /['"`]?(\/[\w.@+-]+(?:\/[\w.@+-]+)*)['"`]?/.exec(line.line)?.[1];
       readOnly = /Read-only file system|EROFS|Errno 30/i.test(line.line);
-      evidence.push(logEvidence(line, facts.logOrigin));
+      evidence.push(logEvidence(line));
       confidence =
         crashing || waitingStates(facts).some((w) => w.reason === 'CrashLoopBackOff')
           ? CONFIDENCE.good - 0.05

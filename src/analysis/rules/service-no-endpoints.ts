@@ -9,7 +9,7 @@ import {
 } from '../../domain/index.js';
 import type { KubernetesObject } from '../../context/model.js';
 import { CONFIDENCE } from '../finding.js';
-import { type Facts } from '../facts.js';
+import { type Facts, logEvidence } from '../facts.js';
 import { finding, type Rule } from './rule.js';
 
 function selectorOf(service: KubernetesObject): Record<string, string> {
@@ -99,7 +99,7 @@ export const serviceNoEndpointsRule: Rule = {
           'A Service has no ready endpoints, so requests to it fail; the Service and its pods were not given, so why is not known.',
         evidence: [
           logLine
-            ? { quote: logLine.line, kind: 'log', origin: facts.logOrigin }
+            ? logEvidence(logLine)
             : {
                 quote: `${eventLine!.reason}: ${eventLine!.message}`,
                 kind: 'event',
@@ -144,7 +144,7 @@ export const serviceNoEndpointsRule: Rule = {
               object: objectLabel(service),
             },
             ...(endpoints?.evidence ? [endpoints.evidence] : []),
-            ...(logLine ? [{ quote: logLine.line, kind: 'log' as const, origin: facts.logOrigin }] : []),
+            ...(logLine ? [logEvidence(logLine)] : []),
           ],
           subject: serviceRef,
           details: { service: serviceRef },
@@ -161,7 +161,7 @@ export const serviceNoEndpointsRule: Rule = {
         },
       ];
       if (endpoints?.evidence) evidence.push(endpoints.evidence);
-      if (logLine) evidence.push({ quote: logLine.line, kind: 'log', origin: facts.logOrigin });
+      if (logLine) evidence.push(logEvidence(logLine));
       if (endpoints && !endpoints.empty) {
         // Endpoints exist: check the Service's targetPort against the pods' container ports.
         const mismatch = targetPortMismatch(
@@ -219,8 +219,12 @@ export const serviceNoEndpointsRule: Rule = {
           },
         });
       }
-      // Nothing matches: find the workload whose labels differ from the selector in the fewest keys.
-      let best: { owner: string; fix: Record<string, string>; differences: number } | undefined;
+      // Nothing matches: find the workload whose labels differ from the selector in the fewest keys;
+      // among equals, the one whose values resemble the selector's (`shop-frontend` for `frontend`).
+      // Still a tie between different fixes: no fix is proposed (guessing would patch the wrong way).
+      let best:
+        { owner: string; fix: Record<string, string>; differences: number; likeness: number } | undefined;
+      let tied = false;
       for (const candidate of candidates) {
         const fix: Record<string, string> = {};
         let differences = 0;
@@ -234,7 +238,22 @@ export const serviceNoEndpointsRule: Rule = {
           } else differences += 2;
         }
         if (shared === 0 && Object.keys(fix).length === 0) continue;
-        if (!best || differences < best.differences) best = { owner: candidate.owner, fix, differences };
+        const likeness = Object.entries(fix).filter(
+          ([key, value]) => value.includes(String(selector[key])) || String(selector[key]).includes(value),
+        ).length;
+        const better =
+          !best ||
+          differences < best.differences ||
+          (differences === best.differences && likeness > best.likeness);
+        const same =
+          best !== undefined &&
+          differences === best.differences &&
+          likeness === best.likeness &&
+          JSON.stringify(fix) !== JSON.stringify(best.fix);
+        if (better) {
+          best = { owner: candidate.owner, fix, differences, likeness };
+          tied = false;
+        } else if (same) tied = true;
       }
       const serviceRef = {
         kind: 'Service',
@@ -242,7 +261,7 @@ export const serviceNoEndpointsRule: Rule = {
         name: service.name ?? '',
         namespace: service.namespace ?? facts.namespace,
       };
-      const hasFix = best && Object.keys(best.fix).length > 0 && best.differences <= 2;
+      const hasFix = best && !tied && Object.keys(best.fix).length > 0 && best.differences <= 2;
       return finding('service-no-endpoints', facts, {
         confidence: hasFix ? CONFIDENCE.strong : endpoints?.empty ? CONFIDENCE.good : CONFIDENCE.moderate,
         rootCause: hasFix

@@ -1,53 +1,21 @@
 #!/usr/bin/env node
 /**
  * kubemend CLI. Thin: parse flags and input, call the service, translate errors into exit codes
- * (0 success/pending, 1 failed, 2 bad input). With --json, stdout carries exactly one JSON document.
+ * (0 success/pending, 1 failed, 2 bad input; `scan`: 3 when it found something). With --json,
+ * stdout carries exactly one JSON document.
  */
-import { createReadStream } from 'node:fs';
-import { stat } from 'node:fs/promises';
 import { Command, CommanderError, Option } from 'commander';
-import {
-  errorMapping,
-  EXIT_CODES,
-  type ExitCode,
-  KubemendError,
-  MODES,
-  type RemediateOutput,
-} from '../../domain/index.js';
+import { errorMapping, EXIT_CODES, type ExitCode, KubemendError } from '../../domain/index.js';
 import { describeFailure } from '../failure.js';
-import { loadConfiguration } from '../../config/configuration.js';
-import { loadPolicies } from '../../config/policies.js';
-import { connectCluster } from '../../cluster/connect.js';
 import { createApplication } from '../../app.js';
 import { localPrincipal } from '../../auth/authenticator.js';
-import { userInfo } from 'node:os';
-import { readInputStream } from './read-input.js';
 import { stderrLogger } from '../../service/remediation-service.js';
-import { renderText } from '../render.js';
+import { analyze, type AnalyzeFlags } from './analyze.js';
+import { type CommonFlags as ServeFlags, configurationFrom } from './options.js';
+import { scan, SCAN_OUTPUTS, type ScanFlags } from './scan.js';
 import { stopSignal } from './signals.js';
 
 export { EXIT_CODES };
-
-/** Inputs at least this large summarise their logs on a second thread. */
-const PARALLEL_THRESHOLD_BYTES = 8 * 1024 * 1024;
-
-interface AnalyzeFlags {
-  input: string;
-  json?: boolean;
-  mode?: string;
-  policy?: string;
-  policyFile?: string;
-  config?: string;
-  kubeconfig?: string;
-  context?: string;
-  offline?: boolean;
-}
-
-class UsageError extends KubemendError {
-  constructor(message: string) {
-    super('invalid-input', message);
-  }
-}
 
 /**
  * Report a failure on stderr (and, with --json, as one JSON document on stdout) and return the
@@ -66,98 +34,6 @@ export function reportFailure(error: unknown, json: boolean): ExitCode {
     );
   }
   return errorMapping(failure.code).exit;
-}
-
-async function analyze(flags: AnalyzeFlags): Promise<number> {
-  const json = flags.json === true;
-  if (flags.mode !== undefined && !(MODES as readonly string[]).includes(flags.mode)) {
-    throw new UsageError(`--mode: must be one of ${MODES.join(', ')} (got "${flags.mode}")`);
-  }
-  const configuration = configurationFrom(flags);
-  const policies = loadPolicies(configuration.policyFile);
-  if (flags.input === '-' && process.stdin.isTTY)
-    throw new UsageError(
-      '--input -: no input on stdin (pipe a RemediateInput JSON document, or give a file)',
-    );
-  let stream: NodeJS.ReadableStream;
-  let parallel = false;
-  if (flags.input === '-') stream = process.stdin;
-  else {
-    parallel =
-      (await stat(flags.input).catch(() => undefined))?.size !== undefined &&
-      (await stat(flags.input)).size >= PARALLEL_THRESHOLD_BYTES;
-    stream = createReadStream(flags.input);
-    await new Promise<void>((resolve, reject) => {
-      (stream as ReturnType<typeof createReadStream>)
-        .once('open', () => resolve())
-        .once('error', (cause) =>
-          reject(
-            new UsageError(
-              `--input: cannot read ${flags.input}: ${(cause as NodeJS.ErrnoException).code ?? cause.message}`,
-            ),
-          ),
-        );
-    });
-  }
-  const parsed = await readInputStream(stream as never, { parallel });
-  const input = {
-    ...parsed.input,
-    ...(flags.mode ? { mode: flags.mode as (typeof MODES)[number] } : {}),
-    ...(flags.policy ? { policy: flags.policy } : {}),
-  };
-  void policies; // validated early so a bad policy file fails before any work
-  const connection = await connectCluster(configuration);
-  // Offline runs keep nothing; a run against a cluster records its session and audit durably.
-  const actor = `cli:${userInfo().username}`;
-  const app = await createApplication(configuration, {
-    cluster: connection.gateway ?? null,
-    ephemeral: !connection.gateway,
-    actor,
-  });
-  let result: RemediateOutput;
-  try {
-    result = await app.service.remediate(input, { logs: parsed.logs, actor });
-  } finally {
-    await app.close();
-  }
-  const output = connection.notice
-    ? { ...result, notices: [connection.notice, ...(result.notices ?? [])] }
-    : result;
-  process.stdout.write(json ? `${JSON.stringify(output)}\n` : renderText(output));
-  return output.status === 'failed' ? EXIT_CODES.failed : EXIT_CODES.success;
-}
-
-interface ServeFlags {
-  host?: string;
-  port?: string;
-  config?: string;
-  policyFile?: string;
-  kubeconfig?: string;
-  context?: string;
-  offline?: boolean;
-  logLevel?: string;
-}
-
-/** The configuration file, the environment and the command's flags, validated as one object. */
-function configurationFrom(flags: ServeFlags) {
-  if (flags.port !== undefined && !/^\d{1,5}$/.test(flags.port))
-    throw new UsageError(`--port: must be a port number (got "${flags.port}")`);
-  return loadConfiguration({
-    file: flags.config,
-    flags: {
-      ...(flags.logLevel ? { logLevel: flags.logLevel as never } : {}),
-      ...(flags.policyFile ? { policyFile: flags.policyFile } : {}),
-      cluster: {
-        ...(flags.kubeconfig ? { kubeconfig: flags.kubeconfig } : {}),
-        ...(flags.context ? { context: flags.context } : {}),
-        ...(flags.offline ? { offline: true } : {}),
-      },
-      server: {
-        ...(flags.host ? { host: flags.host } : {}),
-        ...(flags.port ? { port: Number(flags.port) } : {}),
-      },
-    } as never,
-  });
 }
 
 async function serve(flags: ServeFlags): Promise<number> {
@@ -221,7 +97,8 @@ async function mcpStdio(flags: ServeFlags): Promise<number> {
 export async function main(argv: readonly string[]): Promise<number> {
   const program = new Command();
   let exitCode: number = EXIT_CODES.success;
-  let jsonRequested = argv.includes('--json');
+  let jsonRequested =
+    argv.includes('--json') || /(?:^|,)(?:-o|--output)(?:=|,)json(?:,|$)/.test(argv.join(','));
   program
     .name('kubemend')
     .description(
@@ -234,8 +111,16 @@ export async function main(argv: readonly string[]): Promise<number> {
     });
   program
     .command('analyze')
-    .description('Analyse an issue and propose (or, as policy allows, execute) remediation actions')
-    .requiredOption('--input <file>', 'RemediateInput JSON document; - for stdin')
+    .description(
+      'Analyse an issue and propose (or, as policy allows, execute) remediation actions: from a RemediateInput document, or from a live object (analyze deploy/checkout -n shop)',
+    )
+    .argument(
+      '[TYPE/NAME]',
+      'the object to analyse, as kubectl writes it (deploy/checkout, sts/db, po/x, svc/y, pvc/z, hpa/w, no/n)',
+    )
+    .option('--input <file>', 'RemediateInput JSON document; - for stdin')
+    .option('-n, --namespace <ns>', "namespace of TYPE/NAME (default: the kubeconfig context's)")
+    .option('--issue <text>', 'what is wrong, in words (default: built from the object’s status)')
     .option('--json', 'print exactly one RemediateOutput JSON document on stdout')
     .addOption(new Option('--mode <mode>', 'manual | automatic | hybrid (overrides the input)'))
     .option('--policy <name>', 'name of a configured policy')
@@ -244,9 +129,31 @@ export async function main(argv: readonly string[]): Promise<number> {
     .option('--kubeconfig <file>', 'kubeconfig to use (KUBEMEND_KUBECONFIG)')
     .option('--context <name>', 'kubeconfig context to use (KUBEMEND_CONTEXT)')
     .option('--offline', 'never contact a cluster: analyse the given context only (KUBEMEND_OFFLINE)')
-    .action(async (flags: AnalyzeFlags) => {
+    .action(async (address: string | undefined, flags: AnalyzeFlags) => {
       jsonRequested = flags.json === true;
-      exitCode = await analyze(flags);
+      exitCode = await analyze(address, flags);
+    });
+  program
+    .command('scan')
+    .description(
+      'Find every failing workload, Service, claim, autoscaler, Job and Node, with its cause and proposed fix (read-only). Exit 0: nothing found; 3: something found',
+    )
+    .option(
+      '-n, --namespace <ns>',
+      "namespace(s) to scan, comma-separated (default: the kubeconfig context's)",
+    )
+    .option('-A, --all-namespaces', 'scan every namespace')
+    .option('-l, --selector <selector>', 'only objects with these labels (kubectl -l syntax)')
+    .addOption(new Option('-o, --output <format>', 'table | json | yaml').choices([...SCAN_OUTPUTS]))
+    .option('--json', 'same as --output json')
+    .option('--policy <name>', 'the policy the proposed actions are planned under')
+    .option('--policy-file <file>', 'YAML file with named policies (KUBEMEND_POLICY_FILE)')
+    .option('--config <file>', 'YAML configuration file (KUBEMEND_CONFIG)')
+    .option('--kubeconfig <file>', 'kubeconfig to use (KUBEMEND_KUBECONFIG)')
+    .option('--context <name>', 'kubeconfig context to use (KUBEMEND_CONTEXT)')
+    .action(async (flags: ScanFlags) => {
+      jsonRequested = flags.json === true || flags.output === 'json';
+      exitCode = await scan(flags);
     });
   program
     .command('serve')

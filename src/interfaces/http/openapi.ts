@@ -2,6 +2,7 @@
 import { z } from 'zod';
 import { ERROR_CODES, RemediateInputSchema, RemediateOutputSchema } from '../../domain/index.js';
 import { SESSION_STATES } from '../../sessions/store.js';
+import { scanOpenApi } from './routes/scan.js';
 
 export const ApproveBodySchema = z.strictObject({
   actionIds: z.array(z.string().min(1)).min(1).optional().describe('default: every action awaiting approval'),
@@ -54,6 +55,7 @@ export function openApiDocument(version: string): Record<string, unknown> {
         RemediateOutput: json(RemediateOutputSchema),
         ApproveRequest: json(ApproveBodySchema),
         RejectRequest: json(RejectBodySchema),
+        ...scanOpenApi().schemas,
         Problem: {
           type: 'object',
           required: ['type', 'title', 'status', 'detail', 'code'],
@@ -221,6 +223,7 @@ export function openApiDocument(version: string): Record<string, unknown> {
           },
         },
       },
+      ...scanOpenApi().paths,
       '/livez': { get: { summary: 'Liveness', responses: { '200': { description: 'ok' } } } },
       '/healthz': { get: { summary: 'Health', responses: { '200': { description: 'ok' } } } },
       '/readyz': {

@@ -19,6 +19,7 @@ import { createMetrics, type Metrics } from './metrics.js';
 import { registerStateMetrics } from './state-metrics.js';
 import { ApproveBodySchema, openApiDocument, RejectBodySchema } from './openapi.js';
 import { type Problem, problem, problemHeaders, toProblem } from './problem.js';
+import { registerScanRoutes } from './routes/scan.js';
 
 export interface HttpServerOptions {
   readonly service: RemediationService;
@@ -239,6 +240,8 @@ export async function createHttpServer(
         : `${body.approver} (authenticated as ${principal.name})`;
     return sessionView(await service.reject(id, { approver, reason: body.reason }));
   });
+
+  registerScanRoutes(app, { service, preHandler: authenticate('remediate:analyze') });
 
   app.get('/v1/audit', { preHandler: authenticate('audit:read') }, async (request) => {
     const query = request.query as { sessionId?: string; since?: string; limit?: string };

@@ -30,6 +30,7 @@ import { type Principal, requireScope } from '../../auth/authenticator.js';
 import type { Phase, RemediationService } from '../../service/remediation-service.js';
 import { describeFailure } from '../failure.js';
 import { renderText } from '../render.js';
+import { registerScanTool } from './tools/scan.js';
 
 export const SERVER_INFO = { name: 'kubemend', version: '0.1.0' } as const;
 
@@ -317,6 +318,8 @@ export function createMcpServer(options: McpServerOptions): McpServer {
       }
     },
   );
+
+  registerScanTool(server, options);
 
   server.registerResource(
     'session',

@@ -30,6 +30,29 @@ builderTable('crash-loop', crashLoop, [
     ],
   },
   {
+    name: 'config file that does not parse: the ConfigMap, its key and the line, for a person',
+    details: {
+      workload: api,
+      container: 'api',
+      configKind: 'ConfigMap',
+      configName: 'checkout-conf',
+      configKey: 'default.conf',
+      configFile: { path: '/etc/nginx/conf.d/default.conf', line: 14, named: 'proxy_passs' },
+      crashLine: 'nginx: [emerg] unknown directive "proxy_passs" in /etc/nginx/conf.d/default.conf:14',
+    },
+    expect: [
+      advice(
+        'Deployment shop/checkout',
+        [
+          'Fix the configuration in ConfigMap checkout-conf (key default.conf)',
+          'line 14 (proxy_passs) of key default.conf of ConfigMap checkout-conf',
+          'unknown directive "proxy_passs"',
+        ],
+        'kubectl edit configmap checkout-conf -n shop',
+      ),
+    ],
+  },
+  {
     name: 'missing variable: set from the ConfigMap key of that name',
     details: { workload: api, container: 'api', missingEnv: 'PAYMENTS_URL' },
     context: { resources: [configMap('checkout-env', { PAYMENTS_URL: 'http://payments.shop:8080' })] },

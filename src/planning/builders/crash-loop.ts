@@ -26,6 +26,24 @@ export const crashLoop = builderOf(
   [rollback(() => 'The pods of the newest revision crash while the previous revision ran.'), missingVariable],
   (context) => {
     const { details: d, controlled, workload, facts } = context;
+    if (d.configFile) {
+      const at = `${d.configFile.line ? `line ${d.configFile.line}` : 'the line the program names'}${d.configFile.named ? ` (${d.configFile.named})` : ''}`;
+      const where =
+        d.configKind === 'ConfigMap' && d.configName
+          ? `key ${d.configKey ?? ''} of ConfigMap ${d.configName} (mounted as ${d.configFile.path})`
+          : `${d.configFile.path}`;
+      const command =
+        d.configKind === 'ConfigMap' && d.configName
+          ? `kubectl edit configmap ${d.configName} -n ${context.namespace}`
+          : undefined;
+      return advise(context, {
+        description: `Fix the configuration ${d.configName ? `in ConfigMap ${d.configName} (key ${d.configKey ?? ''})` : `file ${d.configFile.path}`}`,
+        instructions: `The program exits at start-up because its configuration does not parse: ${at} of ${where}${d.crashLine ? ` — "${d.crashLine.trim()}"` : ''}. Correct it${command ? ` (${command})` : ''}; the crash-looping container reads the corrected file when it restarts.`,
+        rationale:
+          'kubemend does not write application configuration: the correct value is a person’s decision. No revision known to run well differs in a way that would fix it.',
+        ...(command ? { command } : {}),
+      });
+    }
     if (controlled && d.missingEnv && d.container) {
       const command = `kubectl set env ${controlled.kind.toLowerCase()}/${controlled.name} -n ${controlled.namespace} -c ${d.container} ${d.missingEnv}=<value>`;
       return advise(context, {

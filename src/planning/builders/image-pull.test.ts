@@ -40,10 +40,38 @@ builderTable('image-pull-not-found', imagePullNotFound, [
     ],
   },
   {
+    name: 'previous image: the tag the other Ready pods run, which the typo meant',
+    details: {
+      workload: workload('StatefulSet', 'cache'),
+      container: 'redis',
+      image: 'redis:7.2.4-alpnie',
+      previousImage: 'redis:7.2.4-alpine',
+      suggestedImage: 'redis:7.2.4-alpine',
+    },
+    expect: [
+      change('StatefulSet shop/cache', containerChange('redis', { image: 'redis:7.2.4-alpine' }), {
+        words: ['Did you mean redis:7.2.4-alpine?'],
+      }),
+    ],
+  },
+  {
     name: 'no strategy applies: a person sets a tag that exists',
     details: { workload: api, container: 'api', image: 'shop/checkout:typo' },
     expect: [
       advice('Deployment shop/checkout', ['kubectl set image deployment/checkout api=<image:tag> -n shop']),
+    ],
+  },
+  {
+    name: 'no strategy applies when nothing shows the earlier revision ran: the advice names it',
+    details: {
+      workload: api,
+      container: 'api',
+      image: 'shop/checkout:4.0.0-rc1',
+      currentRevision: 2,
+      revisionChange: 'container api image shop/checkout:3.9.0 → shop/checkout:4.0.0-rc1',
+    },
+    expect: [
+      advice('Deployment shop/checkout', ['shop/checkout:3.9.0', 'nothing in the context shows it ran well']),
     ],
   },
 ]);

@@ -18,16 +18,17 @@ import {
 } from './shared.js';
 import { asArray, asString, at } from '../../domain/index.js';
 
-/** The image of the previous revision, which the registry had. */
+/** The image known to run (a revision with ready pods, Ready pods of the workload, a completed Job). */
 const previousImage: Strategy = ({ details: d, controlled, verifyTimeout }) => {
   if (!controlled || !d.previousImage || !d.container) return undefined;
+  const meant = d.suggestedImage === d.previousImage ? ` Did you mean ${d.previousImage}?` : '';
   return containerFix(
     controlled,
     d.container,
     { image: d.previousImage },
     {
       description: `Set the image of container ${d.container} back to ${d.previousImage}`,
-      rationale: `${d.image ?? 'The new image'} does not exist in the registry; ${d.previousImage} ran in the previous revision.`,
+      rationale: `${d.image ?? 'The new image'} does not exist in the registry; ${d.previousImage} is known to run (${d.goodRevisionEvidence ?? 'the workload ran it before'}).${meant}`,
       verification: rolloutVerification(
         controlled,
         verifyTimeout,
@@ -41,9 +42,14 @@ export const imagePullNotFound = builderOf(
   [rollback(({ details: d }) => `Image ${d.image ?? ''} cannot be pulled.`), previousImage],
   (context) => {
     const { details: d, workload } = context;
+    const meant = d.suggestedImage ? ` Did you mean ${d.suggestedImage}?` : '';
+    const earlier =
+      d.currentRevision !== undefined && d.revisionChange
+        ? ` The revision before (${d.revisionChange}) may be the one to return to, but nothing in the context shows it ran well: confirm before kubectl rollout undo.`
+        : '';
     return advise(context, {
       description: 'Use an image that exists',
-      instructions: `The registry has no image ${d.image ?? ''}. Check the tag and repository (e.g. crane ls / skopeo list-tags), then set a tag that exists: kubectl set image ${workload ? `${workload.kind.toLowerCase()}/${workload.name}` : 'deployment/<name>'} ${d.container ?? '<container>'}=<image:tag> -n ${context.namespace}.`,
+      instructions: `The registry has no image ${d.image ?? ''}.${meant} Check the tag and repository (e.g. crane ls / skopeo list-tags), then set a tag that exists: kubectl set image ${workload ? `${workload.kind.toLowerCase()}/${workload.name}` : 'deployment/<name>'} ${d.container ?? '<container>'}=<image:tag> -n ${context.namespace}.${earlier}`,
       rationale: 'kubemend does not know which tag was intended.',
     });
   },

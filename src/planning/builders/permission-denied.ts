@@ -93,7 +93,7 @@ const narrowRole: Strategy = ({ details: d, facts }) => {
     metadata: { name: roleName, namespace: rbac.namespace },
     rules: [{ apiGroups: [rbac.apiGroup], resources: [rbac.resource], verbs: [rbac.verb] }],
   };
-  const serviceAccountNamespace = facts.namespace ?? rbac.namespace;
+  const serviceAccountNamespace = d.serviceAccountNamespace ?? facts.namespace ?? rbac.namespace;
   const binding = {
     apiVersion: rbacApi,
     kind: 'RoleBinding',
@@ -106,9 +106,9 @@ const narrowRole: Strategy = ({ details: d, facts }) => {
       type: 'create',
       target: { apiVersion: rbacApi, kind: 'Role', name: roleName, namespace: rbac.namespace },
       params: { manifest: role },
-      description: `Create Role ${roleName} allowing only ${rbac.verb} on ${rbac.resource} in ${rbac.namespace}`,
+      description: `Create Role ${roleName} allowing only ${rbac.verb} on ${rbac.resource}${rbac.apiGroup ? ` (${rbac.apiGroup})` : ''} in ${rbac.namespace}`,
       rationale:
-        'Grants exactly the verb, resource and API group named in the forbidden message, in that namespace only; never cluster-wide.',
+        'Grants exactly the verb, resource and API group that were refused, in that namespace only: a new Role for this ServiceAccount alone (widening an existing Role would widen every subject bound to it); never cluster-wide, never a wildcard.',
       verification: `kubectl auth can-i ${rbac.verb} ${rbac.resource} -n ${rbac.namespace} --as=system:serviceaccount:${serviceAccountNamespace}:${d.serviceAccount} answers yes.`,
       minimumRisk: 'high',
     },

@@ -182,20 +182,27 @@ export function podTemplateOf(workload: WorkloadRef | undefined, facts: Facts): 
 }
 
 /**
- * Roll a Deployment back to the revision that ran before the failure, when the finding names one;
- * does not apply to other workloads or without a known good revision. `why` opens the rationale.
+ * Roll a Deployment back to the revision believed good (its pods were ready), when the finding
+ * names one; does not apply to other workloads or without that evidence. The rationale names the
+ * revision, what changed since, why it is believed good, and the "did you mean" when there is one.
+ * `why` opens the rationale.
  */
 export function rollback(why: (context: BuilderContext) => string): Strategy {
   return (context) => {
     const { workload, details: d, verifyTimeout } = context;
     const revision = d.rollbackToRevision;
     if (workload?.kind !== 'Deployment' || revision === undefined) return undefined;
+    const meant = d.suggestedImage
+      ? ` Did you mean ${d.suggestedImage}? Revision ${revision} runs it.`
+      : d.suggestedCommand
+        ? ` Did you mean "${d.suggestedCommand}"? Revision ${revision} runs it.`
+        : '';
     return {
       type: 'rollback',
       target: targetOf(workload),
       params: { toRevision: revision },
       description: `Roll ${describe(workload)} back to revision ${revision}`,
-      rationale: `${why(context)} Revision ${d.currentRevision ?? 'current'} introduced the failure${d.revisionChange ? ` (${d.revisionChange})` : ''}; revision ${revision} ran before it.`,
+      rationale: `${why(context)} Revision ${d.currentRevision ?? 'current'} introduced the failure${d.revisionChange ? ` (${d.revisionChange})` : ''}; revision ${revision} ran before it${d.goodRevisionEvidence ? ` and is believed good: ${d.goodRevisionEvidence}` : ''}.${meant}`,
       verification: rolloutVerification(workload, verifyTimeout, 'the new pods do not restart'),
     };
   };

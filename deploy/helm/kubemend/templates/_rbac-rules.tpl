@@ -5,7 +5,7 @@ delete on anything but pods, create on anything but configmaps, pods/exec, pods/
 nodes/proxy.
 */}}
 
-{{/* Cluster-scoped reads, node cordon/uncordon, token and self access reviews. Nothing namespaced. */}}
+{{/* Cluster-scoped reads (RBAC bindings included), node cordon/uncordon, token, self and subject access reviews. Nothing namespaced. */}}
 {{- define "kubemend.clusterRules" -}}
 - apiGroups: ['']
   resources: [nodes, persistentvolumes, namespaces]
@@ -23,6 +23,16 @@ nodes/proxy.
   verbs: [create]
 - apiGroups: [authorization.k8s.io]
   resources: [selfsubjectaccessreviews]
+  verbs: [create]
+# RBAC questions: read who is bound to what, and ask the authorizer about a ServiceAccount.
+- apiGroups: [rbac.authorization.k8s.io]
+  resources: [clusterroles, clusterrolebindings]
+  verbs: [get, list, watch]
+- apiGroups: [authorization.k8s.io]
+  resources: [subjectaccessreviews]
+  verbs: [create]
+- apiGroups: [authentication.k8s.io]
+  resources: [selfsubjectreviews]
   verbs: [create]
 {{- end -}}
 
@@ -59,6 +69,9 @@ nodes/proxy.
   verbs: [get, list, watch]
 - apiGroups: [autoscaling]
   resources: [horizontalpodautoscalers]
+  verbs: [get, list, watch]
+- apiGroups: [rbac.authorization.k8s.io]
+  resources: [roles, rolebindings]
   verbs: [get, list, watch]
 # --- writes: only what kubemend's action types need ---
 - apiGroups: [apps]
