@@ -133,6 +133,27 @@ describe('the planner and GitOps-managed targets', () => {
       owner: 'Argo CD Application shop-prod',
     });
     expect(answer.notices[0]).toMatch(/may patch it live, and verification checks it is not reverted/);
+    // The OOM evidence alone asks for no stability window; Argo CD's self-heal needs one to be seen.
+    expect(live?.verificationPlan?.stabilityMs).toBe(30_000);
+    expect(live?.verificationPlan?.basis.at(-1)).toMatch(
+      /Argo CD Application shop-prod must not revert the change for 30s \(the policy's verifyRevertWindow/,
+    );
+  });
+
+  it("live-patch: the revert window is the policy's, within its ceiling; a plain Helm release adds none", () => {
+    const argo = plan(oomIncident({ deployment: ARGO }), {
+      gitopsManaged: 'live-patch',
+      verifyRevertWindow: '10m',
+      verifyMaxStability: '2m',
+    });
+    expect(argo.remediation.actions[0]?.verificationPlan?.stabilityMs).toBe(120_000);
+    const helm = plan(oomIncident({ deployment: HELM_CHART }), { gitopsManaged: 'live-patch' });
+    const live = helm.remediation.actions[0];
+    expect(live?.verificationPlan?.stabilityMs).toBe(0);
+    expect(live?.verificationPlan?.revertWatch?.manager).toBe('helm');
+    expect(live?.verificationPlan?.basis.at(-1)).toMatch(
+      /at the next helm upgrade, which no window waits for/,
+    );
   });
 
   it('a Helm chart with the conventional layout: the values key and a helm upgrade', () => {

@@ -90,6 +90,12 @@ const PolicyFieldsSchema = z.strictObject({
    */
   verifyMinStability: Duration.default('0s'),
   verifyMaxStability: Duration.default('5m'),
+  /**
+   * With `gitopsManaged: live-patch`, how long verification watches a live change to an object Argo
+   * CD or Flux own for a revert (their self-heal or next reconcile), at least (ADR 0031); bounded by
+   * `verifyMaxStability`.
+   */
+  verifyRevertWindow: Duration.default('30s'),
 });
 
 /** A policy; one that would skip the dry-run of an unattended change is refused where it is loaded. */

@@ -9,6 +9,8 @@
  *   startup probe: its initial delay plus as many probes, in the container's run time); the period is
  *   the spec's, or the kubelet's measured cadence (from the `Unhealthy` event's count and
  *   timestamps) when that is shorter;
+ * - a live change to an object Argo CD or Flux own: at least the policy's `verifyRevertWindow`, for
+ *   their self-heal or reconcile to revert it while verification still watches (ADR 0031);
  * - never less than the policy's `verifyMinStability`, never more than its `verifyMaxStability`.
  */
 import {
@@ -154,6 +156,24 @@ function probeEvidence(facts: Facts, finding: Finding): { stability?: Candidate;
   return { ...(stability ? { stability } : {}), ...(survival ? { survival } : {}) };
 }
 
+/**
+ * How long a live change to a managed object is watched for a revert. Argo CD's self-heal reverts
+ * drift seconds after its watch sees it and Flux at its next reconcile, so verification waits the
+ * policy's `verifyRevertWindow` for them; a plain Helm release changes only at the next
+ * `helm upgrade` (a person or a pipeline), which no window can wait for.
+ */
+function revertWindow(owner: DesiredStateOwner, policy: Policy): Candidate {
+  if (owner.manager === 'helm')
+    return {
+      ms: 0,
+      basis: `${owner.owner} must not revert the change within the window (Helm reverts it at the next helm upgrade, which no window waits for)`,
+    };
+  return {
+    ms: parseDuration(policy.verifyRevertWindow),
+    basis: `${owner.owner} must not revert the change for ${policy.verifyRevertWindow} (the policy's verifyRevertWindow: ${owner.manager === 'argocd' ? "Argo CD's self-heal reverts drift seconds after it sees it" : 'Flux reverts drift at its next reconcile, which may come later'})`,
+  };
+}
+
 /** The verification plan of one executable action: its windows and the evidence behind them. */
 export function verificationPlanFor(
   action: RemediationAction,
@@ -181,6 +201,11 @@ export function verificationPlanFor(
   }
   if (floor > 0 && stabilityMs === floor && (probes.stability?.ms ?? 0) < floor)
     basis.push(`healthy for at least ${policy.verifyMinStability} (the policy's verifyMinStability)`);
+  if (revertWatch) {
+    const revert = revertWindow(revertWatch, policy);
+    stabilityMs = Math.max(stabilityMs, revert.ms);
+    basis.push(revert.basis);
+  }
   if (basis.length === 0)
     basis.push(
       `no failure evidence asks for a window: verified once the rollout is complete and available (verifyMinStability ${policy.verifyMinStability})`,
@@ -189,7 +214,6 @@ export function verificationPlanFor(
     basis.push(`capped at ${policy.verifyMaxStability} (the policy's verifyMaxStability)`);
   stabilityMs = Math.min(stabilityMs, ceiling);
   if (survivalMs !== undefined) survivalMs = Math.min(survivalMs, ceiling);
-  if (revertWatch) basis.push(`${revertWatch.owner} must not revert the change within the window`);
   return {
     stabilityMs,
     ...(survivalMs !== undefined ? { survivalMs } : {}),

@@ -11,6 +11,7 @@ import type { RemediationAction, VerificationPlan } from '../../src/domain/index
 import { ExecutionEngine } from '../../src/execution/engine.js';
 import { FakeTime, FlakyAuditRecorder } from '../support/doubles.js';
 import { InMemoryClusterGateway } from '../support/in-memory-gateway.js';
+import { ARGO, oomIncident, plan } from '../support/managed.js';
 import { deployment, memoryPatch, NAMESPACE as namespace } from '../support/workloads.js';
 
 const WEB = { kind: 'Deployment', namespace, name: 'web' };
@@ -143,6 +144,29 @@ describe('a live change to a GitOps-managed object', () => {
     expect(outcome.results[0]?.message).toMatch(
       /reverted within the stability window, presumably by Argo CD Application argocd\/shop: spec\.template\.spec\.containers\.0\.resources is back to its earlier value/,
     );
+  });
+
+  it("with the planner's window (verifyRevertWindow 30s), a self-heal 27 s after the change (after the 24 s survival) is still caught", async () => {
+    const live = plan(oomIncident({ deployment: ARGO }), { gitopsManaged: 'live-patch' }).remediation
+      .actions[0];
+    const window = live?.verificationPlan;
+    expect(window?.stabilityMs).toBe(30_000);
+    const selfHeal = (gateway: InMemoryClusterGateway, time: FakeTime) =>
+      time.after(27_000, () =>
+        gateway.put({ ...gateway.object(WEB)!, spec: deployment('web').spec }, 'argocd-controller'),
+      );
+    const caught = setup();
+    selfHeal(caught.gateway, caught.time);
+    const outcome = await caught.run(planned(window!));
+    expect(outcome.outcome).toBe('rolled-back');
+    expect(outcome.results[0]?.message).toMatch(
+      /reverted within the stability window, presumably by Argo CD/,
+    );
+    // Without the revert window (the OOM evidence alone asks for 24 s of survival) it went unseen.
+    const missed = setup();
+    selfHeal(missed.gateway, missed.time);
+    const unseen = await missed.run(planned({ ...window!, stabilityMs: 0 }));
+    expect(unseen.outcome).toBe('verified');
   });
 
   it('is verified when the change stays for the whole window', async () => {
