@@ -1,10 +1,11 @@
 // Time to a verified fix against the workload's own rollout time (ADR 0032). While kubemend's step
 // runs, the runner lists and then watches (from the lists' resourceVersion) the step's target, the
 // scenario's workloads, pods and EndpointSlices, and judges each state as it arrives: the change
-// reached the cluster when the target's spec first differs from before the step; the rollout is
-// done when, after that, every `healthy` workload has all its replicas Ready among pods that did not
-// exist before the step (or, for a fix that does not change the workload, all Ready), no other left,
-// and every `endpoints` service has its ready endpoints. kubemend's verified result (finishedAt)
+// reached the cluster when the spec of the target, or of a workload or Service the scenario names,
+// first differs from before the step; the rollout is done when, after that, every `healthy` workload
+// has all its replicas Ready among pods that did not exist before the step (or, for a fix that does
+// not change the workload, all Ready), no other left, and every `endpoints` service has its ready
+// endpoints. kubemend's verified result (finishedAt)
 // gives the time to a verified fix.
 import * as k8s from '@kubernetes/client-node';
 import type { RemediateOutput } from '../../src/domain/index.js';
@@ -75,11 +76,22 @@ export class RolloutClock {
     return [...(this.cache.get(collection)?.values() ?? [])].filter((item) => !getPath(item, 'metadata.deletionTimestamp'));
   }
 
+  /**
+   * The specs of what a fix may change: the step's target and the scenario's workloads and Services
+   * (a target kubemend reached through another object — a Node's event leading to a Deployment —
+   * is among the workloads).
+   */
   private targetSpec(): string {
-    const target = this.scenario.input.target;
-    const collection = target ? PLURAL[target.kind] : undefined;
-    const object = collection ? this.cache.get(collection)?.get(target!.name) : undefined;
-    return JSON.stringify(getPath(object, 'spec') ?? null);
+    const objects: Array<{ kind: string; name: string }> = [
+      ...(this.scenario.input.target ? [this.scenario.input.target] : []),
+      ...this.scenario.expect.healthy,
+      ...this.scenario.expect.endpoints.map(({ service }) => ({ kind: 'Service', name: service })),
+    ];
+    const specs = objects.map(({ kind, name }) => {
+      const collection = PLURAL[kind];
+      return getPath(collection ? this.cache.get(collection)?.get(name) : undefined, 'spec') ?? null;
+    });
+    return JSON.stringify(specs);
   }
 
   private rolledOut(): boolean {
