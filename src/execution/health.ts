@@ -20,6 +20,11 @@ export interface HealthReport {
   readonly startedAt?: Readonly<Record<string, string>>;
   /** Pods created at these times (`pod` → creationTimestamp), to tell new pods from old. */
   readonly created?: Readonly<Record<string, string>>;
+  /**
+   * Since when every current pod has been Ready by the node's clock (the latest `Ready=True`
+   * transition among them); absent when one of them does not say.
+   */
+  readonly readySince?: string;
   /** A failure that will not heal by waiting (e.g. CrashLoopBackOff, ImagePullBackOff). */
   readonly failing?: boolean;
 }
@@ -83,8 +88,16 @@ function podHealth(pods: readonly KubeObject[], templateHash?: string): HealthRe
   const running: Record<string, string> = {};
   const started: Record<string, string> = {};
   const created: Record<string, string> = {};
+  let readySince: string | undefined;
+  let readyKnown = current.length > 0;
   for (const pod of current) {
     const name = String(pod.metadata?.name);
+    const ready = asArray(at(pod, 'status', 'conditions')).find(
+      (c) => at(c, 'type') === 'Ready' && at(c, 'status') === 'True',
+    );
+    const since = asString(at(ready, 'lastTransitionTime'));
+    if (since === undefined) readyKnown = false;
+    else if (readySince === undefined || Date.parse(since) > Date.parse(readySince)) readySince = since;
     const createdAt = asString(pod.metadata?.['creationTimestamp']);
     if (createdAt) created[name] = createdAt;
     for (const status of asArray(at(pod, 'status', 'containerStatuses'))) {
@@ -96,7 +109,14 @@ function podHealth(pods: readonly KubeObject[], templateHash?: string): HealthRe
       if (startedAt) started[container] = startedAt;
     }
   }
-  const facts = { restarts, running, startedAt: started, created, count: current.length };
+  const facts = {
+    restarts,
+    running,
+    startedAt: started,
+    created,
+    count: current.length,
+    ...(readyKnown && readySince ? { readySince } : {}),
+  };
   for (const pod of current) {
     for (const status of asArray(at(pod, 'status', 'containerStatuses'))) {
       const waiting = asString(at(status, 'state', 'waiting', 'reason'));

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { HealthReport } from './health.js';
+import { assessHealth, type HealthReport } from './health.js';
 import { StabilityTracker } from './stability.js';
 
 const T0 = Date.parse('2026-11-25T12:00:00.500Z');
@@ -45,6 +45,17 @@ describe('the stability tracker', () => {
     expect(fresh.nextCheck()).toBe(T0 + 6_000);
   });
 
+  it('pods Ready since well before the change (a rollback kept them) have already held the window', () => {
+    const tracker = new StabilityTracker({ stabilityMs: 3_000 }, T0, 60_000);
+    tracker.observe(report({ readySince: '2026-11-25T11:50:00Z' }), T0);
+    expect(tracker.verdict(T0)?.ok).toBe(true);
+    // Ready 1 s before (whole seconds, clocks apart): kubemend's own observation counts.
+    const recent = new StabilityTracker({ stabilityMs: 3_000 }, T0, 60_000);
+    recent.observe(report({ readySince: new Date(T0 - 1_000).toISOString() }), T0);
+    expect(recent.verdict(T0)).toBeUndefined();
+    expect(recent.nextCheck()).toBe(T0 + 3_000);
+  });
+
   it('fails on a restart after the change; a pod created after the change counts from zero', () => {
     const tracker = new StabilityTracker({ stabilityMs: 2_000 }, T0, 60_000);
     tracker.observe(
@@ -85,5 +96,31 @@ describe('the stability tracker', () => {
       ok: false,
       detail: 'not stable within 15s: 1/1 replicas ready',
     });
+  });
+});
+
+describe('readiness since, from the pods', () => {
+  const pod = (name: string, readyAt?: string) => ({
+    kind: 'Pod',
+    metadata: { name },
+    status: {
+      phase: 'Running',
+      conditions: readyAt ? [{ type: 'Ready', status: 'True', lastTransitionTime: readyAt }] : [],
+      containerStatuses: [{ name: 'main', ready: true, restartCount: 0, state: { running: {} } }],
+    },
+  });
+  const set = {
+    kind: 'StatefulSet',
+    metadata: { name: 'db', generation: 1 },
+    spec: { replicas: 2 },
+    status: { observedGeneration: 1, readyReplicas: 2, updatedReplicas: 2 },
+  };
+  const key = { kind: 'StatefulSet', namespace: 'shop', name: 'db' };
+
+  it('is the latest Ready transition among the current pods, and absent when one does not say', () => {
+    const both = [pod('db-0', '2026-11-25T11:50:00Z'), pod('db-1', '2026-11-25T11:55:00Z')];
+    expect(assessHealth(key, { object: set, pods: both }).readySince).toBe('2026-11-25T11:55:00Z');
+    const unknown = [pod('db-0', '2026-11-25T11:50:00Z'), pod('db-1')];
+    expect(assessHealth(key, { object: set, pods: unknown }).readySince).toBeUndefined();
   });
 });

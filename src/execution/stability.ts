@@ -5,9 +5,10 @@
  *
  * - Fails at once on a failure that waiting will not heal, on a new restart of a container of the
  *   workload (a pod created after the change counts from zero), or when the change is reverted.
- * - Verified when the workload has been healthy for `stabilityMs` without a break, and every running
- *   container of its pods has run for `survivalMs`: since it was first seen running, or, for one
- *   that started well before (a pod a rollback kept), since its start by the node's clock.
+ * - Verified when the workload has been healthy for `stabilityMs` without a break and every running
+ *   container of its pods has run for `survivalMs`: since kubemend first saw it so, or, for pods
+ *   that were Ready (a container that was running) well before — pods a rollback kept — since
+ *   their latest Ready transition (its start) by the node's clock.
  * - Fails when it is not healthy within the timeout, or not stable within the timeout plus the
  *   windows.
  */
@@ -88,7 +89,11 @@ export class StabilityTracker {
       this.runningSince.set(key, Number.isFinite(started) ? Math.min(now, started) : now);
     }
     if (!report.healthy) this.healthySince = undefined;
-    else this.healthySince ??= now;
+    else if (this.healthySince === undefined) {
+      // Pods that have been Ready since well before (those a rollback kept) have held that long.
+      const ready = Date.parse(report.readySince ?? '') + CLOCK_MARGIN_MS;
+      this.healthySince = Number.isFinite(ready) ? Math.min(now, ready) : now;
+    }
   }
 
   /** Something other than health failed the verification (e.g. the change was reverted). */
