@@ -23,7 +23,8 @@ const directory = mkdtempSync(join(tmpdir(), 'kubemend-http-bench-'));
 const config = join(directory, 'kubemend.yaml');
 writeFileSync(
   config,
-  `server:\n  maxInFlight: 1000\nauth:\n  tokens:\n    - name: bench\n      sha256: ${hashToken(TOKEN)}\n      scopes: [remediate:analyze]\n`,
+  // One token sends everything: its rate limits are off (they would measure the limiter instead).
+  `server:\n  maxInFlight: 1000\n  rateLimits:\n    analyses: { perMinute: 0 }\nauth:\n  tokens:\n    - name: bench\n      sha256: ${hashToken(TOKEN)}\n      scopes: [remediate:analyze]\n`,
 );
 const port = 18_400 + Math.floor(Math.random() * 500);
 const body = readFileSync('examples/oom-killed.json', 'utf8');

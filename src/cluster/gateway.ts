@@ -79,7 +79,8 @@ export interface WatchEvent {
 export interface ClusterGateway {
   /** The API server URL (for messages and audit). */
   readonly server: string;
-  version(): Promise<{ gitVersion: string }>;
+  /** The server's version; `signal` abandons the request (and its retries). */
+  version(signal?: AbortSignal): Promise<{ gitVersion: string }>;
   get(key: ObjectKey): Promise<KubeObject | undefined>;
   list(kind: string, namespace?: string, options?: ListOptions): Promise<KubeObject[]>;
   /** A list and the collection's resourceVersion, to watch from (list, then watch). */

@@ -5,7 +5,7 @@
  * environment only — is attached as a `Secret` (see ai.ts).
  */
 import { readFileSync } from 'node:fs';
-import { parse as parseYaml } from 'yaml';
+import { parseYaml } from './yaml.js';
 import { z } from 'zod';
 import { ConfigurationError, formatPath } from '../domain/index.js';
 import {
@@ -16,6 +16,7 @@ import {
   type EnvironmentParser,
   resolveAiConfiguration,
 } from './ai.js';
+import { ServingLimitsShape } from './server.js';
 
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 
@@ -82,14 +83,10 @@ export const ConfigurationSchema = z.strictObject({
       allowedOrigins: z.array(z.string()).default([]),
       /** Requests processed at once; more get 429 with Retry-After. */
       maxInFlight: z.number().int().min(1).max(10_000).default(256),
+      /** Time limits, rate limits, the async queue, MCP session caps (server.ts). */
+      ...ServingLimitsShape,
     })
-    .default({
-      host: '127.0.0.1',
-      port: 8080,
-      bodyLimitBytes: 32 * 1024 * 1024,
-      allowedOrigins: [],
-      maxInFlight: 256,
-    }),
+    .prefault({}),
   auth: z
     .strictObject({
       tokens: z.array(StaticTokenSchema).default([]),

@@ -73,6 +73,8 @@ export {
   RemediateOutputSchema,
   RemediationActionSchema,
   RemediationSchema,
+  SESSION_ID_MAX_LENGTH,
+  SessionIdSchema,
   TargetSchema,
   VerificationPlanSchema,
   AnalysisTargetSchema,
@@ -96,6 +98,7 @@ export type {
   VerificationPlan,
 } from './schemas.js';
 export { parseRemediateInput, toFieldIssues } from './validation.js';
+export { excessiveNesting, MAX_JSON_DEPTH, nestingIssue } from './json-depth.js';
 export { contractJsonSchemas } from './json-schemas.js';
 export {
   formatCpu,

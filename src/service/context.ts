@@ -12,6 +12,7 @@ import type { PolicySet } from '../config/policies.js';
 import type { TargetLocks } from '../execution/locks.js';
 import type { SessionStore } from '../sessions/store.js';
 import type { AiIntegration } from './analyze.js';
+import type { ExecutionLease } from './execution-lease.js';
 import type { ActionRateGuard } from './rate-guard.js';
 
 export interface ServiceDependencies {
@@ -54,6 +55,8 @@ export interface ServiceContext {
   readonly instanceId: string;
   /** How long an executing session's owner may stay silent before another instance takes over. */
   readonly leaseMs: number;
+  /** The executions this instance is running now (handed over if it stops before they end). */
+  readonly leases: Set<ExecutionLease>;
   /** The connected cluster, unless the configuration says offline. */
   cluster(): ClusterGateway | undefined;
   now(): string;

@@ -10,7 +10,15 @@
  * All writes of the owner go through `write`, one at a time, so the renewals and the progress
  * updates never race on the session's version.
  */
+import { KubemendError } from '../domain/index.js';
 import type { SessionChanges, SessionRecord, SessionStore } from '../sessions/store.js';
+
+/**
+ * The owner a session is left with when its instance stops before the execution ends (graceful
+ * shutdown): no live owner, so the next reconciliation anywhere takes it over without waiting for
+ * the lease to lapse.
+ */
+export const HANDED_OVER_PREFIX = 'handed-over:';
 
 export class ExecutionLease {
   private current: SessionRecord;
@@ -57,9 +65,27 @@ export class ExecutionLease {
     clearInterval(this.timer);
     await this.queue;
   }
+
+  /**
+   * This instance is stopping with the execution unfinished: the session is handed over (owner
+   * `handed-over:<instance>`) after the writes already queued, and every later write of this
+   * execution fails — another instance's reconciliation restores what was applied.
+   */
+  async handOver(instanceId: string): Promise<void> {
+    clearInterval(this.timer);
+    await this.write({ owner: `${HANDED_OVER_PREFIX}${instanceId}`, phase: 'handed-over' });
+    this.failure ??= new KubemendError(
+      'session-conflict',
+      `session ${this.current.id} was handed over: this kubemend is stopping`,
+    );
+  }
 }
 
-/** Whether `session` (in `executing`) may be taken over by an instance other than its owner. */
+/**
+ * Whether `session` (in `executing`) may be taken over by an instance other than its owner: its
+ * owner handed it over when it stopped, or has been silent for the whole lease.
+ */
 export function leaseExpired(session: SessionRecord, now: number, leaseMs: number): boolean {
+  if (session.owner?.startsWith(HANDED_OVER_PREFIX)) return true;
   return Date.parse(session.updatedAt) <= now - leaseMs;
 }

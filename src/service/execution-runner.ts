@@ -51,6 +51,7 @@ export async function executeSession(
   const cluster = ctx.cluster();
   if (!cluster) throw new KubemendError('cluster-unreachable', 'no cluster is connected');
   const lease = new ExecutionLease(ctx.sessions, session, ctx.leaseMs);
+  ctx.leases.add(lease);
   try {
     const persist = async (runs: readonly ActionRun[]): Promise<void> => {
       const results = runs.map((run) => toExecutionResult(run, { dryRun, now: ctx.now(), inProgress: true }));
@@ -105,6 +106,7 @@ export async function executeSession(
     onProgress?.('done', `session ${session.id} ${state}`);
     return final;
   } finally {
+    ctx.leases.delete(lease);
     await lease.release();
   }
 }

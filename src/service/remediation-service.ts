@@ -33,8 +33,16 @@ import {
   stderrLogger,
 } from './context.js';
 import { ActionRateGuard } from './rate-guard.js';
+import { WorkQueue } from './work-queue.js';
 import { reconcile, type ReconcileReport } from './reconciliation.js';
-import { openSession, processRequest, type RemediateOptions, replay } from './requests.js';
+import {
+  checkRequest,
+  findByIdempotencyKey,
+  openSession,
+  processRequest,
+  type RemediateOptions,
+  replay,
+} from './requests.js';
 import { describeTarget, scanNamespaces } from './scan.js';
 
 export type { ApproveOptions } from './approvals.js';
@@ -46,9 +54,23 @@ export type { Phase } from './phase.js';
 export type { ReconcileReport } from './reconciliation.js';
 export type { RemediateOptions } from './requests.js';
 
+/** What `stop` did at the deadline. */
+export interface StopReport {
+  /** Queued asynchronous remediations that never started (their sessions ended failed). */
+  readonly abandoned: number;
+  /** Sessions whose execution was still running, handed over to another instance. */
+  readonly handedOver: readonly string[];
+  /** Asynchronous remediations still analysing (their sessions ended failed, recorded). */
+  readonly interrupted: number;
+}
+
 export class RemediationService {
   private readonly context: ServiceContext;
   private readonly newId: () => string;
+  /** Asynchronous remediations: bounded, fair across callers (`server.asyncQueue`). */
+  private readonly queue: WorkQueue;
+  /** Asynchronous remediations running now: session id → actor. */
+  private readonly runningStarts = new Map<string, string>();
   /** Where work nobody waits for (a background start, reconciliation, the purge) reports. */
   private logger: ServiceLogger;
   readonly instanceId: string;
@@ -61,6 +83,7 @@ export class RemediationService {
     this.logger = dependencies.logger ?? stderrLogger();
     this.instanceId = dependencies.instanceId ?? `kubemend-${randomUUID().slice(0, 8)}`;
     this.leaseMs = parseDuration(dependencies.configuration.storage.executionLease);
+    this.queue = new WorkQueue(dependencies.configuration.server.asyncQueue);
     this.context = {
       dependencies,
       audit: dependencies.audit ?? new InMemoryAuditRecorder(clock),
@@ -70,6 +93,7 @@ export class RemediationService {
       clock,
       instanceId: this.instanceId,
       leaseMs: this.leaseMs,
+      leases: new Set(),
       cluster: () => (dependencies.configuration.cluster.offline ? undefined : dependencies.cluster),
       now: () => clock().toISOString(),
       actorOf: (options = {}) => options.actor ?? dependencies.actor ?? 'kubemend',
@@ -103,29 +127,93 @@ export class RemediationService {
     }
     const replayed = await replay(this.context, options);
     if (replayed) return replayed;
+    checkRequest(this.context, input, options);
     const session = await openSession(this.context, input, options, this.newId);
     return processRequest(this.context, session, input, options);
   }
 
   /**
-   * Asynchronous remediation: create the session now, work in the background. If the work fails,
-   * the failure is logged, recorded in the audit log (`session.failed`) and the session ends failed.
+   * Asynchronous remediation: create the session now, work in the background — queued fairly
+   * among callers, refused (`queue-full`, `rate-limited`, `shutting-down`) before anything is
+   * stored when the queue has no room. If the work fails, the failure is logged, recorded in the
+   * audit log (`session.failed`) and the session ends failed.
    */
   async start(input: RemediateInput, options: RemediateOptions = {}): Promise<SessionRecord> {
     if (input.approve && input.sessionId)
       throw new KubemendError('invalid-input', 'approve: use the approve call for an existing session');
-    const replayed = options.idempotencyKey
-      ? await this.context.sessions.findByIdempotencyKey(options.idempotencyKey)
-      : undefined;
+    const replayed = await findByIdempotencyKey(this.context, options);
     if (replayed) {
       await replay(this.context, options);
       return replayed;
     }
-    const session = await openSession(this.context, input, options, this.newId);
-    void processRequest(this.context, session, input, options, true).catch((error: unknown) =>
-      this.backgroundFailed(session.id, error, this.context.actorOf(options)),
+    checkRequest(this.context, input, options);
+    const actor = this.context.actorOf(options);
+    const ticket = this.queue.reserve(actor);
+    let session: SessionRecord;
+    try {
+      session = await openSession(this.context, input, options, this.newId);
+    } catch (error) {
+      ticket.cancel();
+      throw error;
+    }
+    const stopped = new KubemendError(
+      'shutting-down',
+      'kubemend stopped before it analysed this request; send it again',
     );
+    this.queue.run(ticket, {
+      start: () => {
+        this.runningStarts.set(session.id, actor);
+        return processRequest(this.context, session, input, options, true)
+          .then(
+            () => undefined,
+            (error: unknown) => this.backgroundFailed(session.id, error, actor),
+          )
+          .finally(() => this.runningStarts.delete(session.id));
+      },
+      abandon: () => this.backgroundFailed(session.id, stopped, actor),
+    });
     return session;
+  }
+
+  /**
+   * Stopping (SIGTERM): no new asynchronous work from now on; queued and running work and the
+   * executions under way get until `deadline` (epoch ms). Then queued work that never started ends
+   * failed (recorded), and executions still running hand their session over
+   * (`handed-over:<instance>`) so another instance's reconciliation takes it over at its next round
+   * instead of after a whole lease; asynchronous work still analysing ends failed (recorded), as
+   * the process is about to exit.
+   */
+  async stop(deadline: number): Promise<StopReport> {
+    this.queue.close();
+    const remaining = () => Math.max(0, deadline - Date.now());
+    const settled = await this.queue.settled(remaining());
+    const abandoned = settled ? 0 : await this.queue.discardWaiting();
+    while (this.context.leases.size > 0 && remaining() > 0)
+      await new Promise((resolve) => setTimeout(resolve, Math.min(100, remaining())));
+    const handedOver: string[] = [];
+    const executing = new Set([...this.context.leases].map((lease) => lease.session.id));
+    for (const lease of [...this.context.leases]) {
+      try {
+        await lease.handOver(this.instanceId);
+        handedOver.push(lease.session.id);
+      } catch (error) {
+        this.logger.error({ session: lease.session.id, err: error }, 'could not hand the session over');
+      }
+    }
+    for (const id of handedOver)
+      this.logger.warn(
+        { session: id },
+        'execution still running at the shutdown deadline: session handed over to the next reconciliation',
+      );
+    // Analyses still running die with the process: their sessions end failed now, recorded.
+    // (An execution is never marked failed here: reconciliation must still restore what it applied.)
+    const interrupted = [...this.runningStarts].filter(([id]) => !executing.has(id));
+    const cut = new KubemendError(
+      'shutting-down',
+      'kubemend stopped while it analysed this request; send it again',
+    );
+    await Promise.all(interrupted.map(([id, actor]) => this.backgroundFailed(id, cut, actor)));
+    return { abandoned, handedOver, interrupted: interrupted.length };
   }
 
   /** Approve pending actions of a session and execute them (exactly once, whoever approves). */

@@ -3,7 +3,13 @@
  * mode, policy and rate guard decide each action, record the analysis and every proposal, and
  * execute what may run now.
  */
-import { KubemendError, type Mode, type RemediateInput, type RemediateOutput } from '../domain/index.js';
+import {
+  digest,
+  KubemendError,
+  type Mode,
+  type RemediateInput,
+  type RemediateOutput,
+} from '../domain/index.js';
 import { selectPolicy } from '../config/policies.js';
 import type { LogSummary } from '../context/log-summary.js';
 import { actionLabel } from '../execution/run.js';
@@ -42,13 +48,31 @@ function storableInput(input: RemediateInput): RemediateInput {
   };
 }
 
+/**
+ * The key a session is stored under: the caller's Idempotency-Key scoped to the caller (a digest of
+ * both), so one caller's key never finds — or reveals — another caller's session.
+ */
+export function storedIdempotencyKey(ctx: ServiceContext, options: RemediateOptions): string | undefined {
+  if (!options.idempotencyKey) return undefined;
+  return `k1:${digest([ctx.actorOf(options), options.idempotencyKey])}`;
+}
+
+/** The caller's earlier session under its Idempotency-Key, if any. */
+export async function findByIdempotencyKey(
+  ctx: ServiceContext,
+  options: RemediateOptions,
+): Promise<SessionRecord | undefined> {
+  const key = storedIdempotencyKey(ctx, options);
+  return key ? ctx.sessions.findByIdempotencyKey(key) : undefined;
+}
+
 /** Idempotency: the same key and body returns the stored result; another body is an error. */
 export async function replay(
   ctx: ServiceContext,
   options: RemediateOptions,
 ): Promise<RemediateOutput | undefined> {
   if (!options.idempotencyKey) return undefined;
-  const existing = await ctx.sessions.findByIdempotencyKey(options.idempotencyKey);
+  const existing = await findByIdempotencyKey(ctx, options);
   if (!existing) return undefined;
   if (options.requestHash && existing.requestHash && options.requestHash !== existing.requestHash) {
     throw new KubemendError(
@@ -63,6 +87,20 @@ export async function replay(
     );
   }
   return existing.output;
+}
+
+/**
+ * What makes a request the caller's mistake, checked before anything is stored: an unknown policy,
+ * an executing mode without the right to execute. (A refused request leaves no session behind.)
+ */
+export function checkRequest(ctx: ServiceContext, input: RemediateInput, options: RemediateOptions): void {
+  selectPolicy(ctx.dependencies.policies, input.policy);
+  const mode: Mode = input.mode ?? 'manual';
+  if (options.canExecute === false && mode !== 'manual')
+    throw new KubemendError(
+      'forbidden',
+      `mode: ${mode} executes changes and needs the remediate:execute scope`,
+    );
 }
 
 export async function openSession(
@@ -83,7 +121,7 @@ export async function openSession(
       input: storableInput(input),
       approvals: [],
       results: [],
-      idempotencyKey: options.idempotencyKey,
+      idempotencyKey: storedIdempotencyKey(ctx, options),
       requestHash: options.requestHash,
     });
     await ctx.audit.record({
@@ -117,14 +155,9 @@ export async function processRequest(
   background = false,
 ): Promise<RemediateOutput> {
   const actor = ctx.actorOf(options);
+  checkRequest(ctx, input, options);
   const { policy, name: policyName } = selectPolicy(ctx.dependencies.policies, input.policy);
   const requestedMode: Mode = input.mode ?? 'manual';
-  if (options.canExecute === false && requestedMode !== 'manual') {
-    throw new KubemendError(
-      'forbidden',
-      `mode: ${requestedMode} executes changes and needs the remediate:execute scope`,
-    );
-  }
   const cluster = ctx.cluster();
   const firstPhase: Phase = cluster ? 'gathering' : 'analyzing';
   const firstMessage = cluster ? 'reading the cluster' : 'analysing';
