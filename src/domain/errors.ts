@@ -58,6 +58,7 @@ export const ERROR_CODES = [
   'cluster-invalid',
   'cluster-retryable',
   'audit-unavailable',
+  'audit-chain-broken',
   'internal',
 ] as const;
 export type ErrorCode = (typeof ERROR_CODES)[number];
@@ -209,6 +210,7 @@ export const ERROR_TABLE = {
     mcp: { hint: RETRY, rpc: internalError },
     exit: failed,
   },
+  'audit-chain-broken': { http: 503, mcp: { hint: OPERATOR, rpc: internalError }, exit: failed },
   internal: { http: 500, mcp: { hint: RETRY, rpc: internalError }, exit: failed },
 } as const satisfies Record<ErrorCode, ErrorMapping>;
 

@@ -13,6 +13,7 @@ import type { TargetLocks } from '../execution/locks.js';
 import type { SessionStore } from '../sessions/store.js';
 import type { AiIntegration } from './analyze.js';
 import type { ExecutionLease } from './execution-lease.js';
+import type { AuditIntegrity } from './audit-integrity.js';
 import type { ActionRateGuard } from './rate-guard.js';
 
 export interface ServiceDependencies {
@@ -20,6 +21,7 @@ export interface ServiceDependencies {
   readonly policies: PolicySet;
   /** The cluster, when one is reachable; absent means offline. */
   readonly cluster?: ClusterGateway;
+  /** The audit log: must be `sessions.audit` when both are given (one database, one transaction). */
   readonly audit?: AuditRecorder;
   readonly sessions?: SessionStore;
   readonly ai?: AiIntegration;
@@ -47,6 +49,7 @@ export interface ServiceLogger {
 
 export interface ServiceContext {
   readonly dependencies: ServiceDependencies;
+  /** The session store's audit log (`sessions.audit`). */
   readonly audit: AuditRecorder;
   readonly sessions: SessionStore;
   readonly locks: TargetLocks;
@@ -57,8 +60,17 @@ export interface ServiceContext {
   readonly leaseMs: number;
   /** The executions this instance is running now (handed over if it stops before they end). */
   readonly leases: Set<ExecutionLease>;
+  /** Whether the audit chain holds; refuses executions while it is broken (per configuration). */
+  readonly integrity: AuditIntegrity;
+  /**
+   * Sessions this process is working on now (analysing or executing): reconciliation leaves them
+   * alone whatever their lease says, and settles this process's other unfinished sessions.
+   */
+  readonly inFlight: Set<string>;
   /** The connected cluster, unless the configuration says offline. */
   cluster(): ClusterGateway | undefined;
+  /** The same cluster for analysis: identical reads in flight at once share one API call. */
+  analysisCluster(): ClusterGateway | undefined;
   now(): string;
   /** The caller's actor, or the service's default. */
   actorOf(options?: { actor?: string }): string;

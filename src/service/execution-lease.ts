@@ -1,5 +1,6 @@
 /**
- * The lease an instance holds on a session while it executes it.
+ * The lease an instance holds on a session while it works on it: while it analyses a request and
+ * while it executes it.
  *
  * A session in `executing` names its owner. Every write to the session stamps `updatedAt`, so the
  * stamp is the lease: the owner renews it every third of the lease while it works (also during the
@@ -10,8 +11,9 @@
  * All writes of the owner go through `write`, one at a time, so the renewals and the progress
  * updates never race on the session's version.
  */
+import type { AuditEntry } from '../audit/recorder.js';
 import { KubemendError } from '../domain/index.js';
-import type { SessionChanges, SessionRecord, SessionStore } from '../sessions/store.js';
+import type { SessionChanges, SessionRecord, SessionState, SessionStore } from '../sessions/store.js';
 
 /**
  * The owner a session is left with when its instance stops before the execution ends (graceful
@@ -49,11 +51,35 @@ export class ExecutionLease {
     return this.current;
   }
 
-  /** Writes `changes` after every earlier write, against the latest version. */
-  write(changes: SessionChanges): Promise<SessionRecord> {
+  /**
+   * Writes `changes` (with `audit`, its audit records, in the same transaction) after every earlier
+   * write, against the latest version.
+   */
+  write(changes: SessionChanges, audit?: readonly AuditEntry[]): Promise<SessionRecord> {
+    return this.enqueue(() =>
+      this.store.update(this.current.id, this.current.version, changes, audit ? { audit } : {}),
+    );
+  }
+
+  /** Moves the session from one of `from` to `to` (with its audit records), after earlier writes. */
+  transition(
+    from: readonly SessionState[],
+    to: SessionState,
+    changes: SessionChanges,
+    audit: readonly AuditEntry[],
+  ): Promise<SessionRecord> {
+    return this.enqueue(async () => {
+      const moved = await this.store.transition(this.current.id, from, to, changes, { audit });
+      if (!moved)
+        throw new KubemendError('session-state', `session ${this.current.id} changed while it was worked on`);
+      return moved;
+    });
+  }
+
+  private enqueue(write: () => Promise<SessionRecord>): Promise<SessionRecord> {
     const next = this.queue.then(async () => {
       if (this.failure !== undefined) throw this.failure;
-      this.current = await this.store.update(this.current.id, this.current.version, changes);
+      this.current = await write();
       return this.current;
     });
     this.queue = next.catch(() => undefined);

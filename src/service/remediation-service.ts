@@ -19,12 +19,19 @@ import {
   type Target,
 } from '../domain/index.js';
 import { type AuditRecorder, InMemoryAuditRecorder } from '../audit/recorder.js';
+import { coalescedReads } from '../cluster/coalesced-reads.js';
 import type { ClusterGateway } from '../cluster/gateway.js';
 import { TargetLocks } from '../execution/locks.js';
 import { parseDuration } from '../planning/policy.js';
 import { InMemorySessionStore } from '../sessions/in-memory-session-store.js';
-import { type SessionRecord, type SessionStore, TERMINAL_STATES } from '../sessions/store.js';
-import { type ApproveOptions, approveSession, rejectSession } from './approvals.js';
+import type { SessionRecord, SessionStore } from '../sessions/store.js';
+import {
+  type ApproveOptions,
+  approveSession,
+  beginApproval,
+  rejectSession,
+  runApproval,
+} from './approvals.js';
 import { type BackgroundOptions, type BackgroundWork, startBackgroundWork } from './background.js';
 import {
   type ServiceContext,
@@ -32,9 +39,11 @@ import {
   type ServiceLogger,
   stderrLogger,
 } from './context.js';
+import { AuditIntegrity, type ChainStatus } from './audit-integrity.js';
 import { ActionRateGuard } from './rate-guard.js';
 import { WorkQueue } from './work-queue.js';
 import { reconcile, type ReconcileReport } from './reconciliation.js';
+import { type ActionPreview, PreviewCache, previewAction } from './preview.js';
 import {
   checkRequest,
   findByIdempotencyKey,
@@ -51,6 +60,7 @@ export type { BackgroundOptions, BackgroundWork } from './background.js';
 export type { ServiceDependencies, ServiceLogger } from './context.js';
 export { stderrLogger } from './context.js';
 export type { Phase } from './phase.js';
+export type { ActionPreview, ObjectView } from './preview.js';
 export type { ReconcileReport } from './reconciliation.js';
 export type { RemediateOptions } from './requests.js';
 
@@ -71,6 +81,7 @@ export class RemediationService {
   private readonly queue: WorkQueue;
   /** Asynchronous remediations running now: session id → actor. */
   private readonly runningStarts = new Map<string, string>();
+  private readonly previews = new PreviewCache();
   /** Where work nobody waits for (a background start, reconciliation, the purge) reports. */
   private logger: ServiceLogger;
   readonly instanceId: string;
@@ -84,17 +95,34 @@ export class RemediationService {
     this.instanceId = dependencies.instanceId ?? `kubemend-${randomUUID().slice(0, 8)}`;
     this.leaseMs = parseDuration(dependencies.configuration.storage.executionLease);
     this.queue = new WorkQueue(dependencies.configuration.server.asyncQueue);
+    const sessions =
+      dependencies.sessions ??
+      new InMemorySessionStore(
+        clock,
+        dependencies.audit instanceof InMemoryAuditRecorder ? dependencies.audit : undefined,
+      );
+    const audit = dependencies.audit ?? sessions.audit;
+    if (audit !== sessions.audit)
+      throw new KubemendError(
+        'configuration-invalid',
+        "the audit log must be the session store's own (sessions.audit): a state change and its audit record commit together",
+      );
+    const { onBrokenChain } = dependencies.configuration.audit;
+    const analysisCluster = dependencies.cluster && coalescedReads(dependencies.cluster);
     this.context = {
       dependencies,
-      audit: dependencies.audit ?? new InMemoryAuditRecorder(clock),
-      sessions: dependencies.sessions ?? new InMemorySessionStore(clock),
+      audit,
+      sessions,
       locks: dependencies.locks ?? new TargetLocks(),
       rate: new ActionRateGuard(),
       clock,
       instanceId: this.instanceId,
       leaseMs: this.leaseMs,
       leases: new Set(),
+      integrity: new AuditIntegrity(audit, onBrokenChain, () => this.logger, clock),
+      inFlight: new Set(),
       cluster: () => (dependencies.configuration.cluster.offline ? undefined : dependencies.cluster),
+      analysisCluster: () => (dependencies.configuration.cluster.offline ? undefined : analysisCluster),
       now: () => clock().toISOString(),
       actorOf: (options = {}) => options.actor ?? dependencies.actor ?? 'kubemend',
     };
@@ -125,11 +153,17 @@ export class RemediationService {
         onProgress: options.onProgress,
       });
     }
+    this.refuseExecutionIfChainBroken(input);
     const replayed = await replay(this.context, options);
     if (replayed) return replayed;
     checkRequest(this.context, input, options);
     const session = await openSession(this.context, input, options, this.newId);
-    return processRequest(this.context, session, input, options);
+    try {
+      return await processRequest(this.context, session, input, options);
+    } catch (error) {
+      await this.requestFailed(session.id, error, this.context.actorOf(options), false);
+      throw error;
+    }
   }
 
   /**
@@ -141,6 +175,7 @@ export class RemediationService {
   async start(input: RemediateInput, options: RemediateOptions = {}): Promise<SessionRecord> {
     if (input.approve && input.sessionId)
       throw new KubemendError('invalid-input', 'approve: use the approve call for an existing session');
+    this.refuseExecutionIfChainBroken(input);
     const replayed = await findByIdempotencyKey(this.context, options);
     if (replayed) {
       await replay(this.context, options);
@@ -166,11 +201,11 @@ export class RemediationService {
         return processRequest(this.context, session, input, options, true)
           .then(
             () => undefined,
-            (error: unknown) => this.backgroundFailed(session.id, error, actor),
+            (error: unknown) => this.requestFailed(session.id, error, actor, true),
           )
           .finally(() => this.runningStarts.delete(session.id));
       },
-      abandon: () => this.backgroundFailed(session.id, stopped, actor),
+      abandon: () => this.requestFailed(session.id, stopped, actor, true),
     });
     return session;
   }
@@ -212,13 +247,35 @@ export class RemediationService {
       'shutting-down',
       'kubemend stopped while it analysed this request; send it again',
     );
-    await Promise.all(interrupted.map(([id, actor]) => this.backgroundFailed(id, cut, actor)));
+    await Promise.all(interrupted.map(([id, actor]) => this.requestFailed(id, cut, actor, true)));
     return { abandoned, handedOver, interrupted: interrupted.length };
   }
 
   /** Approve pending actions of a session and execute them (exactly once, whoever approves). */
   approve(sessionId: string, options: ApproveOptions): Promise<RemediateOutput> {
     return approveSession(this.context, sessionId, options);
+  }
+
+  /**
+   * Approve like `approve`, but return as soon as the session is `executing`: the execution goes on
+   * in the background (a failure is logged and audited as `session.failed`; an execution that
+   * failed half-way is left to reconciliation, which restores its snapshots). Refusals — another
+   * plan hash, another state, a broken audit chain — are thrown before.
+   */
+  async startApproval(sessionId: string, options: ApproveOptions): Promise<SessionRecord> {
+    const begun = await beginApproval(this.context, sessionId, options);
+    void runApproval(this.context, begun, options).catch((error: unknown) =>
+      this.requestFailed(sessionId, error, options.approver, true),
+    );
+    return begun.session;
+  }
+
+  /**
+   * What an action of a session would change (server-side dry-run of the target as it is now), or
+   * did change (its snapshot and the object now). A read: nothing is persisted or audited.
+   */
+  preview(sessionId: string, actionId: string): Promise<ActionPreview> {
+    return previewAction(this.context, this.previews, sessionId, actionId);
   }
 
   reject(sessionId: string, options: { approver: string; reason?: string }): Promise<SessionRecord> {
@@ -253,39 +310,74 @@ export class RemediationService {
     return startBackgroundWork(this.context, options);
   }
 
-  /** A background start failed: log it, record it, and end the session failed (never dropped). */
-  private async backgroundFailed(sessionId: string, error: unknown, actor: string): Promise<void> {
+  /** Whether the audit chain holds (the last verification). */
+  auditChainStatus(): ChainStatus {
+    return this.context.integrity.status();
+  }
+
+  /** Throws (naming the first broken record) while the audit chain is known to be broken. */
+  assertAuditChainValid(): void {
+    const status = this.context.integrity.status();
+    if (status.state !== 'broken') return;
+    const broken = status.firstBroken;
+    throw new KubemendError(
+      'audit-chain-broken',
+      `broken${broken ? ` at record ${broken.sequence}: ${broken.reason}` : ''}`,
+    );
+  }
+
+  /** Verifies the audit records appended since the last check (all of them the first time). */
+  verifyAuditChain(): Promise<ChainStatus> {
+    return this.context.integrity.check();
+  }
+
+  /** Automatic and hybrid requests execute: refused up front while the chain is broken. */
+  private refuseExecutionIfChainBroken(input: RemediateInput): void {
+    if (input.mode === 'automatic' || input.mode === 'hybrid') this.context.integrity.assertMayExecute();
+  }
+
+  /**
+   * A request failed before it was answered: record it and — if it is still an unanswered
+   * analysis (nothing executed) — end the session failed and release its Idempotency-Key, in one
+   * transaction, so a retry runs again instead of waiting for a session that will never answer.
+   * An execution that failed half-way is left to reconciliation, which restores its snapshots.
+   * A background failure is also logged (nobody waits for it).
+   */
+  private async requestFailed(
+    sessionId: string,
+    error: unknown,
+    actor: string,
+    background: boolean,
+  ): Promise<void> {
     const message = error instanceof Error ? error.message : String(error);
-    this.logger.error({ session: sessionId, err: error }, `background remediation failed: ${message}`);
+    if (background)
+      this.logger.error({ session: sessionId, err: error }, `background remediation failed: ${message}`);
     try {
       const current = await this.context.sessions.get(sessionId);
-      // Settled already, or another instance has taken it over: not ours to end.
-      const ours =
-        current &&
-        !TERMINAL_STATES.includes(current.state) &&
-        (current.state !== 'executing' || current.owner === this.instanceId);
-      if (ours)
-        await this.context.sessions.update(current.id, current.version, {
-          phase: 'done',
-          state: 'failed',
-          owner: undefined,
-        });
-      await this.context.audit.record({
-        type: 'session.failed',
+      const unanswered = current?.state === 'analyzed' && current.phase !== 'done';
+      const record = {
+        type: 'session.failed' as const,
         actor,
         sessionId,
         detail: {
           error: message,
           ...(error instanceof KubemendError ? { code: error.code } : {}),
           phase: current?.phase,
-          markedFailed: ours === true,
+          markedFailed: unanswered,
+          ...(unanswered && current.idempotencyKey ? { idempotencyKeyReleased: true } : {}),
         },
-      });
+      };
+      if (unanswered)
+        await this.context.sessions.update(
+          current.id,
+          current.version,
+          { phase: 'done', state: 'failed', owner: undefined, idempotencyKey: undefined },
+          { audit: [record] },
+        );
+      else await this.context.audit.record(record);
     } catch (cause) {
-      this.logger.error(
-        { session: sessionId, err: cause },
-        'could not record the failed background remediation',
-      );
+      // Reconciliation settles the session once its lease lapses.
+      this.logger.error({ session: sessionId, err: cause }, 'could not record the failed remediation');
     }
   }
 }

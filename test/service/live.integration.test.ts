@@ -183,8 +183,8 @@ describe('reconciliation of a crash between the persisted dry-run and the record
    */
   async function interrupted(name: string) {
     await createOomKilled(name, namespace);
-    const sessions = new InMemorySessionStore();
     const audit = new InMemoryAuditRecorder();
+    const sessions = new InMemorySessionStore(undefined, audit);
     const dead = new RemediationService({
       configuration: loadConfiguration({ env: {} }),
       policies: loadPolicies(undefined),

@@ -39,8 +39,8 @@ describe('RemediationService.stop()', () => {
         };
       },
     }) as unknown as ClusterGateway;
-    const sessions = new InMemorySessionStore();
     const audit = new InMemoryAuditRecorder();
+    const sessions = new InMemorySessionStore(undefined, audit);
     const service = new RemediationService({
       configuration: loadConfiguration({
         env: {},
@@ -73,8 +73,8 @@ describe('RemediationService.stop()', () => {
     let now = Date.parse('2026-11-25T12:00:00.000Z');
     const clock = () => new Date(now);
     const gateway = new InMemoryClusterGateway([deployment('web')], clock);
-    const sessions = new InMemorySessionStore(clock);
     const audit = new InMemoryAuditRecorder(clock);
+    const sessions = new InMemorySessionStore(clock, audit);
     const configuration = loadConfiguration({
       env: {},
       flags: { storage: { executionLease: '30s' } } as never,

@@ -52,6 +52,8 @@ async function serve(flags: ServeFlags): Promise<number> {
     readiness: [
       { name: 'sessions', check: async () => void (await app.sessions.list({ limit: 1 })) },
       { name: 'audit', check: async () => void (await app.audit.list({ limit: 1 })) },
+      // Reported, not a reason to stop serving analyses: see docs/decisions/0023.
+      { name: 'auditChain', informational: true, check: async () => app.service.assertAuditChainValid() },
     ],
   });
   log.current = http.log;

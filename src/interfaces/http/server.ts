@@ -20,6 +20,7 @@ import type { Configuration } from '../../config/configuration.js';
 import { durationMs } from '../../config/server.js';
 import type { RemediationService, StopReport } from '../../service/remediation-service.js';
 import type { SessionRecord } from '../../sessions/store.js';
+import { registerUi } from '../ui/plugin.js';
 import { createMetrics, type Metrics } from './metrics.js';
 import { registerStateMetrics } from './state-metrics.js';
 import { ApproveBodySchema, openApiDocument, RejectBodySchema } from './openapi.js';
@@ -40,8 +41,15 @@ export interface HttpServerOptions {
   readonly configuration: Configuration;
   readonly authenticator: Authenticator;
   readonly version?: string;
-  /** Extra readiness checks (storage, cluster); each throws when not ready. */
-  readonly readiness?: ReadonlyArray<{ readonly name: string; readonly check: () => Promise<void> }>;
+  /**
+   * Extra readiness checks (storage, cluster); each throws when not ready. An `informational`
+   * check is reported in /readyz but does not make kubemend unready (the audit chain).
+   */
+  readonly readiness?: ReadonlyArray<{
+    readonly name: string;
+    readonly check: () => Promise<void>;
+    readonly informational?: boolean;
+  }>;
 }
 
 function parseBody<T>(schema: z.ZodType<T>, body: unknown): T {
@@ -88,7 +96,10 @@ export interface HttpServer {
 export async function createHttpServer(options: HttpServerOptions): Promise<HttpServer> {
   const { service, configuration, authenticator } = options;
   const metrics = createMetrics();
-  registerStateMetrics(metrics.registry, { sessions: service.sessionStore, audit: service.auditRecorder });
+  registerStateMetrics(metrics.registry, {
+    sessions: service.sessionStore,
+    chain: { status: () => service.auditChainStatus(), check: () => service.verifyAuditChain() },
+  });
   const bodyLimitBytes = configuration.server.bodyLimitBytes;
   const app = Fastify({
     logger: {
@@ -152,16 +163,17 @@ export async function createHttpServer(options: HttpServerOptions): Promise<Http
   app.get('/readyz', async (_request, reply) => {
     const checks: Record<string, string> = {};
     let ready = true;
-    for (const { name, check } of [
+    const readiness: ReadonlyArray<{ name: string; check: () => Promise<void>; informational?: boolean }> = [
       { name: 'shutdown', check: shutdown.check },
       ...(options.readiness ?? []),
       { name: 'inFlight', check: () => inFlight.check() },
-    ]) {
+    ];
+    for (const { name, check, informational } of readiness) {
       try {
         await check();
         checks[name] = 'ok';
       } catch (error) {
-        ready = false;
+        if (informational !== true) ready = false;
         checks[name] = (error as Error).message;
       }
     }
@@ -187,7 +199,8 @@ export async function createHttpServer(options: HttpServerOptions): Promise<Http
     const idempotencyKey = typeof keyHeader === 'string' && keyHeader.length > 0 ? keyHeader : undefined;
     if (idempotencyKey && idempotencyKey.length > 256)
       throw new InvalidInputError([{ path: 'Idempotency-Key', message: 'at most 256 characters' }]);
-    const requestHash = digest(request.body);
+    // Compared only on a replay under the same Idempotency-Key: not hashed without one.
+    const requestHash = idempotencyKey ? digest(request.body) : undefined;
     const options = { actor: principal.name, canExecute, idempotencyKey, requestHash };
     if (/\brespond-async\b/.test(String(request.headers.prefer ?? ''))) {
       const session = await service.start(input, options);
@@ -268,6 +281,9 @@ export async function createHttpServer(options: HttpServerOptions): Promise<Http
   });
 
   app.get('/v1/audit/verify', authenticate('audit:read'), async () => service.auditRecorder.verify());
+
+  // --- the approvals web page (/ui): its own module, its own sign-in and error pages ----------
+  await registerUi(app, { service, configuration, authenticator });
 
   // --- MCP over Streamable HTTP ---------------------------------------------------------------
   const mcpSessions = new McpSessions({
