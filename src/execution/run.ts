@@ -31,7 +31,8 @@ export interface ExecutionPorts {
   readonly pollIntervalMs: number;
   readonly stabilityMs: number;
   readonly clock: () => Date;
-  readonly sleep: (ms: number) => Promise<void>;
+  /** Waits `ms`; an abort of `signal` ends the wait early. */
+  readonly sleep: (ms: number, signal?: AbortSignal) => Promise<void>;
   readonly onTransition?: (change: TransitionRecord) => void;
 }
 
@@ -69,6 +70,8 @@ export class ActionRun {
   /** The object as the API server's dry-run said it would be (shadow mode records it). */
   dryRunObject?: KubeObject;
   created?: KubeObject;
+  /** The target as kubemend's change left it (to tell whether someone reverted the change). */
+  applied?: KubeObject;
   message = '';
   finishedAt?: string;
   /** The cluster was (or may have been) changed by this action. */

@@ -6,7 +6,7 @@
  * state is in the store: a restart in the middle of a window continues it.
  */
 import type { RemediateOutput, RemediationAction, ShadowObservation } from '../domain/index.js';
-import { checkHealth } from '../execution/health.js';
+import { checkHealth } from '../execution/health-check.js';
 import { workloadOf } from '../learning/effects.js';
 import type { OutcomeRecord } from '../learning/history.js';
 import type { ActionReport } from '../execution/results.js';
