@@ -30,6 +30,8 @@ export const AUDIT_TYPES = [
   'session.rejected',
   'session.completed',
   'session.failed',
+  'alert.repeated',
+  'alert.resolved',
 ] as const;
 export type AuditType = (typeof AUDIT_TYPES)[number];
 

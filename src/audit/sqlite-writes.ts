@@ -33,8 +33,18 @@ export interface SqlUnit {
   readonly values?: readonly unknown[];
   /** Audit records to append: after the statement, and only if it returned a row. */
   readonly audit?: readonly AuditEntry[];
+  /**
+   * Further statements in the same transaction, after the statement and only if it returned a row
+   * (the outbox rows of a state change, an alert's incident row). One failing fails the unit.
+   */
+  readonly then?: readonly SqlStatement[];
   /** The records' time (stamped by the caller's clock when the unit was made). */
   readonly at?: string;
+}
+
+export interface SqlStatement {
+  readonly sql: string;
+  readonly values: readonly unknown[];
 }
 
 export interface SqlUnitResult {
@@ -77,6 +87,8 @@ export function unitExecutor(db: Database.Database): (unit: SqlUnit) => SqlUnitR
   let append: ((entries: readonly AuditEntry[], at: string) => AuditRecord[]) | undefined;
   return (unit) => {
     const rows = unit.sql === undefined ? [] : statement(unit.sql).all(...(unit.values ?? []));
+    if (unit.then !== undefined && (unit.sql === undefined || rows.length > 0))
+      for (const next of unit.then) statement(next.sql).run(...next.values);
     const wanted =
       unit.audit !== undefined && unit.audit.length > 0 && (unit.sql === undefined || rows.length > 0);
     if (!wanted) return { rows, records: [] };

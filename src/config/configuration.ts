@@ -4,6 +4,7 @@
  * The `ai` section is resolved after validation: the provider is chosen and its API key — from the
  * environment only — is attached as a `Secret` (see ai.ts).
  */
+import { AlertsSectionSchema, NotificationsSectionSchema } from './alerts.js';
 import { readFileSync } from 'node:fs';
 import { parseYaml } from './yaml.js';
 import { z } from 'zod';
@@ -162,6 +163,10 @@ export const ConfigurationSchema = z.strictObject({
     .default({ onBrokenChain: 'refuse-changes', verifyInterval: '1m' }),
   /** The model provider and the bounds of an AI analysis (see ai.ts); resolved after validation. */
   ai: AiSectionSchema.prefault({}),
+  /** Routing of Alertmanager alerts (see alerts.ts, docs/alerts.md). */
+  alerts: AlertsSectionSchema,
+  /** Notification sinks and the outbox's retries (see alerts.ts, docs/notifications.md). */
+  notifications: NotificationsSectionSchema,
 });
 export type Configuration = Readonly<
   Omit<z.infer<typeof ConfigurationSchema>, 'ai'> & {

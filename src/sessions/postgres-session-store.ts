@@ -24,6 +24,7 @@ import {
 } from '../storage/postgres.js';
 import { describeError, errorCode, errorConstraint, normalizeTimestamp } from '../storage/values.js';
 import { type Row, type SqlDialect, SqlSessionStore } from './sql-session-store.js';
+import { companionMigrations, type CompanionStatement } from './companion-sql.js';
 import { SESSION_STATES } from './store.js';
 
 const STATE_LIST = SESSION_STATES.map((state) => `'${state}'`).join(', ');
@@ -67,9 +68,11 @@ export function postgresSessionMigrations(s: string): readonly Migration[] {
   ];
 }
 
-const dialect = (table: string): SqlDialect => ({
+const dialect = (schema: string): SqlDialect => ({
   name: 'PostgreSQL',
-  table,
+  table: `${schema}.sessions`,
+  qualify: (name) => `${schema}.${name}`,
+  skipLocked: 'FOR UPDATE SKIP LOCKED',
   decode: {
     json: (value) => value,
     timestamp: (value) =>
@@ -84,7 +87,9 @@ const dialect = (table: string): SqlDialect => ({
       ? undefined
       : errorConstraint(error) === 'sessions_pkey'
         ? 'id'
-        : 'idempotency-key',
+        : errorConstraint(error) === 'alert_incidents_pkey'
+          ? 'alert-incident'
+          : 'idempotency-key',
 });
 
 export class PostgresSessionStore extends SqlSessionStore {
@@ -103,7 +108,7 @@ export class PostgresSessionStore extends SqlSessionStore {
     audit: PostgresAuditRecorder,
     clock: () => Date,
   ) {
-    super(dialect(`${quoteSchema(schema)}.sessions`), clock);
+    super(dialect(quoteSchema(schema)), clock);
     this.pool = pool;
     this.ownsPool = ownsPool;
     this.queue = queue;
@@ -121,6 +126,11 @@ export class PostgresSessionStore extends SqlSessionStore {
       await withClient(pool, (client) =>
         migratePostgres(client, schema, 'sessions', postgresSessionMigrations(quoted)),
       );
+      const companions = companionMigrations((name) => `${quoted}.${name}`);
+      await withClient(pool, (client) =>
+        migratePostgres(client, schema, 'notifications', companions.notifications),
+      );
+      await withClient(pool, (client) => migratePostgres(client, schema, 'alerts', companions.alerts));
       audit = await PostgresAuditRecorder.open({ ...options, pool, queue });
     } catch (error) {
       if (owned) await pool.end().catch(() => undefined);
@@ -139,10 +149,16 @@ export class PostgresSessionStore extends SqlSessionStore {
     return (await this.pool.query<Row>(sql, [...values])).rows;
   }
 
-  protected write(sql: string, values: readonly unknown[], audit: readonly AuditEntry[]): Promise<Row[]> {
+  protected write(
+    sql: string,
+    values: readonly unknown[],
+    audit: readonly AuditEntry[],
+    then: readonly CompanionStatement[],
+  ): Promise<Row[]> {
     this.assertOpen();
     return this.queue.run(async (client) => {
       const { rows } = await client.query<Row>(sql, [...values]);
+      if (rows.length > 0) for (const next of then) await client.query(next.sql, [...next.values]);
       if (rows.length > 0 && audit.length > 0) await this.audit.appendInTransaction(client, audit);
       return rows;
     });

@@ -22,6 +22,8 @@ import {
 import { migrateSqlite } from '../storage/sqlite.js';
 import { describeError, errorCode } from '../storage/values.js';
 import { type Row, type SqlDialect, SqlSessionStore } from './sql-session-store.js';
+import { companionMigrations } from './companion-sql.js';
+import type { CompanionStatement } from './companion-sql.js';
 import { SESSION_STATES } from './store.js';
 
 const STATE_LIST = SESSION_STATES.map((state) => `'${state}'`).join(', ');
@@ -77,12 +79,12 @@ const DIALECT: SqlDialect = {
   noLimit: -1,
   uniqueViolation: (error) => {
     const code = errorCode(error);
-    return code === 'SQLITE_CONSTRAINT_PRIMARYKEY'
-      ? 'id'
-      : code === 'SQLITE_CONSTRAINT_UNIQUE'
-        ? 'idempotency-key'
-        : undefined;
+    if (code === 'SQLITE_CONSTRAINT_PRIMARYKEY')
+      return /alert_incidents/.test(describeError(error)) ? 'alert-incident' : 'id';
+    return code === 'SQLITE_CONSTRAINT_UNIQUE' ? 'idempotency-key' : undefined;
   },
+  qualify: (name) => name,
+  skipLocked: '',
 };
 
 export class SqliteSessionStore extends SqlSessionStore {
@@ -106,6 +108,9 @@ export class SqliteSessionStore extends SqlSessionStore {
     }
     try {
       migrateSqlite(this.connection.db, 'sessions', SQLITE_SESSION_MIGRATIONS);
+      const companions = companionMigrations((name) => name);
+      migrateSqlite(this.connection.db, 'notifications', companions.notifications);
+      migrateSqlite(this.connection.db, 'alerts', companions.alerts);
       this.audit = new SqliteAuditRecorder(this.connection, options);
     } catch (error) {
       if (this.ownsConnection) this.connection.db.close();
@@ -121,9 +126,12 @@ export class SqliteSessionStore extends SqlSessionStore {
     sql: string,
     values: readonly unknown[],
     audit: readonly AuditEntry[],
+    then: readonly CompanionStatement[],
   ): Promise<Row[]> {
     const at = this.clockNow();
-    return (await this.connection.writer.run({ sql, values, audit, at })).rows;
+    return (
+      await this.connection.writer.run({ sql, values, audit, at, ...(then.length > 0 ? { then } : {}) })
+    ).rows;
   }
 
   async close(): Promise<void> {

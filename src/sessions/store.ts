@@ -20,6 +20,7 @@ import {
   type RemediateOutput,
 } from '../domain/index.js';
 import type { AuditEntry, AuditRecorder } from '../audit/recorder.js';
+import type { AlertIncidentEntry, AlertIncidentStore, OutboxEntry, OutboxStore } from './companions.js';
 
 export const SESSION_STATES = [
   'analyzed',
@@ -89,11 +90,19 @@ export interface WriteOptions {
    * made. If they cannot be written (`audit-unavailable`), the change is not made either.
    */
   readonly audit?: readonly AuditEntry[];
+  /** Notifications the change owes its sinks (one row per sink; a repeat of the same event is ignored). */
+  readonly outbox?: readonly OutboxEntry[];
+  /** The incident row of the alert that opens this session (`create` only; a duplicate fails the create). */
+  readonly alertIncident?: AlertIncidentEntry;
 }
 
 export interface SessionStore {
   /** The audit log in the same database: the records `WriteOptions.audit` writes go there. */
   readonly audit: AuditRecorder;
+  /** The notification outbox in the same database (rows written through `WriteOptions.outbox`). */
+  readonly outbox: OutboxStore;
+  /** Alert incidents in the same database (rows written through `WriteOptions.alertIncident`). */
+  readonly alerts: AlertIncidentStore;
   /** Creates the session; fails with `session-conflict` if the id or idempotency key exists. */
   create(session: NewSession, options?: WriteOptions): Promise<SessionRecord>;
   get(id: string): Promise<SessionRecord | undefined>;

@@ -34,6 +34,7 @@ import { Shutdown } from './shutdown.js';
 import { admit } from './rate-limit.js';
 import { CallerRateLimits, workOf } from '../rate-limit.js';
 import { registerScanRoutes } from './routes/scan.js';
+import { registerAlertRoutes } from './routes/alerts.js';
 
 export interface HttpServerOptions {
   readonly service: RemediationService;
@@ -265,6 +266,12 @@ export async function createHttpServer(options: HttpServerOptions): Promise<Http
     service,
     route: authenticate('remediate:analyze'),
     admit: (request, reply) => admit(rateLimits, reply, principalOf(request), ['analyses']),
+  });
+
+  registerAlertRoutes(app, {
+    service,
+    section: configuration.alerts,
+    route: authenticate('remediate:analyze'),
   });
 
   app.get('/v1/audit', authenticate('audit:read'), async (request) => {
