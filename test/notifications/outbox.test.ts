@@ -6,7 +6,7 @@
  * Block Kit.
  */
 import { createServer, type IncomingMessage, type Server } from 'node:http';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -181,6 +181,11 @@ describe('the outbox', () => {
       links: { session: 'https://kubemend.example/v1/sessions/s-1' },
     });
     expect(last.headers['x-kubemend-delivery']).toBe(owed!.id);
+    // The document keeps to docs/notification.schema.json: its required fields, no others.
+    const schema = JSON.parse(readFileSync('docs/notification.schema.json', 'utf8'));
+    for (const field of schema.required) expect(document).toHaveProperty(field);
+    for (const field of Object.keys(document)) expect(Object.keys(schema.properties)).toContain(field);
+    for (const field of schema.properties.session.required) expect(document.session).toHaveProperty(field);
     // Every attempt carried the same idempotency id.
     expect(new Set(hook.received.map((r) => r.headers['x-kubemend-delivery']))).toEqual(new Set([owed!.id]));
     expect((await storage.sessions.outbox.forSession('s-1'))[0]!.deliveredAt).toBeDefined();
