@@ -8,6 +8,7 @@
  * `GET /v1/alerts/sessions/:id` shows the alert incident of a session (repeats, resolution).
  */
 import type { FastifyInstance, RouteShorthandOptions } from 'fastify';
+import { z } from 'zod';
 import { AlertReceiver } from '../../../alerts/receiver.js';
 import { AlertmanagerPayloadSchema } from '../../../alerts/payload.js';
 import type { AlertsSection } from '../../../config/alerts.js';
@@ -41,4 +42,60 @@ export function registerAlertRoutes(app: FastifyInstance, options: AlertRouteOpt
     if (!incident) throw new KubemendError('session-not-found', `session ${id} was not opened by an alert`);
     return incident;
   });
+}
+
+/** The routes' part of the OpenAPI document. */
+export function alertsOpenApi(): { schemas: Record<string, unknown>; paths: Record<string, unknown> } {
+  const problem = (description: string) => ({
+    description,
+    content: { 'application/problem+json': { schema: { $ref: '#/components/schemas/Problem' } } },
+  });
+  return {
+    schemas: {
+      AlertmanagerPayload: z.toJSONSchema(AlertmanagerPayloadSchema, {
+        target: 'draft-2020-12',
+        unrepresentable: 'any',
+        io: 'input',
+      }),
+    },
+    paths: {
+      '/v1/alerts/alertmanager': {
+        post: {
+          summary:
+            'Alertmanager webhook (v4): each firing alert opens a session (one per incident), worked on asynchronously',
+          security: [{ bearer: [] }],
+          requestBody: {
+            required: true,
+            content: { 'application/json': { schema: { $ref: '#/components/schemas/AlertmanagerPayload' } } },
+          },
+          responses: {
+            '202': {
+              description:
+                'Every alert recorded: opened, repeated, resolved, already-resolved or unknown, with its session',
+              content: { 'application/json': { schema: { type: 'object' } } },
+            },
+            '400': problem('Bad payload (names the field); nothing recorded'),
+            '401': problem('Not authenticated'),
+            '403': problem('A route in automatic/hybrid mode needs remediate:execute'),
+            '429': problem('Too many asynchronous remediations for this caller (Retry-After)'),
+            '503': problem('The asynchronous queue is full (Retry-After)'),
+          },
+        },
+      },
+      '/v1/alerts/sessions/{id}': {
+        get: {
+          summary: 'The alert incident of a session: repeats counted, resolution',
+          security: [{ bearer: [] }],
+          parameters: [{ name: 'id', in: 'path', required: true, schema: { type: 'string' } }],
+          responses: {
+            '200': {
+              description: 'The incident',
+              content: { 'application/json': { schema: { type: 'object' } } },
+            },
+            '404': problem('The session was not opened by an alert'),
+          },
+        },
+      },
+    },
+  };
 }
