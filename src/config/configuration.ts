@@ -18,6 +18,7 @@ import {
   resolveAiConfiguration,
 } from './ai.js';
 import { ServingLimitsShape } from './server.js';
+import { UiSectionSchema } from './ui.js';
 
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 
@@ -167,6 +168,8 @@ export const ConfigurationSchema = z.strictObject({
   alerts: AlertsSectionSchema,
   /** Notification sinks and the outbox's retries (see alerts.ts, docs/notifications.md). */
   notifications: NotificationsSectionSchema,
+  /** The approvals web page at /ui (see ui.ts). */
+  ui: UiSectionSchema,
 });
 export type Configuration = Readonly<
   Omit<z.infer<typeof ConfigurationSchema>, 'ai'> & {

@@ -18,6 +18,8 @@ export interface ApproveOptions {
   readonly actionIds?: readonly string[];
   /** The plan hash the approver saw; must match the session's. */
   readonly planHash?: string;
+  /** Why the approver approved (recorded with the approval and in the audit log). */
+  readonly note?: string;
   readonly onProgress?: ProgressListener;
 }
 
@@ -57,12 +59,33 @@ function chosenActions(session: SessionRecord, options: ApproveOptions): Remedia
   return chosen;
 }
 
+/** An approval that has moved its session to `executing`, ready to run. */
+export interface BegunApproval {
+  /** The session, `executing` and owned by this instance. */
+  readonly session: SessionRecord;
+  /** The session's output before execution (analysis, plan, earlier results). */
+  readonly output: RemediateOutput;
+  readonly actions: readonly RemediationAction[];
+}
+
 /** Approve pending actions of a session and execute them (exactly once, whoever approves). */
 export async function approveSession(
   ctx: ServiceContext,
   sessionId: string,
   options: ApproveOptions,
 ): Promise<RemediateOutput> {
+  return runApproval(ctx, await beginApproval(ctx, sessionId, options), options);
+}
+
+/**
+ * Checks the approval (state, plan hash, action ids, a cluster to execute on, the audit chain),
+ * records it and moves the session pending → executing in one transaction. Nothing is applied yet.
+ */
+export async function beginApproval(
+  ctx: ServiceContext,
+  sessionId: string,
+  options: ApproveOptions,
+): Promise<BegunApproval> {
   const session = await ctx.sessions.get(sessionId);
   if (!session) throw new KubemendError('session-not-found', `session ${sessionId} not found`);
   const chosen = chosenActions(session, options);
@@ -78,6 +101,7 @@ export async function approveSession(
     at: ctx.now(),
     actionIds: chosen.map((a) => a.id),
     planHash: session.planHash ?? '',
+    ...(options.note ? { note: options.note } : {}),
   };
   // Atomic: of two concurrent approvals, one moves pending → executing, with its approval records
   // in the same transaction; the other finds it gone. If the records cannot be written, the
@@ -94,7 +118,7 @@ export async function approveSession(
         sessionId,
         actionId: action.id,
         target: actionLabel(action),
-        detail: { planHash: session.planHash },
+        detail: { planHash: session.planHash, ...(options.note ? { note: options.note } : {}) },
       })),
     },
   );
@@ -103,14 +127,23 @@ export async function approveSession(
       'session-state',
       `session ${sessionId} was approved or changed concurrently; it executes once`,
     );
-  const { policy } = selectPolicy(ctx.dependencies.policies, session.input.policy);
+  return { session: executing, output: session.output!, actions: chosen };
+}
+
+/** Executes a begun approval to the end (verify, or restore). */
+export function runApproval(
+  ctx: ServiceContext,
+  begun: BegunApproval,
+  options: ApproveOptions,
+): Promise<RemediateOutput> {
+  const { policy } = selectPolicy(ctx.dependencies.policies, begun.session.input.policy);
   return executeSession(ctx, {
-    session: executing,
-    output: session.output!,
-    actions: chosen,
+    session: begun.session,
+    output: begun.output,
+    actions: begun.actions,
     policy,
     actor: options.approver,
-    dryRun: session.input.dryRun === true,
+    dryRun: begun.session.input.dryRun === true,
     onProgress: options.onProgress,
   });
 }

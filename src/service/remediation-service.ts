@@ -25,7 +25,13 @@ import { TargetLocks } from '../execution/locks.js';
 import { parseDuration } from '../planning/policy.js';
 import { InMemorySessionStore } from '../sessions/in-memory-session-store.js';
 import type { SessionRecord, SessionStore } from '../sessions/store.js';
-import { type ApproveOptions, approveSession, rejectSession } from './approvals.js';
+import {
+  type ApproveOptions,
+  approveSession,
+  beginApproval,
+  rejectSession,
+  runApproval,
+} from './approvals.js';
 import { type BackgroundOptions, type BackgroundWork, startBackgroundWork } from './background.js';
 import {
   type ServiceContext,
@@ -37,6 +43,7 @@ import { AuditIntegrity, type ChainStatus } from './audit-integrity.js';
 import { ActionRateGuard } from './rate-guard.js';
 import { WorkQueue } from './work-queue.js';
 import { reconcile, type ReconcileReport } from './reconciliation.js';
+import { type ActionPreview, PreviewCache, previewAction } from './preview.js';
 import {
   checkRequest,
   findByIdempotencyKey,
@@ -53,6 +60,7 @@ export type { BackgroundOptions, BackgroundWork } from './background.js';
 export type { ServiceDependencies, ServiceLogger } from './context.js';
 export { stderrLogger } from './context.js';
 export type { Phase } from './phase.js';
+export type { ActionPreview, ObjectView } from './preview.js';
 export type { ReconcileReport } from './reconciliation.js';
 export type { RemediateOptions } from './requests.js';
 
@@ -73,6 +81,7 @@ export class RemediationService {
   private readonly queue: WorkQueue;
   /** Asynchronous remediations running now: session id → actor. */
   private readonly runningStarts = new Map<string, string>();
+  private readonly previews = new PreviewCache();
   /** Where work nobody waits for (a background start, reconciliation, the purge) reports. */
   private logger: ServiceLogger;
   readonly instanceId: string;
@@ -245,6 +254,28 @@ export class RemediationService {
   /** Approve pending actions of a session and execute them (exactly once, whoever approves). */
   approve(sessionId: string, options: ApproveOptions): Promise<RemediateOutput> {
     return approveSession(this.context, sessionId, options);
+  }
+
+  /**
+   * Approve like `approve`, but return as soon as the session is `executing`: the execution goes on
+   * in the background (a failure is logged and audited as `session.failed`; an execution that
+   * failed half-way is left to reconciliation, which restores its snapshots). Refusals — another
+   * plan hash, another state, a broken audit chain — are thrown before.
+   */
+  async startApproval(sessionId: string, options: ApproveOptions): Promise<SessionRecord> {
+    const begun = await beginApproval(this.context, sessionId, options);
+    void runApproval(this.context, begun, options).catch((error: unknown) =>
+      this.requestFailed(sessionId, error, options.approver, true),
+    );
+    return begun.session;
+  }
+
+  /**
+   * What an action of a session would change (server-side dry-run of the target as it is now), or
+   * did change (its snapshot and the object now). A read: nothing is persisted or audited.
+   */
+  preview(sessionId: string, actionId: string): Promise<ActionPreview> {
+    return previewAction(this.context, this.previews, sessionId, actionId);
   }
 
   reject(sessionId: string, options: { approver: string; reason?: string }): Promise<SessionRecord> {

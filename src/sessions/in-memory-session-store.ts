@@ -7,8 +7,11 @@
 import { InMemoryAuditRecorder } from '../audit/recorder.js';
 import { KubemendError } from '../domain/index.js';
 import { InMemoryCompanions } from './companions.js';
+import { normalizeLimit } from '../storage/values.js';
 import {
   changedRecord,
+  checkQueryStates,
+  matchesQuery,
   type NewSession,
   type SessionChanges,
   type SessionQuery,
@@ -99,9 +102,12 @@ export class InMemorySessionStore implements SessionStore {
   }
 
   async list(query: SessionQuery = {}): Promise<SessionRecord[]> {
+    checkQueryStates(query);
+    const limit = normalizeLimit(query.limit) ?? Number.MAX_SAFE_INTEGER;
     return [...this.sessions.values()]
-      .filter((s) => (!query.state || s.state === query.state) && (!query.unfinished || s.phase !== 'done'))
-      .slice(0, query.limit ?? Number.MAX_SAFE_INTEGER)
+      .filter((s) => matchesQuery(s, query))
+      .sort(newestFirst)
+      .slice(0, limit)
       .map((s) => structuredClone(s));
   }
 
@@ -125,4 +131,9 @@ export class InMemorySessionStore implements SessionStore {
     this.sessions.set(next.id, next);
     return structuredClone(next);
   }
+}
+
+function newestFirst(a: SessionRecord, b: SessionRecord): number {
+  if (a.createdAt !== b.createdAt) return a.createdAt < b.createdAt ? 1 : -1;
+  return a.id < b.id ? 1 : a.id > b.id ? -1 : 0;
 }

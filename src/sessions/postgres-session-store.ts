@@ -65,6 +65,37 @@ export function postgresSessionMigrations(s: string): readonly Migration[] {
       name: 'index unfinished sessions (reconciliation of unanswered requests)',
       sql: `CREATE INDEX sessions_unfinished ON ${s}.sessions (state, updated_at) WHERE phase <> 'done'`,
     },
+    {
+      version: 3,
+      name: 'namespace and category columns for list filters',
+      // Filled row by row, \u0000 escapes removed first (PostgreSQL's json operators refuse
+      // them); a row that still cannot be read keeps NULLs (filters then pass it by).
+      sql: `
+        ALTER TABLE ${s}.sessions
+          ADD COLUMN target_namespace text,
+          ADD COLUMN subject_namespace text,
+          ADD COLUMN category text;
+        DO $backfill$
+        DECLARE r record;
+        BEGIN
+          FOR r IN SELECT id, input::text AS input, output::text AS output FROM ${s}.sessions LOOP
+            BEGIN
+              UPDATE ${s}.sessions SET
+                target_namespace  = replace(r.input, '\\u0000', '')::json->'target'->>'namespace',
+                subject_namespace = replace(r.output, '\\u0000', '')::json->'analysis'->'subject'->>'namespace',
+                category          = replace(r.output, '\\u0000', '')::json->'analysis'->>'category'
+              WHERE id = r.id;
+            EXCEPTION WHEN OTHERS THEN NULL;
+            END;
+          END LOOP;
+        END
+        $backfill$;
+        CREATE INDEX sessions_namespace_created
+          ON ${s}.sessions ((COALESCE(subject_namespace, target_namespace)), created_at);
+        CREATE INDEX sessions_category_created ON ${s}.sessions (category, created_at);
+        CREATE INDEX sessions_state_created ON ${s}.sessions (state, created_at, id);
+      `,
+    },
   ];
 }
 
@@ -79,6 +110,7 @@ const dialect = (schema: string): SqlDialect => ({
       value instanceof Date ? value.toISOString() : normalizeTimestamp(String(value), 'timestamp'),
   },
   placeholder: (n) => `$${n}`,
+  timestamp: (n) => `$${n}::timestamptz`,
   oneOf: (column, n) => `${column} = ANY($${n}::text[])`,
   listValue: (values) => [...values],
   noLimit: null,

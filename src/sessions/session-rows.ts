@@ -56,7 +56,30 @@ export function columnsForInsert(session: NewSession, updatedAt: string): Column
     throw new KubemendError('invalid-input', `state: "${String(session.state)}" is not a session state`);
   }
   const record: Record<string, unknown> = { ...session, updatedAt };
-  return SESSION_FIELDS.map((field) => ({ column: field.column, value: encode(field, record[field.key]) }));
+  return [
+    ...SESSION_FIELDS.map((field) => ({ column: field.column, value: encode(field, record[field.key]) })),
+    ...derivedFromInput(session.input),
+    ...derivedFromOutput(session.output),
+  ];
+}
+
+/**
+ * Columns kept beside the JSON for `list` filters (indexed, and never parsed from the JSON by
+ * the database: PostgreSQL's json operators refuse a document holding a `\u0000` escape, which a
+ * log line may well contain). A session's namespace is `COALESCE(subject_namespace,
+ * target_namespace)` (`sessionNamespace`); written whenever `input` or `output` is.
+ */
+export const DERIVED_COLUMNS = ['target_namespace', 'subject_namespace', 'category'] as const;
+
+function derivedFromInput(input: SessionRecord['input'] | undefined): ColumnValue[] {
+  return [{ column: 'target_namespace', value: input?.target?.namespace ?? null }];
+}
+
+function derivedFromOutput(output: SessionRecord['output'] | undefined): ColumnValue[] {
+  return [
+    { column: 'subject_namespace', value: output?.analysis.subject?.namespace ?? null },
+    { column: 'category', value: output?.analysis.category ?? null },
+  ];
 }
 
 /**
@@ -74,6 +97,9 @@ export function columnsForChanges(changes: SessionChanges): ColumnValue[] {
     if (value === undefined && !field.optional) continue;
     out.push({ column: field.column, value: encode(field, value) });
   }
+  if (Object.prototype.hasOwnProperty.call(changes, 'input') && changes.input !== undefined)
+    out.push(...derivedFromInput(changes.input));
+  if (Object.prototype.hasOwnProperty.call(changes, 'output')) out.push(...derivedFromOutput(changes.output));
   return out;
 }
 

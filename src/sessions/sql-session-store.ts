@@ -18,6 +18,7 @@ import {
   type SessionRecord,
   type SessionState,
   type SessionStore,
+  checkQueryStates,
   TERMINAL_STATES,
   transitionRefused,
   updateRefused,
@@ -34,6 +35,8 @@ export interface SqlDialect {
   readonly decode: RowDecoders;
   /** The placeholder of the n-th value (1-based). */
   placeholder(n: number): string;
+  /** The placeholder of the n-th value, compared as a timestamp (created_at, updated_at). */
+  timestamp(n: number): string;
   /** A condition "column is one of the list bound at placeholder n", and the list's value. */
   oneOf(column: string, n: number): string;
   listValue(values: readonly string[]): unknown;
@@ -159,15 +162,27 @@ export abstract class SqlSessionStore implements SessionStore {
   }
 
   async list(query: SessionQuery = {}): Promise<SessionRecord[]> {
+    checkQueryStates(query);
+    if (query.states?.length === 0) return [];
     const limit = normalizeLimit(query.limit) ?? this.dialect.noLimit;
-    const { table, placeholder } = this.dialect;
+    const { table, placeholder, timestamp } = this.dialect;
     const conditions: string[] = [];
     const values: unknown[] = [];
-    if (query.state !== undefined) {
-      values.push(query.state);
-      conditions.push(`state = ${placeholder(values.length)}`);
-    }
+    const next = (value: unknown): number => values.push(value);
+    if (query.state !== undefined) conditions.push(`state = ${placeholder(next(query.state))}`);
+    if (query.states !== undefined)
+      conditions.push(this.dialect.oneOf('state', next(this.dialect.listValue(query.states))));
     if (query.unfinished === true) conditions.push(`phase <> 'done'`);
+    if (query.category !== undefined) conditions.push(`category = ${placeholder(next(query.category))}`);
+    // A session's namespace: see `sessionNamespace` (columns derived in session-rows.ts).
+    if (query.namespace !== undefined)
+      conditions.push(
+        `COALESCE(subject_namespace, target_namespace) = ${placeholder(next(query.namespace))}`,
+      );
+    if (query.after !== undefined) {
+      const createdAt = timestamp(next(normalizeTimestamp(query.after.createdAt, 'after.createdAt')));
+      conditions.push(`(created_at, id) < (${createdAt}, ${placeholder(next(query.after.id))})`);
+    }
     values.push(limit);
     const where = conditions.length === 0 ? '' : `WHERE ${conditions.join(' AND ')}`;
     const rows = await this.reading('list sessions', () =>

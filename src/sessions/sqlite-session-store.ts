@@ -60,6 +60,23 @@ export const SQLITE_SESSION_MIGRATIONS: readonly Migration[] = [
     name: 'index unfinished sessions (reconciliation of unanswered requests)',
     sql: `CREATE INDEX sessions_unfinished ON sessions (state, updated_at) WHERE phase <> 'done'`,
   },
+  {
+    version: 3,
+    name: 'namespace and category columns for list filters',
+    sql: `
+      ALTER TABLE sessions ADD COLUMN target_namespace TEXT;
+      ALTER TABLE sessions ADD COLUMN subject_namespace TEXT;
+      ALTER TABLE sessions ADD COLUMN category TEXT;
+      UPDATE sessions SET
+        target_namespace  = json_extract(input, '$.target.namespace'),
+        subject_namespace = json_extract(output, '$.analysis.subject.namespace'),
+        category          = json_extract(output, '$.analysis.category');
+      CREATE INDEX sessions_namespace_created
+        ON sessions (COALESCE(subject_namespace, target_namespace), created_at);
+      CREATE INDEX sessions_category_created ON sessions (category, created_at);
+      CREATE INDEX sessions_state_created ON sessions (state, created_at, id);
+    `,
+  },
 ];
 
 export interface SqliteSessionStoreOptions extends SqliteConnectionOptions {
@@ -74,6 +91,7 @@ const DIALECT: SqlDialect = {
     timestamp: (value) => String(value),
   },
   placeholder: () => '?',
+  timestamp: () => '?',
   oneOf: (column) => `${column} IN (SELECT value FROM json_each(?))`,
   listValue: (values) => JSON.stringify(values),
   noLimit: -1,

@@ -42,6 +42,8 @@ export interface Approval {
   readonly actionIds: readonly string[];
   /** Hash of the plan the approver saw: a changed plan cannot ride on an old approval. */
   readonly planHash: string;
+  /** What the approver noted, if anything. */
+  readonly note?: string;
 }
 
 export interface Rejection {
@@ -79,6 +81,17 @@ export type SessionChanges = Partial<Omit<SessionRecord, 'id' | 'createdAt' | 'v
 
 export interface SessionQuery {
   readonly state?: SessionState;
+  /** Any of these states (an empty list matches nothing); with `state`, both must hold. */
+  readonly states?: readonly SessionState[];
+  /** Sessions whose namespace (see `sessionNamespace`) is this one. */
+  readonly namespace?: string;
+  /** Sessions whose analysis found this category. */
+  readonly category?: string;
+  /**
+   * Keyset pagination: only sessions after this one in the list order (newest first:
+   * `createdAt` descending, then `id` descending), i.e. the last session of the previous page.
+   */
+  readonly after?: SessionCursor;
   /** Only sessions whose work is not done (phase other than `done`). */
   readonly unfinished?: boolean;
   readonly limit?: number;
@@ -94,6 +107,42 @@ export interface WriteOptions {
   readonly outbox?: readonly OutboxEntry[];
   /** The incident row of the alert that opens this session (`create` only; a duplicate fails the create). */
   readonly alertIncident?: AlertIncidentEntry;
+}
+
+/** Where a page of `list` ends: the last session's `createdAt` and `id`. */
+export interface SessionCursor {
+  readonly createdAt: string;
+  readonly id: string;
+}
+
+/**
+ * A session's namespace, as `list({ namespace })` filters it: the namespace of the object the
+ * analysis found the cause on, else the namespace the request targeted.
+ */
+export function sessionNamespace(session: Pick<SessionRecord, 'input' | 'output'>): string | undefined {
+  return session.output?.analysis.subject?.namespace ?? session.input.target?.namespace;
+}
+
+/** Whether `session` satisfies every filter of `query` (cursor and limit aside). */
+export function matchesQuery(session: SessionRecord, query: SessionQuery): boolean {
+  return (
+    (query.state === undefined || session.state === query.state) &&
+    (query.states === undefined || query.states.includes(session.state)) &&
+    (query.unfinished !== true || session.phase !== 'done') &&
+    (query.namespace === undefined || sessionNamespace(session) === query.namespace) &&
+    (query.category === undefined || session.output?.analysis.category === query.category) &&
+    (query.after === undefined ||
+      session.createdAt < query.after.createdAt ||
+      (session.createdAt === query.after.createdAt && session.id < query.after.id))
+  );
+}
+
+/** Refuses states that are not session states (named by field), before any SQL is built. */
+export function checkQueryStates(query: SessionQuery): void {
+  for (const state of [...(query.state ? [query.state] : []), ...(query.states ?? [])]) {
+    if (!SESSION_STATES.includes(state))
+      throw new KubemendError('invalid-input', `state: "${String(state)}" is not a session state`);
+  }
 }
 
 export interface SessionStore {
@@ -125,6 +174,7 @@ export interface SessionStore {
     changes?: SessionChanges,
     options?: WriteOptions,
   ): Promise<SessionRecord | undefined>;
+  /** Sessions matching every filter of `query`, newest first (`createdAt`, then `id`, descending). */
   list(query?: SessionQuery): Promise<SessionRecord[]>;
   /** Deletes terminal sessions last updated before `before` (retention). Returns how many. */
   purge(before: string): Promise<number>;

@@ -20,6 +20,7 @@ import type { Configuration } from '../../config/configuration.js';
 import { durationMs } from '../../config/server.js';
 import type { RemediationService, StopReport } from '../../service/remediation-service.js';
 import type { SessionRecord } from '../../sessions/store.js';
+import { registerUi } from '../ui/plugin.js';
 import { createMetrics, type Metrics } from './metrics.js';
 import { registerStateMetrics } from './state-metrics.js';
 import { ApproveBodySchema, openApiDocument, RejectBodySchema } from './openapi.js';
@@ -287,6 +288,9 @@ export async function createHttpServer(options: HttpServerOptions): Promise<Http
   });
 
   app.get('/v1/audit/verify', authenticate('audit:read'), async () => service.auditRecorder.verify());
+
+  // --- the approvals web page (/ui): its own module, its own sign-in and error pages ----------
+  await registerUi(app, { service, configuration, authenticator });
 
   // --- MCP over Streamable HTTP ---------------------------------------------------------------
   const mcpSessions = new McpSessions({
