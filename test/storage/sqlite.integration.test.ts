@@ -14,13 +14,19 @@ import { SQLITE_AUDIT_MIGRATIONS, SqliteAuditRecorder } from '../../src/audit/sq
 import { KubemendError } from '../../src/domain/errors.js';
 import { openStorage } from '../../src/sessions/factory.js';
 import { SQLITE_SESSION_MIGRATIONS, SqliteSessionStore } from '../../src/sessions/sqlite-session-store.js';
+import { companionMigrations } from '../../src/sessions/companion-sql.js';
 import type { SessionStore } from '../../src/sessions/store.js';
 import { describeAuditStoreContract } from './audit-store.contract.js';
 import { describeSessionStoreContract } from './session-store.contract.js';
 import { approvedSession, auditEntry, newSession, REPO_ROOT, temporaryDirectory } from './support.js';
 
 /** Every migration of the file, each recorded once. */
-const MIGRATIONS = SQLITE_AUDIT_MIGRATIONS.length + SQLITE_SESSION_MIGRATIONS.length;
+const COMPANIONS = companionMigrations((name) => name);
+const MIGRATIONS =
+  SQLITE_AUDIT_MIGRATIONS.length +
+  SQLITE_SESSION_MIGRATIONS.length +
+  COMPANIONS.alerts.length +
+  COMPANIONS.notifications.length;
 
 const root = temporaryDirectory('kubemend-sqlite-');
 let databases = 0;
@@ -127,7 +133,9 @@ describe('SQLite storage: the file', () => {
           .prepare('SELECT component, version, name FROM schema_migrations ORDER BY component, version')
           .all(),
       ).toEqual([
+        { component: 'alerts', version: 1, name: 'create alert incidents' },
         { component: 'audit', version: 1, name: 'create audit_records and audit_head' },
+        { component: 'notifications', version: 1, name: 'create the notification outbox' },
         { component: 'sessions', version: 1, name: 'create sessions' },
         {
           component: 'sessions',
