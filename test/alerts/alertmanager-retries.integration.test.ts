@@ -69,7 +69,8 @@ describe('through a real Alertmanager: grouping and retries', () => {
       'both alerts to be recorded',
       async () => {
         const sessions = await kubemend.application.sessions.list();
-        return sessions.length === 2 ? sessions : undefined;
+        // The sessions commit before the 202 reaches the proxy: wait for both.
+        return sessions.length === 2 && answers.includes(202) ? sessions : undefined;
       },
       60_000,
       200,
