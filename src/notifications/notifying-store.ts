@@ -8,6 +8,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { SinkConfiguration } from '../config/alerts.js';
+import type { OutcomeQuery, OutcomeRecord } from '../learning/history.js';
 import type { NotificationEvent, OutboxEntry } from '../sessions/companions.js';
 import type {
   NewSession,
@@ -80,6 +81,10 @@ export class NotifyingSessionStore implements SessionStore {
 
   list(query?: SessionQuery): Promise<SessionRecord[]> {
     return this.inner.list(query);
+  }
+
+  outcomes(query: OutcomeQuery): Promise<OutcomeRecord[]> {
+    return this.inner.outcomes(query);
   }
 
   purge(before: string): Promise<number> {

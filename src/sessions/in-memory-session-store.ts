@@ -7,6 +7,7 @@
 import { InMemoryAuditRecorder } from '../audit/recorder.js';
 import { KubemendError } from '../domain/index.js';
 import { InMemoryCompanions } from './companions.js';
+import { HISTORY_LIMIT, type OutcomeQuery, type OutcomeRecord } from '../learning/history.js';
 import { normalizeLimit } from '../storage/values.js';
 import {
   changedRecord,
@@ -26,6 +27,7 @@ import {
 
 export class InMemorySessionStore implements SessionStore {
   private readonly sessions = new Map<string, SessionRecord>();
+  private readonly history: OutcomeRecord[] = [];
   private readonly clock: () => Date;
   readonly audit: InMemoryAuditRecorder;
   private readonly companions: InMemoryCompanions;
@@ -111,6 +113,18 @@ export class InMemorySessionStore implements SessionStore {
       .map((s) => structuredClone(s));
   }
 
+  async outcomes(query: OutcomeQuery): Promise<OutcomeRecord[]> {
+    return this.history
+      .filter(
+        (record) =>
+          record.at >= query.since &&
+          (record.category === query.category || record.outcome === 'rolled-back'),
+      )
+      .reverse()
+      .slice(0, query.limit ?? HISTORY_LIMIT)
+      .map((record) => ({ ...record }));
+  }
+
   async purge(before: string): Promise<number> {
     let removed = 0;
     for (const [id, session] of this.sessions) {
@@ -129,6 +143,7 @@ export class InMemorySessionStore implements SessionStore {
     this.audit.appendAll(options.audit ?? []);
     this.companions.apply(options.outbox, options.alertIncident);
     this.sessions.set(next.id, next);
+    this.history.push(...(options.outcomes ?? []).map((record) => ({ ...record })));
     return structuredClone(next);
   }
 }

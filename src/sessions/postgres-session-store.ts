@@ -23,8 +23,9 @@ import {
   withClient,
 } from '../storage/postgres.js';
 import { describeError, errorCode, errorConstraint, normalizeTimestamp } from '../storage/values.js';
-import { type Row, type SqlDialect, SqlSessionStore } from './sql-session-store.js';
-import { companionMigrations, type CompanionStatement } from './companion-sql.js';
+import { companionMigrations } from './companion-sql.js';
+import { postgresLearningMigrations } from './outcome-rows.js';
+import { type FollowingStatement, type Row, type SqlDialect, SqlSessionStore } from './sql-session-store.js';
 import { SESSION_STATES } from './store.js';
 
 const STATE_LIST = SESSION_STATES.map((state) => `'${state}'`).join(', ');
@@ -104,6 +105,7 @@ const dialect = (schema: string): SqlDialect => ({
   table: `${schema}.sessions`,
   qualify: (name) => `${schema}.${name}`,
   skipLocked: 'FOR UPDATE SKIP LOCKED',
+  outcomesTable: `${schema}.outcomes`,
   decode: {
     json: (value) => value,
     timestamp: (value) =>
@@ -163,6 +165,9 @@ export class PostgresSessionStore extends SqlSessionStore {
         migratePostgres(client, schema, 'notifications', companions.notifications),
       );
       await withClient(pool, (client) => migratePostgres(client, schema, 'alerts', companions.alerts));
+      await withClient(pool, (client) =>
+        migratePostgres(client, schema, 'learning', postgresLearningMigrations(quoted)),
+      );
       audit = await PostgresAuditRecorder.open({ ...options, pool, queue });
     } catch (error) {
       if (owned) await pool.end().catch(() => undefined);
@@ -185,12 +190,12 @@ export class PostgresSessionStore extends SqlSessionStore {
     sql: string,
     values: readonly unknown[],
     audit: readonly AuditEntry[],
-    then: readonly CompanionStatement[],
+    after: readonly FollowingStatement[],
   ): Promise<Row[]> {
     this.assertOpen();
     return this.queue.run(async (client) => {
       const { rows } = await client.query<Row>(sql, [...values]);
-      if (rows.length > 0) for (const next of then) await client.query(next.sql, [...next.values]);
+      if (rows.length > 0) for (const next of after) await client.query(next.sql, [...next.values]);
       if (rows.length > 0 && audit.length > 0) await this.audit.appendInTransaction(client, audit);
       return rows;
     });

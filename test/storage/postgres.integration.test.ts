@@ -147,6 +147,7 @@ describe('PostgreSQL storage', () => {
     expect(rows).toEqual([
       { component: 'alerts', version: 1 },
       { component: 'audit', version: 1 },
+      { component: 'learning', version: 1 },
       { component: 'notifications', version: 1 },
       { component: 'sessions', version: 1 },
       { component: 'sessions', version: 2 },

@@ -16,6 +16,7 @@ import { openStorage } from '../../src/sessions/factory.js';
 import { SQLITE_SESSION_MIGRATIONS, SqliteSessionStore } from '../../src/sessions/sqlite-session-store.js';
 import { companionMigrations } from '../../src/sessions/companion-sql.js';
 import type { SessionStore } from '../../src/sessions/store.js';
+import { SQLITE_LEARNING_MIGRATIONS } from '../../src/sessions/outcome-rows.js';
 import { describeAuditStoreContract } from './audit-store.contract.js';
 import { describeSessionStoreContract } from './session-store.contract.js';
 import { approvedSession, auditEntry, newSession, REPO_ROOT, temporaryDirectory } from './support.js';
@@ -26,7 +27,8 @@ const MIGRATIONS =
   SQLITE_AUDIT_MIGRATIONS.length +
   SQLITE_SESSION_MIGRATIONS.length +
   COMPANIONS.alerts.length +
-  COMPANIONS.notifications.length;
+  COMPANIONS.notifications.length +
+  SQLITE_LEARNING_MIGRATIONS.length;
 
 const root = temporaryDirectory('kubemend-sqlite-');
 let databases = 0;
@@ -135,6 +137,7 @@ describe('SQLite storage: the file', () => {
       ).toEqual([
         { component: 'alerts', version: 1, name: 'create alert incidents' },
         { component: 'audit', version: 1, name: 'create audit_records and audit_head' },
+        { component: 'learning', version: 1, name: 'create the outcome history' },
         { component: 'notifications', version: 1, name: 'create the notification outbox' },
         { component: 'sessions', version: 1, name: 'create sessions' },
         {
