@@ -3,6 +3,7 @@ export {
   ACTION_TYPES,
   ANALYSIS_SOURCES,
   CATEGORIES,
+  DESIRED_STATE_MANAGERS,
   EVIDENCE_KINDS,
   EVIDENCE_ORIGINS,
   EXECUTABLE_ACTION_TYPES,
@@ -24,6 +25,7 @@ export type {
   ActionType,
   AnalysisSource,
   Category,
+  DesiredStateManager,
   EvidenceKind,
   EvidenceOrigin,
   ExecutionStatus,
@@ -63,6 +65,7 @@ export {
   HistorySectionSchema,
   AnalysisSchema,
   CategorySchema,
+  DesiredStateOwnerSchema,
   EvidenceSchema,
   ExecutionResultSchema,
   INPUT_MAX_BYTES,
@@ -76,11 +79,13 @@ export {
   SESSION_ID_MAX_LENGTH,
   SessionIdSchema,
   TargetSchema,
+  VerificationPlanSchema,
   AnalysisTargetSchema,
 } from './schemas.js';
 export type {
   ActionTarget,
   Analysis,
+  DesiredStateOwner,
   AnalysisTarget,
   Evidence,
   ExecutionResult,
@@ -94,6 +99,7 @@ export type {
   Remediation,
   RemediationAction,
   Target,
+  VerificationPlan,
 } from './schemas.js';
 export { parseRemediateInput, toFieldIssues } from './validation.js';
 export { excessiveNesting, MAX_JSON_DEPTH, nestingIssue } from './json-depth.js';

@@ -3,7 +3,9 @@
  * the service. It keeps resourceVersion and generation like the API server (a write with a stale
  * resourceVersion is a 409; a dry-run stores nothing), stamps kubemend's field manager on every
  * write, plays a workload controller (a Deployment becomes healthy or not after a change, as the
- * test says) and injects faults into chosen requests:
+ * test says), serves lists with their resourceVersion and watches from one (every change is an
+ * event; `expireWatches` answers open watches with 410 Gone, as after an etcd compaction) and
+ * injects faults into chosen requests:
  *
  * - `reject`: the API server refuses the request (e.g. 422 invalid, 403 forbidden);
  * - `concurrent-change`: someone else changes the object just before, so the write meets a 409;
@@ -23,6 +25,7 @@ import {
   type ObjectKey,
   type PageOptions,
   type PatchKind,
+  type VersionedList,
   type WatchEvent,
   type WriteOptions,
 } from '../../src/cluster/gateway.js';
@@ -98,7 +101,10 @@ export function mergePatch(target: unknown, patch: unknown): unknown {
 export class InMemoryClusterGateway implements ClusterGateway {
   readonly server = 'memory://in-memory-cluster';
   readonly writes: WriteRecord[] = [];
-  /** Every read request, as `verb kind namespace` (`list Pod shop`, `page Pod *`, `logs shop/web-1/main`). */
+  /**
+   * Every read request, as `verb kind namespace` (`list Pod shop`, `page Pod *`, `logs shop/web-1/main`);
+   * lists to watch from and watches as `list Kind` / `watch Kind from RV` (to check list-then-watch).
+   */
   readonly reads: string[] = [];
   /** Container logs by `namespace/pod/container` (`…/previous` for the previous container). */
   readonly podLogs = new Map<string, string>();
@@ -113,7 +119,15 @@ export class InMemoryClusterGateway implements ClusterGateway {
   readonly rollouts = new Map<string, Rollout>();
   /** The next n reads fail as if the API server were unreachable. */
   unreachableReads = 0;
+  /** Watches from a resourceVersion below this get `ERROR` 410 Gone (etcd compacted it). */
+  compactedBefore = 0;
   private readonly objects = new Map<string, KubeObject>();
+  /** Every change, in order, for watches that start from an older resourceVersion. */
+  private readonly history: Array<{ readonly version: number; readonly event: WatchEvent }> = [];
+  private readonly watchers = new Set<{
+    readonly matches: (object: KubeObject) => boolean;
+    readonly onEvent: (event: WatchEvent) => void;
+  }>();
   private resourceVersions = 1000;
   private readonly clock: () => Date;
 
@@ -128,7 +142,53 @@ export class InMemoryClusterGateway implements ClusterGateway {
     const previous = this.objects.get(keyString(key));
     const stored = this.stamp(structuredClone(object), previous, manager);
     this.objects.set(keyString(key), stored);
+    this.emit(previous ? 'MODIFIED' : 'ADDED', stored);
     return structuredClone(stored);
+  }
+
+  /** Deletes an object as someone other than kubemend would. */
+  remove(key: ObjectKey): void {
+    const current = this.objects.get(keyString(key));
+    if (!current) return;
+    this.objects.delete(keyString(key));
+    this.emit('DELETED', {
+      ...current,
+      metadata: { ...current.metadata, resourceVersion: String(++this.resourceVersions) },
+    });
+  }
+
+  /** Tells every open watch its resourceVersion is gone (410), as the API server does after compaction. */
+  expireWatches(): void {
+    this.compactedBefore = this.resourceVersions + 1;
+    const gone: WatchEvent = {
+      type: 'ERROR',
+      object: { kind: 'Status', code: 410, reason: 'Expired' } as KubeObject,
+    };
+    for (const watcher of [...this.watchers]) watcher.onEvent(gone);
+  }
+
+  private emit(type: WatchEvent['type'], object: KubeObject): void {
+    const event: WatchEvent = { type, object: structuredClone(object) };
+    this.history.push({ version: Number(object.metadata?.resourceVersion), event });
+    for (const watcher of [...this.watchers])
+      if (watcher.matches(object)) watcher.onEvent(structuredClone(event));
+  }
+
+  private matcher(
+    kind: string,
+    namespace: string | undefined,
+    options: ListOptions,
+  ): (o: KubeObject) => boolean {
+    const wanted = (options.labelSelector ?? '')
+      .split(',')
+      .filter(Boolean)
+      .map((term) => term.split('=') as [string, string]);
+    const name = /^metadata\.name=(.+)$/.exec(options.fieldSelector ?? '')?.[1];
+    return (o) =>
+      o.kind === kind &&
+      (namespace === undefined || o.metadata?.namespace === namespace) &&
+      (name === undefined || o.metadata?.name === name) &&
+      wanted.every(([label, value]) => o.metadata?.labels?.[label] === value);
   }
 
   /** The stored object (a copy), or undefined. */
@@ -184,19 +244,18 @@ export class InMemoryClusterGateway implements ClusterGateway {
     };
   }
 
+  async listWithVersion(kind: string, namespace?: string, options: ListOptions = {}): Promise<VersionedList> {
+    if (this.unreachableReads > 0) {
+      this.unreachableReads--;
+      throw new KubernetesApiError(0, 'connect ECONNREFUSED (in-memory cluster unreachable)');
+    }
+    this.reads.push(`list ${kind}`);
+    return { items: this.select(kind, namespace, options), resourceVersion: String(this.resourceVersions) };
+  }
+
   private select(kind: string, namespace: string | undefined, options: ListOptions): KubeObject[] {
-    const wanted = (options.labelSelector ?? '')
-      .split(',')
-      .filter(Boolean)
-      .map((term) => term.split('=') as [string, string]);
-    return [...this.objects.values()]
-      .filter(
-        (o) =>
-          o.kind === kind &&
-          (namespace === undefined || o.metadata?.namespace === namespace) &&
-          wanted.every(([label, value]) => o.metadata?.labels?.[label] === value),
-      )
-      .map((o) => structuredClone(o));
+    const matches = this.matcher(kind, namespace, options);
+    return [...this.objects.values()].filter(matches).map((o) => structuredClone(o));
   }
 
   async logs(namespace: string, pod: string, container: string, options: LogOptions = {}): Promise<string> {
@@ -269,14 +328,28 @@ export class InMemoryClusterGateway implements ClusterGateway {
     );
   }
 
+  /** Replays the changes after `resourceVersion`, then delivers each change as it is made. */
   async watch(
-    _kind: string,
-    _ns: string | undefined,
-    _o: ListOptions,
-    _e: (event: WatchEvent) => void,
+    kind: string,
+    namespace: string | undefined,
+    options: ListOptions & { resourceVersion?: string },
+    onEvent: (event: WatchEvent) => void,
     signal: AbortSignal,
   ): Promise<void> {
+    const from = Number(options.resourceVersion ?? this.resourceVersions);
+    this.reads.push(`watch ${kind} from ${from}`);
+    if (signal.aborted) return;
+    if (from < this.compactedBefore) {
+      onEvent({ type: 'ERROR', object: { kind: 'Status', code: 410, reason: 'Expired' } as KubeObject });
+      return;
+    }
+    const matches = this.matcher(kind, namespace, options);
+    for (const { version, event } of this.history)
+      if (version > from && matches(event.object)) onEvent(structuredClone(event));
+    const watcher = { matches, onEvent };
+    this.watchers.add(watcher);
     await new Promise<void>((resolve) => signal.addEventListener('abort', () => resolve(), { once: true }));
+    this.watchers.delete(watcher);
   }
 
   async canI(): Promise<boolean> {
@@ -340,9 +413,14 @@ export class InMemoryClusterGateway implements ClusterGateway {
     if (next === undefined) {
       this.objects.delete(keyString(key));
       stored = current!;
+      this.emit('DELETED', {
+        ...stored,
+        metadata: { ...stored.metadata, resourceVersion: String(++this.resourceVersions) },
+      });
     } else {
       stored = this.stamp(next, current, FIELD_MANAGER);
       this.objects.set(keyString(key), stored);
+      this.emit(current ? 'MODIFIED' : 'ADDED', stored);
     }
     if (fault?.kind === 'lose-answer') {
       this.unreachableReads += fault.unreachableReads ?? 0;
