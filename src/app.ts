@@ -15,6 +15,8 @@ import type { AiIntegration } from './service/analyze.js';
 import { RemediationService, type ServiceDependencies } from './service/remediation-service.js';
 import { InMemorySessionStore } from './sessions/in-memory-session-store.js';
 import type { SessionStore } from './sessions/store.js';
+import { NotificationDispatcher } from './notifications/dispatcher.js';
+import { NotifyingSessionStore } from './notifications/notifying-store.js';
 
 export interface Application {
   readonly configuration: Configuration;
@@ -23,6 +25,8 @@ export interface Application {
   readonly cluster?: ClusterGateway;
   readonly sessions: SessionStore;
   readonly audit: AuditRecorder;
+  /** Delivers the notification outbox (`serve` starts it; absent without sinks). */
+  readonly notifications?: NotificationDispatcher;
   /** Caveats about how the application started (e.g. cluster unreachable). */
   readonly notices: readonly string[];
   close(): Promise<void>;
@@ -82,6 +86,14 @@ export async function createApplication(
     closeStorage = () => storage.close();
   }
 
+  // With sinks configured, every notified state change writes its outbox rows in its transaction.
+  const sinks = configuration.notifications.sinks;
+  if (sinks.length > 0) sessions = new NotifyingSessionStore(sessions, sinks);
+  const notifications =
+    sinks.length > 0
+      ? new NotificationDispatcher({ sessions, section: configuration.notifications })
+      : undefined;
+
   let ai = options.ai;
   if (!ai && configuration.ai.provider !== 'none') {
     // Loaded only when a provider is configured: the rules-only path stays light.
@@ -117,6 +129,10 @@ export async function createApplication(
     sessions,
     audit,
     notices,
-    close: closeStorage,
+    ...(notifications ? { notifications } : {}),
+    close: async () => {
+      await notifications?.stop();
+      await closeStorage();
+    },
   };
 }

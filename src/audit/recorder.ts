@@ -31,6 +31,8 @@ export const AUDIT_TYPES = [
   'session.completed',
   'session.failed',
   'shadow.observed',
+  'alert.repeated',
+  'alert.resolved',
 ] as const;
 export type AuditType = (typeof AUDIT_TYPES)[number];
 

@@ -4,6 +4,7 @@
  * The `ai` section is resolved after validation: the provider is chosen and its API key — from the
  * environment only — is attached as a `Secret` (see ai.ts).
  */
+import { AlertsSectionSchema, NotificationsSectionSchema } from './alerts.js';
 import { readFileSync } from 'node:fs';
 import { parseYaml } from './yaml.js';
 import { z } from 'zod';
@@ -185,6 +186,10 @@ export const ConfigurationSchema = z.strictObject({
     .default({ window: '30m', pollInterval: '15s' }),
   /** The model provider and the bounds of an AI analysis (see ai.ts); resolved after validation. */
   ai: AiSectionSchema.prefault({}),
+  /** Routing of Alertmanager alerts (see alerts.ts, docs/alerts.md). */
+  alerts: AlertsSectionSchema,
+  /** Notification sinks and the outbox's retries (see alerts.ts, docs/notifications.md). */
+  notifications: NotificationsSectionSchema,
   /** The team's runbooks inline (docs/runbooks.md); validated after the rest, with line numbers. */
   runbooks: z.array(z.unknown()).optional(),
   /** A directory of runbook files (`*.yaml`, `*.yml`). */

@@ -15,6 +15,7 @@ import {
 import { selectPolicy } from '../config/policies.js';
 import type { LogSummary } from '../context/log-summary.js';
 import { actionLabel } from '../execution/run.js';
+import type { AlertIncidentEntry } from '../sessions/companions.js';
 import type { SessionRecord, SessionState } from '../sessions/store.js';
 import { analyzeRequest } from './analyze.js';
 import { planHashOf } from './approvals.js';
@@ -37,6 +38,11 @@ export interface RemediateOptions {
   readonly onProgress?: ProgressListener;
   /** May this caller execute (approve or run automatic/hybrid)? Defaults to true. */
   readonly canExecute?: boolean;
+  /**
+   * The alert that opens this session: its incident row commits with the session, and a second
+   * session for the same incident fails with `session-conflict` (see src/alerts/receiver.ts).
+   */
+  readonly alert?: Omit<AlertIncidentEntry, 'sessionId'>;
 }
 
 /** Keep a stored request bounded: a huge log array is cut to its first and last lines. */
@@ -143,9 +149,13 @@ export async function openSession(
               mode: input.mode ?? 'manual',
               policy: input.policy ?? 'default',
               dryRun: input.dryRun === true,
+              ...(options.alert
+                ? { alert: options.alert.fingerprint, alertname: options.alert.alertname }
+                : {}),
             },
           },
         ],
+        ...(options.alert ? { alertIncident: { ...options.alert, sessionId: id } } : {}),
       },
     );
   } catch (error) {

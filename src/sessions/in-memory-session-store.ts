@@ -6,6 +6,7 @@
  */
 import { InMemoryAuditRecorder } from '../audit/recorder.js';
 import { KubemendError } from '../domain/index.js';
+import { InMemoryCompanions } from './companions.js';
 import { HISTORY_LIMIT, type OutcomeQuery, type OutcomeRecord } from '../learning/history.js';
 import { normalizeLimit } from '../storage/values.js';
 import {
@@ -31,10 +32,20 @@ export class InMemorySessionStore implements SessionStore {
   private readonly history: OutcomeRecord[] = [];
   private readonly clock: () => Date;
   readonly audit: InMemoryAuditRecorder;
+  private readonly companions: InMemoryCompanions;
 
   constructor(clock: () => Date = () => new Date(), audit?: InMemoryAuditRecorder) {
     this.clock = clock;
     this.audit = audit ?? new InMemoryAuditRecorder(clock);
+    this.companions = new InMemoryCompanions((entries) => this.audit.appendAll(entries));
+  }
+
+  get outbox(): InMemoryCompanions {
+    return this.companions;
+  }
+
+  get alerts(): InMemoryCompanions {
+    return this.companions;
   }
 
   async create(session: NewSession, options: WriteOptions = {}): Promise<SessionRecord> {
@@ -48,6 +59,11 @@ export class InMemorySessionStore implements SessionStore {
         'session-conflict',
         `a session with idempotency key ${session.idempotencyKey} exists`,
       );
+    }
+    try {
+      this.companions.check(options.alertIncident);
+    } catch (error) {
+      throw new KubemendError('session-conflict', (error as Error).message);
     }
     const record: SessionRecord = { ...session, version: 1, updatedAt: this.clock().toISOString() };
     return this.commit(record, options);
@@ -139,6 +155,7 @@ export class InMemorySessionStore implements SessionStore {
   /** Appends the records (all or none, may throw), then applies the change: both or neither. */
   private commit(next: SessionRecord, options: WriteOptions): SessionRecord {
     this.audit.appendAll(options.audit ?? []);
+    this.companions.apply(options.outbox, options.alertIncident);
     this.sessions.set(next.id, next);
     this.history.push(...(options.outcomes ?? []).map((record) => ({ ...record })));
     return structuredClone(next);

@@ -23,6 +23,7 @@ import {
   withClient,
 } from '../storage/postgres.js';
 import { describeError, errorCode, errorConstraint, normalizeTimestamp } from '../storage/values.js';
+import { companionMigrations } from './companion-sql.js';
 import { postgresLearningMigrations } from './outcome-rows.js';
 import { type FollowingStatement, type Row, type SqlDialect, SqlSessionStore } from './sql-session-store.js';
 import { FIRST_SESSION_STATES, SESSION_STATES, sqlList } from './store.js';
@@ -112,6 +113,8 @@ export function postgresSessionMigrations(s: string): readonly Migration[] {
 const dialect = (schema: string): SqlDialect => ({
   name: 'PostgreSQL',
   table: `${schema}.sessions`,
+  qualify: (name) => `${schema}.${name}`,
+  skipLocked: 'FOR UPDATE SKIP LOCKED',
   outcomesTable: `${schema}.outcomes`,
   decode: {
     json: (value) => value,
@@ -128,7 +131,9 @@ const dialect = (schema: string): SqlDialect => ({
       ? undefined
       : errorConstraint(error) === 'sessions_pkey'
         ? 'id'
-        : 'idempotency-key',
+        : errorConstraint(error) === 'alert_incidents_pkey'
+          ? 'alert-incident'
+          : 'idempotency-key',
 });
 
 export class PostgresSessionStore extends SqlSessionStore {
@@ -165,6 +170,11 @@ export class PostgresSessionStore extends SqlSessionStore {
       await withClient(pool, (client) =>
         migratePostgres(client, schema, 'sessions', postgresSessionMigrations(quoted)),
       );
+      const companions = companionMigrations((name) => `${quoted}.${name}`);
+      await withClient(pool, (client) =>
+        migratePostgres(client, schema, 'notifications', companions.notifications),
+      );
+      await withClient(pool, (client) => migratePostgres(client, schema, 'alerts', companions.alerts));
       await withClient(pool, (client) =>
         migratePostgres(client, schema, 'learning', postgresLearningMigrations(quoted)),
       );

@@ -8,6 +8,8 @@
 import type { AuditEntry, AuditRecorder } from '../audit/recorder.js';
 import { KubemendError } from '../domain/errors.js';
 import { describeError, normalizeLimit, normalizeTimestamp } from '../storage/values.js';
+import { companionRows, type CompanionStatement, SqlCompanions } from './companion-sql.js';
+import type { AlertIncidentStore, OutboxStore } from './companions.js';
 import { HISTORY_LIMIT, type OutcomeQuery, type OutcomeRecord } from '../learning/history.js';
 import { OUTCOME_COLUMNS, outcomeFromRow, outcomeValues } from './outcome-rows.js';
 import { columnsForChanges, columnsForInsert, type RowDecoders, sessionFromRow } from './session-rows.js';
@@ -53,16 +55,32 @@ export interface SqlDialect {
   /** The LIMIT value meaning "no limit". */
   readonly noLimit: number | null;
   /** Which unique constraint a driver error violates, if it is one. */
-  uniqueViolation(error: unknown): 'id' | 'idempotency-key' | undefined;
+  uniqueViolation(error: unknown): 'id' | 'idempotency-key' | 'alert-incident' | undefined;
+  /** Qualifies another table of the store (outbox, alert incidents). */
+  qualify(name: string): string;
+  /** `FOR UPDATE SKIP LOCKED` where the database has it. */
+  readonly skipLocked: string;
 }
 
 export abstract class SqlSessionStore implements SessionStore {
   abstract readonly audit: AuditRecorder;
+  readonly outbox: OutboxStore;
+  readonly alerts: AlertIncidentStore;
 
   protected constructor(
     protected readonly dialect: SqlDialect,
     private readonly clock: () => Date,
-  ) {}
+  ) {
+    const companions = new SqlCompanions({
+      table: (name) => dialect.qualify(name),
+      placeholder: (n) => dialect.placeholder(n),
+      skipLocked: dialect.skipLocked,
+      read: (sql, values) => this.read(sql, values),
+      write: (sql, values, audit) => this.write(sql, values, audit, []),
+    });
+    this.outbox = companions;
+    this.alerts = companions;
+  }
 
   /** Runs a read-only query. */
   protected abstract read(sql: string, values: readonly unknown[]): Promise<Row[]>;
@@ -92,7 +110,7 @@ export abstract class SqlSessionStore implements SessionStore {
             sql,
             columns.map((c) => c.value),
             options.audit ?? [],
-            this.outcomeInserts(options.outcomes),
+            [...this.outcomeInserts(options.outcomes), ...this.companions(options)],
           )
         )[0],
       );
@@ -102,7 +120,9 @@ export abstract class SqlSessionStore implements SessionStore {
         const what =
           violated === 'id'
             ? `session ${session.id} already exists`
-            : `a session with idempotency key "${session.idempotencyKey ?? ''}" already exists`;
+            : violated === 'alert-incident'
+              ? `alert ${options.alertIncident?.fingerprint ?? ''} already opened a session`
+              : `a session with idempotency key "${session.idempotencyKey ?? ''}" already exists`;
         throw new KubemendError('session-conflict', what, { cause: error });
       }
       throw this.failure('create the session', error);
@@ -244,7 +264,10 @@ export abstract class SqlSessionStore implements SessionStore {
 
   private async change(sql: string, values: readonly unknown[], options: WriteOptions): Promise<Row[]> {
     try {
-      return await this.write(sql, values, options.audit ?? [], this.outcomeInserts(options.outcomes));
+      return await this.write(sql, values, options.audit ?? [], [
+        ...this.outcomeInserts(options.outcomes),
+        ...this.companions(options),
+      ]);
     } catch (error) {
       if (this.dialect.uniqueViolation(error) === 'idempotency-key') {
         throw new KubemendError('session-conflict', 'another session already has this idempotency key', {
@@ -253,6 +276,14 @@ export abstract class SqlSessionStore implements SessionStore {
       }
       throw this.failure('write the session', error);
     }
+  }
+
+  private companions(options: WriteOptions): CompanionStatement[] {
+    return companionRows(
+      { table: (name) => this.dialect.qualify(name), placeholder: (n) => this.dialect.placeholder(n) },
+      options.outbox,
+      options.alertIncident,
+    );
   }
 
   private outcomeInserts(records: readonly OutcomeRecord[] | undefined): FollowingStatement[] {

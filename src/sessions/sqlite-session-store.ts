@@ -21,6 +21,7 @@ import {
 } from '../audit/sqlite-writes.js';
 import { migrateSqlite } from '../storage/sqlite.js';
 import { describeError, errorCode } from '../storage/values.js';
+import { companionMigrations } from './companion-sql.js';
 import { SQLITE_LEARNING_MIGRATIONS } from './outcome-rows.js';
 import { type FollowingStatement, type Row, type SqlDialect, SqlSessionStore } from './sql-session-store.js';
 import { FIRST_SESSION_STATES, SESSION_STATES, sqlList } from './store.js';
@@ -160,12 +161,12 @@ const DIALECT: SqlDialect = {
   noLimit: -1,
   uniqueViolation: (error) => {
     const code = errorCode(error);
-    return code === 'SQLITE_CONSTRAINT_PRIMARYKEY'
-      ? 'id'
-      : code === 'SQLITE_CONSTRAINT_UNIQUE'
-        ? 'idempotency-key'
-        : undefined;
+    if (code === 'SQLITE_CONSTRAINT_PRIMARYKEY')
+      return /alert_incidents/.test(describeError(error)) ? 'alert-incident' : 'id';
+    return code === 'SQLITE_CONSTRAINT_UNIQUE' ? 'idempotency-key' : undefined;
   },
+  qualify: (name) => name,
+  skipLocked: '',
 };
 
 export class SqliteSessionStore extends SqlSessionStore {
@@ -189,6 +190,9 @@ export class SqliteSessionStore extends SqlSessionStore {
     }
     try {
       migrateSqlite(this.connection.db, 'sessions', SQLITE_SESSION_MIGRATIONS);
+      const companions = companionMigrations((name) => name);
+      migrateSqlite(this.connection.db, 'notifications', companions.notifications);
+      migrateSqlite(this.connection.db, 'alerts', companions.alerts);
       migrateSqlite(this.connection.db, 'learning', SQLITE_LEARNING_MIGRATIONS);
       this.audit = new SqliteAuditRecorder(this.connection, options);
     } catch (error) {

@@ -24,6 +24,7 @@ import {
   type ShadowObservation,
 } from '../domain/index.js';
 import type { AuditEntry, AuditRecorder } from '../audit/recorder.js';
+import type { AlertIncidentEntry, AlertIncidentStore, OutboxEntry, OutboxStore } from './companions.js';
 import type { OutcomeQuery, OutcomeRecord } from '../learning/history.js';
 
 export const SESSION_STATES = [
@@ -141,6 +142,10 @@ export interface WriteOptions {
    * made. If they cannot be written (`audit-unavailable`), the change is not made either.
    */
   readonly audit?: readonly AuditEntry[];
+  /** Notifications the change owes its sinks (one row per sink; a repeat of the same event is ignored). */
+  readonly outbox?: readonly OutboxEntry[];
+  /** The incident row of the alert that opens this session (`create` only; a duplicate fails the create). */
+  readonly alertIncident?: AlertIncidentEntry;
   /**
    * Outcome history records (docs/learning.md) written in the same transaction as the change, only
    * if the change is made.
@@ -187,6 +192,10 @@ export function checkQueryStates(query: SessionQuery): void {
 export interface SessionStore {
   /** The audit log in the same database: the records `WriteOptions.audit` writes go there. */
   readonly audit: AuditRecorder;
+  /** The notification outbox in the same database (rows written through `WriteOptions.outbox`). */
+  readonly outbox: OutboxStore;
+  /** Alert incidents in the same database (rows written through `WriteOptions.alertIncident`). */
+  readonly alerts: AlertIncidentStore;
   /** Creates the session; fails with `session-conflict` if the id or idempotency key exists. */
   create(session: NewSession, options?: WriteOptions): Promise<SessionRecord>;
   get(id: string): Promise<SessionRecord | undefined>;

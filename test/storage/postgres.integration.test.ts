@@ -146,8 +146,10 @@ describe('PostgreSQL storage', () => {
       `SELECT component, version FROM ${schema}.schema_migrations ORDER BY component, version`,
     );
     expect(rows).toEqual([
+      { component: 'alerts', version: 1 },
       { component: 'audit', version: 1 },
       { component: 'learning', version: 1 },
+      { component: 'notifications', version: 1 },
       { component: 'sessions', version: 1 },
       { component: 'sessions', version: 2 },
       { component: 'sessions', version: 3 },

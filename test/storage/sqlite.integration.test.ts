@@ -15,6 +15,7 @@ import { KubemendError } from '../../src/domain/errors.js';
 import { openStorage } from '../../src/sessions/factory.js';
 import { SQLITE_SESSION_MIGRATIONS, SqliteSessionStore } from '../../src/sessions/sqlite-session-store.js';
 import { migrateSqlite } from '../../src/storage/sqlite.js';
+import { companionMigrations } from '../../src/sessions/companion-sql.js';
 import type { SessionStore } from '../../src/sessions/store.js';
 import { SQLITE_LEARNING_MIGRATIONS } from '../../src/sessions/outcome-rows.js';
 import { describeAuditStoreContract } from './audit-store.contract.js';
@@ -29,8 +30,13 @@ import {
 } from './support.js';
 
 /** Every migration of the file, each recorded once. */
+const COMPANIONS = companionMigrations((name) => name);
 const MIGRATIONS =
-  SQLITE_AUDIT_MIGRATIONS.length + SQLITE_SESSION_MIGRATIONS.length + SQLITE_LEARNING_MIGRATIONS.length;
+  SQLITE_AUDIT_MIGRATIONS.length +
+  SQLITE_SESSION_MIGRATIONS.length +
+  COMPANIONS.alerts.length +
+  COMPANIONS.notifications.length +
+  SQLITE_LEARNING_MIGRATIONS.length;
 
 const root = temporaryDirectory('kubemend-sqlite-');
 let databases = 0;
@@ -137,8 +143,10 @@ describe('SQLite storage: the file', () => {
           .prepare('SELECT component, version, name FROM schema_migrations ORDER BY component, version')
           .all(),
       ).toEqual([
+        { component: 'alerts', version: 1, name: 'create alert incidents' },
         { component: 'audit', version: 1, name: 'create audit_records and audit_head' },
         { component: 'learning', version: 1, name: 'create the outcome history' },
+        { component: 'notifications', version: 1, name: 'create the notification outbox' },
         { component: 'sessions', version: 1, name: 'create sessions' },
         {
           component: 'sessions',

@@ -61,6 +61,7 @@ async function serve(flags: ServeFlags): Promise<number> {
   for (const notice of app.notices) http.log.warn(notice);
   // Start-up reconciliation before serving, then periodic reconciliation and the retention purge.
   const background = await app.service.startBackgroundWork({ logger: http.log });
+  app.notifications?.start(http.log);
   await http.listen({ host: configuration.server.host, port: configuration.server.port });
   if (configuration.auth.tokens.length === 0 && configuration.auth.serviceAccounts.length === 0) {
     http.log.warn('no tokens or ServiceAccounts are configured: every API request will be refused (401)');

@@ -8,6 +8,7 @@ import {
 } from '../../domain/index.js';
 import { SESSION_STATES } from '../../sessions/store.js';
 import { scanOpenApi } from './routes/scan.js';
+import { alertsOpenApi } from './routes/alerts.js';
 
 export const ApproveBodySchema = z.strictObject({
   actionIds: z.array(z.string().min(1)).min(1).optional().describe('default: every action awaiting approval'),
@@ -92,6 +93,7 @@ export function openApiDocument(version: string): Record<string, unknown> {
         ApproveRequest: json(ApproveBodySchema),
         RejectRequest: json(RejectBodySchema),
         ...scanOpenApi().schemas,
+        ...alertsOpenApi().schemas,
         Problem: {
           type: 'object',
           required: ['type', 'title', 'status', 'detail', 'code'],
@@ -279,6 +281,7 @@ export function openApiDocument(version: string): Record<string, unknown> {
         },
       },
       ...scanOpenApi().paths,
+      ...alertsOpenApi().paths,
       '/livez': { get: { summary: 'Liveness', responses: { '200': { description: 'ok' } } } },
       '/healthz': { get: { summary: 'Health', responses: { '200': { description: 'ok' } } } },
       '/readyz': {

@@ -37,6 +37,7 @@ import { Shutdown } from './shutdown.js';
 import { admit } from './rate-limit.js';
 import { CallerRateLimits, workOf } from '../rate-limit.js';
 import { registerScanRoutes } from './routes/scan.js';
+import { registerAlertRoutes } from './routes/alerts.js';
 
 export interface HttpServerOptions {
   readonly service: RemediationService;
@@ -259,6 +260,12 @@ export async function createHttpServer(options: HttpServerOptions): Promise<Http
     service,
     route: authenticate('remediate:analyze'),
     admit: (request, reply) => admit(rateLimits, reply, principalOf(request), ['analyses']),
+  });
+
+  registerAlertRoutes(app, {
+    service,
+    section: configuration.alerts,
+    route: authenticate('remediate:analyze'),
   });
 
   app.get('/v1/audit', authenticate('audit:read'), async (request) => {

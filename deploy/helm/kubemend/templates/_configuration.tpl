@@ -15,5 +15,26 @@ URL, token digests in a Secret, AI keys) arrive as environment variables or moun
 {{- $_ := set $config "storage" $storage -}}
 {{- $_ := set $config "auth" $auth -}}
 {{- $_ := set $config "dataDir" "/data" -}}
+{{- $_ := set $config "alerts" (dict "routes" .Values.alerts.routes "default" .Values.alerts.default) -}}
+{{- $sinks := list -}}
+{{- range .Values.notifications.sinks -}}
+{{- $file := printf "/etc/kubemend-notifications/%s/%s" .name .secret.key -}}
+{{- $sink := dict "type" .type "name" .name -}}
+{{- if eq .type "webhook" -}}
+{{- $_ := set $sink "url" .url -}}
+{{- $_ := set $sink "secretFile" $file -}}
+{{- else -}}
+{{- $_ := set $sink "urlFile" $file -}}
+{{- end -}}
+{{- if .events -}}
+{{- $_ := set $sink "events" .events -}}
+{{- end -}}
+{{- $sinks = append $sinks $sink -}}
+{{- end -}}
+{{- $notifications := dict "sinks" $sinks -}}
+{{- if .Values.notifications.publicUrl -}}
+{{- $_ := set $notifications "publicUrl" .Values.notifications.publicUrl -}}
+{{- end -}}
+{{- $_ := set $config "notifications" $notifications -}}
 {{- toYaml $config -}}
 {{- end -}}
