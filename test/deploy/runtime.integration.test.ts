@@ -147,7 +147,11 @@ describe('runtime package (the image contents)', () => {
         const specifier = match[2]!;
         if (specifier.startsWith('.') || specifier.startsWith('node:') || builtins.has(specifier)) continue;
         // Registered inside a worker only when running from TypeScript sources (tests, tsx).
-        if (specifier === 'tsx/esm/api' && file.endsWith('parallel-log-summary.js')) continue;
+        if (
+          specifier === 'tsx/esm/api' &&
+          ['parallel-log-summary.js', 'sqlite-writes.js'].some((worker) => file.endsWith(worker))
+        )
+          continue;
         const name = packageName(specifier);
         if (!(name in manifest.dependencies))
           problems.push(`${file}: ${specifier} is not a production dependency`);

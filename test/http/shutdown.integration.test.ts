@@ -5,7 +5,7 @@
  *   the next instance on the same database takes it over at once — not a whole lease later (the
  *   lease is 120 s here) — and restores the snapshot.
  */
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -86,7 +86,17 @@ describe('kubemend serve on SIGTERM with an execution under way', () => {
     await createOomKilled('handover', namespace);
     const directory = mkdtempSync(join(tmpdir(), 'kubemend-stop-handover-'));
     const port = 19_600 + Math.floor(Math.random() * 300);
-    const config = 'storage:\n  executionLease: 120s\nserver:\n  shutdownTimeout: 1s\n';
+    // Verification must still be running at the 1 s deadline: the window ends on evidence (often
+    // within a second), so this policy keeps watching for 30 s.
+    const policies = join(directory, 'policies.yaml');
+    writeFileSync(
+      policies,
+      readFileSync('policies/example.yaml', 'utf8').replace(
+        'verifyMinStability: 0s',
+        'verifyMinStability: 30s',
+      ),
+    );
+    const config = `policyFile: ${policies}\nstorage:\n  executionLease: 120s\nserver:\n  shutdownTimeout: 1s\n`;
     const first = serveProcess(directory, port, config);
     let server = first.launch();
     const base = `http://127.0.0.1:${port}`;
