@@ -71,6 +71,11 @@ export function postgresSessionMigrations(s: string): readonly Migration[] {
         CREATE INDEX sessions_created ON ${s}.sessions (created_at);
       `,
     },
+    {
+      version: 2,
+      name: 'sessions carry their cluster',
+      sql: `ALTER TABLE ${s}.sessions ADD COLUMN cluster text;`,
+    },
   ];
 }
 

@@ -40,6 +40,7 @@ export const SESSION_FIELDS: readonly Field[] = [
   { key: 'idempotencyKey', column: 'idempotency_key', kind: 'text', optional: true },
   { key: 'requestHash', column: 'request_hash', kind: 'text', optional: true },
   { key: 'owner', column: 'owner', kind: 'text', optional: true },
+  { key: 'cluster', column: 'cluster', kind: 'text', optional: true },
 ];
 
 /** Fields `update` and `transition` may change (not id, createdAt, version; updatedAt apart). */

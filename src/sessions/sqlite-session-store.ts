@@ -55,6 +55,11 @@ export const SQLITE_SESSION_MIGRATIONS: readonly Migration[] = [
       CREATE INDEX sessions_created ON sessions (created_at);
     `,
   },
+  {
+    version: 2,
+    name: 'sessions carry their cluster',
+    sql: `ALTER TABLE sessions ADD COLUMN cluster TEXT;`,
+  },
 ];
 
 export interface SqliteSessionStoreOptions extends SqliteOpenOptions {

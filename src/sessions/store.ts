@@ -64,6 +64,12 @@ export interface SessionRecord {
   readonly requestHash?: string;
   /** The process that holds the session while it executes (for crash reconciliation). */
   readonly owner?: string;
+  /**
+   * The cluster the session is about: the name of an entry of `clusters:` in the configuration
+   * (absent for a session opened before clusters were named, or offline). Notifications, metrics
+   * and audit entries carry it.
+   */
+  readonly cluster?: string;
   /** Increments on every write (optimistic concurrency for `update`). */
   readonly version: number;
 }

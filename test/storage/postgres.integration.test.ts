@@ -136,6 +136,7 @@ describe('PostgreSQL storage', () => {
     expect(rows).toEqual([
       { component: 'audit', version: 1 },
       { component: 'sessions', version: 1 },
+      { component: 'sessions', version: 2 },
     ]);
     await Promise.all(opened.map((store) => store.close()));
   });

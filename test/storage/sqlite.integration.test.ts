@@ -107,6 +107,7 @@ describe('SQLite storage: the file', () => {
       ).toEqual([
         { component: 'audit', version: 1, name: 'create audit_records and audit_head' },
         { component: 'sessions', version: 1, name: 'create sessions' },
+        { component: 'sessions', version: 2, name: 'sessions carry their cluster' },
       ]);
     });
     await storage.close();
@@ -118,7 +119,7 @@ describe('SQLite storage: the file', () => {
     expect(await again.audit.verify()).toEqual({ ok: true, records: 1 });
     await again.close();
     withConnection(path, (db) => {
-      expect(db.prepare('SELECT count(*) AS n FROM schema_migrations').get()).toEqual({ n: 2 });
+      expect(db.prepare('SELECT count(*) AS n FROM schema_migrations').get()).toEqual({ n: 3 });
     });
   });
 
@@ -139,7 +140,7 @@ describe('SQLite storage: the file', () => {
     const outcomes = await Promise.all(Array.from({ length: 4 }, () => runChild(['open', path])));
     for (const outcome of outcomes) expect(outcome.code, outcome.stderr).toBe(0);
     withConnection(path, (db) => {
-      expect(db.prepare('SELECT count(*) AS n FROM schema_migrations').get()).toEqual({ n: 2 });
+      expect(db.prepare('SELECT count(*) AS n FROM schema_migrations').get()).toEqual({ n: 3 });
     });
   });
 
