@@ -85,12 +85,24 @@ export class KubeHttpClient {
         while (newline >= 0) {
           const line = buffer.slice(0, newline).trim();
           buffer = buffer.slice(newline + 1);
-          if (line) onEvent(JSON.parse(line) as { type: string; object: Record<string, unknown> });
+          try {
+            if (line) onEvent(JSON.parse(line) as { type: string; object: Record<string, unknown> });
+          } catch (cause) {
+            response.destroy();
+            reject(new KubernetesApiError(0, `watch ${path}: ${(cause as Error).message}`, { cause }));
+            return;
+          }
           newline = buffer.indexOf('\n');
         }
       });
       response.on('end', () => resolve());
-      response.on('error', (error) => (signal.aborted ? resolve() : reject(error)));
+      response.on('error', (error) =>
+        signal.aborted
+          ? resolve()
+          : reject(new KubernetesApiError(0, `watch ${path}: ${error.message}`, { cause: error })),
+      );
+      // A connection torn down without an end or an error (the server went away): the watch is over.
+      response.on('close', () => resolve());
       signal.addEventListener('abort', () => {
         response.destroy();
         resolve();

@@ -13,6 +13,7 @@ import {
   type PageOptions,
   type PatchKind,
   type WatchEvent,
+  type WatchOptions,
   type WriteOptions,
 } from './gateway.js';
 import { KubeHttpClient, type HttpClientOptions } from './http-client.js';
@@ -106,7 +107,7 @@ export class KubeClusterGateway implements ClusterGateway {
   async listPage(kind: string, namespace: string | undefined, options: PageOptions): Promise<ListPage> {
     const result = await this.http.json<{
       items?: KubeObject[];
-      metadata?: { continue?: string; remainingItemCount?: number };
+      metadata?: { continue?: string; remainingItemCount?: number; resourceVersion?: string };
     }>('GET', resourcePath(kind, namespace), {
       retry: true,
       query: {
@@ -123,6 +124,7 @@ export class KubeClusterGateway implements ClusterGateway {
       ...(result.metadata?.remainingItemCount !== undefined
         ? { remainingItemCount: result.metadata.remainingItemCount }
         : {}),
+      ...(result.metadata?.resourceVersion ? { resourceVersion: result.metadata.resourceVersion } : {}),
     };
   }
 
@@ -270,7 +272,7 @@ export class KubeClusterGateway implements ClusterGateway {
   watch(
     kind: string,
     namespace: string | undefined,
-    options: ListOptions & { resourceVersion?: string },
+    options: WatchOptions,
     onEvent: (event: WatchEvent) => void,
     signal: AbortSignal,
   ): Promise<void> {
@@ -280,6 +282,7 @@ export class KubeClusterGateway implements ClusterGateway {
         labelSelector: options.labelSelector,
         fieldSelector: options.fieldSelector,
         resourceVersion: options.resourceVersion,
+        timeoutSeconds: options.timeoutSeconds,
         allowWatchBookmarks: true,
       },
       (event) => onEvent({ type: event.type, object: withKind(event.object as KubeObject, kind) }),

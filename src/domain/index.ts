@@ -60,6 +60,7 @@ export {
   ActionTargetSchema,
   AnalysisSchema,
   CategorySchema,
+  ClusterNameSchema,
   EvidenceSchema,
   ExecutionResultSchema,
   INPUT_MAX_BYTES,

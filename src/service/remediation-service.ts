@@ -20,7 +20,6 @@ import {
 } from '../domain/index.js';
 import { type AuditRecorder, InMemoryAuditRecorder } from '../audit/recorder.js';
 import type { ClusterGateway } from '../cluster/gateway.js';
-import { TargetLocks } from '../execution/locks.js';
 import { parseDuration } from '../planning/policy.js';
 import { InMemorySessionStore } from '../sessions/in-memory-session-store.js';
 import { type SessionRecord, type SessionStore, TERMINAL_STATES } from '../sessions/store.js';
@@ -32,7 +31,7 @@ import {
   type ServiceLogger,
   stderrLogger,
 } from './context.js';
-import { ActionRateGuard } from './rate-guard.js';
+import { ClusterContexts } from './cluster-contexts.js';
 import { reconcile, type ReconcileReport } from './reconciliation.js';
 import { openSession, processRequest, type RemediateOptions, replay } from './requests.js';
 import { describeTarget, scanNamespaces } from './scan.js';
@@ -47,7 +46,10 @@ export type { ReconcileReport } from './reconciliation.js';
 export type { RemediateOptions } from './requests.js';
 
 export class RemediationService {
+  /** The default cluster's context (the one cluster's, with a single cluster). */
   private readonly context: ServiceContext;
+  private readonly clusters: ClusterContexts;
+  private readonly audit: AuditRecorder;
   private readonly newId: () => string;
   /** Where work nobody waits for (a background start, reconciliation, the purge) reports. */
   private logger: ServiceLogger;
@@ -61,31 +63,38 @@ export class RemediationService {
     this.logger = dependencies.logger ?? stderrLogger();
     this.instanceId = dependencies.instanceId ?? `kubemend-${randomUUID().slice(0, 8)}`;
     this.leaseMs = parseDuration(dependencies.configuration.storage.executionLease);
-    this.context = {
-      dependencies,
-      audit: dependencies.audit ?? new InMemoryAuditRecorder(clock),
+    this.audit = dependencies.audit ?? new InMemoryAuditRecorder(clock);
+    this.clusters = new ClusterContexts(dependencies, {
+      audit: this.audit,
       sessions: dependencies.sessions ?? new InMemorySessionStore(clock),
-      locks: dependencies.locks ?? new TargetLocks(),
-      rate: new ActionRateGuard(),
       clock,
       instanceId: this.instanceId,
       leaseMs: this.leaseMs,
-      cluster: () => (dependencies.configuration.cluster.offline ? undefined : dependencies.cluster),
-      now: () => clock().toISOString(),
-      actorOf: (options = {}) => options.actor ?? dependencies.actor ?? 'kubemend',
-    };
+    });
+    this.context = this.clusters.default;
   }
 
   get auditRecorder(): AuditRecorder {
-    return this.context.audit;
+    return this.audit;
   }
 
   get sessionStore(): SessionStore {
     return this.context.sessions;
   }
 
+  /** The cluster of a single-cluster kubemend (with several: the default one, once connected). */
   get cluster(): ClusterGateway | undefined {
-    return this.context.cluster();
+    return this.clusters.several ? this.clusters.connectedDefault() : this.context.cluster();
+  }
+
+  /** The name sessions of a request for `cluster` carry (validates the name; does not connect). */
+  async clusterNameFor(cluster?: string): Promise<string | undefined> {
+    return (await this.clusters.for(cluster, { connect: false })).clusterName;
+  }
+
+  /** The gateway of a cluster, connected (`cluster-unreachable` when it does not answer). */
+  async clusterGateway(cluster?: string): Promise<ClusterGateway | undefined> {
+    return (await this.clusters.for(cluster)).cluster();
   }
 
   async session(id: string): Promise<SessionRecord | undefined> {
@@ -103,8 +112,9 @@ export class RemediationService {
     }
     const replayed = await replay(this.context, options);
     if (replayed) return replayed;
-    const session = await openSession(this.context, input, options, this.newId);
-    return processRequest(this.context, session, input, options);
+    const context = await this.clusters.for(input.cluster);
+    const session = await openSession(context, input, options, this.newId);
+    return processRequest(context, session, input, options);
   }
 
   /**
@@ -121,38 +131,72 @@ export class RemediationService {
       await replay(this.context, options);
       return replayed;
     }
-    const session = await openSession(this.context, input, options, this.newId);
-    void processRequest(this.context, session, input, options, true).catch((error: unknown) =>
+    const context = await this.clusters.for(input.cluster);
+    const session = await openSession(context, input, options, this.newId);
+    void processRequest(context, session, input, options, true).catch((error: unknown) =>
       this.backgroundFailed(session.id, error, this.context.actorOf(options)),
     );
     return session;
   }
 
   /** Approve pending actions of a session and execute them (exactly once, whoever approves). */
-  approve(sessionId: string, options: ApproveOptions): Promise<RemediateOutput> {
-    return approveSession(this.context, sessionId, options);
+  async approve(sessionId: string, options: ApproveOptions): Promise<RemediateOutput> {
+    const session = await this.context.sessions.get(sessionId);
+    if (!session) throw new KubemendError('session-not-found', `session ${sessionId} not found`);
+    return approveSession(await this.clusters.forSession(session), sessionId, options);
   }
 
-  reject(sessionId: string, options: { approver: string; reason?: string }): Promise<SessionRecord> {
-    return rejectSession(this.context, sessionId, options);
+  async reject(sessionId: string, options: { approver: string; reason?: string }): Promise<SessionRecord> {
+    const session = await this.context.sessions.get(sessionId);
+    if (!session) throw new KubemendError('session-not-found', `session ${sessionId} not found`);
+    return rejectSession(await this.clusters.forSession(session, { connect: false }), sessionId, options);
   }
 
   /**
    * Everything failing in the namespaces asked for, each with its category, cause and proposed
    * actions (planned in manual mode: nothing is executed). Read-only; no session is opened.
    */
-  scan(request: ScanRequest, options: { onProgress?: (message: string) => void } = {}): Promise<ScanReport> {
-    return scanNamespaces(this.context, request, options);
+  async scan(
+    request: ScanRequest,
+    options: { onProgress?: (message: string) => void } = {},
+  ): Promise<ScanReport> {
+    return scanNamespaces(await this.clusters.for(request.cluster), request, options);
   }
 
   /** The issue text of `analyze TYPE/NAME`: what the live object's status shows now. */
-  describeTarget(target: Target): Promise<string> {
-    return describeTarget(this.context, target);
+  async describeTarget(target: Target, cluster?: string): Promise<string> {
+    return describeTarget(await this.clusters.for(cluster), target);
   }
 
-  /** Crash reconciliation, once (see `reconciliation.ts`). */
-  reconcile(): Promise<ReconcileReport> {
-    return reconcile(this.context);
+  /**
+   * Crash reconciliation, once (see `reconciliation.ts`): each cluster its own sessions. A cluster
+   * that does not answer is reconciled on a later round; `deferred` counts its sessions.
+   */
+  async reconcile(): Promise<ReconcileReport> {
+    if (!this.clusters.several) return reconcile(this.context);
+    const sessions: Array<ReconcileReport['sessions'][number]> = [];
+    let deferred = 0;
+    for (const name of this.clusters.names()) {
+      let context: ServiceContext;
+      try {
+        context = await this.clusters.for(name);
+      } catch (error) {
+        const waiting = (await this.context.sessions.list({ state: 'executing' })).filter(
+          (session) => session.cluster === name,
+        ).length;
+        deferred += waiting;
+        if (waiting > 0)
+          this.logger.warn(
+            { cluster: name, err: error },
+            `${waiting} interrupted session(s) of cluster ${name} wait until it answers`,
+          );
+        continue;
+      }
+      const report = await reconcile(context);
+      sessions.push(...report.sessions);
+      deferred += report.deferred;
+    }
+    return { sessions, deferred };
   }
 
   /**
@@ -162,7 +206,7 @@ export class RemediationService {
    */
   startBackgroundWork(options: BackgroundOptions): Promise<BackgroundWork> {
     this.logger = options.logger;
-    return startBackgroundWork(this.context, options);
+    return startBackgroundWork(this.context, options, () => this.reconcile());
   }
 
   /** A background start failed: log it, record it, and end the session failed (never dropped). */

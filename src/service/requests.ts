@@ -85,6 +85,7 @@ export async function openSession(
       results: [],
       idempotencyKey: options.idempotencyKey,
       requestHash: options.requestHash,
+      ...(ctx.clusterName !== undefined ? { cluster: ctx.clusterName } : {}),
     });
     await ctx.audit.record({
       type: 'session.created',

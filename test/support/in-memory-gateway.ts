@@ -24,6 +24,7 @@ import {
   type PageOptions,
   type PatchKind,
   type WatchEvent,
+  type WatchOptions,
   type WriteOptions,
 } from '../../src/cluster/gateway.js';
 
@@ -95,6 +96,20 @@ export function mergePatch(target: unknown, patch: unknown): unknown {
   ]);
 }
 
+interface Watcher {
+  readonly kind: string;
+  readonly namespace: string | undefined;
+  readonly onEvent: (event: WatchEvent) => void;
+  end(): void;
+}
+
+function matches(watcher: Watcher, object: KubeObject): boolean {
+  return (
+    object.kind === watcher.kind &&
+    (watcher.namespace === undefined || object.metadata?.namespace === watcher.namespace)
+  );
+}
+
 export class InMemoryClusterGateway implements ClusterGateway {
   readonly server = 'memory://in-memory-cluster';
   readonly writes: WriteRecord[] = [];
@@ -113,7 +128,12 @@ export class InMemoryClusterGateway implements ClusterGateway {
   readonly rollouts = new Map<string, Rollout>();
   /** The next n reads fail as if the API server were unreachable. */
   unreachableReads = 0;
+  /** The next n watches fail as if the API server were unreachable. */
+  unreachableWatches = 0;
   private readonly objects = new Map<string, KubeObject>();
+  private readonly history: WatchEvent[] = [];
+  private oldestWatchable = 0;
+  private readonly watchers = new Set<Watcher>();
   private resourceVersions = 1000;
   private readonly clock: () => Date;
 
@@ -128,7 +148,53 @@ export class InMemoryClusterGateway implements ClusterGateway {
     const previous = this.objects.get(keyString(key));
     const stored = this.stamp(structuredClone(object), previous, manager);
     this.objects.set(keyString(key), stored);
+    this.publish(previous ? 'MODIFIED' : 'ADDED', stored);
     return structuredClone(stored);
+  }
+
+  /** Deletes an object as someone other than kubemend would (a DELETED event for watches). */
+  remove(key: ObjectKey): void {
+    const current = this.objects.get(keyString(key));
+    if (!current) return;
+    this.objects.delete(keyString(key));
+    ++this.resourceVersions;
+    this.publish('DELETED', {
+      ...current,
+      metadata: { ...current.metadata, resourceVersion: String(this.resourceVersions) },
+    });
+  }
+
+  /**
+   * Forgets the change history, as etcd compaction does: a watch from an older resourceVersion then
+   * fails with 410 Gone (`asEvent`: as an ERROR event on an open watch, as the API server sends it).
+   */
+  compact(options: { asEvent?: boolean } = {}): void {
+    this.history.length = 0;
+    this.oldestWatchable = this.resourceVersions;
+    if (options.asEvent)
+      for (const watcher of [...this.watchers])
+        watcher.onEvent({
+          type: 'ERROR',
+          object: { kind: 'Status', apiVersion: 'v1', status: 'Failure', reason: 'Expired', code: 410 },
+        });
+  }
+
+  /** Ends every open watch cleanly, as an API server going away does. */
+  endWatches(): void {
+    for (const watcher of [...this.watchers]) watcher.end();
+  }
+
+  /** Open watches, as `Kind namespace` (`Pod shop`, `Event *`). */
+  get openWatches(): string[] {
+    return [...this.watchers].map((watcher) => `${watcher.kind} ${watcher.namespace ?? '*'}`);
+  }
+
+  private publish(type: 'ADDED' | 'MODIFIED' | 'DELETED', object: KubeObject): void {
+    const event = { type, object: structuredClone(object) };
+    this.history.push(event);
+    if (this.history.length > 10_000) this.history.shift();
+    for (const watcher of [...this.watchers])
+      if (matches(watcher, object)) watcher.onEvent(structuredClone(event));
   }
 
   /** The stored object (a copy), or undefined. */
@@ -181,6 +247,7 @@ export class InMemoryClusterGateway implements ClusterGateway {
     return {
       items: all.slice(start, end),
       ...(end < all.length ? { continue: String(end), remainingItemCount: all.length - end } : {}),
+      resourceVersion: String(this.resourceVersions),
     };
   }
 
@@ -269,14 +336,39 @@ export class InMemoryClusterGateway implements ClusterGateway {
     );
   }
 
+  /** Replays the history after `resourceVersion`, then streams changes until aborted or ended. */
   async watch(
-    _kind: string,
-    _ns: string | undefined,
-    _o: ListOptions,
-    _e: (event: WatchEvent) => void,
+    kind: string,
+    namespace: string | undefined,
+    options: WatchOptions,
+    onEvent: (event: WatchEvent) => void,
     signal: AbortSignal,
   ): Promise<void> {
-    await new Promise<void>((resolve) => signal.addEventListener('abort', () => resolve(), { once: true }));
+    this.reads.push(`watch ${kind} ${namespace ?? '*'}`);
+    if (this.unreachableWatches > 0) {
+      this.unreachableWatches--;
+      throw new KubernetesApiError(0, 'connect ECONNREFUSED (in-memory cluster unreachable)');
+    }
+    const from = Number(options.resourceVersion ?? this.resourceVersions);
+    if (from < this.oldestWatchable)
+      throw new KubernetesApiError(410, `too old resource version: ${from} (${this.oldestWatchable})`);
+    await new Promise<void>((resolve) => {
+      const watcher: Watcher = {
+        kind,
+        namespace,
+        onEvent,
+        end: () => {
+          this.watchers.delete(watcher);
+          resolve();
+        },
+      };
+      for (const event of this.history)
+        if (Number(event.object.metadata?.resourceVersion) > from && matches(watcher, event.object))
+          onEvent(structuredClone(event));
+      this.watchers.add(watcher);
+      if (signal.aborted) watcher.end();
+      signal.addEventListener('abort', () => watcher.end(), { once: true });
+    });
   }
 
   async canI(): Promise<boolean> {
@@ -340,9 +432,11 @@ export class InMemoryClusterGateway implements ClusterGateway {
     if (next === undefined) {
       this.objects.delete(keyString(key));
       stored = current!;
+      this.publish('DELETED', stored);
     } else {
       stored = this.stamp(next, current, FIELD_MANAGER);
       this.objects.set(keyString(key), stored);
+      this.publish(current ? 'MODIFIED' : 'ADDED', stored);
     }
     if (fault?.kind === 'lose-answer') {
       this.unreachableReads += fault.unreachableReads ?? 0;

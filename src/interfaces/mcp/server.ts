@@ -14,6 +14,7 @@ import { McpServer, ResourceTemplate } from '@modelcontextprotocol/sdk/server/mc
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import { z } from 'zod';
 import {
+  ClusterNameSchema,
   type ErrorCode,
   errorMapping,
   InvalidInputError,
@@ -39,6 +40,7 @@ const AnalyzeInputSchema = z.strictObject({
   context: RemediateContextSchema.optional(),
   target: TargetSchema.optional(),
   policy: z.string().min(1).max(128).optional(),
+  cluster: ClusterNameSchema.optional(),
 });
 
 const ApproveInputSchema = z.strictObject({
