@@ -4,8 +4,8 @@ import { Counter, collectDefaultMetrics, Histogram, Registry } from 'prom-client
 export interface Metrics {
   readonly registry: Registry;
   readonly requests: Histogram<'method' | 'route' | 'status'>;
-  readonly remediations: Counter<'category' | 'status' | 'source'>;
-  readonly actions: Counter<'type' | 'status'>;
+  readonly remediations: Counter<'category' | 'status' | 'source' | 'cluster'>;
+  readonly actions: Counter<'type' | 'status' | 'cluster'>;
   readonly aiTokens: Counter<'provider' | 'direction'>;
 }
 
@@ -23,14 +23,14 @@ export function createMetrics(): Metrics {
     }),
     remediations: new Counter({
       name: 'kubemend_remediations_total',
-      help: 'Remediation sessions by category and status',
-      labelNames: ['category', 'status', 'source'],
+      help: 'Remediation sessions by category, status and cluster',
+      labelNames: ['category', 'status', 'source', 'cluster'],
       registers: [registry],
     }),
     actions: new Counter({
       name: 'kubemend_actions_total',
-      help: 'Executed actions by type and result status',
-      labelNames: ['type', 'status'],
+      help: 'Executed actions by type, result status and cluster',
+      labelNames: ['type', 'status', 'cluster'],
       registers: [registry],
     }),
     aiTokens: new Counter({

@@ -191,14 +191,16 @@ export async function createHttpServer(
         .send(sessionView(session));
     }
     const output = await service.remediate(input, options);
+    const cluster = (await service.clusterNameFor(input.cluster)) ?? '';
     metrics.remediations.inc({
       category: output.analysis.category,
       status: output.status,
       source: output.analysis.source,
+      cluster,
     });
     for (const result of output.results ?? []) {
       const action = output.remediation.actions.find((a) => a.id === result.actionId);
-      metrics.actions.inc({ type: action?.type ?? 'unknown', status: result.status });
+      metrics.actions.inc({ type: action?.type ?? 'unknown', status: result.status, cluster });
     }
     return output;
   });
@@ -223,9 +225,10 @@ export async function createHttpServer(
       actionIds: body.actionIds,
       planHash: body.planHash,
     });
+    const cluster = (await service.session(id))?.cluster ?? '';
     for (const result of output.results ?? []) {
       const action = output.remediation.actions.find((a) => a.id === result.actionId);
-      metrics.actions.inc({ type: action?.type ?? 'unknown', status: result.status });
+      metrics.actions.inc({ type: action?.type ?? 'unknown', status: result.status, cluster });
     }
     return output;
   });
