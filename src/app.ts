@@ -16,6 +16,8 @@ import type { AiIntegration } from './service/analyze.js';
 import { RemediationService, type ServiceDependencies } from './service/remediation-service.js';
 import { InMemorySessionStore } from './sessions/in-memory-session-store.js';
 import type { SessionStore } from './sessions/store.js';
+import { type IncidentStore, InMemoryIncidentStore } from './sessions/incidents.js';
+import type { WatchTarget } from './watch/start.js';
 
 export interface Application {
   readonly configuration: Configuration;
@@ -26,6 +28,10 @@ export interface Application {
   readonly clusters?: ClusterRegistry;
   readonly sessions: SessionStore;
   readonly audit: AuditRecorder;
+  /** The watcher's durable incidents (same database as the sessions). */
+  readonly incidents: IncidentStore;
+  /** The clusters `watch` watches (`watch.clusters`, default the default cluster), with their gateways. */
+  watchTargets(): Promise<WatchTarget[]>;
   /** Caveats about how the application started (e.g. cluster unreachable). */
   readonly notices: readonly string[];
   close(): Promise<void>;
@@ -101,6 +107,7 @@ export async function createApplication(
 
   let sessions: SessionStore;
   let audit: AuditRecorder;
+  let incidents: IncidentStore = new InMemoryIncidentStore();
   let closeStorage = async (): Promise<void> => undefined;
   if (options.ephemeral || configuration.storage.driver === 'memory') {
     sessions = new InMemorySessionStore();
@@ -110,6 +117,7 @@ export async function createApplication(
     const storage = await openStorage({ driver: 'postgres', url: configuration.storage.url! });
     sessions = storage.sessions;
     audit = storage.audit;
+    incidents = storage.incidents;
     closeStorage = () => storage.close();
   } else {
     const path = configuration.storage.path ?? join(configuration.dataDir, 'kubemend.db');
@@ -122,6 +130,7 @@ export async function createApplication(
     });
     sessions = storage.sessions;
     audit = storage.audit;
+    incidents = storage.incidents;
     closeStorage = () => storage.close();
   }
 
@@ -162,6 +171,21 @@ export async function createApplication(
     ...(several ? { clusters: several.registry } : {}),
     sessions,
     audit,
+    incidents,
+    async watchTargets() {
+      if (several) {
+        const names = configuration.watch.clusters ?? [several.registry.defaultName];
+        return Promise.all(
+          names.map(async (name) => ({
+            name,
+            gateway: await several.registry.gateway(name),
+            requestCluster: name,
+          })),
+        );
+      }
+      if (!cluster) return [];
+      return [{ name: clusterName ?? 'default', gateway: cluster }];
+    },
     notices,
     close: closeStorage,
   };

@@ -12,7 +12,10 @@ import type { AuditStore } from '../audit/audit-store.js';
 import { PostgresAuditRecorder } from '../audit/postgres-audit-recorder.js';
 import { SqliteAuditRecorder } from '../audit/sqlite-audit-recorder.js';
 import { poolFromOptions } from '../storage/postgres.js';
+import type { IncidentStore } from './incidents.js';
+import { PostgresIncidentStore } from './postgres-incident-store.js';
 import { PostgresSessionStore } from './postgres-session-store.js';
+import { SqliteIncidentStore } from './sqlite-incident-store.js';
 import { SqliteSessionStore } from './sqlite-session-store.js';
 import type { SessionStore } from './store.js';
 
@@ -40,7 +43,9 @@ export type StorageConfig = z.infer<typeof StorageConfigSchema>;
 export interface Storage {
   readonly sessions: SessionStore;
   readonly audit: AuditStore;
-  /** Closes both stores (and the shared Pool). */
+  /** The watcher's incidents (their own table and migrations; src/sessions/incidents.ts). */
+  readonly incidents: IncidentStore;
+  /** Closes the stores (and the shared Pool). */
   close(): Promise<void>;
 }
 
@@ -64,7 +69,14 @@ export async function openStorage(config: StorageConfig, options: StorageOptions
       await sessions.close();
       throw error;
     }
-    return storage(sessions, audit, async () => undefined);
+    let incidents: SqliteIncidentStore;
+    try {
+      incidents = new SqliteIncidentStore(config.path, sqlite);
+    } catch (error) {
+      await Promise.allSettled([sessions.close(), audit.close()]);
+      throw error;
+    }
+    return storage(sessions, audit, incidents, () => incidents.dispose());
   }
 
   const { pool } = poolFromOptions(
@@ -82,18 +94,25 @@ export async function openStorage(config: StorageConfig, options: StorageOptions
   try {
     const sessions = await PostgresSessionStore.open(shared);
     const audit = await PostgresAuditRecorder.open(shared);
-    return storage(sessions, audit, () => pool.end());
+    const incidents = await PostgresIncidentStore.open(pool, config.schema);
+    return storage(sessions, audit, incidents, () => pool.end());
   } catch (error) {
     await pool.end().catch(() => undefined);
     throw error;
   }
 }
 
-function storage(sessions: SessionStore, audit: AuditStore, release: () => Promise<void>): Storage {
+function storage(
+  sessions: SessionStore,
+  audit: AuditStore,
+  incidents: IncidentStore,
+  release: () => Promise<void>,
+): Storage {
   let closing: Promise<void> | undefined;
   return {
     sessions,
     audit,
+    incidents,
     close() {
       closing ??= (async () => {
         await Promise.allSettled([sessions.close(), audit.close()]);
