@@ -143,6 +143,13 @@ export async function startWatchRun(
     async stop() {
       await run.watching.stop();
       await observer.stop();
+      // The sessions are analysed in the background: let them finish before the database closes.
+      const deadline = Date.now() + 30_000;
+      while (Date.now() < deadline) {
+        const busy = (await app.sessions.list({ limit: 1000 })).filter((session) => session.phase !== 'done');
+        if (busy.length === 0) break;
+        await new Promise((resolve) => setTimeout(resolve, 100));
+      }
       await app.close();
     },
   };
