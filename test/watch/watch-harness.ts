@@ -101,7 +101,8 @@ export async function startWatchRun(
   const incidents: WatchRun['incidents'] = [];
   const logger = {
     info: () => undefined,
-    warn: () => undefined,
+    warn: (detail: Record<string, unknown>, message: string) =>
+      process.stderr.write(`${new Date().toISOString()} watch: ${message}\n`),
     error: (detail: Record<string, unknown>, message: string) =>
       process.stderr.write(
         `watch error: ${message} ${String((detail.err as Error | undefined)?.message ?? '')}\n`,

@@ -12,7 +12,7 @@ import { execFile } from 'node:child_process';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { requireCluster, SCRIPTS_DIR, uniqueName, waitFor } from '../cluster/cluster-harness.js';
+import { kubectl, requireCluster, SCRIPTS_DIR, uniqueName, waitFor } from '../cluster/cluster-harness.js';
 import {
   breakWorkload,
   createNamespace,
@@ -37,7 +37,20 @@ afterAll(async () => {
 });
 
 async function sessionOf(name: string, timeoutMs = 60_000): Promise<string[]> {
-  return waitFor(`a session for ${name}`, async () => (await watchSessions(run.app)).get(name), timeoutMs);
+  try {
+    return await waitFor(
+      `a session for ${name}`,
+      async () => (await watchSessions(run.app)).get(name),
+      timeoutMs,
+    );
+  } catch (error) {
+    // What the cluster shows, and what the watcher did, to tell a stuck simulator from a stuck watcher.
+    process.stderr.write(
+      `${kubectl(['get', 'pods', '-n', namespace, '-o', 'wide'])}\nfirst signals: ${JSON.stringify([...run.firstSignal])}\n` +
+        `watcher: ${JSON.stringify(run.watching.watchers[0]?.stats)}\n`,
+    );
+    throw error;
+  }
 }
 
 describe('kubemend watch', () => {
