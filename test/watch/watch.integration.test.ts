@@ -12,7 +12,14 @@ import { execFile } from 'node:child_process';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { kubectl, requireCluster, SCRIPTS_DIR, uniqueName, waitFor } from '../cluster/cluster-harness.js';
+import {
+  kubectl,
+  kubectlAsync,
+  requireCluster,
+  SCRIPTS_DIR,
+  uniqueName,
+  waitFor,
+} from '../cluster/cluster-harness.js';
 import {
   breakWorkload,
   createNamespace,
@@ -68,8 +75,26 @@ describe('kubemend watch', () => {
   });
 
   it('an API server restart and a kubemend restart lose no incident and duplicate none', async () => {
-    // Broken just before the API server goes: its signals arrive during or after the outage.
+    // Broken just before the API server goes: its signals arrive just before, during or after the
+    // outage. Its pod is scheduled first: the simulated kubelet must have seen it to report anything
+    // (a pod bound while the API server goes away may be missed by the simulator, never by a test).
     await breakWorkload('pull-during', namespace, 'image');
+    await waitFor(
+      'the pod of pull-during on a node',
+      async () =>
+        (
+          await kubectlAsync([
+            'get',
+            'pods',
+            '-n',
+            namespace,
+            '-l',
+            'app=pull-during',
+            '-o',
+            'jsonpath={.items[*].spec.nodeName}',
+          ])
+        ).trim() || undefined,
+    );
     await promisify(execFile)(`${SCRIPTS_DIR}/restart-apiserver.sh`, ['3'], { timeout: 240_000 });
     await breakWorkload('pull-after', namespace, 'image');
     await sessionOf('pull-during');
