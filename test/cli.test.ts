@@ -47,6 +47,12 @@ describe('kubemend analyze', { timeout: 60_000 }, () => {
     expect(output.remediation.actions.some((a) => a.type === 'patch')).toBe(true);
   });
 
+  it('refuses a directory as --input with exit 2 (issue 14 item 10)', () => {
+    const { code, stderr } = run(['analyze', '--input', directory, '--offline']);
+    expect(code, stderr).toBe(2);
+    expect(stderr).toMatch(/--input: .* is a directory/);
+  });
+
   it('reads stdin and honours --mode', () => {
     const input = JSON.stringify({ issue: 'nothing to go on' });
     const { code, stdout } = run(['analyze', '--input', '-', '--json', '--mode', 'automatic'], input);

@@ -92,7 +92,9 @@ describe('the error table', () => {
 
   it('keeps the contract: only the documented statuses, exit codes 1 and 2', () => {
     const statuses = new Set(ERROR_CODES.map((code) => expected(code).http));
-    expect([...statuses].sort()).toEqual([400, 401, 403, 404, 409, 413, 422, 429, 500, 502, 503]);
+    expect([...statuses].sort()).toEqual([
+      400, 401, 403, 404, 408, 409, 413, 414, 415, 422, 429, 431, 500, 502, 503,
+    ]);
     expect(expected('invalid-input')).toMatchObject({ http: 400, exit: 2 });
     expect(expected('input-too-large')).toMatchObject({ http: 413, exit: 2 });
     expect(expected('rate-limited')).toMatchObject({ http: 429, retryAfter: '1' });

@@ -10,6 +10,7 @@
 import { KubemendError } from '../domain/errors.js';
 import {
   type AuditEntry,
+  type AuditQuery,
   type AuditRecord,
   type AuditRecorder,
   type AuditType,
@@ -18,6 +19,7 @@ import {
   hashRecord,
 } from './recorder.js';
 import { canonicalJson } from '../domain/index.js';
+import { normalizeTimestamp } from '../storage/values.js';
 
 export interface AuditStore extends AuditRecorder {
   /**
@@ -146,10 +148,44 @@ function compact<T extends Record<string, unknown>>(value: T): T {
  * named), and the last record is the chain head the store wrote (a truncated tail is named).
  */
 export class ChainVerifier {
-  private previousHash = GENESIS_HASH;
-  private expected = 1;
+  private previousHash: string;
+  private expected: number;
   private count = 0;
   private broken: { sequence: number; reason: string } | undefined;
+
+  /**
+   * From the start of the log, or — incremental verification — from `from`, a record verified
+   * before: the walk then checks only the records after it (and `anchor` that it is unchanged).
+   */
+  constructor(private readonly from?: ChainHead) {
+    this.previousHash = from?.hash ?? GENESIS_HASH;
+    this.expected = (from?.sequence ?? 0) + 1;
+  }
+
+  /** Checks the record `from` names as read now: still there, still sealed with the same hash. */
+  anchor(record: AuditRecord | undefined): void {
+    if (this.from === undefined || this.from.sequence === 0 || this.broken !== undefined) return;
+    const { sequence, hash } = this.from;
+    if (record === undefined) {
+      this.broken = { sequence, reason: `record ${sequence}, verified before, is gone` };
+    } else {
+      const { hash: stored, ...rest } = record;
+      if (stored !== hash || hashRecord(rest) !== hash)
+        this.broken = { sequence, reason: `record ${sequence} was altered after it was verified` };
+    }
+  }
+
+  /** `push` for a stored row, naming a row that cannot even be decoded. */
+  pushRow(row: Record<string, unknown>, decode: AuditRowDecoders): void {
+    let record: AuditRecord;
+    try {
+      record = recordFromRow(row, decode);
+    } catch (error) {
+      this.unreadable(Number(row['sequence']), error instanceof Error ? error.message : String(error));
+      return;
+    }
+    this.push(record);
+  }
 
   /** Checks the next record in sequence order. */
   push(record: AuditRecord): void {
@@ -227,8 +263,9 @@ export class ChainVerifier {
         };
       }
     }
+    const lastVerified = this.broken === undefined ? { sequence: last, hash: this.previousHash } : undefined;
     return this.broken === undefined
-      ? { ok: true, records: this.count }
+      ? { ok: true, records: this.count, ...(this.from !== undefined ? { last: lastVerified } : {}) }
       : { ok: false, records: this.count, firstBroken: this.broken };
   }
 }
@@ -259,4 +296,43 @@ export function auditUnavailable(store: string, what: string, error: unknown): K
   return new KubemendError('audit-unavailable', `audit log (${store}): could not ${what}: ${message}`, {
     cause: error,
   });
+}
+
+/** "a session.created record", "3 records": for error messages. */
+export function describeEntries(entries: readonly AuditEntry[]): string {
+  return entries.length === 1 ? `a ${entries[0]!.type} record` : `${entries.length} records`;
+}
+
+type Row = Record<string, unknown>;
+
+/** The WHERE clause and values of an `AuditQuery`, with the driver's placeholders. */
+export function auditConditions(
+  query: AuditQuery,
+  placeholder: (n: number) => string,
+): { where: string; values: unknown[] } {
+  const conditions: string[] = [];
+  const values: unknown[] = [];
+  if (query.sessionId !== undefined) {
+    values.push(query.sessionId);
+    conditions.push(`session_id = ${placeholder(values.length)}`);
+  }
+  if (query.since !== undefined) {
+    values.push(normalizeTimestamp(query.since, 'since'));
+    conditions.push(`at >= ${placeholder(values.length)}`);
+  }
+  return { where: conditions.length === 0 ? '' : `WHERE ${conditions.join(' AND ')}`, values };
+}
+
+/** Every row after `after`, in sequence order, read `PAGE_SIZE` at a time with `page`. */
+export async function* rowsInPages(
+  page: (after: number, size: number) => Promise<Row[]> | Row[],
+  after = 0,
+): AsyncIterable<Row> {
+  for (;;) {
+    const rows = await page(after, PAGE_SIZE);
+    yield* rows;
+    const last = rows.at(-1);
+    if (last === undefined || rows.length < PAGE_SIZE) return;
+    after = Number(last['sequence']);
+  }
 }

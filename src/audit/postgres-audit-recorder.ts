@@ -2,16 +2,17 @@
  * The audit log in PostgreSQL, shared by every replica: an append-only table of hash-chained
  * records plus a one-row chain head (last sequence and hash).
  *
- * An append is one transaction: take `pg_advisory_xact_lock` for this schema's log, then — in a
- * separate statement, so its READ COMMITTED snapshot is taken after the lock is held and sees the
- * previous appender's commit — read the head, then insert the record and move the head. The lock is
- * held until COMMIT, so appenders on any number of connections and replicas run one after another
- * and each links to the record committed just before it: one linear chain, never a fork.
+ * An append is part of a transaction of the write queue (`PostgresWriteQueue`, group commit): it
+ * takes `pg_advisory_xact_lock` for this schema's log, then — in a separate statement, so its READ
+ * COMMITTED snapshot is taken after the lock is held and sees the previous appender's commit — the
+ * append reads the head, inserts the record and moves the head. The lock is held until COMMIT, so
+ * appenders on any number of connections and replicas run one after another and each links to the
+ * record committed just before it: one linear chain, never a fork.
  *
  * Triggers refuse UPDATE, DELETE and TRUNCATE on the records (append-only against accidents); the
  * hash chain is what detects deliberate tampering by someone able to disable them.
  */
-import type { Pool, PoolClient, QueryResult } from 'pg';
+import type { Pool, PoolClient } from 'pg';
 import { KubemendError } from '../domain/errors.js';
 import type { Migration } from '../storage/migrations.js';
 import {
@@ -19,19 +20,22 @@ import {
   migratePostgres,
   poolFromOptions,
   type PostgresStoreOptions,
+  PostgresWriteQueue,
   quoteSchema,
   withClient,
 } from '../storage/postgres.js';
 import { normalizeLimit, normalizeTimestamp } from '../storage/values.js';
 import {
   AUDIT_COLUMNS,
+  auditConditions,
   type AuditRowDecoders,
   type AuditStore,
   auditUnavailable,
   ChainVerifier,
-  PAGE_SIZE,
+  describeEntries,
   recordFromRow,
   recordValues,
+  rowsInPages,
   sealRecord,
   toJsonLine,
 } from './audit-store.js';
@@ -41,6 +45,7 @@ import {
   type AuditRecord,
   type ChainVerification,
   GENESIS_HASH,
+  type VerifiedPoint,
 } from './recorder.js';
 
 /** Migrations for the schema `s` (already quoted). */
@@ -98,27 +103,32 @@ type Row = Record<string, unknown>;
 
 const STORE = 'PostgreSQL';
 
+export interface PostgresAuditOptions extends PostgresStoreOptions {
+  /** The write queue to append through (the session store's, so changes and records commit together). */
+  readonly queue?: PostgresWriteQueue;
+}
+
 export class PostgresAuditRecorder implements AuditStore {
   private readonly pool: Pool;
   private readonly ownsPool: boolean;
   private readonly records: string;
   private readonly head: string;
-  private readonly lockKeys: [number, number];
+  private readonly queue: PostgresWriteQueue;
   private readonly clock: () => Date;
   private closed = false;
 
-  private constructor(pool: Pool, ownsPool: boolean, schema: string, clock: () => Date) {
+  private constructor(pool: Pool, ownsPool: boolean, schema: string, options: PostgresAuditOptions) {
     this.pool = pool;
     this.ownsPool = ownsPool;
     const s = quoteSchema(schema);
     this.records = `${s}.audit_records`;
     this.head = `${s}.audit_head`;
-    this.lockKeys = advisoryLockKeys(schema, 'audit-append');
-    this.clock = clock;
+    this.queue = options.queue ?? writeQueueFor(pool, schema);
+    this.clock = options.clock ?? (() => new Date());
   }
 
   /** Connects and migrates; fails with `audit-unavailable` if the database cannot be reached. */
-  static async open(options: PostgresStoreOptions): Promise<PostgresAuditRecorder> {
+  static async open(options: PostgresAuditOptions): Promise<PostgresAuditRecorder> {
     const schema = options.schema ?? 'public';
     const quoted = quoteSchema(schema);
     const { pool, owned } = poolFromOptions(options, 'kubemend-audit');
@@ -131,73 +141,65 @@ export class PostgresAuditRecorder implements AuditStore {
       // A schema newer than this code stays a configuration error: retrying will not help.
       throw error instanceof KubemendError ? error : auditUnavailable(STORE, 'open the audit log', error);
     }
-    return new PostgresAuditRecorder(pool, owned, schema, options.clock ?? (() => new Date()));
+    return new PostgresAuditRecorder(pool, owned, schema, options);
   }
 
   async record(entry: AuditEntry): Promise<AuditRecord> {
-    const [record] = await this.append([entry], `append a ${entry.type} record`);
+    const [record] = await this.recordAll([entry]);
     return record!;
   }
 
+  /** Appends in the next group commit of the write queue. */
   async recordAll(entries: readonly AuditEntry[]): Promise<AuditRecord[]> {
     if (entries.length === 0) return [];
-    return this.append(entries, `append ${entries.length} records`);
+    try {
+      this.assertOpen();
+      return await this.queue.run((client) => this.appendInTransaction(client, entries));
+    } catch (error) {
+      throw auditUnavailable(STORE, `append ${describeEntries(entries)}`, error);
+    }
   }
 
-  /** Appends in one transaction under the chain lock, so the chain never forks. */
-  private async append(entries: readonly AuditEntry[], what: string): Promise<AuditRecord[]> {
-    // One round trip opens the transaction, waits for the lock and reads the head. In a
-    // multi-statement query each statement still takes its own snapshot (READ COMMITTED), so the
-    // head is read after the lock is held. The keys are integers computed here, safe to inline.
-    const [k1, k2] = this.lockKeys;
-    const begin =
-      `BEGIN; SELECT pg_advisory_xact_lock(${k1}, ${k2}); ` +
-      `SELECT sequence, hash FROM ${this.head} WHERE id = 1`;
+  /**
+   * Appends `entries` in order on `client`, inside a transaction of the write queue — which holds
+   * the chain's advisory lock, so the head read here is the one the previous append committed.
+   */
+  async appendInTransaction(client: PoolClient, entries: readonly AuditEntry[]): Promise<AuditRecord[]> {
     try {
-      return await this.inTransaction(begin, async (client, begun) => {
-        const results = begun as unknown as QueryResult<{ sequence: string; hash: string }>[];
-        const head = results.at(-1)?.rows[0];
-        if (head === undefined) throw new Error('the chain head row is missing');
-        let previous = Number(head.sequence);
-        let previousHash = head.hash;
-        const records: AuditRecord[] = [];
-        for (const entry of entries) {
-          const record = sealRecord(entry, previous + 1, this.clock().toISOString(), previousHash);
-          const moved = await client.query(
-            `WITH appended AS (
-               INSERT INTO ${this.records} (${AUDIT_COLUMNS.join(', ')})
-               VALUES (${AUDIT_COLUMNS.map((_, i) => `$${i + 1}`).join(', ')})
-               RETURNING sequence, hash
-             )
-             UPDATE ${this.head} SET sequence = appended.sequence, hash = appended.hash
-             FROM appended WHERE id = 1 AND ${this.head}.sequence = $${AUDIT_COLUMNS.length + 1}`,
-            [...recordValues(record), previous],
-          );
-          if (moved.rowCount !== 1) throw new Error('the chain head moved during the append');
-          records.push(record);
-          previous = record.sequence;
-          previousHash = record.hash;
-        }
-        return records;
-      });
+      const { rows } = await client.query<{ sequence: string; hash: string }>(
+        `SELECT sequence, hash FROM ${this.head} WHERE id = 1`,
+      );
+      const head = rows[0];
+      if (head === undefined) throw new Error('the chain head row is missing');
+      let previous = Number(head.sequence);
+      let previousHash = head.hash;
+      const records: AuditRecord[] = [];
+      for (const entry of entries) {
+        const record = sealRecord(entry, previous + 1, this.clock().toISOString(), previousHash);
+        const moved = await client.query(
+          `WITH appended AS (
+             INSERT INTO ${this.records} (${AUDIT_COLUMNS.join(', ')})
+             VALUES (${AUDIT_COLUMNS.map((_, i) => `$${i + 1}`).join(', ')})
+             RETURNING sequence, hash
+           )
+           UPDATE ${this.head} SET sequence = appended.sequence, hash = appended.hash
+           FROM appended WHERE id = 1 AND ${this.head}.sequence = $${AUDIT_COLUMNS.length + 1}`,
+          [...recordValues(record), previous],
+        );
+        if (moved.rowCount !== 1) throw new Error('the chain head moved during the append');
+        records.push(record);
+        previous = record.sequence;
+        previousHash = record.hash;
+      }
+      return records;
     } catch (error) {
-      throw auditUnavailable(STORE, what, error);
+      throw auditUnavailable(STORE, `append ${describeEntries(entries)}`, error);
     }
   }
 
   async list(query: AuditQuery = {}): Promise<AuditRecord[]> {
-    const conditions: string[] = [];
-    const values: unknown[] = [];
-    if (query.sessionId !== undefined) {
-      values.push(query.sessionId);
-      conditions.push(`session_id = $${values.length}`);
-    }
-    if (query.since !== undefined) {
-      values.push(normalizeTimestamp(query.since, 'since'));
-      conditions.push(`at >= $${values.length}`);
-    }
+    const { where, values } = auditConditions(query, (n) => `$${n}`);
     values.push(normalizeLimit(query.limit) ?? null);
-    const where = conditions.length === 0 ? '' : `WHERE ${conditions.join(' AND ')}`;
     try {
       this.assertOpen();
       const { rows } = await this.pool.query<Row>(
@@ -211,31 +213,36 @@ export class PostgresAuditRecorder implements AuditStore {
   }
 
   /**
-   * Walks the whole chain in sequence order, a page at a time, inside one REPEATABLE READ
-   * transaction: the head and every page come from the same snapshot while appends go on.
+   * Walks the chain in sequence order — all of it, or (incremental) what follows `from` — a page
+   * at a time inside one REPEATABLE READ transaction: the head and every page come from the same
+   * snapshot while appends go on.
    */
-  async verify(): Promise<ChainVerification> {
+  async verify(from?: VerifiedPoint): Promise<ChainVerification> {
     try {
-      return await this.inTransaction('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY', async (client) => {
-        const verifier = new ChainVerifier();
-        const { rows: heads } = await client.query<{ sequence: string; hash: string }>(
-          `SELECT sequence, hash FROM ${this.head} WHERE id = 1`,
-        );
-        let after = 0;
-        for (;;) {
-          const { rows } = await client.query<Row>(
-            `SELECT * FROM ${this.records} WHERE sequence > $1 ORDER BY sequence LIMIT $2`,
-            [after, PAGE_SIZE],
+      this.assertOpen();
+      return await withClient(this.pool, async (client) => {
+        await client.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
+        try {
+          const verifier = new ChainVerifier(from);
+          const { rows: heads } = await client.query<{ sequence: string; hash: string }>(
+            `SELECT sequence, hash FROM ${this.head} WHERE id = 1`,
           );
-          for (const row of rows) verifier.push(recordFromRow(row, DECODE));
-          const last = rows.at(-1);
-          if (last === undefined || rows.length < PAGE_SIZE) break;
-          after = Number(last['sequence']);
+          const after = from?.sequence ?? 0;
+          if (after > 0) {
+            const { rows } = await client.query<Row>(`SELECT * FROM ${this.records} WHERE sequence = $1`, [
+              after,
+            ]);
+            verifier.anchor(rows[0] === undefined ? undefined : recordFromRow(rows[0], DECODE));
+          }
+          for await (const row of rowsInPages((start, size) => this.page(client, start, size), after))
+            verifier.pushRow(row, DECODE);
+          const head = heads[0];
+          return verifier.finish(
+            head === undefined ? null : { sequence: Number(head.sequence), hash: head.hash },
+          );
+        } finally {
+          await client.query('COMMIT');
         }
-        const head = heads[0];
-        return verifier.finish(
-          head === undefined ? null : { sequence: Number(head.sequence), hash: head.hash },
-        );
       });
     } catch (error) {
       throw auditUnavailable(STORE, 'verify the chain', error);
@@ -243,22 +250,12 @@ export class PostgresAuditRecorder implements AuditStore {
   }
 
   async *exportJsonLines(): AsyncIterable<string> {
-    let after = 0;
-    for (;;) {
-      let rows: Row[];
-      try {
-        this.assertOpen();
-        ({ rows } = await this.pool.query<Row>(
-          `SELECT * FROM ${this.records} WHERE sequence > $1 ORDER BY sequence LIMIT $2`,
-          [after, PAGE_SIZE],
-        ));
-      } catch (error) {
-        throw auditUnavailable(STORE, 'export records', error);
-      }
-      for (const row of rows) yield toJsonLine(recordFromRow(row, DECODE));
-      const last = rows.at(-1);
-      if (last === undefined || rows.length < PAGE_SIZE) return;
-      after = Number(last['sequence']);
+    try {
+      this.assertOpen();
+      for await (const row of rowsInPages((after, size) => this.page(this.pool, after, size)))
+        yield toJsonLine(recordFromRow(row, DECODE));
+    } catch (error) {
+      throw auditUnavailable(STORE, 'export records', error);
     }
   }
 
@@ -268,27 +265,20 @@ export class PostgresAuditRecorder implements AuditStore {
     if (this.ownsPool) await this.pool.end();
   }
 
+  private async page(on: Pool | PoolClient, after: number, size: number): Promise<Row[]> {
+    const { rows } = await on.query<Row>(
+      `SELECT * FROM ${this.records} WHERE sequence > $1 ORDER BY sequence LIMIT $2`,
+      [after, size],
+    );
+    return rows;
+  }
+
   private assertOpen(): void {
     if (this.closed) throw new Error('the audit recorder is closed');
   }
+}
 
-  private async inTransaction<T>(
-    begin: string,
-    operation: (client: PoolClient, begun: QueryResult) => Promise<T>,
-  ): Promise<T> {
-    this.assertOpen();
-    const client = await this.pool.connect();
-    try {
-      const begun = await client.query(begin);
-      const result = await operation(client, begun);
-      await client.query('COMMIT');
-      client.release();
-      return result;
-    } catch (error) {
-      await client.query('ROLLBACK').catch(() => undefined);
-      // A connection that failed mid-transaction is not trusted again.
-      client.release(true);
-      throw error;
-    }
-  }
+/** A write queue on `pool` for `schema`, holding the audit chain's lock. */
+export function writeQueueFor(pool: Pool, schema: string): PostgresWriteQueue {
+  return new PostgresWriteQueue(pool, advisoryLockKeys(schema, 'audit-append'));
 }

@@ -4,7 +4,7 @@
  * does not happen (callers await `record` before acting: fail closed).
  */
 import { createHash } from 'node:crypto';
-import { canonicalJson } from '../domain/index.js';
+import { canonicalJson, KubemendError } from '../domain/index.js';
 
 export const AUDIT_TYPES = [
   'session.created',
@@ -63,6 +63,17 @@ export interface ChainVerification {
   readonly records: number;
   /** The first record whose hash or link does not match, if any. */
   readonly firstBroken?: { readonly sequence: number; readonly reason: string };
+  /**
+   * With `verify(from)` and a chain that verifies: the last record verified, where the next
+   * incremental walk starts (`from` = sequence 0 and the genesis hash: a full walk that reports it).
+   */
+  readonly last?: { readonly sequence: number; readonly hash: string };
+}
+
+/** A record verified before: incremental verification re-checks it and walks only what follows. */
+export interface VerifiedPoint {
+  readonly sequence: number;
+  readonly hash: string;
 }
 
 export interface AuditRecorder {
@@ -70,7 +81,11 @@ export interface AuditRecorder {
   /** Appends several records atomically, in order (one commit): all are written or none. */
   recordAll(entries: readonly AuditEntry[]): Promise<AuditRecord[]>;
   list(query?: AuditQuery): Promise<AuditRecord[]>;
-  verify(): Promise<ChainVerification>;
+  /**
+   * Verifies the whole chain, or — with `from`, a point an earlier verification returned as
+   * `last` — re-checks that record and verifies only the records after it.
+   */
+  verify(from?: VerifiedPoint): Promise<ChainVerification>;
 }
 
 export const GENESIS_HASH = '0'.repeat(64);
@@ -79,8 +94,11 @@ export function hashRecord(record: Omit<AuditRecord, 'hash'>): string {
   return createHash('sha256').update(canonicalJson(record)).digest('hex');
 }
 
-export function verifyChain(records: readonly AuditRecord[]): ChainVerification {
-  let previous = GENESIS_HASH;
+export function verifyChain(
+  records: readonly AuditRecord[],
+  previousHash: string = GENESIS_HASH,
+): ChainVerification {
+  let previous = previousHash;
   for (const record of records) {
     const { hash, ...rest } = record;
     if (record.previousHash !== previous) {
@@ -112,33 +130,46 @@ export function verifyChain(records: readonly AuditRecord[]): ChainVerification 
 export class InMemoryAuditRecorder implements AuditRecorder {
   readonly records: AuditRecord[] = [];
   private readonly clock: () => Date;
+  /** The next append fails (once). */
   failNext = false;
+  /** Every append fails while set: an unwritable audit store. */
+  unavailable = false;
 
   constructor(clock: () => Date = () => new Date()) {
     this.clock = clock;
   }
 
-  async record(entry: AuditEntry): Promise<AuditRecord> {
-    if (this.failNext) {
+  /**
+   * Appends `entries` in order, all or none, synchronously: a session store in memory calls it
+   * between checking and applying a change, so the two happen together or not at all.
+   */
+  appendAll(entries: readonly AuditEntry[]): AuditRecord[] {
+    if (entries.length === 0) return [];
+    if (this.failNext || this.unavailable) {
       this.failNext = false;
-      throw new Error('audit store unavailable');
+      throw new KubemendError('audit-unavailable', 'audit store unavailable');
     }
-    const previous = this.records.at(-1);
-    const base = {
-      ...entry,
-      sequence: (previous?.sequence ?? 0) + 1,
-      at: this.clock().toISOString(),
-      previousHash: previous?.hash ?? GENESIS_HASH,
-    };
-    const record: AuditRecord = { ...base, hash: hashRecord(base) };
-    this.records.push(record);
-    return record;
+    const out: AuditRecord[] = [];
+    for (const entry of entries) {
+      const previous = out.at(-1) ?? this.records.at(-1);
+      const base = {
+        ...entry,
+        sequence: (previous?.sequence ?? 0) + 1,
+        at: this.clock().toISOString(),
+        previousHash: previous?.hash ?? GENESIS_HASH,
+      };
+      out.push({ ...base, hash: hashRecord(base) });
+    }
+    this.records.push(...out);
+    return out;
+  }
+
+  async record(entry: AuditEntry): Promise<AuditRecord> {
+    return this.appendAll([entry])[0]!;
   }
 
   async recordAll(entries: readonly AuditEntry[]): Promise<AuditRecord[]> {
-    const out: AuditRecord[] = [];
-    for (const entry of entries) out.push(await this.record(entry));
-    return out;
+    return this.appendAll(entries);
   }
 
   async list(query: AuditQuery = {}): Promise<AuditRecord[]> {
@@ -151,7 +182,31 @@ export class InMemoryAuditRecorder implements AuditRecorder {
       .slice(0, query.limit ?? Number.MAX_SAFE_INTEGER);
   }
 
-  async verify(): Promise<ChainVerification> {
-    return verifyChain(this.records);
+  async verify(from?: VerifiedPoint): Promise<ChainVerification> {
+    if (from === undefined) return verifyChain(this.records);
+    if (from.sequence === 0) return withLast(verifyChain(this.records), this.records.at(-1));
+    const index = this.records.findIndex((r) => r.sequence === from.sequence);
+    const anchor = this.records[index];
+    const { hash, ...rest } = anchor ?? { hash: '' };
+    if (anchor === undefined || hash !== from.hash || hashRecord(rest as Omit<AuditRecord, 'hash'>) !== hash)
+      return {
+        ok: false,
+        records: 0,
+        firstBroken: {
+          sequence: from.sequence,
+          reason: `record ${from.sequence} was altered after it was verified`,
+        },
+      };
+    const following = this.records.slice(index + 1);
+    const result = verifyChain(following, from.hash);
+    return withLast(result, following.at(-1) ?? anchor);
   }
+}
+
+function withLast(result: ChainVerification, last?: AuditRecord): ChainVerification {
+  if (!result.ok) return result;
+  return {
+    ...result,
+    last: last ? { sequence: last.sequence, hash: last.hash } : { sequence: 0, hash: GENESIS_HASH },
+  };
 }

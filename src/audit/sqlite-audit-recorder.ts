@@ -11,19 +11,23 @@
 import type Database from 'better-sqlite3';
 import { KubemendError } from '../domain/errors.js';
 import type { Migration } from '../storage/migrations.js';
-import { migrateSqlite, openSqliteDatabase, type SqliteOpenOptions } from '../storage/sqlite.js';
-import { normalizeLimit, normalizeTimestamp } from '../storage/values.js';
+import { migrateSqlite } from '../storage/sqlite.js';
 import {
-  AUDIT_COLUMNS,
+  openSqliteConnection,
+  type SqliteConnection,
+  type SqliteConnectionOptions,
+} from './sqlite-writes.js';
+import { normalizeLimit } from '../storage/values.js';
+import {
+  auditConditions,
   type AuditRowDecoders,
   type AuditStore,
   auditUnavailable,
   type ChainHead,
+  describeEntries,
   ChainVerifier,
-  PAGE_SIZE,
   recordFromRow,
-  recordValues,
-  sealRecord,
+  rowsInPages,
   toJsonLine,
 } from './audit-store.js';
 import {
@@ -32,6 +36,7 @@ import {
   type AuditRecord,
   type ChainVerification,
   GENESIS_HASH,
+  type VerifiedPoint,
 } from './recorder.js';
 
 export const SQLITE_AUDIT_MIGRATIONS: readonly Migration[] = [
@@ -69,7 +74,7 @@ export const SQLITE_AUDIT_MIGRATIONS: readonly Migration[] = [
   },
 ];
 
-export interface SqliteAuditRecorderOptions extends SqliteOpenOptions {
+export interface SqliteAuditRecorderOptions extends SqliteConnectionOptions {
   readonly clock?: () => Date;
 }
 
@@ -83,84 +88,58 @@ type Row = Record<string, unknown>;
 const STORE = 'SQLite';
 
 export class SqliteAuditRecorder implements AuditStore {
-  private readonly db: Database.Database;
+  private readonly connection: SqliteConnection;
+  private readonly ownsConnection: boolean;
   private readonly clock: () => Date;
-  private readonly appendInTransaction: Database.Transaction<(entry: AuditEntry) => AuditRecord>;
-  private readonly appendAllInTransaction: Database.Transaction<
-    (entries: readonly AuditEntry[]) => AuditRecord[]
-  >;
 
-  /** Opens (creating and migrating) the database at `path`; `:memory:` for a private one. */
-  constructor(path: string, options: SqliteAuditRecorderOptions = {}) {
+  /**
+   * Opens (creating and migrating) the database at `path` — `:memory:` for a private one — or
+   * uses an open connection (the session store's, so a session change and its records can share
+   * one transaction).
+   */
+  constructor(target: string | SqliteConnection, options: SqliteAuditRecorderOptions = {}) {
     this.clock = options.clock ?? (() => new Date());
+    this.ownsConnection = typeof target === 'string';
     try {
-      this.db = openSqliteDatabase(path, options);
+      this.connection = typeof target === 'string' ? openSqliteConnection(target, options) : target;
     } catch (error) {
-      throw auditUnavailable(STORE, `open ${path}`, error);
+      throw auditUnavailable(STORE, `open ${String(target)}`, error);
     }
     try {
       migrateSqlite(this.db, 'audit', SQLITE_AUDIT_MIGRATIONS);
     } catch (error) {
-      this.db.close();
+      if (this.ownsConnection) this.db.close();
       // A schema newer than this code stays a configuration error: retrying will not help.
-      throw error instanceof KubemendError ? error : auditUnavailable(STORE, `migrate ${path}`, error);
+      throw error instanceof KubemendError ? error : auditUnavailable(STORE, 'migrate the audit log', error);
     }
-    const readHead = this.db.prepare<[], ChainHead>('SELECT sequence, hash FROM audit_head WHERE id = 1');
-    const insert = this.db.prepare<(string | number | null)[]>(
-      `INSERT INTO audit_records (${AUDIT_COLUMNS.join(', ')}) VALUES (${AUDIT_COLUMNS.map(() => '?').join(', ')})`,
-    );
-    const moveHead = this.db.prepare<[number, string, number]>(
-      'UPDATE audit_head SET sequence = ?, hash = ? WHERE id = 1 AND sequence = ?',
-    );
-    const append = (entry: AuditEntry): AuditRecord => {
-      const head = readHead.get();
-      if (head === undefined) throw new Error('the chain head row is missing');
-      const record = sealRecord(entry, head.sequence + 1, this.clock().toISOString(), head.hash);
-      insert.run(...recordValues(record));
-      if (moveHead.run(record.sequence, record.hash, head.sequence).changes !== 1) {
-        throw new Error('the chain head moved during the append');
-      }
-      return record;
-    };
-    this.appendInTransaction = this.db.transaction(append);
-    this.appendAllInTransaction = this.db.transaction((entries: readonly AuditEntry[]) =>
-      entries.map(append),
-    );
+  }
+
+  private get db(): Database.Database {
+    return this.connection.db;
   }
 
   async record(entry: AuditEntry): Promise<AuditRecord> {
-    try {
-      return this.appendInTransaction.immediate(entry);
-    } catch (error) {
-      throw auditUnavailable(STORE, `append a ${entry.type} record`, error);
-    }
+    const [record] = await this.recordAll([entry]);
+    return record!;
   }
 
+  /** Appends in the next group commit (one transaction with the other writes of that turn). */
   async recordAll(entries: readonly AuditEntry[]): Promise<AuditRecord[]> {
     if (entries.length === 0) return [];
     try {
-      return this.appendAllInTransaction.immediate(entries);
+      const at = this.clock().toISOString();
+      return (await this.connection.writer.run({ audit: entries, at })).records;
     } catch (error) {
-      throw auditUnavailable(STORE, `append ${entries.length} records`, error);
+      throw auditUnavailable(STORE, `append ${describeEntries(entries)}`, error);
     }
   }
 
   async list(query: AuditQuery = {}): Promise<AuditRecord[]> {
-    const conditions: string[] = [];
-    const values: (string | number)[] = [];
-    if (query.sessionId !== undefined) {
-      conditions.push('session_id = ?');
-      values.push(query.sessionId);
-    }
-    if (query.since !== undefined) {
-      conditions.push('at >= ?');
-      values.push(normalizeTimestamp(query.since, 'since'));
-    }
-    const where = conditions.length === 0 ? '' : `WHERE ${conditions.join(' AND ')}`;
+    const { where, values } = auditConditions(query, () => '?');
     const limit = normalizeLimit(query.limit) ?? -1;
     try {
       return this.db
-        .prepare<(string | number)[], Row>(`SELECT * FROM audit_records ${where} ORDER BY sequence LIMIT ?`)
+        .prepare<unknown[], Row>(`SELECT * FROM audit_records ${where} ORDER BY sequence LIMIT ?`)
         .all(...values, limit)
         .map((row) => recordFromRow(row, DECODE));
     } catch (error) {
@@ -168,28 +147,28 @@ export class SqliteAuditRecorder implements AuditStore {
     }
   }
 
-  /** Walks the whole chain in sequence order inside one read transaction (a consistent snapshot). */
-  async verify(): Promise<ChainVerification> {
+  /**
+   * Walks the chain in sequence order — all of it, or (incremental) what follows `from` — inside
+   * one read transaction (a consistent snapshot), checking it ends at the chain head.
+   */
+  async verify(from?: VerifiedPoint): Promise<ChainVerification> {
     try {
       const walk = this.db.transaction((): ChainVerification => {
-        const verifier = new ChainVerifier();
+        const verifier = new ChainVerifier(from);
         const head = this.db
           .prepare<[], ChainHead>('SELECT sequence, hash FROM audit_head WHERE id = 1')
           .get();
+        const after = from?.sequence ?? 0;
+        if (after > 0) {
+          const row = this.db
+            .prepare<[number], Row>('SELECT * FROM audit_records WHERE sequence = ?')
+            .get(after);
+          verifier.anchor(row === undefined ? undefined : recordFromRow(row, DECODE));
+        }
         for (const row of this.db
-          .prepare<[], Row>('SELECT * FROM audit_records ORDER BY sequence')
-          .iterate()) {
-          let record: AuditRecord;
-          try {
-            record = recordFromRow(row, DECODE);
-          } catch (error) {
-            verifier.unreadable(
-              Number(row['sequence']),
-              error instanceof Error ? error.message : String(error),
-            );
-            continue;
-          }
-          verifier.push(record);
+          .prepare<[number], Row>('SELECT * FROM audit_records WHERE sequence > ? ORDER BY sequence')
+          .iterate(after)) {
+          verifier.pushRow(row, DECODE);
         }
         return verifier.finish(head ?? null);
       });
@@ -200,26 +179,18 @@ export class SqliteAuditRecorder implements AuditStore {
   }
 
   async *exportJsonLines(): AsyncIterable<string> {
-    let after = 0;
-    for (;;) {
-      let rows: Row[];
-      try {
-        rows = this.db
-          .prepare<[number, number], Row>(
-            'SELECT * FROM audit_records WHERE sequence > ? ORDER BY sequence LIMIT ?',
-          )
-          .all(after, PAGE_SIZE);
-      } catch (error) {
-        throw auditUnavailable(STORE, 'export records', error);
-      }
-      for (const row of rows) yield toJsonLine(recordFromRow(row, DECODE));
-      const last = rows.at(-1);
-      if (last === undefined || rows.length < PAGE_SIZE) return;
-      after = Number(last['sequence']);
+    const page = this.db.prepare<[number, number], Row>(
+      'SELECT * FROM audit_records WHERE sequence > ? ORDER BY sequence LIMIT ?',
+    );
+    try {
+      for await (const row of rowsInPages((after, size) => page.all(after, size)))
+        yield toJsonLine(recordFromRow(row, DECODE));
+    } catch (error) {
+      throw auditUnavailable(STORE, 'export records', error);
     }
   }
 
   async close(): Promise<void> {
-    if (this.db.open) this.db.close();
+    if (this.ownsConnection) await this.connection.close();
   }
 }

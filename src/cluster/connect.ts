@@ -56,12 +56,14 @@ export async function connectCluster(
   } catch (error) {
     return { notice: `no usable kubeconfig (${(error as Error).message}): analysed offline` };
   }
-  // The probe races a timer that is always cleared: a pending timer would keep a finished CLI
-  // run alive until it fired.
+  // The probe races a timer. Whichever loses is cancelled: the timer is cleared, and the probe's
+  // request (with its retries) is aborted — either left pending would keep a finished CLI run
+  // alive (a server that never answers held it for another 5 s × 3 attempts).
   let timer: NodeJS.Timeout | undefined;
+  const probe = new AbortController();
   try {
     await Promise.race([
-      gateway.version(),
+      gateway.version(probe.signal),
       new Promise((_, reject) => {
         timer = setTimeout(() => reject(new Error('no answer')), options.probeTimeoutMs ?? 3_000);
       }),
@@ -73,5 +75,6 @@ export async function connectCluster(
     };
   } finally {
     clearTimeout(timer);
+    probe.abort();
   }
 }

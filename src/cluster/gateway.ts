@@ -85,7 +85,8 @@ export interface WatchEvent {
 export interface ClusterGateway {
   /** The API server URL (for messages and audit). */
   readonly server: string;
-  version(): Promise<{ gitVersion: string }>;
+  /** The server's version; `signal` abandons the request (and its retries). */
+  version(signal?: AbortSignal): Promise<{ gitVersion: string }>;
   get(key: ObjectKey): Promise<KubeObject | undefined>;
   list(kind: string, namespace?: string, options?: ListOptions): Promise<KubeObject[]>;
   /**

@@ -67,7 +67,8 @@ export class KubeHttpClient {
 
   async text(method: string, path: string, options: RequestOptions = {}): Promise<string> {
     const once = () => this.send(method, path, options);
-    return options.retry ? retryable.execute(once) : once();
+    // An aborted signal also ends the retries: no further attempt is made.
+    return options.retry ? retryable.execute(once, options.signal) : once();
   }
 
   /** A watch: calls `onEvent` for each event until the signal aborts or the server ends it. */

@@ -74,8 +74,8 @@ export class KubeClusterGateway implements ClusterGateway {
     return this.http.serverUrl;
   }
 
-  version(): Promise<{ gitVersion: string }> {
-    return this.http.json('GET', '/version', { retry: true, timeoutMs: 5_000 });
+  version(signal?: AbortSignal): Promise<{ gitVersion: string }> {
+    return this.http.json('GET', '/version', { retry: true, timeoutMs: 5_000, signal });
   }
 
   async get(key: ObjectKey): Promise<KubeObject | undefined> {

@@ -5,7 +5,7 @@
  * environment only — is attached as a `Secret` (see ai.ts).
  */
 import { readFileSync } from 'node:fs';
-import { parse as parseYaml } from 'yaml';
+import { parseYaml } from './yaml.js';
 import { z } from 'zod';
 import { ConfigurationError, formatPath } from '../domain/index.js';
 import {
@@ -17,6 +17,8 @@ import {
   resolveAiConfiguration,
 } from './ai.js';
 import { ClustersSchema, WATCH_DEFAULTS, WatchSchema } from './clusters.js';
+import { ServingLimitsShape } from './server.js';
+import { UiSectionSchema } from './ui.js';
 
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 
@@ -84,14 +86,10 @@ export const ConfigurationSchema = z
         allowedOrigins: z.array(z.string()).default([]),
         /** Requests processed at once; more get 429 with Retry-After. */
         maxInFlight: z.number().int().min(1).max(10_000).default(256),
+        /** Time limits, rate limits, the async queue, MCP session caps (server.ts). */
+        ...ServingLimitsShape,
       })
-      .default({
-        host: '127.0.0.1',
-        port: 8080,
-        bodyLimitBytes: 32 * 1024 * 1024,
-        allowedOrigins: [],
-        maxInFlight: 256,
-      }),
+      .prefault({}),
     auth: z
       .strictObject({
         tokens: z.array(StaticTokenSchema).default([]),
@@ -116,6 +114,11 @@ export const ConfigurationSchema = z
          * a power failure of the host may lose the last transactions) or `full` (fsync every commit).
          */
         sqliteSynchronous: z.enum(['normal', 'full']).default('normal'),
+        /**
+         * Where SQLite writes run: `thread` (default) — a worker thread, the second core, does every
+         * write in group commits while the serving thread reads; `inline` — in the serving thread.
+         */
+        sqliteWriter: z.enum(['thread', 'inline']).default('thread'),
         /** Terminal sessions older than this are purged (e.g. 30d, 12h). */
         retention: z
           .string()
@@ -131,13 +134,39 @@ export const ConfigurationSchema = z
           .regex(/^\d+(ms|s|m|h)$/)
           .default('30s'),
       })
-      .default({ driver: 'sqlite', retention: '30d', sqliteSynchronous: 'normal', executionLease: '30s' })
+      .default({
+        driver: 'sqlite',
+        retention: '30d',
+        sqliteSynchronous: 'normal',
+        sqliteWriter: 'thread',
+        executionLease: '30s',
+      })
       .refine((storage) => storage.driver !== 'postgres' || storage.url !== undefined, {
         message: 'storage.url is required for the postgres driver',
         path: ['url'],
       }),
+    audit: z
+      .strictObject({
+        /**
+         * What a broken hash chain (a record altered, removed or inserted) means: `refuse-changes`
+         * refuses every execution (automatic, hybrid, approve) until the chain verifies again;
+         * `warn` only logs it and reports it (metric, /readyz). Analysis answers either way.
+         */
+        onBrokenChain: z.enum(['refuse-changes', 'warn']).default('refuse-changes'),
+        /**
+         * How often the records appended since the last check are verified (a full walk runs at
+         * start-up and whenever the chain was found broken).
+         */
+        verifyInterval: z
+          .string()
+          .regex(/^\d+(ms|s|m|h)$/)
+          .default('1m'),
+      })
+      .default({ onBrokenChain: 'refuse-changes', verifyInterval: '1m' }),
     /** The model provider and the bounds of an AI analysis (see ai.ts); resolved after validation. */
     ai: AiSectionSchema.prefault({}),
+    /** The approvals web page at /ui (see ui.ts). */
+    ui: UiSectionSchema,
     /**
      * Several clusters, each a kubeconfig context with its own policies (clusters.ts). Absent: the one
      * cluster of `cluster`, named after its context.
@@ -184,6 +213,7 @@ export const ENVIRONMENT_VARIABLES = {
   KUBEMEND_STORAGE: 'storage.driver',
   KUBEMEND_DATABASE_URL: 'storage.url',
   KUBEMEND_DB_PATH: 'storage.path',
+  KUBEMEND_SQLITE_WRITER: 'storage.sqliteWriter',
 } as const;
 
 export interface ConfigurationSources {

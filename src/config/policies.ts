@@ -1,6 +1,6 @@
 /** Policies from a YAML file (contract §5), validated once; the embedded defaults otherwise. */
 import { readFileSync } from 'node:fs';
-import { parse as parseYaml } from 'yaml';
+import { parseYaml } from './yaml.js';
 import { ConfigurationError, formatPath, KubemendError } from '../domain/index.js';
 import { builtInPolicies, DEFAULT_POLICY_NAME, PoliciesFileSchema, type Policy } from '../planning/policy.js';
 

@@ -78,7 +78,9 @@ export function dedupeEvents(events: readonly NormalizedEvent[]): NormalizedEven
       origin: known.origin === 'cluster' || event.origin === 'cluster' ? 'cluster' : 'input',
     });
   }
-  return [...byKey.values()].sort((a, b) => (a.lastSeen ?? '').localeCompare(b.lastSeen ?? ''));
+  // Code-unit order (ISO 8601), as `latest` compares: no ICU collation to load in a CLI run.
+  const at = (event: NormalizedEvent) => event.lastSeen ?? '';
+  return [...byKey.values()].sort((a, b) => Number(at(a) > at(b)) - Number(at(a) < at(b)));
 }
 
 function earliest(a?: string, b?: string): string | undefined {

@@ -13,7 +13,9 @@ export const EXIT_CODES = { success: 0, failed: 1, badInput: 2, findings: 3 } as
 export type ExitCode = (typeof EXIT_CODES)[keyof typeof EXIT_CODES];
 
 /** The HTTP statuses an error may carry; each has a reason phrase at the HTTP edge. */
-export const HTTP_ERROR_STATUSES = [400, 401, 403, 404, 409, 413, 422, 429, 500, 502, 503] as const;
+export const HTTP_ERROR_STATUSES = [
+  400, 401, 403, 404, 408, 409, 413, 414, 415, 422, 429, 431, 500, 502, 503,
+] as const;
 export type HttpErrorStatus = (typeof HTTP_ERROR_STATUSES)[number];
 
 /**
@@ -41,7 +43,14 @@ export const ERROR_CODES = [
   'forbidden',
   'origin-not-allowed',
   'not-found',
+  'uri-too-long',
+  'unsupported-media-type',
+  'headers-too-large',
+  'request-timeout',
   'rate-limited',
+  'too-many-sessions',
+  'queue-full',
+  'shutting-down',
   'cluster-unreachable',
   'cluster-forbidden',
   'cluster-not-found',
@@ -49,6 +58,7 @@ export const ERROR_CODES = [
   'cluster-invalid',
   'cluster-retryable',
   'audit-unavailable',
+  'audit-chain-broken',
   'internal',
 ] as const;
 export type ErrorCode = (typeof ERROR_CODES)[number];
@@ -123,10 +133,51 @@ export const ERROR_TABLE = {
     mcp: { hint: 'See /openapi.json for the routes.', rpc: resourceNotFound },
     exit: failed,
   },
+  'uri-too-long': {
+    http: 414,
+    mcp: { hint: FIX_INPUT, rpc: invalidParams },
+    exit: badInput,
+  },
+  'unsupported-media-type': {
+    http: 415,
+    mcp: { hint: 'Send the body as application/json.', rpc: invalidParams },
+    exit: badInput,
+  },
+  'headers-too-large': {
+    http: 431,
+    mcp: { hint: 'Send fewer or smaller headers.', rpc: invalidParams },
+    exit: badInput,
+  },
+  'request-timeout': {
+    http: 408,
+    mcp: { hint: 'Send the whole request faster, or a smaller one.', rpc: invalidParams },
+    exit: failed,
+  },
+  /** `Retry-After` here is the floor: a caller's own rate limit answers with its bucket's wait. */
   'rate-limited': {
     http: 429,
     retryAfterSeconds: 1,
     mcp: { hint: RETRY, rpc: internalError },
+    exit: failed,
+  },
+  'too-many-sessions': {
+    http: 429,
+    mcp: {
+      hint: 'Close MCP sessions you no longer use (DELETE /mcp), or wait until idle ones expire.',
+      rpc: internalError,
+    },
+    exit: failed,
+  },
+  'queue-full': {
+    http: 503,
+    retryAfterSeconds: 5,
+    mcp: { hint: RETRY, rpc: internalError },
+    exit: failed,
+  },
+  'shutting-down': {
+    http: 503,
+    retryAfterSeconds: 1,
+    mcp: { hint: 'This kubemend is stopping; call again (another replica answers).', rpc: internalError },
     exit: failed,
   },
   'cluster-unreachable': {
@@ -159,6 +210,7 @@ export const ERROR_TABLE = {
     mcp: { hint: RETRY, rpc: internalError },
     exit: failed,
   },
+  'audit-chain-broken': { http: 503, mcp: { hint: OPERATOR, rpc: internalError }, exit: failed },
   internal: { http: 500, mcp: { hint: RETRY, rpc: internalError }, exit: failed },
 } as const satisfies Record<ErrorCode, ErrorMapping>;
 

@@ -71,6 +71,8 @@ export {
   RemediateOutputSchema,
   RemediationActionSchema,
   RemediationSchema,
+  SESSION_ID_MAX_LENGTH,
+  SessionIdSchema,
   TargetSchema,
   AnalysisTargetSchema,
 } from './schemas.js';
@@ -91,6 +93,7 @@ export type {
   Target,
 } from './schemas.js';
 export { parseRemediateInput, toFieldIssues } from './validation.js';
+export { excessiveNesting, MAX_JSON_DEPTH, nestingIssue } from './json-depth.js';
 export { contractJsonSchemas } from './json-schemas.js';
 export {
   formatCpu,

@@ -118,10 +118,13 @@ export const TargetSchema = z.strictObject({
   name: kubernetesName,
 });
 
+/** The longest session id; the HTTP router's path-parameter limit is this same number. */
+export const SESSION_ID_MAX_LENGTH = 128;
+
 export const SessionIdSchema = z
   .string()
   .min(1)
-  .max(128)
+  .max(SESSION_ID_MAX_LENGTH)
   .regex(/^[A-Za-z0-9][A-Za-z0-9._-]*$/, 'letters, digits, dot, underscore and dash only');
 
 /** A configured cluster, by its name in `clusters:` or its kubeconfig context. */

@@ -1,5 +1,6 @@
 import type { z } from 'zod';
 import { type FieldIssue, formatPath, InvalidInputError } from './errors.js';
+import { excessiveNesting } from './json-depth.js';
 import { type Result, err, ok } from './result.js';
 import { type RemediateInput, RemediateInputSchema } from './schemas.js';
 
@@ -37,6 +38,8 @@ export function parseRemediateInput(value: unknown): Result<RemediateInput, Inva
   if (value === null || typeof value !== 'object' || Array.isArray(value)) {
     return err(new InvalidInputError([{ path: '', message: 'expected a JSON object (RemediateInput)' }]));
   }
+  const tooDeep = excessiveNesting(value);
+  if (tooDeep) return err(new InvalidInputError([tooDeep]));
   const parsed = RemediateInputSchema.safeParse(value);
   if (parsed.success) return ok(parsed.data);
   return err(new InvalidInputError(toFieldIssues(parsed.error.issues)));

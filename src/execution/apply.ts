@@ -9,6 +9,7 @@ import { isApiError, KubernetesApiError } from '../cluster/errors.js';
 import { digest, KubemendError, objectLabel } from '../domain/index.js';
 import { sameDesiredState } from './compare.js';
 import { describe } from './describe.js';
+import { performOperation } from './operation.js';
 import { restore } from './restore.js';
 import { snapshotView } from './results.js';
 import { type ActionRun, type RunContext, skipsDryRun } from './run.js';
@@ -166,32 +167,10 @@ async function applyWithConflicts(ctx: RunContext, run: ActionRun, dryRun: boole
 
 /** Perform the typed operation (dry-run or real) with the snapshot's resourceVersion. */
 async function operate(ctx: RunContext, run: ActionRun, dryRun: boolean): Promise<KubeObject> {
-  const { action, key } = run;
-  const gateway = ctx.gateway;
   const options = { dryRun, resourceVersion: run.snapshot?.metadata?.resourceVersion };
-  switch (action.type) {
-    case 'patch':
-      return gateway.patch(key, action.params.patchType, action.params.patch, options);
-    case 'scale':
-      return gateway.scale(key, action.params.replicas, options);
-    case 'restart':
-      return gateway.restart(key, options);
-    case 'rollback':
-      return (await gateway.rollback(key, action.params.toRevision, options)).object;
-    case 'cordon':
-    case 'uncordon':
-      return gateway.cordon(key.name, action.type === 'cordon', options);
-    case 'create': {
-      const created = await gateway.create(action.params.manifest as KubeObject, { dryRun });
-      if (!dryRun) run.created = created;
-      return created;
-    }
-    case 'delete':
-      await gateway.delete(key, options);
-      return run.snapshot ?? {};
-    case 'manual':
-      throw new KubemendError('internal', 'manual actions are not executed');
-  }
+  const answer = await performOperation(ctx.gateway, run.action, run.key, options, run.snapshot);
+  if (run.action.type === 'create' && !dryRun) run.created = answer;
+  return answer;
 }
 
 /** The apply's answer was lost: re-read the object to learn whether the change landed. */

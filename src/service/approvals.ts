@@ -1,7 +1,8 @@
 /**
  * Approving and rejecting a pending session. An approval is bound to a hash of the plan the
- * approver saw, and pending → approved is an atomic transition, so of two concurrent approvals
- * exactly one executes.
+ * approver saw, and pending → executing (the approval recorded on the way) is one atomic
+ * transition together with its audit records, so of two concurrent approvals exactly one executes,
+ * and a failed audit write leaves the session pending.
  */
 import { digest, KubemendError, type RemediateOutput, type RemediationAction } from '../domain/index.js';
 import { selectPolicy } from '../config/policies.js';
@@ -17,6 +18,8 @@ export interface ApproveOptions {
   readonly actionIds?: readonly string[];
   /** The plan hash the approver saw; must match the session's. */
   readonly planHash?: string;
+  /** Why the approver approved (recorded with the approval and in the audit log). */
+  readonly note?: string;
   readonly onProgress?: ProgressListener;
 }
 
@@ -56,12 +59,33 @@ function chosenActions(session: SessionRecord, options: ApproveOptions): Remedia
   return chosen;
 }
 
+/** An approval that has moved its session to `executing`, ready to run. */
+export interface BegunApproval {
+  /** The session, `executing` and owned by this instance. */
+  readonly session: SessionRecord;
+  /** The session's output before execution (analysis, plan, earlier results). */
+  readonly output: RemediateOutput;
+  readonly actions: readonly RemediationAction[];
+}
+
 /** Approve pending actions of a session and execute them (exactly once, whoever approves). */
 export async function approveSession(
   ctx: ServiceContext,
   sessionId: string,
   options: ApproveOptions,
 ): Promise<RemediateOutput> {
+  return runApproval(ctx, await beginApproval(ctx, sessionId, options), options);
+}
+
+/**
+ * Checks the approval (state, plan hash, action ids, a cluster to execute on, the audit chain),
+ * records it and moves the session pending → executing in one transaction. Nothing is applied yet.
+ */
+export async function beginApproval(
+  ctx: ServiceContext,
+  sessionId: string,
+  options: ApproveOptions,
+): Promise<BegunApproval> {
   const session = await ctx.sessions.get(sessionId);
   if (!session) throw new KubemendError('session-not-found', `session ${sessionId} not found`);
   const chosen = chosenActions(session, options);
@@ -71,45 +95,55 @@ export async function approveSession(
       'no cluster is connected: approved actions cannot be executed',
     );
 
+  ctx.integrity.assertMayExecute();
   const approval = {
     approver: options.approver,
     at: ctx.now(),
     actionIds: chosen.map((a) => a.id),
     planHash: session.planHash ?? '',
+    ...(options.note ? { note: options.note } : {}),
   };
-  // Atomic: of two concurrent approvals, one moves pending → approved; the other finds it gone.
-  const approved = await ctx.sessions.transition(sessionId, ['pending'], 'approved', {
-    approvals: [...session.approvals, approval],
-  });
-  if (!approved)
+  // Atomic: of two concurrent approvals, one moves pending → executing, with its approval records
+  // in the same transaction; the other finds it gone. If the records cannot be written, the
+  // session stays pending (and can be approved again).
+  const executing = await ctx.sessions.transition(
+    sessionId,
+    ['pending'],
+    'executing',
+    { approvals: [...session.approvals, approval], owner: ctx.instanceId, phase: 'executing' },
+    {
+      audit: chosen.map((action) => ({
+        type: 'action.approved' as const,
+        actor: options.approver,
+        sessionId,
+        actionId: action.id,
+        target: actionLabel(action),
+        detail: { planHash: session.planHash, ...(options.note ? { note: options.note } : {}) },
+      })),
+    },
+  );
+  if (!executing)
     throw new KubemendError(
       'session-state',
       `session ${sessionId} was approved or changed concurrently; it executes once`,
     );
-  for (const action of chosen) {
-    await ctx.audit.record({
-      type: 'action.approved',
-      actor: options.approver,
-      sessionId,
-      actionId: action.id,
-      target: actionLabel(action),
-      detail: { planHash: session.planHash },
-    });
-  }
-  const executing = await ctx.sessions.transition(sessionId, ['approved'], 'executing', {
-    owner: ctx.instanceId,
-    phase: 'executing',
-  });
-  if (!executing)
-    throw new KubemendError('session-state', `session ${sessionId} was taken by another process`);
-  const { policy } = selectPolicy(ctx.dependencies.policies, session.input.policy);
+  return { session: executing, output: session.output!, actions: chosen };
+}
+
+/** Executes a begun approval to the end (verify, or restore). */
+export function runApproval(
+  ctx: ServiceContext,
+  begun: BegunApproval,
+  options: ApproveOptions,
+): Promise<RemediateOutput> {
+  const { policy } = selectPolicy(ctx.dependencies.policies, begun.session.input.policy);
   return executeSession(ctx, {
-    session: executing,
-    output: session.output!,
-    actions: chosen,
+    session: begun.session,
+    output: begun.output,
+    actions: begun.actions,
     policy,
     actor: options.approver,
-    dryRun: session.input.dryRun === true,
+    dryRun: begun.session.input.dryRun === true,
     onProgress: options.onProgress,
   });
 }
@@ -121,20 +155,36 @@ export async function rejectSession(
 ): Promise<SessionRecord> {
   const session = await ctx.sessions.get(sessionId);
   if (!session) throw new KubemendError('session-not-found', `session ${sessionId} not found`);
-  const rejected = await ctx.sessions.transition(sessionId, ['pending', 'analyzed'], 'rejected', {
-    rejection: { approver: options.approver, at: ctx.now(), reason: options.reason },
-    phase: 'done',
-  });
+  // A session rejected before it had an answer releases its Idempotency-Key: a retry runs again.
+  const unanswered = session.output === undefined;
+  const rejected = await ctx.sessions.transition(
+    sessionId,
+    ['pending', 'analyzed'],
+    'rejected',
+    {
+      rejection: { approver: options.approver, at: ctx.now(), reason: options.reason },
+      phase: 'done',
+      owner: undefined,
+      ...(unanswered ? { idempotencyKey: undefined } : {}),
+    },
+    {
+      audit: [
+        {
+          type: 'session.rejected',
+          actor: options.approver,
+          sessionId,
+          detail: {
+            reason: options.reason,
+            ...(unanswered && session.idempotencyKey ? { idempotencyKeyReleased: true } : {}),
+          },
+        },
+      ],
+    },
+  );
   if (!rejected)
     throw new KubemendError(
       'session-state',
       `session ${sessionId} is ${session.state}; only a pending session can be rejected`,
     );
-  await ctx.audit.record({
-    type: 'session.rejected',
-    actor: options.approver,
-    sessionId,
-    detail: { reason: options.reason },
-  });
   return rejected;
 }

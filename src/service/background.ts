@@ -1,7 +1,8 @@
 /**
- * The work a long-running kubemend (`serve`, `mcp`) does besides answering: crash reconciliation at
- * start-up and every half lease (never two at once), and the hourly retention purge of terminal
- * sessions. Reports go to the logger the caller gives.
+ * The work a long-running kubemend (`serve`, `mcp`) does besides answering: the audit chain's
+ * verification (whole at start-up, then incrementally every `audit.verifyInterval`), crash
+ * reconciliation at start-up and every half lease (never two at once), and the hourly retention
+ * purge of terminal sessions. Reports go to the logger the caller gives.
  */
 import { parseDuration } from '../planning/policy.js';
 import type { ServiceContext, ServiceLogger } from './context.js';
@@ -13,6 +14,8 @@ export interface BackgroundOptions {
   readonly reconcileIntervalMs?: number;
   /** Default: an hour. */
   readonly purgeIntervalMs?: number;
+  /** Default: `audit.verifyInterval`. */
+  readonly verifyIntervalMs?: number;
 }
 
 export interface BackgroundWork {
@@ -40,6 +43,8 @@ export async function startBackgroundWork(
   reconcileAll: () => Promise<ReconcileReport> = () => reconcile(ctx),
 ): Promise<BackgroundWork> {
   const { logger } = options;
+  // The whole chain at start (an error is logged, and executions refused, if it is broken).
+  await ctx.integrity.check();
   const startup = await reconcileAll();
   logReport(logger, startup);
   if (startup.deferred > 0)
@@ -73,6 +78,24 @@ export async function startBackgroundWork(
     options.reconcileIntervalMs ?? Math.max(1_000, Math.floor(ctx.leaseMs / 2)),
   );
   reconciler.unref();
+  // Then only what was appended since the last good record (the whole chain while it is broken).
+  let verifying = false;
+  const verifier = setInterval(
+    () => {
+      if (verifying) return;
+      verifying = true;
+      track(
+        ctx.integrity
+          .check()
+          .then(() => undefined)
+          .finally(() => {
+            verifying = false;
+          }),
+      );
+    },
+    options.verifyIntervalMs ?? parseDuration(ctx.dependencies.configuration.audit.verifyInterval),
+  );
+  verifier.unref();
   const retention = retentionMs(ctx.dependencies.configuration.storage.retention);
   const purger = setInterval(() => {
     const before = new Date(ctx.clock().getTime() - retention).toISOString();
@@ -90,6 +113,7 @@ export async function startBackgroundWork(
     startup,
     async stop() {
       clearInterval(reconciler);
+      clearInterval(verifier);
       clearInterval(purger);
       await Promise.all([...inFlight]);
     },

@@ -2,26 +2,19 @@
  * One `ServiceContext` per cluster. With one cluster (no `clusters:`), every request uses the same
  * context. With several, a request's `cluster` picks one: its gateway (connected on first use,
  * behind its own circuit breaker), its policies, its target locks and rate guard, and audit records
- * stamped with its name; the session and audit stores are shared. A cluster that is down fails its
- * own requests with `cluster-unreachable`; the others never wait for it.
+ * stamped with its name; the stores, the leases, the audit integrity and the in-flight set are
+ * shared. A cluster that is down fails its own requests with `cluster-unreachable`; the others never
+ * wait for it. ADR 0038.
  */
-import type { AuditRecorder } from '../audit/recorder.js';
+import { coalescedReads } from '../cluster/coalesced-reads.js';
 import type { ClusterGateway } from '../cluster/gateway.js';
 import { KubemendError } from '../domain/index.js';
 import { TargetLocks } from '../execution/locks.js';
-import type { SessionRecord, SessionStore } from '../sessions/store.js';
-import { auditWithCluster } from './cluster-audit.js';
-import type { ServiceContext, ServiceDependencies } from './context.js';
+import type { SessionRecord } from '../sessions/store.js';
+import { auditWithCluster, sessionsWithCluster } from './cluster-audit.js';
+import type { ServiceContext, ServiceDependencies, ServiceLogger } from './context.js';
 import { ActionRateGuard } from './rate-guard.js';
-
-/** What every cluster's context shares. */
-export interface SharedState {
-  readonly audit: AuditRecorder;
-  readonly sessions: SessionStore;
-  readonly clock: () => Date;
-  readonly instanceId: string;
-  readonly leaseMs: number;
-}
+import { reconcile, type ReconcileReport } from './reconciliation.js';
 
 export class ClusterContexts {
   /** The context of the one cluster, or of the default cluster of several. */
@@ -31,22 +24,27 @@ export class ClusterContexts {
     { readonly context: ServiceContext; readonly holder: { gateway?: ClusterGateway } }
   >();
 
+  /** `base`: the service's context for its one (or default) cluster, without a cluster name. */
   constructor(
     private readonly dependencies: ServiceDependencies,
-    private readonly shared: SharedState,
+    private readonly base: ServiceContext,
   ) {
-    const offline = dependencies.configuration.cluster.offline;
-    this.single = this.build(
-      dependencies,
-      dependencies.clusterName,
-      () => (offline ? undefined : dependencies.cluster),
-      dependencies.locks,
-    );
+    this.single = this.derive(base, dependencies.clusterName);
   }
 
   /** Several clusters are configured. */
   get several(): boolean {
     return this.dependencies.clusters !== undefined;
+  }
+
+  /** The default context (the one cluster's), without connecting. */
+  get default(): ServiceContext {
+    return this.single;
+  }
+
+  /** Every configured cluster's name (none with one cluster). */
+  names(): readonly string[] {
+    return this.dependencies.clusters?.names ?? [];
   }
 
   /** The context for a request's `cluster` (default: the default cluster), connected unless `connect` is false. */
@@ -65,12 +63,28 @@ export class ClusterContexts {
     let entry = this.byName.get(name);
     if (!entry) {
       const holder: { gateway?: ClusterGateway } = {};
-      const dependencies: ServiceDependencies = {
-        ...this.dependencies,
-        policies: this.dependencies.clusterPolicies?.get(name) ?? this.dependencies.policies,
-        clusterName: name,
-      };
-      entry = { context: this.build(dependencies, name, () => holder.gateway), holder };
+      let coalesced: { of: ClusterGateway; reads: ClusterGateway } | undefined;
+      const context = this.derive(
+        {
+          ...this.base,
+          dependencies: {
+            ...this.dependencies,
+            policies: this.dependencies.clusterPolicies?.get(name) ?? this.dependencies.policies,
+            clusterName: name,
+          },
+          locks: new TargetLocks(),
+          rate: new ActionRateGuard(),
+          cluster: () => holder.gateway,
+          analysisCluster: () => {
+            if (!holder.gateway) return undefined;
+            if (coalesced?.of !== holder.gateway)
+              coalesced = { of: holder.gateway, reads: coalescedReads(holder.gateway) };
+            return coalesced.reads;
+          },
+        },
+        name,
+      );
+      entry = { context, holder };
       this.byName.set(name, entry);
     }
     if (options.connect !== false && !this.dependencies.configuration.cluster.offline)
@@ -96,42 +110,49 @@ export class ClusterContexts {
     return name === undefined ? undefined : this.byName.get(name)?.holder.gateway;
   }
 
-  /** The default context (the one cluster's), without connecting. */
-  get default(): ServiceContext {
-    return this.single;
+  /**
+   * Crash reconciliation: each cluster its own sessions. A cluster that does not answer is
+   * reconciled on a later round; `deferred` counts its sessions.
+   */
+  async reconcileAll(logger: ServiceLogger): Promise<ReconcileReport> {
+    if (!this.several) return reconcile(this.single);
+    const sessions: Array<ReconcileReport['sessions'][number]> = [];
+    let deferred = 0;
+    for (const name of this.names()) {
+      let context: ServiceContext;
+      try {
+        context = await this.for(name);
+      } catch (error) {
+        const waiting = (await this.base.sessions.list({ state: 'executing' })).filter(
+          (session) => session.cluster === name,
+        ).length;
+        deferred += waiting;
+        if (waiting > 0)
+          logger.warn(
+            { cluster: name, err: error },
+            `${waiting} interrupted session(s) of cluster ${name} wait until it answers`,
+          );
+        continue;
+      }
+      const report = await reconcile(context);
+      sessions.push(...report.sessions);
+      deferred += report.deferred;
+    }
+    return { sessions, deferred };
   }
 
-  /** Every configured cluster's name (one cluster: its name, if it has one). */
-  names(): readonly string[] {
-    return this.dependencies.clusters?.names ?? [];
-  }
-
-  private build(
-    dependencies: ServiceDependencies,
-    clusterName: string | undefined,
-    cluster: () => ClusterGateway | undefined,
-    locks?: TargetLocks,
-  ): ServiceContext {
-    const { shared } = this;
+  private derive(from: ServiceContext, clusterName: string | undefined): ServiceContext {
     const isDefault =
       this.dependencies.clusters === undefined || clusterName === this.dependencies.clusters.defaultName;
     return {
-      dependencies,
-      audit: auditWithCluster(shared.audit, clusterName),
-      sessions: shared.sessions,
-      locks: locks ?? new TargetLocks(),
-      rate: new ActionRateGuard(),
-      clock: shared.clock,
-      instanceId: shared.instanceId,
-      leaseMs: shared.leaseMs,
-      cluster,
+      ...from,
+      audit: auditWithCluster(from.audit, clusterName),
+      sessions: sessionsWithCluster(from.sessions, clusterName),
       clusterName,
       owns: (session) =>
         session.cluster === undefined
           ? isDefault
           : clusterName === undefined || session.cluster === clusterName,
-      now: () => shared.clock().toISOString(),
-      actorOf: (options = {}) => options.actor ?? dependencies.actor ?? 'kubemend',
     };
   }
 }

@@ -13,6 +13,8 @@ import type { ClusterDirectory } from '../cluster/registry.js';
 import type { TargetLocks } from '../execution/locks.js';
 import type { SessionRecord, SessionStore } from '../sessions/store.js';
 import type { AiIntegration } from './analyze.js';
+import type { ExecutionLease } from './execution-lease.js';
+import type { AuditIntegrity } from './audit-integrity.js';
 import type { ActionRateGuard } from './rate-guard.js';
 
 export interface ServiceDependencies {
@@ -32,6 +34,7 @@ export interface ServiceDependencies {
   readonly clusters?: ClusterDirectory;
   /** Each configured cluster's policies, by name (default: `policies`). */
   readonly clusterPolicies?: ReadonlyMap<string, PolicySet>;
+  /** The audit log: must be `sessions.audit` when both are given (one database, one transaction). */
   readonly audit?: AuditRecorder;
   readonly sessions?: SessionStore;
   readonly ai?: AiIntegration;
@@ -59,6 +62,7 @@ export interface ServiceLogger {
 
 export interface ServiceContext {
   readonly dependencies: ServiceDependencies;
+  /** The session store's audit log (`sessions.audit`). */
   readonly audit: AuditRecorder;
   readonly sessions: SessionStore;
   readonly locks: TargetLocks;
@@ -67,12 +71,23 @@ export interface ServiceContext {
   readonly instanceId: string;
   /** How long an executing session's owner may stay silent before another instance takes over. */
   readonly leaseMs: number;
+  /** The executions this instance is running now (handed over if it stops before they end). */
+  readonly leases: Set<ExecutionLease>;
+  /** Whether the audit chain holds; refuses executions while it is broken (per configuration). */
+  readonly integrity: AuditIntegrity;
+  /**
+   * Sessions this process is working on now (analysing or executing): reconciliation leaves them
+   * alone whatever their lease says, and settles this process's other unfinished sessions.
+   */
+  readonly inFlight: Set<string>;
   /** The connected cluster, unless the configuration says offline. */
   cluster(): ClusterGateway | undefined;
   /** The name of that cluster (stamped on sessions; audit records carry it in `detail.cluster`). */
   readonly clusterName?: string;
   /** Is this session about this context's cluster (sessions without a cluster are the default's)? */
   owns(session: SessionRecord): boolean;
+  /** The same cluster for analysis: identical reads in flight at once share one API call. */
+  analysisCluster(): ClusterGateway | undefined;
   now(): string;
   /** The caller's actor, or the service's default. */
   actorOf(options?: { actor?: string }): string;

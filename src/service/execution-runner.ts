@@ -51,6 +51,8 @@ export async function executeSession(
   const cluster = ctx.cluster();
   if (!cluster) throw new KubemendError('cluster-unreachable', 'no cluster is connected');
   const lease = new ExecutionLease(ctx.sessions, session, ctx.leaseMs);
+  ctx.leases.add(lease);
+  ctx.inFlight.add(session.id);
   try {
     const persist = async (runs: readonly ActionRun[]): Promise<void> => {
       const results = runs.map((run) => toExecutionResult(run, { dryRun, now: ctx.now(), inProgress: true }));
@@ -95,16 +97,20 @@ export async function executeSession(
       executed: outcome.changedCluster || output.executed === true,
       results,
     };
-    await lease.write({ state, output: final, results, phase: 'done', owner: undefined });
-    await ctx.audit.record({
-      type: 'session.completed',
-      actor,
-      sessionId: session.id,
-      detail: { state, results: results.map((r) => ({ id: r.actionId, status: r.status })) },
-    });
+    // The final state and its record commit together.
+    await lease.write({ state, output: final, results, phase: 'done', owner: undefined }, [
+      {
+        type: 'session.completed',
+        actor,
+        sessionId: session.id,
+        detail: { state, results: results.map((r) => ({ id: r.actionId, status: r.status })) },
+      },
+    ]);
     onProgress?.('done', `session ${session.id} ${state}`);
     return final;
   } finally {
+    ctx.leases.delete(lease);
     await lease.release();
+    ctx.inFlight.delete(session.id);
   }
 }

@@ -1,5 +1,6 @@
 /**
- * Crash reconciliation (at start-up and every half lease): a session left `executing` by an
+ * Crash reconciliation (at start-up and every half lease). Unanswered sessions of a dead process
+ * (`settleUnanswered`) end failed and release their Idempotency-Key. A session left `executing` by an
  * instance whose lease has lapsed is claimed (a versioned write: one claimant wins, and the old
  * owner's next write fails), then checked against the audit log and the cluster. A change that was
  * applied — or may have been — is restored from the snapshot persisted before it. A change that
@@ -8,7 +9,7 @@
  * types of the action's audit records, never from message text.
  */
 import { type ExecutionResult, KubemendError, type RemediationAction } from '../domain/index.js';
-import type { AuditRecord, AuditType } from '../audit/recorder.js';
+import type { AuditEntry, AuditRecord, AuditType } from '../audit/recorder.js';
 import type { KubeObject } from '../cluster/gateway.js';
 import type { SessionRecord, SessionState } from '../sessions/store.js';
 import type { ServiceContext } from './context.js';
@@ -93,19 +94,78 @@ export async function reconcile(ctx: ServiceContext): Promise<ReconcileReport> {
     const lease = new ExecutionLease(ctx.sessions, claimed, ctx.leaseMs);
     try {
       const { state, note, results } = await settleInterrupted(ctx, claimed);
-      await lease.write({ state, results, phase: 'done', owner: undefined });
-      await ctx.audit.record({
-        type: 'session.reconciled',
-        actor: 'kubemend-reconciler',
-        sessionId: claimed.id,
-        detail: { state, note },
-      });
+      await lease.write({ state, results, phase: 'done', owner: undefined }, [
+        reconciled(claimed.id, { state, note }),
+      ]);
       report.push({ id: claimed.id, state, note });
     } finally {
       await lease.release();
     }
   }
-  return { sessions: report, deferred };
+  const unanswered = await settleUnanswered(ctx);
+  return { sessions: [...report, ...unanswered.sessions], deferred: deferred + unanswered.deferred };
+}
+
+function reconciled(sessionId: string, detail: Record<string, unknown>): AuditEntry {
+  return { type: 'session.reconciled', actor: 'kubemend-reconciler', sessionId, detail };
+}
+
+const UNANSWERED =
+  'interrupted before the analysis was answered (the process working on it stopped); nothing was executed — its Idempotency-Key is released, a retry runs again';
+const APPROVAL_INTERRUPTED =
+  'an approval was interrupted before the execution started; nothing was executed — approve again';
+
+/**
+ * Sessions a process opened and never answered — it died between creating the session and
+ * answering (`analyzed`, phase not `done`), or between an approval and its execution (`approved`,
+ * written by earlier versions) — once their lease has lapsed and no request here works on them.
+ * Nothing was executed, so settling them is a write: an unanswered request ends `failed` and
+ * releases its Idempotency-Key (the retry runs again as a new session); an interrupted approval
+ * goes back to `pending`.
+ */
+async function settleUnanswered(
+  ctx: ServiceContext,
+): Promise<{ sessions: Array<{ id: string; state: SessionState; note: string }>; deferred: number }> {
+  const sessions: Array<{ id: string; state: SessionState; note: string }> = [];
+  let deferred = 0;
+  const now = ctx.clock().getTime();
+  const found = [
+    ...(await ctx.sessions.list({ state: 'analyzed', unfinished: true })),
+    ...(await ctx.sessions.list({ state: 'approved' })),
+  ];
+  for (const session of found) {
+    if (ctx.inFlight.has(session.id)) continue;
+    if (!leaseExpired(session, now, ctx.leaseMs)) {
+      deferred++;
+      continue;
+    }
+    const state: SessionState = session.state === 'approved' ? 'pending' : 'failed';
+    const note = state === 'pending' ? APPROVAL_INTERRUPTED : UNANSWERED;
+    const released = state === 'failed' && session.idempotencyKey !== undefined;
+    try {
+      await ctx.sessions.update(
+        session.id,
+        session.version,
+        {
+          state,
+          phase: 'done',
+          owner: undefined,
+          ...(released ? { idempotencyKey: undefined } : {}),
+        },
+        {
+          audit: [
+            reconciled(session.id, { state, note, ...(released ? { idempotencyKeyReleased: true } : {}) }),
+          ],
+        },
+      );
+    } catch (error) {
+      // Someone else settled or answered it first.
+      if (error instanceof KubemendError && error.code === 'session-conflict') continue;
+      throw error;
+    }
+    sessions.push({ id: session.id, state, note });
+  }
+  return { sessions, deferred };
 }
 
 const NOT_APPLIED =

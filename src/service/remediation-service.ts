@@ -19,11 +19,19 @@ import {
   type Target,
 } from '../domain/index.js';
 import { type AuditRecorder, InMemoryAuditRecorder } from '../audit/recorder.js';
+import { coalescedReads } from '../cluster/coalesced-reads.js';
 import type { ClusterGateway } from '../cluster/gateway.js';
+import { TargetLocks } from '../execution/locks.js';
 import { parseDuration } from '../planning/policy.js';
 import { InMemorySessionStore } from '../sessions/in-memory-session-store.js';
-import { type SessionRecord, type SessionStore, TERMINAL_STATES } from '../sessions/store.js';
-import { type ApproveOptions, approveSession, rejectSession } from './approvals.js';
+import type { SessionRecord, SessionStore } from '../sessions/store.js';
+import {
+  type ApproveOptions,
+  approveSession,
+  beginApproval,
+  rejectSession,
+  runApproval,
+} from './approvals.js';
 import { type BackgroundOptions, type BackgroundWork, startBackgroundWork } from './background.js';
 import {
   type ServiceContext,
@@ -31,9 +39,20 @@ import {
   type ServiceLogger,
   stderrLogger,
 } from './context.js';
+import { AuditIntegrity, type ChainStatus } from './audit-integrity.js';
 import { ClusterContexts } from './cluster-contexts.js';
+import { ActionRateGuard } from './rate-guard.js';
+import { WorkQueue } from './work-queue.js';
 import { reconcile, type ReconcileReport } from './reconciliation.js';
-import { openSession, processRequest, type RemediateOptions, replay } from './requests.js';
+import { type ActionPreview, PreviewCache, previewAction } from './preview.js';
+import {
+  checkRequest,
+  findByIdempotencyKey,
+  openSession,
+  processRequest,
+  type RemediateOptions,
+  replay,
+} from './requests.js';
 import { describeTarget, scanNamespaces } from './scan.js';
 
 export type { ApproveOptions } from './approvals.js';
@@ -42,15 +61,31 @@ export type { BackgroundOptions, BackgroundWork } from './background.js';
 export type { ServiceDependencies, ServiceLogger } from './context.js';
 export { stderrLogger } from './context.js';
 export type { Phase } from './phase.js';
+export type { ActionPreview, ObjectView } from './preview.js';
 export type { ReconcileReport } from './reconciliation.js';
 export type { RemediateOptions } from './requests.js';
+
+/** What `stop` did at the deadline. */
+export interface StopReport {
+  /** Queued asynchronous remediations that never started (their sessions ended failed). */
+  readonly abandoned: number;
+  /** Sessions whose execution was still running, handed over to another instance. */
+  readonly handedOver: readonly string[];
+  /** Asynchronous remediations still analysing (their sessions ended failed, recorded). */
+  readonly interrupted: number;
+}
 
 export class RemediationService {
   /** The default cluster's context (the one cluster's, with a single cluster). */
   private readonly context: ServiceContext;
+  /** One context per cluster (`clusters:`); requests pick theirs by `cluster`. */
   private readonly clusters: ClusterContexts;
-  private readonly audit: AuditRecorder;
   private readonly newId: () => string;
+  /** Asynchronous remediations: bounded, fair across callers (`server.asyncQueue`). */
+  private readonly queue: WorkQueue;
+  /** Asynchronous remediations running now: session id → actor. */
+  private readonly runningStarts = new Map<string, string>();
+  private readonly previews = new PreviewCache();
   /** Where work nobody waits for (a background start, reconciliation, the purge) reports. */
   private logger: ServiceLogger;
   readonly instanceId: string;
@@ -63,19 +98,45 @@ export class RemediationService {
     this.logger = dependencies.logger ?? stderrLogger();
     this.instanceId = dependencies.instanceId ?? `kubemend-${randomUUID().slice(0, 8)}`;
     this.leaseMs = parseDuration(dependencies.configuration.storage.executionLease);
-    this.audit = dependencies.audit ?? new InMemoryAuditRecorder(clock);
-    this.clusters = new ClusterContexts(dependencies, {
-      audit: this.audit,
-      sessions: dependencies.sessions ?? new InMemorySessionStore(clock),
+    this.queue = new WorkQueue(dependencies.configuration.server.asyncQueue);
+    const sessions =
+      dependencies.sessions ??
+      new InMemorySessionStore(
+        clock,
+        dependencies.audit instanceof InMemoryAuditRecorder ? dependencies.audit : undefined,
+      );
+    const audit = dependencies.audit ?? sessions.audit;
+    if (audit !== sessions.audit)
+      throw new KubemendError(
+        'configuration-invalid',
+        "the audit log must be the session store's own (sessions.audit): a state change and its audit record commit together",
+      );
+    const { onBrokenChain } = dependencies.configuration.audit;
+    const analysisCluster = dependencies.cluster && coalescedReads(dependencies.cluster);
+    const base: ServiceContext = {
+      dependencies,
+      audit,
+      sessions,
+      locks: dependencies.locks ?? new TargetLocks(),
+      rate: new ActionRateGuard(),
       clock,
       instanceId: this.instanceId,
       leaseMs: this.leaseMs,
-    });
+      leases: new Set(),
+      integrity: new AuditIntegrity(audit, onBrokenChain, () => this.logger, clock),
+      inFlight: new Set(),
+      cluster: () => (dependencies.configuration.cluster.offline ? undefined : dependencies.cluster),
+      analysisCluster: () => (dependencies.configuration.cluster.offline ? undefined : analysisCluster),
+      now: () => clock().toISOString(),
+      actorOf: (options = {}) => options.actor ?? dependencies.actor ?? 'kubemend',
+      owns: () => true,
+    };
+    this.clusters = new ClusterContexts(dependencies, base);
     this.context = this.clusters.default;
   }
 
   get auditRecorder(): AuditRecorder {
-    return this.audit;
+    return this.context.audit;
   }
 
   get sessionStore(): SessionStore {
@@ -92,11 +153,6 @@ export class RemediationService {
     return (await this.clusters.for(cluster, { connect: false })).clusterName;
   }
 
-  /** The gateway of a cluster, connected (`cluster-unreachable` when it does not answer). */
-  async clusterGateway(cluster?: string): Promise<ClusterGateway | undefined> {
-    return (await this.clusters.for(cluster)).cluster();
-  }
-
   async session(id: string): Promise<SessionRecord | undefined> {
     return this.context.sessions.get(id);
   }
@@ -110,46 +166,143 @@ export class RemediationService {
         onProgress: options.onProgress,
       });
     }
+    this.refuseExecutionIfChainBroken(input);
     const replayed = await replay(this.context, options);
     if (replayed) return replayed;
     const context = await this.clusters.for(input.cluster);
+    checkRequest(context, input, options);
     const session = await openSession(context, input, options, this.newId);
-    return processRequest(context, session, input, options);
+    try {
+      return await processRequest(context, session, input, options);
+    } catch (error) {
+      await this.requestFailed(session.id, error, this.context.actorOf(options), false);
+      throw error;
+    }
   }
 
   /**
-   * Asynchronous remediation: create the session now, work in the background. If the work fails,
-   * the failure is logged, recorded in the audit log (`session.failed`) and the session ends failed.
+   * Asynchronous remediation: create the session now, work in the background — queued fairly
+   * among callers, refused (`queue-full`, `rate-limited`, `shutting-down`) before anything is
+   * stored when the queue has no room. If the work fails, the failure is logged, recorded in the
+   * audit log (`session.failed`) and the session ends failed.
    */
   async start(input: RemediateInput, options: RemediateOptions = {}): Promise<SessionRecord> {
     if (input.approve && input.sessionId)
       throw new KubemendError('invalid-input', 'approve: use the approve call for an existing session');
-    const replayed = options.idempotencyKey
-      ? await this.context.sessions.findByIdempotencyKey(options.idempotencyKey)
-      : undefined;
+    this.refuseExecutionIfChainBroken(input);
+    const replayed = await findByIdempotencyKey(this.context, options);
     if (replayed) {
       await replay(this.context, options);
       return replayed;
     }
     const context = await this.clusters.for(input.cluster);
-    const session = await openSession(context, input, options, this.newId);
-    void processRequest(context, session, input, options, true).catch((error: unknown) =>
-      this.backgroundFailed(session.id, error, this.context.actorOf(options)),
+    checkRequest(context, input, options);
+    const actor = this.context.actorOf(options);
+    const ticket = this.queue.reserve(actor);
+    let session: SessionRecord;
+    try {
+      session = await openSession(context, input, options, this.newId);
+    } catch (error) {
+      ticket.cancel();
+      throw error;
+    }
+    const stopped = new KubemendError(
+      'shutting-down',
+      'kubemend stopped before it analysed this request; send it again',
     );
+    this.queue.run(ticket, {
+      start: () => {
+        this.runningStarts.set(session.id, actor);
+        return processRequest(context, session, input, options, true)
+          .then(
+            () => undefined,
+            (error: unknown) => this.requestFailed(session.id, error, actor, true),
+          )
+          .finally(() => this.runningStarts.delete(session.id));
+      },
+      abandon: () => this.requestFailed(session.id, stopped, actor, true),
+    });
     return session;
+  }
+
+  /**
+   * Stopping (SIGTERM): no new asynchronous work from now on; queued and running work and the
+   * executions under way get until `deadline` (epoch ms). Then queued work that never started ends
+   * failed (recorded), and executions still running hand their session over
+   * (`handed-over:<instance>`) so another instance's reconciliation takes it over at its next round
+   * instead of after a whole lease; asynchronous work still analysing ends failed (recorded), as
+   * the process is about to exit.
+   */
+  async stop(deadline: number): Promise<StopReport> {
+    this.queue.close();
+    const remaining = () => Math.max(0, deadline - Date.now());
+    const settled = await this.queue.settled(remaining());
+    const abandoned = settled ? 0 : await this.queue.discardWaiting();
+    while (this.context.leases.size > 0 && remaining() > 0)
+      await new Promise((resolve) => setTimeout(resolve, Math.min(100, remaining())));
+    const handedOver: string[] = [];
+    const executing = new Set([...this.context.leases].map((lease) => lease.session.id));
+    for (const lease of [...this.context.leases]) {
+      try {
+        await lease.handOver(this.instanceId);
+        handedOver.push(lease.session.id);
+      } catch (error) {
+        this.logger.error({ session: lease.session.id, err: error }, 'could not hand the session over');
+      }
+    }
+    for (const id of handedOver)
+      this.logger.warn(
+        { session: id },
+        'execution still running at the shutdown deadline: session handed over to the next reconciliation',
+      );
+    // Analyses still running die with the process: their sessions end failed now, recorded.
+    // (An execution is never marked failed here: reconciliation must still restore what it applied.)
+    const interrupted = [...this.runningStarts].filter(([id]) => !executing.has(id));
+    const cut = new KubemendError(
+      'shutting-down',
+      'kubemend stopped while it analysed this request; send it again',
+    );
+    await Promise.all(interrupted.map(([id, actor]) => this.requestFailed(id, cut, actor, true)));
+    return { abandoned, handedOver, interrupted: interrupted.length };
   }
 
   /** Approve pending actions of a session and execute them (exactly once, whoever approves). */
   async approve(sessionId: string, options: ApproveOptions): Promise<RemediateOutput> {
+    return approveSession(await this.contextOf(sessionId), sessionId, options);
+  }
+
+  /** The context of a stored session's cluster (connected, unless `connect` is false). */
+  private async contextOf(sessionId: string, connect = true): Promise<ServiceContext> {
     const session = await this.context.sessions.get(sessionId);
     if (!session) throw new KubemendError('session-not-found', `session ${sessionId} not found`);
-    return approveSession(await this.clusters.forSession(session), sessionId, options);
+    return this.clusters.forSession(session, { connect });
+  }
+
+  /**
+   * Approve like `approve`, but return as soon as the session is `executing`: the execution goes on
+   * in the background (a failure is logged and audited as `session.failed`; an execution that
+   * failed half-way is left to reconciliation, which restores its snapshots). Refusals — another
+   * plan hash, another state, a broken audit chain — are thrown before.
+   */
+  async startApproval(sessionId: string, options: ApproveOptions): Promise<SessionRecord> {
+    const context = await this.contextOf(sessionId);
+    const begun = await beginApproval(context, sessionId, options);
+    void runApproval(context, begun, options).catch((error: unknown) =>
+      this.requestFailed(sessionId, error, options.approver, true),
+    );
+    return begun.session;
+  }
+
+  /**
+   * What an action of a session would change (server-side dry-run of the target as it is now), or
+   * did change (its snapshot and the object now). A read: nothing is persisted or audited.
+   */
+  async preview(sessionId: string, actionId: string): Promise<ActionPreview> {
+    return previewAction(await this.contextOf(sessionId), this.previews, sessionId, actionId);
   }
 
   async reject(sessionId: string, options: { approver: string; reason?: string }): Promise<SessionRecord> {
-    const session = await this.context.sessions.get(sessionId);
-    if (!session) throw new KubemendError('session-not-found', `session ${sessionId} not found`);
-    return rejectSession(await this.clusters.forSession(session, { connect: false }), sessionId, options);
+    return rejectSession(await this.contextOf(sessionId, false), sessionId, options);
   }
 
   /**
@@ -168,35 +321,9 @@ export class RemediationService {
     return describeTarget(await this.clusters.for(cluster), target);
   }
 
-  /**
-   * Crash reconciliation, once (see `reconciliation.ts`): each cluster its own sessions. A cluster
-   * that does not answer is reconciled on a later round; `deferred` counts its sessions.
-   */
-  async reconcile(): Promise<ReconcileReport> {
-    if (!this.clusters.several) return reconcile(this.context);
-    const sessions: Array<ReconcileReport['sessions'][number]> = [];
-    let deferred = 0;
-    for (const name of this.clusters.names()) {
-      let context: ServiceContext;
-      try {
-        context = await this.clusters.for(name);
-      } catch (error) {
-        const waiting = (await this.context.sessions.list({ state: 'executing' })).filter(
-          (session) => session.cluster === name,
-        ).length;
-        deferred += waiting;
-        if (waiting > 0)
-          this.logger.warn(
-            { cluster: name, err: error },
-            `${waiting} interrupted session(s) of cluster ${name} wait until it answers`,
-          );
-        continue;
-      }
-      const report = await reconcile(context);
-      sessions.push(...report.sessions);
-      deferred += report.deferred;
-    }
-    return { sessions, deferred };
+  /** Crash reconciliation, once (see `reconciliation.ts`): each cluster its own sessions. */
+  reconcile(): Promise<ReconcileReport> {
+    return this.clusters.reconcileAll(this.logger);
   }
 
   /**
@@ -209,39 +336,74 @@ export class RemediationService {
     return startBackgroundWork(this.context, options, () => this.reconcile());
   }
 
-  /** A background start failed: log it, record it, and end the session failed (never dropped). */
-  private async backgroundFailed(sessionId: string, error: unknown, actor: string): Promise<void> {
+  /** Whether the audit chain holds (the last verification). */
+  auditChainStatus(): ChainStatus {
+    return this.context.integrity.status();
+  }
+
+  /** Throws (naming the first broken record) while the audit chain is known to be broken. */
+  assertAuditChainValid(): void {
+    const status = this.context.integrity.status();
+    if (status.state !== 'broken') return;
+    const broken = status.firstBroken;
+    throw new KubemendError(
+      'audit-chain-broken',
+      `broken${broken ? ` at record ${broken.sequence}: ${broken.reason}` : ''}`,
+    );
+  }
+
+  /** Verifies the audit records appended since the last check (all of them the first time). */
+  verifyAuditChain(): Promise<ChainStatus> {
+    return this.context.integrity.check();
+  }
+
+  /** Automatic and hybrid requests execute: refused up front while the chain is broken. */
+  private refuseExecutionIfChainBroken(input: RemediateInput): void {
+    if (input.mode === 'automatic' || input.mode === 'hybrid') this.context.integrity.assertMayExecute();
+  }
+
+  /**
+   * A request failed before it was answered: record it and — if it is still an unanswered
+   * analysis (nothing executed) — end the session failed and release its Idempotency-Key, in one
+   * transaction, so a retry runs again instead of waiting for a session that will never answer.
+   * An execution that failed half-way is left to reconciliation, which restores its snapshots.
+   * A background failure is also logged (nobody waits for it).
+   */
+  private async requestFailed(
+    sessionId: string,
+    error: unknown,
+    actor: string,
+    background: boolean,
+  ): Promise<void> {
     const message = error instanceof Error ? error.message : String(error);
-    this.logger.error({ session: sessionId, err: error }, `background remediation failed: ${message}`);
+    if (background)
+      this.logger.error({ session: sessionId, err: error }, `background remediation failed: ${message}`);
     try {
       const current = await this.context.sessions.get(sessionId);
-      // Settled already, or another instance has taken it over: not ours to end.
-      const ours =
-        current &&
-        !TERMINAL_STATES.includes(current.state) &&
-        (current.state !== 'executing' || current.owner === this.instanceId);
-      if (ours)
-        await this.context.sessions.update(current.id, current.version, {
-          phase: 'done',
-          state: 'failed',
-          owner: undefined,
-        });
-      await this.context.audit.record({
-        type: 'session.failed',
+      const unanswered = current?.state === 'analyzed' && current.phase !== 'done';
+      const record = {
+        type: 'session.failed' as const,
         actor,
         sessionId,
         detail: {
           error: message,
           ...(error instanceof KubemendError ? { code: error.code } : {}),
           phase: current?.phase,
-          markedFailed: ours === true,
+          markedFailed: unanswered,
+          ...(unanswered && current.idempotencyKey ? { idempotencyKeyReleased: true } : {}),
         },
-      });
+      };
+      if (unanswered)
+        await this.context.sessions.update(
+          current.id,
+          current.version,
+          { phase: 'done', state: 'failed', owner: undefined, idempotencyKey: undefined },
+          { audit: [record] },
+        );
+      else await this.context.audit.record(record);
     } catch (cause) {
-      this.logger.error(
-        { session: sessionId, err: cause },
-        'could not record the failed background remediation',
-      );
+      // Reconciliation settles the session once its lease lapses.
+      this.logger.error({ session: sessionId, err: cause }, 'could not record the failed remediation');
     }
   }
 }

@@ -3,7 +3,14 @@
  * mode, policy and rate guard decide each action, record the analysis and every proposal, and
  * execute what may run now.
  */
-import { KubemendError, type Mode, type RemediateInput, type RemediateOutput } from '../domain/index.js';
+import type { AuditEntry } from '../audit/recorder.js';
+import {
+  digest,
+  KubemendError,
+  type Mode,
+  type RemediateInput,
+  type RemediateOutput,
+} from '../domain/index.js';
 import { selectPolicy } from '../config/policies.js';
 import type { LogSummary } from '../context/log-summary.js';
 import { actionLabel } from '../execution/run.js';
@@ -11,7 +18,8 @@ import type { SessionRecord, SessionState } from '../sessions/store.js';
 import { analyzeRequest } from './analyze.js';
 import { planHashOf } from './approvals.js';
 import type { ServiceContext } from './context.js';
-import { executeSession } from './execution-runner.js';
+import { type ExecutionRequest, executeSession } from './execution-runner.js';
+import { ExecutionLease } from './execution-lease.js';
 import type { Phase, ProgressListener } from './phase.js';
 
 export interface RemediateOptions {
@@ -42,13 +50,31 @@ function storableInput(input: RemediateInput): RemediateInput {
   };
 }
 
+/**
+ * The key a session is stored under: the caller's Idempotency-Key scoped to the caller (a digest of
+ * both), so one caller's key never finds — or reveals — another caller's session.
+ */
+export function storedIdempotencyKey(ctx: ServiceContext, options: RemediateOptions): string | undefined {
+  if (!options.idempotencyKey) return undefined;
+  return `k1:${digest([ctx.actorOf(options), options.idempotencyKey])}`;
+}
+
+/** The caller's earlier session under its Idempotency-Key, if any. */
+export async function findByIdempotencyKey(
+  ctx: ServiceContext,
+  options: RemediateOptions,
+): Promise<SessionRecord | undefined> {
+  const key = storedIdempotencyKey(ctx, options);
+  return key ? ctx.sessions.findByIdempotencyKey(key) : undefined;
+}
+
 /** Idempotency: the same key and body returns the stored result; another body is an error. */
 export async function replay(
   ctx: ServiceContext,
   options: RemediateOptions,
 ): Promise<RemediateOutput | undefined> {
   if (!options.idempotencyKey) return undefined;
-  const existing = await ctx.sessions.findByIdempotencyKey(options.idempotencyKey);
+  const existing = await findByIdempotencyKey(ctx, options);
   if (!existing) return undefined;
   if (options.requestHash && existing.requestHash && options.requestHash !== existing.requestHash) {
     throw new KubemendError(
@@ -65,6 +91,20 @@ export async function replay(
   return existing.output;
 }
 
+/**
+ * What makes a request the caller's mistake, checked before anything is stored: an unknown policy,
+ * an executing mode without the right to execute. (A refused request leaves no session behind.)
+ */
+export function checkRequest(ctx: ServiceContext, input: RemediateInput, options: RemediateOptions): void {
+  selectPolicy(ctx.dependencies.policies, input.policy);
+  const mode: Mode = input.mode ?? 'manual';
+  if (options.canExecute === false && mode !== 'manual')
+    throw new KubemendError(
+      'forbidden',
+      `mode: ${mode} executes changes and needs the remediate:execute scope`,
+    );
+}
+
 export async function openSession(
   ctx: ServiceContext,
   input: RemediateInput,
@@ -74,30 +114,38 @@ export async function openSession(
   const id = input.sessionId ?? newId();
   const actor = ctx.actorOf(options);
   try {
-    const session = await ctx.sessions.create({
-      id,
-      state: 'analyzed',
-      phase: 'queued',
-      createdAt: ctx.now(),
-      actor,
-      input: storableInput(input),
-      approvals: [],
-      results: [],
-      idempotencyKey: options.idempotencyKey,
-      requestHash: options.requestHash,
-      ...(ctx.clusterName !== undefined ? { cluster: ctx.clusterName } : {}),
-    });
-    await ctx.audit.record({
-      type: 'session.created',
-      actor,
-      sessionId: id,
-      detail: {
-        mode: input.mode ?? 'manual',
-        policy: input.policy ?? 'default',
-        dryRun: input.dryRun === true,
+    // The session and its first audit record commit together. It names this process as its
+    // owner: if the process dies before answering, reconciliation settles it once the lease lapses.
+    return await ctx.sessions.create(
+      {
+        id,
+        state: 'analyzed',
+        phase: 'queued',
+        createdAt: ctx.now(),
+        actor,
+        input: storableInput(input),
+        approvals: [],
+        results: [],
+        idempotencyKey: storedIdempotencyKey(ctx, options),
+        requestHash: options.requestHash,
+        owner: ctx.instanceId,
+        ...(ctx.clusterName !== undefined ? { cluster: ctx.clusterName } : {}),
       },
-    });
-    return session;
+      {
+        audit: [
+          {
+            type: 'session.created',
+            actor,
+            sessionId: id,
+            detail: {
+              mode: input.mode ?? 'manual',
+              policy: input.policy ?? 'default',
+              dryRun: input.dryRun === true,
+            },
+          },
+        ],
+      },
+    );
   } catch (error) {
     if (error instanceof KubemendError && error.code === 'session-conflict' && options.idempotencyKey) {
       throw new KubemendError(
@@ -109,7 +157,10 @@ export async function openSession(
   }
 }
 
-/** Analyse, decide, record and (as mode and policy allow) execute an opened session. */
+/**
+ * Analyse, decide, record and (as mode and policy allow) execute an opened session. The session is
+ * this process's while it works (`ctx.inFlight`, and a lease renewed during a long analysis).
+ */
 export async function processRequest(
   ctx: ServiceContext,
   opened: SessionRecord,
@@ -117,27 +168,41 @@ export async function processRequest(
   options: RemediateOptions,
   background = false,
 ): Promise<RemediateOutput> {
+  ctx.inFlight.add(opened.id);
+  const lease = new ExecutionLease(ctx.sessions, opened, ctx.leaseMs);
+  try {
+    const decided = await analyseAndDecide(ctx, lease, input, options, background);
+    if ('output' in decided) return decided.output;
+    await lease.release();
+    return await executeSession(ctx, decided.execution);
+  } finally {
+    await lease.release();
+    ctx.inFlight.delete(opened.id);
+  }
+}
+
+async function analyseAndDecide(
+  ctx: ServiceContext,
+  lease: ExecutionLease,
+  input: RemediateInput,
+  options: RemediateOptions,
+  background: boolean,
+): Promise<{ output: RemediateOutput } | { execution: ExecutionRequest }> {
   const actor = ctx.actorOf(options);
+  checkRequest(ctx, input, options);
   const { policy, name: policyName } = selectPolicy(ctx.dependencies.policies, input.policy);
   const requestedMode: Mode = input.mode ?? 'manual';
-  if (options.canExecute === false && requestedMode !== 'manual') {
-    throw new KubemendError(
-      'forbidden',
-      `mode: ${requestedMode} executes changes and needs the remediate:execute scope`,
-    );
-  }
   const cluster = ctx.cluster();
   const firstPhase: Phase = cluster ? 'gathering' : 'analyzing';
   const firstMessage = cluster ? 'reading the cluster' : 'analysing';
   options.onProgress?.(firstPhase, firstMessage);
   // A synchronous caller waits for the answer; only an asynchronous one polls the phase.
-  let session = background
-    ? await ctx.sessions.update(opened.id, opened.version, { phase: firstPhase })
-    : opened;
+  if (background) await lease.write({ phase: firstPhase });
+  const sessionId = lease.session.id;
   const analysed = await analyzeRequest(
     {
       configuration: ctx.dependencies.configuration,
-      cluster,
+      cluster: ctx.analysisCluster(),
       ai: ctx.dependencies.ai,
       scan: ctx.dependencies.scan,
     },
@@ -153,12 +218,12 @@ export async function processRequest(
       ? { ...action, decision: { decision: 'await-approval' as const, reason: blocked } }
       : action;
   });
-  // The analysis and every proposal in one atomic append.
-  await ctx.audit.recordAll([
+  // The analysis and every proposal, written with the session's next state in one transaction.
+  const records: AuditEntry[] = [
     {
       type: 'analysis.completed',
       actor,
-      sessionId: session.id,
+      sessionId,
       detail: {
         category: analysed.analysis.category,
         confidence: analysed.analysis.confidence,
@@ -171,19 +236,19 @@ export async function processRequest(
       type:
         action.decision?.decision === 'denied' ? ('policy.denied' as const) : ('action.proposed' as const),
       actor,
-      sessionId: session.id,
+      sessionId,
       actionId: action.id,
       target: actionLabel(action),
       detail: { type: action.type, risk: action.risk, decision: action.decision },
     })),
-  ]);
+  ];
   const remediation = { ...analysed.remediation, actions };
   const toExecute = actions.filter((action) => action.decision?.decision === 'execute');
   const waiting = actions.some((action) => action.decision?.decision === 'await-approval');
   const planHash = planHashOf(actions);
   const baseOutput: RemediateOutput = {
     status: analysed.failed ? 'failed' : waiting || toExecute.length > 0 ? 'pending' : 'success',
-    sessionId: session.id,
+    sessionId,
     analysis: analysed.analysis,
     remediation,
     executed: false,
@@ -209,31 +274,30 @@ export async function processRequest(
     }
     const state: SessionState =
       output.status === 'pending' ? 'pending' : output.status === 'failed' ? 'failed' : 'analyzed';
-    session = await ctx.sessions.update(session.id, session.version, {
-      state,
-      output,
-      planHash,
-      phase: 'done',
-      results: output.results ?? [],
-    });
-    options.onProgress?.('done', `session ${session.id} ${state}`);
-    return output;
+    await lease.write(
+      { state, output, planHash, phase: 'done', results: output.results ?? [], owner: undefined },
+      records,
+    );
+    options.onProgress?.('done', `session ${sessionId} ${state}`);
+    return { output };
   }
 
-  session = await ctx.sessions.update(session.id, session.version, { output: baseOutput, planHash });
-  const executing = await ctx.sessions.transition(session.id, ['analyzed'], 'executing', {
-    owner: ctx.instanceId,
-    phase: 'executing',
-  });
-  if (!executing)
-    throw new KubemendError('session-state', `session ${session.id} changed while it was analysed`);
-  return executeSession(ctx, {
-    session: executing,
-    output: baseOutput,
-    actions: toExecute,
-    policy,
-    actor,
-    dryRun: input.dryRun === true,
-    onProgress: options.onProgress,
-  });
+  ctx.integrity.assertMayExecute();
+  const executing = await lease.transition(
+    ['analyzed'],
+    'executing',
+    { output: baseOutput, planHash, owner: ctx.instanceId, phase: 'executing' },
+    records,
+  );
+  return {
+    execution: {
+      session: executing,
+      output: baseOutput,
+      actions: toExecute,
+      policy,
+      actor,
+      dryRun: input.dryRun === true,
+      onProgress: options.onProgress,
+    },
+  };
 }

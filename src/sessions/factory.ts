@@ -4,13 +4,12 @@
  *   { driver: 'sqlite', path: '/var/lib/kubemend/kubemend.db' }   the embedded default
  *   { driver: 'postgres', url: 'postgres://…' }                  several replicas sharing state
  *
- * Both stores live in the same database (SQLite: the same file, one connection each; PostgreSQL:
- * the same schema, one shared Pool). Production and the integration tests open storage here.
+ * Both stores live in the same database and write through one group-commit queue (SQLite: the same
+ * file and connection; PostgreSQL: the same schema and Pool), so a session change and its audit
+ * records commit in one transaction. Production and the integration tests open storage here.
  */
 import { z } from 'zod';
 import type { AuditStore } from '../audit/audit-store.js';
-import { PostgresAuditRecorder } from '../audit/postgres-audit-recorder.js';
-import { SqliteAuditRecorder } from '../audit/sqlite-audit-recorder.js';
 import { poolFromOptions } from '../storage/postgres.js';
 import type { IncidentStore } from './incidents.js';
 import { PostgresIncidentStore } from './postgres-incident-store.js';
@@ -26,6 +25,8 @@ export const StorageConfigSchema = z.discriminatedUnion('driver', [
     path: z.string().min(1),
     busyTimeoutMs: z.number().int().min(0).max(600_000).optional(),
     synchronous: z.enum(['full', 'normal']).optional(),
+    /** Every write on a worker thread (the second core) instead of the calling thread. */
+    writerThread: z.boolean().optional(),
   }),
   z.strictObject({
     driver: z.literal('postgres'),
@@ -56,27 +57,23 @@ export interface StorageOptions {
 export async function openStorage(config: StorageConfig, options: StorageOptions = {}): Promise<Storage> {
   const clock = options.clock;
   if (config.driver === 'sqlite') {
-    const sqlite = {
+    const sessions = new SqliteSessionStore(config.path, {
       ...(config.busyTimeoutMs === undefined ? {} : { busyTimeoutMs: config.busyTimeoutMs }),
       ...(config.synchronous === undefined ? {} : { synchronous: config.synchronous }),
+      ...(config.writerThread === undefined ? {} : { writerThread: config.writerThread }),
       ...(clock === undefined ? {} : { clock }),
-    };
-    const sessions = new SqliteSessionStore(config.path, sqlite);
-    let audit: SqliteAuditRecorder;
+    });
+    let incidents: SqliteIncidentStore;
     try {
-      audit = new SqliteAuditRecorder(config.path, sqlite);
+      incidents = new SqliteIncidentStore(config.path, {
+        ...(config.busyTimeoutMs === undefined ? {} : { busyTimeoutMs: config.busyTimeoutMs }),
+        ...(config.synchronous === undefined ? {} : { synchronous: config.synchronous }),
+      });
     } catch (error) {
       await sessions.close();
       throw error;
     }
-    let incidents: SqliteIncidentStore;
-    try {
-      incidents = new SqliteIncidentStore(config.path, sqlite);
-    } catch (error) {
-      await Promise.allSettled([sessions.close(), audit.close()]);
-      throw error;
-    }
-    return storage(sessions, audit, incidents, () => incidents.dispose());
+    return storage(sessions, sessions.audit, incidents, () => incidents.dispose());
   }
 
   const { pool } = poolFromOptions(
@@ -86,16 +83,14 @@ export async function openStorage(config: StorageConfig, options: StorageOptions
     },
     'kubemend',
   );
-  const shared = {
-    pool,
-    ...(config.schema === undefined ? {} : { schema: config.schema }),
-    ...(clock === undefined ? {} : { clock }),
-  };
   try {
-    const sessions = await PostgresSessionStore.open(shared);
-    const audit = await PostgresAuditRecorder.open(shared);
+    const sessions = await PostgresSessionStore.open({
+      pool,
+      ...(config.schema === undefined ? {} : { schema: config.schema }),
+      ...(clock === undefined ? {} : { clock }),
+    });
     const incidents = await PostgresIncidentStore.open(pool, config.schema);
-    return storage(sessions, audit, incidents, () => pool.end());
+    return storage(sessions, sessions.audit, incidents, () => pool.end());
   } catch (error) {
     await pool.end().catch(() => undefined);
     throw error;

@@ -1,6 +1,16 @@
-/** A SessionStore in memory: for unit tests and single-shot CLI runs (nothing to persist). */
+/**
+ * A SessionStore in memory: for unit tests and single-shot CLI runs (nothing to persist). Its
+ * audit log is an `InMemoryAuditRecorder`; a change and its audit records are applied in one
+ * synchronous step (check, append, apply), so they happen together or not at all, as in the
+ * databases.
+ */
+import { InMemoryAuditRecorder } from '../audit/recorder.js';
 import { KubemendError } from '../domain/index.js';
+import { normalizeLimit } from '../storage/values.js';
 import {
+  changedRecord,
+  checkQueryStates,
+  matchesQuery,
   type NewSession,
   type SessionChanges,
   type SessionQuery,
@@ -8,18 +18,22 @@ import {
   type SessionState,
   type SessionStore,
   TERMINAL_STATES,
+  transitionRefused,
   updateRefused,
+  type WriteOptions,
 } from './store.js';
 
 export class InMemorySessionStore implements SessionStore {
   private readonly sessions = new Map<string, SessionRecord>();
   private readonly clock: () => Date;
+  readonly audit: InMemoryAuditRecorder;
 
-  constructor(clock: () => Date = () => new Date()) {
+  constructor(clock: () => Date = () => new Date(), audit?: InMemoryAuditRecorder) {
     this.clock = clock;
+    this.audit = audit ?? new InMemoryAuditRecorder(clock);
   }
 
-  async create(session: NewSession): Promise<SessionRecord> {
+  async create(session: NewSession, options: WriteOptions = {}): Promise<SessionRecord> {
     if (this.sessions.has(session.id))
       throw new KubemendError('session-conflict', `session ${session.id} exists`);
     if (
@@ -32,8 +46,7 @@ export class InMemorySessionStore implements SessionStore {
       );
     }
     const record: SessionRecord = { ...session, version: 1, updatedAt: this.clock().toISOString() };
-    this.sessions.set(session.id, record);
-    return structuredClone(record);
+    return this.commit(record, options);
   }
 
   async get(id: string): Promise<SessionRecord | undefined> {
@@ -46,17 +59,15 @@ export class InMemorySessionStore implements SessionStore {
     return record ? structuredClone(record) : undefined;
   }
 
-  async update(id: string, expectedVersion: number, changes: SessionChanges): Promise<SessionRecord> {
+  async update(
+    id: string,
+    expectedVersion: number,
+    changes: SessionChanges,
+    options: WriteOptions = {},
+  ): Promise<SessionRecord> {
     const current = this.sessions.get(id);
     if (current?.version !== expectedVersion) throw updateRefused(id, expectedVersion, current);
-    const next: SessionRecord = {
-      ...current,
-      ...changes,
-      version: current.version + 1,
-      updatedAt: this.clock().toISOString(),
-    };
-    this.sessions.set(id, next);
-    return structuredClone(next);
+    return this.commit(changedRecord(current, changes, this.clock().toISOString()), options);
   }
 
   async transition(
@@ -64,24 +75,23 @@ export class InMemorySessionStore implements SessionStore {
     from: readonly SessionState[],
     to: SessionState,
     changes: SessionChanges = {},
+    options: WriteOptions = {},
   ): Promise<SessionRecord | undefined> {
     const current = this.sessions.get(id);
-    if (!current || !from.includes(current.state)) return undefined;
-    const next: SessionRecord = {
-      ...current,
-      ...changes,
-      state: to,
-      version: current.version + 1,
-      updatedAt: this.clock().toISOString(),
-    };
-    this.sessions.set(id, next);
-    return structuredClone(next);
+    if (!current || !from.includes(current.state)) return transitionRefused(id, current);
+    return this.commit(
+      changedRecord(current, { ...changes, state: to }, this.clock().toISOString()),
+      options,
+    );
   }
 
   async list(query: SessionQuery = {}): Promise<SessionRecord[]> {
+    checkQueryStates(query);
+    const limit = normalizeLimit(query.limit) ?? Number.MAX_SAFE_INTEGER;
     return [...this.sessions.values()]
-      .filter((s) => !query.state || s.state === query.state)
-      .slice(0, query.limit ?? Number.MAX_SAFE_INTEGER)
+      .filter((s) => matchesQuery(s, query))
+      .sort(newestFirst)
+      .slice(0, limit)
       .map((s) => structuredClone(s));
   }
 
@@ -97,4 +107,16 @@ export class InMemorySessionStore implements SessionStore {
   }
 
   async close(): Promise<void> {}
+
+  /** Appends the records (all or none, may throw), then applies the change: both or neither. */
+  private commit(next: SessionRecord, options: WriteOptions): SessionRecord {
+    this.audit.appendAll(options.audit ?? []);
+    this.sessions.set(next.id, next);
+    return structuredClone(next);
+  }
+}
+
+function newestFirst(a: SessionRecord, b: SessionRecord): number {
+  if (a.createdAt !== b.createdAt) return a.createdAt < b.createdAt ? 1 : -1;
+  return a.id < b.id ? 1 : a.id > b.id ? -1 : 0;
 }

@@ -57,7 +57,30 @@ export function columnsForInsert(session: NewSession, updatedAt: string): Column
     throw new KubemendError('invalid-input', `state: "${String(session.state)}" is not a session state`);
   }
   const record: Record<string, unknown> = { ...session, updatedAt };
-  return SESSION_FIELDS.map((field) => ({ column: field.column, value: encode(field, record[field.key]) }));
+  return [
+    ...SESSION_FIELDS.map((field) => ({ column: field.column, value: encode(field, record[field.key]) })),
+    ...derivedFromInput(session.input),
+    ...derivedFromOutput(session.output),
+  ];
+}
+
+/**
+ * Columns kept beside the JSON for `list` filters (indexed, and never parsed from the JSON by
+ * the database: PostgreSQL's json operators refuse a document holding a `\u0000` escape, which a
+ * log line may well contain). A session's namespace is `COALESCE(subject_namespace,
+ * target_namespace)` (`sessionNamespace`); written whenever `input` or `output` is.
+ */
+export const DERIVED_COLUMNS = ['target_namespace', 'subject_namespace', 'category'] as const;
+
+function derivedFromInput(input: SessionRecord['input'] | undefined): ColumnValue[] {
+  return [{ column: 'target_namespace', value: input?.target?.namespace ?? null }];
+}
+
+function derivedFromOutput(output: SessionRecord['output'] | undefined): ColumnValue[] {
+  return [
+    { column: 'subject_namespace', value: output?.analysis.subject?.namespace ?? null },
+    { column: 'category', value: output?.analysis.category ?? null },
+  ];
 }
 
 /**
@@ -75,6 +98,9 @@ export function columnsForChanges(changes: SessionChanges): ColumnValue[] {
     if (value === undefined && !field.optional) continue;
     out.push({ column: field.column, value: encode(field, value) });
   }
+  if (Object.prototype.hasOwnProperty.call(changes, 'input') && changes.input !== undefined)
+    out.push(...derivedFromInput(changes.input));
+  if (Object.prototype.hasOwnProperty.call(changes, 'output')) out.push(...derivedFromOutput(changes.output));
   return out;
 }
 
@@ -101,22 +127,38 @@ export interface RowDecoders {
   timestamp(value: unknown): string;
 }
 
-/** A stored row as a `SessionRecord`; NULL columns become absent fields. */
+/**
+ * A stored row as a `SessionRecord`; NULL columns become absent fields. JSON columns are decoded
+ * when first read (an enumerable getter that replaces itself with the value): most writes only
+ * look at the version and state of the record they get back, and the request and answer they
+ * carry can be large.
+ */
 export function sessionFromRow(row: Record<string, unknown>, decode: RowDecoders): SessionRecord {
   const record: Record<string, unknown> = {};
   for (const field of SESSION_FIELDS) {
     const value = row[field.column];
     if (value === null || value === undefined) continue;
-    record[field.key] =
-      field.kind === 'json'
-        ? decode.json(value)
-        : field.kind === 'timestamp'
-          ? decode.timestamp(value)
-          : value;
+    if (field.kind === 'json') lazily(record, field.key, () => decode.json(value));
+    else record[field.key] = field.kind === 'timestamp' ? decode.timestamp(value) : value;
   }
   record['version'] = Number(row['version']);
   if (!SESSION_STATES.includes(record['state'] as SessionState)) {
     throw new KubemendError('internal', `session ${String(row['id'])} has an unknown state`);
   }
   return record as unknown as SessionRecord;
+}
+
+function lazily(target: Record<string, unknown>, key: string, compute: () => unknown): void {
+  Object.defineProperty(target, key, {
+    enumerable: true,
+    configurable: true,
+    get() {
+      const value = compute();
+      Object.defineProperty(target, key, { value, enumerable: true, configurable: true, writable: true });
+      return value;
+    },
+    set(value: unknown) {
+      Object.defineProperty(target, key, { value, enumerable: true, configurable: true, writable: true });
+    },
+  });
 }

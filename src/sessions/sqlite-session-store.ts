@@ -3,28 +3,26 @@
  * directory, WAL mode (readers never block the writer), a busy timeout so several processes can
  * share the file, and the schema migrated on open.
  *
- * Every write is one statement. `transition` is `UPDATE ... WHERE id = ? AND state IN (...)`:
+ * Every write is one statement — with its audit records, in one transaction of the connection's
+ * group-commit queue (`SqliteWriteQueue`). `transition` is `UPDATE ... WHERE id = ? AND state IN (...)`:
  * SQLite runs writers one at a time under the database's write lock and evaluates the WHERE
  * clause under that lock, so of any number of concurrent transitions from the same state —
  * from this process or others — exactly one changes a row; the rest see `changes = 0`.
  */
 import type Database from 'better-sqlite3';
+import type { AuditEntry } from '../audit/recorder.js';
+import { SqliteAuditRecorder } from '../audit/sqlite-audit-recorder.js';
 import { KubemendError } from '../domain/errors.js';
-import { columnsForChanges, columnsForInsert, type RowDecoders, sessionFromRow } from './session-rows.js';
 import type { Migration } from '../storage/migrations.js';
-import { migrateSqlite, openSqliteDatabase, type SqliteOpenOptions } from '../storage/sqlite.js';
-import { describeError, errorCode, normalizeLimit, normalizeTimestamp } from '../storage/values.js';
 import {
-  type NewSession,
-  SESSION_STATES,
-  type SessionChanges,
-  type SessionQuery,
-  type SessionRecord,
-  type SessionState,
-  type SessionStore,
-  TERMINAL_STATES,
-  updateRefused,
-} from './store.js';
+  openSqliteConnection,
+  type SqliteConnection,
+  type SqliteConnectionOptions,
+} from '../audit/sqlite-writes.js';
+import { migrateSqlite } from '../storage/sqlite.js';
+import { describeError, errorCode } from '../storage/values.js';
+import { type Row, type SqlDialect, SqlSessionStore } from './sql-session-store.js';
+import { SESSION_STATES } from './store.js';
 
 const STATE_LIST = SESSION_STATES.map((state) => `'${state}'`).join(', ');
 
@@ -57,187 +55,111 @@ export const SQLITE_SESSION_MIGRATIONS: readonly Migration[] = [
   },
   {
     version: 2,
+    name: 'index unfinished sessions (reconciliation of unanswered requests)',
+    sql: `CREATE INDEX sessions_unfinished ON sessions (state, updated_at) WHERE phase <> 'done'`,
+  },
+  {
+    version: 3,
+    name: 'namespace and category columns for list filters',
+    sql: `
+      ALTER TABLE sessions ADD COLUMN target_namespace TEXT;
+      ALTER TABLE sessions ADD COLUMN subject_namespace TEXT;
+      ALTER TABLE sessions ADD COLUMN category TEXT;
+      UPDATE sessions SET
+        target_namespace  = json_extract(input, '$.target.namespace'),
+        subject_namespace = json_extract(output, '$.analysis.subject.namespace'),
+        category          = json_extract(output, '$.analysis.category');
+      CREATE INDEX sessions_namespace_created
+        ON sessions (COALESCE(subject_namespace, target_namespace), created_at);
+      CREATE INDEX sessions_category_created ON sessions (category, created_at);
+      CREATE INDEX sessions_state_created ON sessions (state, created_at, id);
+    `,
+  },
+  {
+    version: 4,
     name: 'sessions carry their cluster',
     sql: `ALTER TABLE sessions ADD COLUMN cluster TEXT;`,
   },
 ];
 
-export interface SqliteSessionStoreOptions extends SqliteOpenOptions {
+export interface SqliteSessionStoreOptions extends SqliteConnectionOptions {
   readonly clock?: () => Date;
 }
 
-const DECODE: RowDecoders = {
-  json: (value) => JSON.parse(String(value)) as unknown,
-  timestamp: (value) => String(value),
+const DIALECT: SqlDialect = {
+  name: 'SQLite',
+  table: 'sessions',
+  decode: {
+    json: (value) => JSON.parse(String(value)) as unknown,
+    timestamp: (value) => String(value),
+  },
+  placeholder: () => '?',
+  timestamp: () => '?',
+  oneOf: (column) => `${column} IN (SELECT value FROM json_each(?))`,
+  listValue: (values) => JSON.stringify(values),
+  noLimit: -1,
+  uniqueViolation: (error) => {
+    const code = errorCode(error);
+    return code === 'SQLITE_CONSTRAINT_PRIMARYKEY'
+      ? 'id'
+      : code === 'SQLITE_CONSTRAINT_UNIQUE'
+        ? 'idempotency-key'
+        : undefined;
+  },
 };
 
-type Row = Record<string, unknown>;
-
-export class SqliteSessionStore implements SessionStore {
-  private readonly db: Database.Database;
-  private readonly clock: () => Date;
+export class SqliteSessionStore extends SqlSessionStore {
+  private readonly connection: SqliteConnection;
+  private readonly ownsConnection: boolean;
   private readonly statements = new Map<string, Database.Statement<unknown[], Row>>();
+  /** The audit log in the same file, on the same connection and write queue. */
+  readonly audit: SqliteAuditRecorder;
 
-  /** Opens (creating and migrating) the database at `path`; `:memory:` for a private one. */
-  constructor(path: string, options: SqliteSessionStoreOptions = {}) {
-    this.clock = options.clock ?? (() => new Date());
+  /**
+   * Opens (creating and migrating) the database at `path` — `:memory:` for a private one — or
+   * uses an open connection; the audit log is opened on the same connection.
+   */
+  constructor(target: string | SqliteConnection, options: SqliteSessionStoreOptions = {}) {
+    super(DIALECT, options.clock ?? (() => new Date()));
+    this.ownsConnection = typeof target === 'string';
     try {
-      this.db = openSqliteDatabase(path, options);
+      this.connection = typeof target === 'string' ? openSqliteConnection(target, options) : target;
     } catch (error) {
-      throw failure(`open ${path}`, error);
+      throw failure(`open ${String(target)}`, error);
     }
     try {
-      migrateSqlite(this.db, 'sessions', SQLITE_SESSION_MIGRATIONS);
+      migrateSqlite(this.connection.db, 'sessions', SQLITE_SESSION_MIGRATIONS);
+      this.audit = new SqliteAuditRecorder(this.connection, options);
     } catch (error) {
-      this.db.close();
-      throw failure(`migrate ${path}`, error);
+      if (this.ownsConnection) this.connection.db.close();
+      throw failure('migrate the database', error);
     }
   }
 
-  async create(session: NewSession): Promise<SessionRecord> {
-    const columns = columnsForInsert(session, this.now());
-    const sql =
-      `INSERT INTO sessions (${columns.map((c) => c.column).join(', ')}, version) ` +
-      `VALUES (${columns.map(() => '?').join(', ')}, 1) RETURNING *`;
-    try {
-      return this.decode(this.statement(sql).get(...columns.map((c) => c.value)));
-    } catch (error) {
-      if (errorCode(error) === 'SQLITE_CONSTRAINT_PRIMARYKEY') {
-        throw new KubemendError('session-conflict', `session ${session.id} already exists`, { cause: error });
-      }
-      if (errorCode(error) === 'SQLITE_CONSTRAINT_UNIQUE') {
-        throw new KubemendError(
-          'session-conflict',
-          `a session with idempotency key "${session.idempotencyKey ?? ''}" already exists`,
-          { cause: error },
-        );
-      }
-      throw failure('create the session', error);
-    }
+  protected async read(sql: string, values: readonly unknown[]): Promise<Row[]> {
+    return this.statement(sql).all(...values);
   }
 
-  async get(id: string): Promise<SessionRecord | undefined> {
-    const row = this.run('read the session', () =>
-      this.statement('SELECT * FROM sessions WHERE id = ?').get(id),
-    );
-    return row === undefined ? undefined : this.decode(row);
-  }
-
-  async findByIdempotencyKey(key: string): Promise<SessionRecord | undefined> {
-    const row = this.run('read the session', () =>
-      this.statement('SELECT * FROM sessions WHERE idempotency_key = ?').get(key),
-    );
-    return row === undefined ? undefined : this.decode(row);
-  }
-
-  async update(id: string, expectedVersion: number, changes: SessionChanges): Promise<SessionRecord> {
-    const { assignments, values } = this.assignments(changes);
-    const row = this.write(() =>
-      this.statement(`UPDATE sessions SET ${assignments} WHERE id = ? AND version = ? RETURNING *`).get(
-        ...values,
-        id,
-        expectedVersion,
-      ),
-    );
-    if (row !== undefined) return this.decode(row);
-    throw updateRefused(id, expectedVersion, await this.get(id));
-  }
-
-  async transition(
-    id: string,
-    from: readonly SessionState[],
-    to: SessionState,
-    changes: SessionChanges = {},
-  ): Promise<SessionRecord | undefined> {
-    const { assignments, values } = this.assignments({ ...changes, state: to });
-    const row = this.write(() =>
-      this.statement(
-        `UPDATE sessions SET ${assignments} ` +
-          `WHERE id = ? AND state IN (SELECT value FROM json_each(?)) RETURNING *`,
-      ).get(...values, id, JSON.stringify(from)),
-    );
-    if (row !== undefined) return this.decode(row);
-    if ((await this.get(id)) === undefined) {
-      throw new KubemendError('session-not-found', `session ${id} does not exist`);
-    }
-    return undefined;
-  }
-
-  async list(query: SessionQuery = {}): Promise<SessionRecord[]> {
-    const limit = normalizeLimit(query.limit) ?? -1;
-    const rows = this.run('list sessions', () =>
-      query.state === undefined
-        ? this.statement('SELECT * FROM sessions ORDER BY created_at DESC, id DESC LIMIT ?').all(limit)
-        : this.statement(
-            'SELECT * FROM sessions WHERE state = ? ORDER BY created_at DESC, id DESC LIMIT ?',
-          ).all(query.state, limit),
-    );
-    return rows.map((row) => this.decode(row));
-  }
-
-  async purge(before: string): Promise<number> {
-    const cutoff = normalizeTimestamp(before, 'before');
-    const result = this.write(() =>
-      this.statement(
-        'DELETE FROM sessions WHERE state IN (SELECT value FROM json_each(?)) AND updated_at < ?',
-      ).run(JSON.stringify(TERMINAL_STATES), cutoff),
-    );
-    return result.changes;
+  protected async write(
+    sql: string,
+    values: readonly unknown[],
+    audit: readonly AuditEntry[],
+  ): Promise<Row[]> {
+    const at = this.clockNow();
+    return (await this.connection.writer.run({ sql, values, audit, at })).rows;
   }
 
   async close(): Promise<void> {
-    if (this.db.open) this.db.close();
-  }
-
-  private assignments(changes: SessionChanges): { assignments: string; values: (string | null)[] } {
-    const columns = columnsForChanges(changes);
-    // Every write is stamped by the store: a caller cannot make a session look older (and purgeable).
-    const updatedAt = this.now();
-    return {
-      assignments: [...columns.map((c) => `${c.column} = ?`), 'updated_at = ?', 'version = version + 1'].join(
-        ', ',
-      ),
-      values: [...columns.map((c) => c.value), updatedAt],
-    };
-  }
-
-  private write<T>(operation: () => T): T {
-    try {
-      return operation();
-    } catch (error) {
-      if (errorCode(error) === 'SQLITE_CONSTRAINT_UNIQUE') {
-        throw new KubemendError('session-conflict', 'another session already has this idempotency key', {
-          cause: error,
-        });
-      }
-      throw failure('write the session', error);
-    }
-  }
-
-  private run<T>(what: string, operation: () => T): T {
-    try {
-      return operation();
-    } catch (error) {
-      throw failure(what, error);
-    }
+    if (this.ownsConnection) await this.connection.close();
   }
 
   private statement(sql: string): Database.Statement<unknown[], Row> {
     let statement = this.statements.get(sql);
     if (statement === undefined) {
-      statement = this.db.prepare<unknown[], Row>(sql);
+      statement = this.connection.db.prepare<unknown[], Row>(sql);
       this.statements.set(sql, statement);
     }
     return statement;
-  }
-
-  private decode(row: Row | undefined): SessionRecord {
-    if (row === undefined) throw new KubemendError('internal', 'the session store returned no row');
-    return sessionFromRow(row, DECODE);
-  }
-
-  private now(): string {
-    return this.clock().toISOString();
   }
 }
 

@@ -8,6 +8,10 @@
  * The SessionStore port has two real implementations: SQLite (embedded default) and PostgreSQL
  * (several replicas sharing state). `transition` is an atomic compare-and-set on the state, which
  * is what makes "two concurrent approvals → exactly one execution" hold, across replicas too.
+ *
+ * A store keeps its audit log in the same database (`audit`), and every write takes the audit
+ * records that go with it (`WriteOptions.audit`): the change and its records commit in ONE
+ * transaction, or neither does. A state change without its audit record cannot happen.
  */
 import {
   type ExecutionResult,
@@ -15,6 +19,7 @@ import {
   type RemediateInput,
   type RemediateOutput,
 } from '../domain/index.js';
+import type { AuditEntry, AuditRecorder } from '../audit/recorder.js';
 
 export const SESSION_STATES = [
   'analyzed',
@@ -36,6 +41,8 @@ export interface Approval {
   readonly actionIds: readonly string[];
   /** Hash of the plan the approver saw: a changed plan cannot ride on an old approval. */
   readonly planHash: string;
+  /** What the approver noted, if anything. */
+  readonly note?: string;
 }
 
 export interface Rejection {
@@ -79,16 +86,80 @@ export type SessionChanges = Partial<Omit<SessionRecord, 'id' | 'createdAt' | 'v
 
 export interface SessionQuery {
   readonly state?: SessionState;
+  /** Any of these states (an empty list matches nothing); with `state`, both must hold. */
+  readonly states?: readonly SessionState[];
+  /** Sessions whose namespace (see `sessionNamespace`) is this one. */
+  readonly namespace?: string;
+  /** Sessions whose analysis found this category. */
+  readonly category?: string;
+  /**
+   * Keyset pagination: only sessions after this one in the list order (newest first:
+   * `createdAt` descending, then `id` descending), i.e. the last session of the previous page.
+   */
+  readonly after?: SessionCursor;
+  /** Only sessions whose work is not done (phase other than `done`). */
+  readonly unfinished?: boolean;
   readonly limit?: number;
 }
 
+export interface WriteOptions {
+  /**
+   * Audit records written in the same transaction as the change, in order, only if the change is
+   * made. If they cannot be written (`audit-unavailable`), the change is not made either.
+   */
+  readonly audit?: readonly AuditEntry[];
+}
+
+/** Where a page of `list` ends: the last session's `createdAt` and `id`. */
+export interface SessionCursor {
+  readonly createdAt: string;
+  readonly id: string;
+}
+
+/**
+ * A session's namespace, as `list({ namespace })` filters it: the namespace of the object the
+ * analysis found the cause on, else the namespace the request targeted.
+ */
+export function sessionNamespace(session: Pick<SessionRecord, 'input' | 'output'>): string | undefined {
+  return session.output?.analysis.subject?.namespace ?? session.input.target?.namespace;
+}
+
+/** Whether `session` satisfies every filter of `query` (cursor and limit aside). */
+export function matchesQuery(session: SessionRecord, query: SessionQuery): boolean {
+  return (
+    (query.state === undefined || session.state === query.state) &&
+    (query.states === undefined || query.states.includes(session.state)) &&
+    (query.unfinished !== true || session.phase !== 'done') &&
+    (query.namespace === undefined || sessionNamespace(session) === query.namespace) &&
+    (query.category === undefined || session.output?.analysis.category === query.category) &&
+    (query.after === undefined ||
+      session.createdAt < query.after.createdAt ||
+      (session.createdAt === query.after.createdAt && session.id < query.after.id))
+  );
+}
+
+/** Refuses states that are not session states (named by field), before any SQL is built. */
+export function checkQueryStates(query: SessionQuery): void {
+  for (const state of [...(query.state ? [query.state] : []), ...(query.states ?? [])]) {
+    if (!SESSION_STATES.includes(state))
+      throw new KubemendError('invalid-input', `state: "${String(state)}" is not a session state`);
+  }
+}
+
 export interface SessionStore {
+  /** The audit log in the same database: the records `WriteOptions.audit` writes go there. */
+  readonly audit: AuditRecorder;
   /** Creates the session; fails with `session-conflict` if the id or idempotency key exists. */
-  create(session: NewSession): Promise<SessionRecord>;
+  create(session: NewSession, options?: WriteOptions): Promise<SessionRecord>;
   get(id: string): Promise<SessionRecord | undefined>;
   findByIdempotencyKey(key: string): Promise<SessionRecord | undefined>;
   /** Writes changes if the stored version is `expectedVersion`; `session-conflict` otherwise. */
-  update(id: string, expectedVersion: number, changes: SessionChanges): Promise<SessionRecord>;
+  update(
+    id: string,
+    expectedVersion: number,
+    changes: SessionChanges,
+    options?: WriteOptions,
+  ): Promise<SessionRecord>;
   /**
    * Atomically moves the session from one of `from` to `to` (and applies `changes`).
    * Returns undefined when the session is not in one of `from` (someone else moved it first).
@@ -98,7 +169,9 @@ export interface SessionStore {
     from: readonly SessionState[],
     to: SessionState,
     changes?: SessionChanges,
+    options?: WriteOptions,
   ): Promise<SessionRecord | undefined>;
+  /** Sessions matching every filter of `query`, newest first (`createdAt`, then `id`, descending). */
   list(query?: SessionQuery): Promise<SessionRecord[]>;
   /** Deletes terminal sessions last updated before `before` (retention). Returns how many. */
   purge(before: string): Promise<number>;
@@ -117,4 +190,19 @@ export function updateRefused(
         'session-conflict',
         `session ${id} was changed concurrently: expected version ${expectedVersion}, found ${current.version}`,
       );
+}
+
+/** The record a change makes of `current`: a new version, stamped by the store. */
+export function changedRecord(
+  current: SessionRecord,
+  changes: SessionChanges,
+  updatedAt: string,
+): SessionRecord {
+  return { ...current, ...changes, version: current.version + 1, updatedAt };
+}
+
+/** What `transition` reports when no row moved: the session is gone, or in another state. */
+export function transitionRefused(id: string, current: SessionRecord | undefined): undefined {
+  if (current === undefined) throw new KubemendError('session-not-found', `session ${id} does not exist`);
+  return undefined;
 }

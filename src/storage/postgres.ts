@@ -5,6 +5,7 @@
 import { createHash } from 'node:crypto';
 import { escapeIdentifier, Pool, type PoolClient } from 'pg';
 import { KubemendError } from '../domain/errors.js';
+import { GroupCommitQueue, type Outcome } from './group-commit.js';
 import { checkNumbering, type Migration, refuseNewer } from './migrations.js';
 
 export interface PostgresStoreOptions {
@@ -114,6 +115,61 @@ export async function migratePostgres(
     await client.query('COMMIT');
   } catch (error) {
     await client.query('ROLLBACK').catch(() => undefined);
+    throw error;
+  }
+}
+
+/**
+ * Group commit on PostgreSQL (see `GroupCommitQueue`): every write of the process is a unit (an
+ * async function on one connection inside a transaction). A batch takes one connection, `BEGIN`,
+ * the write lock of this schema (`pg_advisory_xact_lock`, the audit chain's lock, so writers on
+ * every replica run one batch at a time and the chain never forks), runs each unit in its own
+ * SAVEPOINT (a unit that fails rolls back alone), and one `COMMIT`. A unit's promise settles after
+ * the commit.
+ */
+export class PostgresWriteQueue {
+  private readonly queue: GroupCommitQueue<(client: PoolClient) => Promise<unknown>, unknown>;
+
+  constructor(pool: Pool, lockKeys: [number, number]) {
+    this.queue = new GroupCommitQueue((units) => runBatch(pool, lockKeys, units));
+  }
+
+  run<T>(unit: (client: PoolClient) => Promise<T>): Promise<T> {
+    return this.queue.run(unit) as Promise<T>;
+  }
+}
+
+async function runBatch(
+  pool: Pool,
+  [k1, k2]: [number, number],
+  units: ReadonlyArray<(client: PoolClient) => Promise<unknown>>,
+): Promise<Outcome[]> {
+  const outcomes: Outcome[] = [];
+  let client: PoolClient | undefined;
+  try {
+    client = await pool.connect();
+    await client.query(`BEGIN; SELECT pg_advisory_xact_lock(${k1}, ${k2})`);
+    const alone = units.length === 1;
+    for (const unit of units) {
+      if (!alone) await client.query('SAVEPOINT unit');
+      try {
+        const value = await unit(client);
+        if (!alone) await client.query('RELEASE SAVEPOINT unit');
+        outcomes.push({ ok: true, value });
+      } catch (error) {
+        // Alone, the failed unit fails the transaction, which is rolled back below.
+        if (alone) throw error;
+        await client.query('ROLLBACK TO SAVEPOINT unit');
+        outcomes.push({ ok: false, error });
+      }
+    }
+    await client.query('COMMIT');
+    client.release();
+    return outcomes;
+  } catch (error) {
+    await client?.query('ROLLBACK').catch(() => undefined);
+    // A connection that failed mid-transaction is not trusted again.
+    client?.release(true);
     throw error;
   }
 }

@@ -2,6 +2,7 @@
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
+import type { Outcome } from './group-commit.js';
 import { checkNumbering, type Migration, refuseNewer } from './migrations.js';
 
 export type SqliteSynchronous = 'full' | 'normal';
@@ -75,4 +76,30 @@ export function migrateSqlite(
     }
   });
   apply.immediate();
+}
+
+/**
+ * A function running a batch of units on `db` in ONE IMMEDIATE transaction, each unit inside its
+ * own SAVEPOINT (a unit that throws rolls back alone; the others still commit). It throws when
+ * BEGIN or COMMIT fails — then nothing of the batch was written.
+ */
+export function batchRunner<U, R>(
+  db: Database.Database,
+  execute: (unit: U) => R,
+): (units: readonly U[]) => Outcome<R>[] {
+  // better-sqlite3 runs a transaction function called inside another as a SAVEPOINT.
+  const savepoint = db.transaction((unit: U) => execute(unit));
+  const batch = db.transaction((units: readonly U[]) =>
+    units.map((unit): Outcome<R> => {
+      try {
+        return { ok: true, value: savepoint(unit) };
+      } catch (error) {
+        return { ok: false, error };
+      }
+    }),
+  );
+  return (units) => {
+    if (!db.open) throw new Error('the database is closed');
+    return batch.immediate(units);
+  };
 }

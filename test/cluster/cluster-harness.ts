@@ -118,6 +118,19 @@ export async function waitFor<T>(
 }
 
 /** A DNS-1123 name unique to this run. */
+/** The memory limit of a Deployment's first container (what the oom-killed fix changes). */
+export function memoryLimitOf(namespace: string, name: string): string {
+  return kubectl([
+    'get',
+    'deployment',
+    name,
+    '-n',
+    namespace,
+    '-o',
+    'jsonpath={.spec.template.spec.containers[0].resources.limits.memory}',
+  ]);
+}
+
 export function uniqueName(prefix: string): string {
   return `${prefix}-${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 6)}`;
 }

@@ -1,7 +1,9 @@
 // In-cluster connection without a cluster: the ServiceAccount token file is re-read when it
 // changes, the KubeConfig points at KUBERNETES_SERVICE_HOST/PORT with the mounted CA, and the
 // version probe leaves no timer behind. The real API server is in test/deploy/in-cluster.integration.test.ts.
+import { spawn } from 'node:child_process';
 import { createServer, type Server } from 'node:http';
+import { createServer as createNetServer, type Socket } from 'node:net';
 import type { AddressInfo } from 'node:net';
 import { mkdtempSync, renameSync, rmSync, unlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -25,6 +27,47 @@ function serviceAccountDir(token = 'token-one'): string {
 function rotate(dir: string, token: string): void {
   writeFileSync(join(dir, 'token.new'), token);
   renameSync(join(dir, 'token.new'), join(dir, 'token'));
+}
+
+function kubeconfigFor(server: string): string {
+  return [
+    'apiVersion: v1',
+    'kind: Config',
+    `clusters: [{ name: c, cluster: { server: "${server}", insecure-skip-tls-verify: true } }]`,
+    'users: [{ name: u, user: { token: t } }]',
+    'contexts: [{ name: x, context: { cluster: c, user: u } }]',
+    'current-context: x',
+  ].join('\n');
+}
+
+/**
+ * An API server that accepts connections and never answers a byte (it reads and drops what arrives,
+ * so it sees a client close), with a kubeconfig pointing at it.
+ */
+async function silentServer(): Promise<{
+  kubeconfig: string;
+  open: Set<Socket>;
+  close: () => Promise<void>;
+}> {
+  const open = new Set<Socket>();
+  const silent = createNetServer((socket) => {
+    socket.resume();
+    open.add(socket);
+    socket.on('close', () => open.delete(socket));
+  });
+  await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
+  const dir = mkdtempSync(join(tmpdir(), 'km-kc-'));
+  dirs.push(dir);
+  const kubeconfig = join(dir, 'config');
+  writeFileSync(kubeconfig, kubeconfigFor(`http://127.0.0.1:${(silent.address() as AddressInfo).port}`));
+  return {
+    kubeconfig,
+    open,
+    close: async () => {
+      for (const socket of open) socket.destroy();
+      await new Promise((resolve) => silent.close(resolve));
+    },
+  };
 }
 
 async function authorization(kubeConfig: ReturnType<typeof inClusterKubeConfig>): Promise<unknown> {
@@ -135,6 +178,63 @@ describe('connectCluster', () => {
     expect(probeTimers).toHaveLength(1);
     expect(clearSpy.mock.calls.map(([handle]) => handle as unknown)).toContain(probeTimers[0]);
   });
+
+  it('aborts the version probe when the timer wins: nothing is left talking to a server that never answers (issue 14 item 9)', async () => {
+    const { kubeconfig, open: sockets, close } = await silentServer();
+    try {
+      const started = performance.now();
+      const connection = await connectCluster(
+        loadConfiguration({ env: {}, flags: { cluster: { kubeconfig } } }),
+        { probeTimeoutMs: 300 },
+      );
+      expect(performance.now() - started).toBeLessThan(5_000); // not 5 s × 3 attempts
+      expect(connection.gateway).toBeUndefined();
+      expect(connection.notice).toMatch(/unreachable/);
+      // The probe's request was aborted, not left to its own 5 s timeout and retries.
+      await new Promise((resolve) => setTimeout(resolve, 200));
+      expect(sockets.size).toBe(0);
+      await new Promise((resolve) => setTimeout(resolve, 1_000));
+      expect(sockets.size).toBe(0);
+    } finally {
+      await close();
+    }
+  });
+
+  it('a CLI run against a server that never answers exits as soon as it has answered (issue 14 item 9)', async () => {
+    const { kubeconfig, close } = await silentServer();
+    try {
+      // Exit time minus the moment the answer was printed: how long the process lingered.
+      const result = await new Promise<{ code: number | null; stderr: string; lingeredMs: number }>(
+        (resolve) => {
+          const child = spawn(
+            process.execPath,
+            [
+              '--import',
+              'tsx',
+              'src/interfaces/cli/main.ts',
+              'analyze',
+              '--input',
+              'examples/oom-killed.json',
+              '--kubeconfig',
+              kubeconfig,
+              '--json',
+            ],
+            { env: { ...process.env, KUBEMEND_POLICY_FILE: '' }, stdio: ['ignore', 'pipe', 'pipe'] },
+          );
+          let stderr = '';
+          let printedAt = Number.NaN;
+          child.stdout.on('data', () => (printedAt = performance.now()));
+          child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
+          child.on('exit', (code) => resolve({ code, stderr, lingeredMs: performance.now() - printedAt }));
+        },
+      );
+      expect(result.code, result.stderr).toBe(0);
+      // Before: the probe's own request (5 s timeout, 3 attempts) held the process ~20 s after.
+      expect(result.lingeredMs).toBeLessThan(3_000);
+    } finally {
+      await close();
+    }
+  }, 60_000);
 
   it('with no kubeconfig found, uses the ServiceAccount at KUBERNETES_SERVICE_HOST/PORT', async () => {
     const dir = serviceAccountDir();

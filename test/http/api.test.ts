@@ -7,71 +7,31 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { parse as parseOpenApi, validate as validateOpenApi } from '@readme/openapi-parser';
 import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createApplication, type Application } from '../../src/app.js';
-import { hashToken } from '../../src/auth/authenticator.js';
+import type { Application } from '../../src/app.js';
 import type { ClusterGateway } from '../../src/cluster/gateway.js';
-import { loadConfiguration } from '../../src/config/configuration.js';
 import { RemediateOutputSchema } from '../../src/domain/index.js';
-import { createHttpServer } from '../../src/interfaces/http/server.js';
 import { loadIncidents } from '../support/incidents.js';
+import { startTestServer, testConfiguration, TOKENS } from './support.js';
 
 // Response bodies are JSON documents of known shape; the assertions check them.
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 type Json = any;
 const body = async (response: Response): Promise<Json> => (await response.json()) as Json;
 
-const TOKENS = {
-  analyst: 'analyst-token-0123456789',
-  operator: 'operator-token-0123456789',
-  auditor: 'auditor-token-0123456789',
-};
 const incident = loadIncidents('test/corpus').find((c) => c.file.startsWith('oom-killed/'))!;
 
 let app: Application;
 let http: FastifyInstance;
 let base: string;
 
+/** The shared test configuration with a 256 KiB body limit; `overrides` replace whole sections. */
 function configuration(overrides: Record<string, unknown> = {}) {
-  return loadConfiguration({
-    env: {},
-    flags: {
-      logLevel: 'silent',
-      storage: { driver: 'memory', retention: '30d' },
-      cluster: { offline: true, gatherTimeoutMs: 4_000, maxApiCalls: 60 },
-      server: {
-        host: '127.0.0.1',
-        port: 0,
-        bodyLimitBytes: 256 * 1024,
-        allowedOrigins: [],
-        maxInFlight: 256,
-      },
-      auth: {
-        tokens: [
-          { name: 'analyst', sha256: hashToken(TOKENS.analyst), scopes: ['remediate:analyze'] },
-          {
-            name: 'operator',
-            sha256: hashToken(TOKENS.operator),
-            scopes: ['remediate:analyze', 'remediate:execute', 'audit:read'],
-          },
-          { name: 'auditor', sha256: hashToken(TOKENS.auditor), scopes: ['audit:read'] },
-        ],
-        serviceAccounts: [],
-      },
-      ...overrides,
-    } as never,
-  });
+  return testConfiguration({ server: { bodyLimitBytes: 256 * 1024 }, ...overrides });
 }
 
 async function start(config = configuration(), options: { cluster?: ClusterGateway | null } = {}) {
-  const application = await createApplication(config, { cluster: options.cluster ?? null });
-  const { app: server } = await createHttpServer({
-    service: application.service,
-    configuration: config,
-    authenticator: application.authenticator,
-  });
-  await server.listen({ host: '127.0.0.1', port: 0 });
-  const address = server.server.address() as { port: number };
-  return { application, server, base: `http://127.0.0.1:${address.port}` };
+  const started = await startTestServer(config, options);
+  return { application: started.application, server: started.http, base: started.base };
 }
 
 function call(path: string, init: RequestInit & { token?: string } = {}) {
@@ -350,7 +310,14 @@ describe('operations', () => {
         '/v1/sessions/{id}/reject',
         '/v1/audit',
         '/v1/audit/verify',
+        '/mcp',
       ]),
+    );
+    // Issue 14 item 10: every /mcp method is documented; 429s carry their headers.
+    expect(Object.keys(document.paths['/mcp']).sort()).toEqual(['delete', 'get', 'post']);
+    const limited = document.paths['/v1/remediate'].post.responses['429'];
+    expect(Object.keys(limited.headers ?? {})).toEqual(
+      expect.arrayContaining(['Retry-After', 'RateLimit', 'RateLimit-Policy']),
     );
   });
 

@@ -8,8 +8,8 @@
  * - `kubemend serve` killed with SIGKILL mid-execution: nothing acknowledged is lost, and the
  *   restart reconciles the session by restoring the persisted snapshot.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import type { ChildProcess } from 'node:child_process';
+import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
@@ -27,16 +27,16 @@ import {
   KUBEMEND_KUBECONFIG,
   kubectl,
   loadKubeconfig,
+  memoryLimitOf,
   requireCluster,
   runClusterScript,
   uniqueName,
-  waitFor,
 } from '../cluster/cluster-harness.js';
+import { OPERATOR, remediateUntilApplied, serveProcess, settled, stopProcess } from './serve-process.js';
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 type Json = any;
 const namespace = uniqueName('serve');
-const OPERATOR = 'operator-token-abcdefghijklmnop';
 let app: Application;
 let http: FastifyInstance;
 let base: string;
@@ -208,95 +208,6 @@ describe('kubemend serve on a live cluster', () => {
   }
 });
 
-/** SIGTERM, and SIGKILL if the process has not exited 10 s later: no test leaves a server behind. */
-async function stop(server: ChildProcess): Promise<void> {
-  if (server.exitCode !== null || server.signalCode !== null) return;
-  const exited = new Promise((resolve) => server.once('exit', resolve));
-  server.kill('SIGTERM');
-  const timer = setTimeout(() => server.kill('SIGKILL'), 10_000);
-  await exited;
-  clearTimeout(timer);
-}
-
-/**
- * Starts an automatic remediation of `name` asynchronously on `base` and waits until its change is
- * applied (and being verified). Returns a reader of the session.
- */
-async function remediateUntilApplied(name: string): Promise<() => Promise<Json>> {
-  const accepted = await post('/v1/remediate', OPERATOR, input(name, 'automatic'), {
-    prefer: 'respond-async',
-  });
-  expect(accepted.status).toBe(202);
-  const location = accepted.headers.get('location')!;
-  const read = async (): Promise<Json> =>
-    (await (
-      await fetch(`${base}${location}`, { headers: { authorization: `Bearer ${OPERATOR}` } })
-    ).json()) as Json;
-  await waitFor(
-    'the change applied',
-    async () => ((await read()).results?.some((r: Json) => r.status === 'applied') ? true : undefined),
-    60_000,
-    100,
-  );
-  return read;
-}
-
-/** The session once it has left `executing`. */
-function settled(read: () => Promise<Json>, timeoutMs: number): Promise<Json> {
-  return waitFor(
-    'the session to leave executing',
-    async () => {
-      const current = await read();
-      return current.state === 'executing' ? undefined : current;
-    },
-    timeoutMs,
-    200,
-  );
-}
-
-/** A `kubemend serve` child process on `port`, with the SQLite file in `directory`. */
-function serveProcess(
-  directory: string,
-  port: number,
-): { launch: () => ChildProcess; ready: () => Promise<unknown> } {
-  const config = join(directory, 'kubemend.yaml');
-  writeFileSync(
-    config,
-    `storage:\n  executionLease: 3s\nauth:\n  tokens:\n    - name: operator\n      sha256: ${hashToken(OPERATOR)}\n      scopes: [remediate:analyze, remediate:execute, audit:read]\n`,
-  );
-  const environment = {
-    ...process.env,
-    KUBEMEND_DB_PATH: join(directory, 'kubemend.db'),
-    KUBEMEND_KUBECONFIG: KUBEMEND_KUBECONFIG,
-    KUBEMEND_LOG_LEVEL: 'warn',
-  };
-  return {
-    launch: () =>
-      spawn(
-        process.execPath,
-        [
-          '--import',
-          'tsx',
-          'src/interfaces/cli/main.ts',
-          'serve',
-          '--port',
-          String(port),
-          '--config',
-          config,
-        ],
-        { env: environment, stdio: ['ignore', 'ignore', 'pipe'] },
-      ),
-    ready: () =>
-      waitFor(
-        'serve ready',
-        async () =>
-          (await fetch(`http://127.0.0.1:${port}/readyz`).catch(() => undefined))?.ok ? true : undefined,
-        60_000,
-        200,
-      ),
-  };
-}
-
 describe('crash safety of kubemend serve', () => {
   it('a SIGKILL mid-execution loses nothing acknowledged; the restart restores the snapshot', async () => {
     await createOomKilled('crash', namespace);
@@ -308,21 +219,11 @@ describe('crash safety of kubemend serve', () => {
     try {
       await ready();
       base = `http://127.0.0.1:${port}`;
-      const read = await remediateUntilApplied('crash');
+      const read = await remediateUntilApplied(base, namespace, 'crash');
       // Kill it while the change is applied and being verified.
       server.kill('SIGKILL');
       await new Promise((resolve) => server.once('exit', resolve));
-      expect(
-        kubectl([
-          'get',
-          'deployment',
-          'crash',
-          '-n',
-          namespace,
-          '-o',
-          'jsonpath={.spec.template.spec.containers[0].resources.limits.memory}',
-        ]),
-      ).not.toBe('128Mi');
+      expect(memoryLimitOf(namespace, 'crash')).not.toBe('128Mi');
 
       server = launch();
       await ready();
@@ -358,7 +259,7 @@ describe('crash safety of kubemend serve', () => {
         ).ok,
       ).toBe(true);
     } finally {
-      await stop(server);
+      await stopProcess(server);
     }
   }, 180_000);
 
@@ -373,7 +274,7 @@ describe('crash safety of kubemend serve', () => {
     try {
       await one.ready();
       base = `http://127.0.0.1:${first}`;
-      const read = await remediateUntilApplied('replicas');
+      const read = await remediateUntilApplied(base, namespace, 'replicas');
       // A second replica on the same database starts while the first is verifying (longer than
       // the 3 s lease): it must not take the session over.
       servers.push(two.launch());
@@ -381,17 +282,7 @@ describe('crash safety of kubemend serve', () => {
       const done = await settled(read, 90_000);
       expect(done.state).toBe('verified');
       expect(done.results[0].status).toBe('verified');
-      expect(
-        kubectl([
-          'get',
-          'deployment',
-          'replicas',
-          '-n',
-          namespace,
-          '-o',
-          'jsonpath={.spec.template.spec.containers[0].resources.limits.memory}',
-        ]),
-      ).not.toBe('128Mi');
+      expect(memoryLimitOf(namespace, 'replicas')).not.toBe('128Mi');
       const audit = (await (
         await fetch(`${base}/v1/audit?sessionId=${done.id}`, {
           headers: { authorization: `Bearer ${OPERATOR}` },
@@ -401,7 +292,7 @@ describe('crash safety of kubemend serve', () => {
       expect(types).not.toContain('session.reconciled');
       expect(types).not.toContain('action.rolled-back');
     } finally {
-      await Promise.all(servers.map(stop));
+      await Promise.all(servers.map(stopProcess));
     }
   }, 180_000);
 });

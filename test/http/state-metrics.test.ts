@@ -1,8 +1,8 @@
 // The gauges behind the chart's PrometheusRule: pending approvals and their age, and the audit
-// chain's verification (at most once per interval, a failure to verify keeping the last result).
+// chain's status as the service last verified it.
 import { Registry } from 'prom-client';
 import { describe, expect, it } from 'vitest';
-import type { AuditRecorder, ChainVerification } from '../../src/audit/recorder.js';
+import type { ChainStatus } from '../../src/service/audit-integrity.js';
 import type { SessionRecord, SessionStore } from '../../src/sessions/store.js';
 import { registerStateMetrics } from '../../src/interfaces/http/state-metrics.js';
 
@@ -17,18 +17,25 @@ function sessions(createdAt: string[]): SessionStore {
   } as unknown as SessionStore;
 }
 
-function audit(results: Array<ChainVerification | Error>): AuditRecorder & { calls: number } {
-  const recorder = {
+/** A chain view whose checks return `results` in turn (the last one repeating). */
+function chain(results: ChainStatus[]): {
+  status(): ChainStatus;
+  check(): Promise<ChainStatus>;
+  calls: number;
+} {
+  let current: ChainStatus = { state: 'unknown' };
+  const view = {
     calls: 0,
-    verify: async () => {
-      const next = results[Math.min(recorder.calls++, results.length - 1)]!;
-      if (next instanceof Error) throw next;
-      return next;
+    status: () => current,
+    check: async () => {
+      current = results[Math.min(view.calls++, results.length - 1)]!;
+      return current;
     },
   };
-  return recorder as unknown as AuditRecorder & { calls: number };
+  return view;
 }
 
+const VALID: ChainStatus = { state: 'valid', verified: { sequence: 3, hash: 'h' } };
 async function value(registry: Registry, name: string): Promise<number | undefined> {
   const metric = (await registry.getMetricsAsJSON()).find((m) => m.name === name);
   return (metric?.values[0] as { value?: number } | undefined)?.value;
@@ -41,7 +48,7 @@ describe('state metrics', () => {
       registry,
       {
         sessions: sessions(['2026-12-01T11:00:00Z', '2026-12-01T10:30:00Z']),
-        audit: audit([{ ok: true, records: 1 }]),
+        chain: chain([VALID]),
       },
       { now: () => NOW },
     );
@@ -49,36 +56,22 @@ describe('state metrics', () => {
     expect(await value(registry, 'kubemend_pending_approval_oldest_age_seconds')).toBe(5400);
 
     const empty = new Registry();
-    registerStateMetrics(empty, { sessions: sessions([]), audit: audit([{ ok: true, records: 0 }]) });
+    registerStateMetrics(empty, { sessions: sessions([]), chain: chain([VALID]) });
     expect(await value(empty, 'kubemend_pending_approval_oldest_age_seconds')).toBe(0);
   });
 
-  it('verifies the audit chain at most once per interval and reports 0 once it breaks', async () => {
-    let now = NOW;
+  it('reports the service’s chain status: the first scrape waits for a check, later ones read the last result', async () => {
     const registry = new Registry();
-    const recorder = audit([
-      { ok: true, records: 3 },
-      new Error('database is locked'),
-      { ok: false, records: 3, firstBroken: { sequence: 2, reason: 'hash mismatch' } },
-    ]);
-    registerStateMetrics(
-      registry,
-      { sessions: sessions([]), audit: recorder },
-      { now: () => now, auditVerifyIntervalMs: 60_000 },
-    );
+    const view = chain([VALID, { state: 'broken', firstBroken: { sequence: 2, reason: 'altered' } }]);
+    registerStateMetrics(registry, { sessions: sessions([]), chain: view });
     expect(await value(registry, 'kubemend_audit_chain_valid')).toBe(1);
+    expect(await value(registry, 'kubemend_audit_chain_verified_records')).toBe(3);
+    expect(view.calls).toBe(1);
     expect(await value(registry, 'kubemend_audit_chain_valid')).toBe(1);
-    expect(recorder.calls).toBe(1);
+    expect(view.calls).toBe(1); // a scrape never walks the chain itself
 
-    now += 60_000; // due again: verification fails to run, the last result stands
-    expect(await value(registry, 'kubemend_audit_chain_valid')).toBe(1);
-    await new Promise((resolve) => setImmediate(resolve));
-    expect(recorder.calls).toBe(2);
-
-    now += 1; // still due (the failed attempt recorded nothing): this run finds the break
-    await value(registry, 'kubemend_audit_chain_valid');
-    await new Promise((resolve) => setImmediate(resolve));
-    expect(recorder.calls).toBe(3);
+    await view.check(); // the service's next check finds the break
     expect(await value(registry, 'kubemend_audit_chain_valid')).toBe(0);
+    expect(await value(registry, 'kubemend_audit_chain_verified_records')).toBe(0);
   });
 });

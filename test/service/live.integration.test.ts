@@ -15,10 +15,11 @@ import { RemediationService } from '../../src/service/remediation-service.js';
 import { InMemorySessionStore } from '../../src/sessions/in-memory-session-store.js';
 import {
   createOomKilled,
-  oomDeployment,
-  KUBEMEND_KUBECONFIG,
   kubectl,
+  KUBEMEND_KUBECONFIG,
   loadKubeconfig,
+  memoryLimitOf,
+  oomDeployment,
   requireCluster,
   runClusterScript,
   uniqueName,
@@ -39,16 +40,7 @@ function service(audit = new InMemoryAuditRecorder()) {
   });
 }
 
-const memoryLimit = (name: string) =>
-  kubectl([
-    'get',
-    'deployment',
-    name,
-    '-n',
-    namespace,
-    '-o',
-    'jsonpath={.spec.template.spec.containers[0].resources.limits.memory}',
-  ]);
+const memoryLimit = (name: string) => memoryLimitOf(namespace, name);
 const generation = (name: string) =>
   kubectl(['get', 'deployment', name, '-n', namespace, '-o', 'jsonpath={.metadata.generation}']);
 
@@ -187,8 +179,8 @@ describe('reconciliation of a crash between the persisted dry-run and the record
    */
   async function interrupted(name: string) {
     await createOomKilled(name, namespace);
-    const sessions = new InMemorySessionStore();
     const audit = new InMemoryAuditRecorder();
+    const sessions = new InMemorySessionStore(undefined, audit);
     const dead = new RemediationService({
       configuration: loadConfiguration({ env: {} }),
       policies: loadPolicies(undefined),

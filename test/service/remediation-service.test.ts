@@ -41,8 +41,8 @@ function setup(options: Partial<ServiceDependencies> & { lease?: string } = {}) 
   let now = Date.parse('2026-11-25T12:00:00.000Z');
   const clock = () => new Date(now);
   const gateway = new InMemoryClusterGateway([deployment('web')], clock);
-  const sessions = new InMemorySessionStore(clock);
   const audit = new InMemoryAuditRecorder(clock);
+  const sessions = new InMemorySessionStore(clock, audit);
   const { logger, lines } = collectingLogger();
   const service = new RemediationService({
     configuration: loadConfiguration({

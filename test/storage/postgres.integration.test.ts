@@ -4,17 +4,28 @@
  * Pool, as another kubemend process would have. Plus what only PostgreSQL needs proving:
  * concurrent migration by replicas starting together, and an unreachable server.
  */
-import { Client } from 'pg';
+import { Client, type PoolClient } from 'pg';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { AuditStore } from '../../src/audit/audit-store.js';
 import { PostgresAuditRecorder } from '../../src/audit/postgres-audit-recorder.js';
 import { KubemendError } from '../../src/domain/errors.js';
 import { openStorage } from '../../src/sessions/factory.js';
-import { PostgresSessionStore } from '../../src/sessions/postgres-session-store.js';
+import {
+  PostgresSessionStore,
+  postgresSessionMigrations,
+} from '../../src/sessions/postgres-session-store.js';
+import { migratePostgres, quoteSchema } from '../../src/storage/postgres.js';
 import type { SessionStore } from '../../src/sessions/store.js';
 import { describeAuditStoreContract } from './audit-store.contract.js';
 import { describeSessionStoreContract } from './session-store.contract.js';
-import { approvedSession, auditEntry, requirePostgres, uniqueSchema } from './support.js';
+import {
+  approvedSession,
+  auditEntry,
+  requirePostgres,
+  SAMPLE_INPUT,
+  SAMPLE_OUTPUT,
+  uniqueSchema,
+} from './support.js';
 
 let url = '';
 let admin: Client | undefined;
@@ -137,8 +148,48 @@ describe('PostgreSQL storage', () => {
       { component: 'audit', version: 1 },
       { component: 'sessions', version: 1 },
       { component: 'sessions', version: 2 },
+      { component: 'sessions', version: 3 },
+      { component: 'sessions', version: 4 },
     ]);
     await Promise.all(opened.map((store) => store.close()));
+  });
+
+  it('migration 3 fills the filter columns of older sessions, a \\u0000 escape in their JSON included', async () => {
+    await postgres();
+    const schema = newSchema();
+    const client = new Client({ connectionString: url });
+    await client.connect();
+    try {
+      await migratePostgres(
+        client as unknown as PoolClient,
+        schema,
+        'sessions',
+        postgresSessionMigrations(quoteSchema(schema)).slice(0, 1),
+      );
+      const insert = `INSERT INTO ${schema}.sessions (id, state, phase, created_at, updated_at, actor, input, output, approvals, results, version)
+         VALUES ($1, 'pending', 'done', $2, $2, 'test', $3, $4, '[]', '[]', 1)`;
+      const at = '2026-11-01T08:00:00.000Z';
+      const output = JSON.stringify(SAMPLE_OUTPUT);
+      // SAMPLE_INPUT's logs hold a \u0000 escape, which PostgreSQL's json operators refuse.
+      await client.query(insert, ['with-nul', at, JSON.stringify(SAMPLE_INPUT), output]);
+      await client.query(insert, [
+        'plain',
+        '2026-11-01T08:01:00.000Z',
+        JSON.stringify({ issue: 'x', target: { kind: 'Deployment', namespace: 'shop', name: 'x' } }),
+        JSON.stringify({ ...SAMPLE_OUTPUT, analysis: { ...SAMPLE_OUTPUT.analysis, category: 'oom-killed' } }),
+      ]);
+    } finally {
+      await client.end();
+    }
+    const store = await PostgresSessionStore.open({ url, schema });
+    try {
+      expect((await store.list({ namespace: 'payments' })).map((s) => s.id)).toEqual(['with-nul']);
+      expect((await store.list({ namespace: 'shop' })).map((s) => s.id)).toEqual(['plain']);
+      expect((await store.list({ category: 'oom-killed' })).map((s) => s.id)).toEqual(['plain']);
+      expect((await store.list({ category: 'crash-loop' })).map((s) => s.id)).toEqual(['with-nul']);
+    } finally {
+      await store.close();
+    }
   });
 
   it('refuses a schema migrated by a newer kubemend', async () => {

@@ -12,6 +12,7 @@ import {
   type SessionStore,
   TERMINAL_STATES,
 } from '../../src/sessions/store.js';
+import { describeSessionListContract } from './session-list.contract.js';
 import { approvedSession, ManualClock, newSession, SAMPLE_OUTPUT, SAMPLE_RESULT } from './support.js';
 
 export interface SessionStoreUnderTest {
@@ -331,6 +332,13 @@ export function describeSessionStoreContract(name: string, harness: SessionStore
         const { store } = await open();
         expect((await rejection(store.list({ limit: -1 }))).code).toBe('invalid-input');
       });
+    });
+
+    describeSessionListContract(name, {
+      async open() {
+        const fixture = await harness.open({ clock: new ManualClock().now });
+        return { store: fixture.store, dispose: () => fixture.dispose() };
+      },
     });
 
     describe('purge (retention)', () => {

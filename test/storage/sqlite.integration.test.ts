@@ -53,6 +53,25 @@ describeSessionStoreContract('SQLite', {
   },
 });
 
+// The same contract with every write on the writer thread (storage.sqliteWriter: thread).
+describeSessionStoreContract('SQLite, writer thread', {
+  async open({ clock }) {
+    const path = nextPath();
+    const stores: SessionStore[] = [new SqliteSessionStore(path, { clock, writerThread: true })];
+    return {
+      store: stores[0]!,
+      async replica() {
+        const replica = new SqliteSessionStore(path, { clock, writerThread: true });
+        stores.push(replica);
+        return replica;
+      },
+      async dispose() {
+        await Promise.all(stores.map((store) => store.close()));
+      },
+    };
+  },
+});
+
 describeAuditStoreContract('SQLite', {
   async open({ clock }) {
     const path = nextPath();
@@ -106,8 +125,15 @@ describe('SQLite storage: the file', () => {
           .all(),
       ).toEqual([
         { component: 'audit', version: 1, name: 'create audit_records and audit_head' },
+        { component: 'incidents', version: 1, name: 'create incidents' },
         { component: 'sessions', version: 1, name: 'create sessions' },
-        { component: 'sessions', version: 2, name: 'sessions carry their cluster' },
+        {
+          component: 'sessions',
+          version: 2,
+          name: 'index unfinished sessions (reconciliation of unanswered requests)',
+        },
+        { component: 'sessions', version: 3, name: 'namespace and category columns for list filters' },
+        { component: 'sessions', version: 4, name: 'sessions carry their cluster' },
       ]);
     });
     await storage.close();

@@ -48,7 +48,12 @@ async function readDocument(path: string): Promise<{ input: RemediateInput; logs
   let parallel = false;
   if (path === '-') stream = process.stdin;
   else {
-    parallel = ((await stat(path).catch(() => undefined))?.size ?? 0) >= PARALLEL_THRESHOLD_BYTES;
+    const found = await stat(path).catch(() => undefined);
+    if (found?.isDirectory())
+      throw new UsageError(
+        `--input: ${path} is a directory; give a RemediateInput JSON file, or - for stdin`,
+      );
+    parallel = (found?.size ?? 0) >= PARALLEL_THRESHOLD_BYTES;
     stream = createReadStream(path);
     await new Promise<void>((resolve, reject) => {
       (stream as ReturnType<typeof createReadStream>)

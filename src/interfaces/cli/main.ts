@@ -46,13 +46,15 @@ async function serve(flags: ServeFlags): Promise<number> {
   });
   // Loaded on demand: `analyze` should not pay for the server's start-up.
   const { createHttpServer } = await import('../http/server.js');
-  const { app: http } = await createHttpServer({
+  const { app: http, stop } = await createHttpServer({
     service: app.service,
     configuration,
     authenticator: app.authenticator,
     readiness: [
       { name: 'sessions', check: async () => void (await app.sessions.list({ limit: 1 })) },
       { name: 'audit', check: async () => void (await app.audit.list({ limit: 1 })) },
+      // Reported, not a reason to stop serving analyses: see docs/decisions/0023.
+      { name: 'auditChain', informational: true, check: async () => app.service.assertAuditChainValid() },
     ],
   });
   log.current = http.log;
@@ -76,9 +78,14 @@ async function serve(flags: ServeFlags): Promise<number> {
   }
   await stopped;
   await watching?.stop();
+  // No reconciliation while stopping; then /readyz 503, drain, stop within server.shutdownTimeout.
   await background.stop();
-  await http.close();
+  const report = await stop();
+  const cut = report.handedOver.length + report.abandoned + report.interrupted > 0;
+  if (cut) http.log.warn(report, 'stopped at the deadline: work handed over or ended failed');
   await app.close();
+  // Work cut at the deadline may still be waiting on a timer; it can no longer write: do not wait.
+  if (cut) process.exit(EXIT_CODES.success);
   return EXIT_CODES.success;
 }
 

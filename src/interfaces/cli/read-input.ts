@@ -4,12 +4,14 @@
  * million-line context is analysed in bounded memory.
  */
 import type { Readable } from 'node:stream';
-import { JSONParser } from '@streamparser/json';
+import { TokenParser, Tokenizer, TokenType } from '@streamparser/json';
 import {
   type FieldIssue,
   INPUT_MAX_BYTES,
   InvalidInputError,
   KubemendError,
+  MAX_JSON_DEPTH,
+  nestingIssue,
   parseRemediateInput,
   type RemediateInput,
 } from '../../domain/index.js';
@@ -29,6 +31,75 @@ export interface ReadOptions {
   readonly parallel?: boolean;
 }
 
+interface Container {
+  /** Where this container sits in its parent (undefined for the document). */
+  readonly key: PropertyKey | undefined;
+  readonly array: boolean;
+  /** Arrays: the index of the current element. Objects: the last key read. */
+  position: PropertyKey;
+  expectKey: boolean;
+}
+
+/**
+ * Follows the tokens and refuses a container opened deeper than `MAX_JSON_DEPTH`, naming its path,
+ * before the parser builds anything below it.
+ */
+class NestingGuard {
+  private readonly open: Container[] = [];
+
+  see(token: TokenType, value: unknown): void {
+    const top = this.open.at(-1);
+    switch (token) {
+      case TokenType.LEFT_BRACE:
+      case TokenType.LEFT_BRACKET: {
+        const key = top?.position;
+        if (this.open.length + 1 > MAX_JSON_DEPTH) {
+          const path = [...this.open.slice(1).map((container) => container.key!), key!];
+          throw new InvalidInputError([nestingIssue(path)]);
+        }
+        const array = token === TokenType.LEFT_BRACKET;
+        this.open.push({ key, array, position: array ? 0 : '', expectKey: !array });
+        return;
+      }
+      case TokenType.RIGHT_BRACE:
+      case TokenType.RIGHT_BRACKET:
+        this.open.pop();
+        return;
+      case TokenType.COMMA:
+        if (top?.array) top.position = (top.position as number) + 1;
+        else if (top) top.expectKey = true;
+        return;
+      case TokenType.STRING:
+        if (top && !top.array && top.expectKey) {
+          top.position = value as string;
+          top.expectKey = false;
+        }
+        return;
+      default:
+        return;
+    }
+  }
+}
+
+/** The streaming parser: a tokenizer whose tokens pass the nesting guard, then the token parser. */
+function streamingParser(paths: string[]): { tokenizer: Tokenizer; tokens: TokenParser } {
+  const tokenizer = new Tokenizer();
+  const tokens = new TokenParser({ paths, keepStack: true });
+  const guard = new NestingGuard();
+  tokenizer.onToken = (info) => {
+    guard.see(info.token, info.value);
+    tokens.write(info);
+  };
+  tokenizer.onEnd = () => {
+    if (!tokens.isEnded) tokens.end();
+  };
+  tokens.onError = tokenizer.error.bind(tokenizer);
+  tokens.onEnd = () => {
+    if (!tokenizer.isEnded) tokenizer.end();
+  };
+  return { tokenizer, tokens };
+}
+
 export async function readInputStream(stream: Readable, options: ReadOptions = {}): Promise<ParsedInput> {
   const maxBytes = options.maxBytes ?? INPUT_MAX_BYTES;
   const summarizer = options.parallel ? new ParallelLogSummarizer() : new LogSummarizer();
@@ -36,8 +107,8 @@ export async function readInputStream(stream: Readable, options: ReadOptions = {
   let document: unknown;
   let bytes = 0;
   const issues: FieldIssue[] = [];
-  const parser = new JSONParser({ paths: ['$', '$.context.logs.*'], keepStack: true });
-  parser.onValue = ({ value, key, parent, stack }) => {
+  const { tokenizer, tokens } = streamingParser(['$', '$.context.logs.*']);
+  tokens.onValue = ({ value, key, parent, stack }) => {
     if (stack.length === 0) {
       document = value;
       return;
@@ -52,9 +123,10 @@ export async function readInputStream(stream: Readable, options: ReadOptions = {
   // Only the JSON parser's complaints are the caller's fault; anything else is ours.
   const parse = (buffer?: Buffer): void => {
     try {
-      if (buffer) parser.write(buffer);
-      else if (!parser.isEnded) parser.end();
+      if (buffer) tokenizer.write(buffer);
+      else if (!tokenizer.isEnded) tokenizer.end();
     } catch (error) {
+      if (error instanceof KubemendError) throw error;
       throw new InvalidInputError([{ path: '', message: `not valid JSON: ${(error as Error).message}` }]);
     }
   };

@@ -19,7 +19,9 @@ export function stopSignal(
         process.exit(signal === 'SIGINT' ? 130 : 143);
       }
       received = signal;
-      log()?.warn(`${signal}: stopping — no new connections, in-flight requests finish first`);
+      log()?.warn(
+        `${signal}: stopping — /readyz 503, no new connections, in-flight requests finish first (server.shutdownTimeout)`,
+      );
       resolve(signal);
     };
     process.on('SIGINT', onSignal);

@@ -1,6 +1,11 @@
 /** The OpenAPI 3.1 document, generated from the same zod schemas that validate requests. */
 import { z } from 'zod';
-import { ERROR_CODES, RemediateInputSchema, RemediateOutputSchema } from '../../domain/index.js';
+import {
+  ERROR_CODES,
+  RemediateInputSchema,
+  RemediateOutputSchema,
+  SESSION_ID_MAX_LENGTH,
+} from '../../domain/index.js';
 import { SESSION_STATES } from '../../sessions/store.js';
 import { scanOpenApi } from './routes/scan.js';
 
@@ -24,15 +29,46 @@ const json = (schema: z.ZodType) =>
 
 export function openApiDocument(version: string): Record<string, unknown> {
   const problemRef = { $ref: '#/components/schemas/Problem' };
+  const header = (description: string) => ({ description, schema: { type: 'string' } });
+  /** Headers of a refusal: when to retry, and (429 from a caller's own bucket) its limits. */
+  const HEADERS: Readonly<Record<number, Record<string, unknown>>> = {
+    429: {
+      'Retry-After': header('seconds until a call is allowed again'),
+      RateLimit: header('draft-ietf-httpapi-ratelimit-headers: "analyses";r=<left>;t=<seconds until full>'),
+      'RateLimit-Policy': header('"analyses";q=<burst>;w=<seconds to refill>, likewise "executions"'),
+    },
+    503: { 'Retry-After': header('seconds to wait before trying again') },
+  };
   const errors = (...statuses: number[]) =>
     Object.fromEntries(
       statuses.map((status) => [
         String(status),
-        { description: 'Problem', content: { 'application/problem+json': { schema: problemRef } } },
+        {
+          description: 'Problem',
+          ...(HEADERS[status] ? { headers: HEADERS[status] } : {}),
+          content: { 'application/problem+json': { schema: problemRef } },
+        },
       ]),
     );
+  const mcpSession = {
+    name: 'Mcp-Session-Id',
+    in: 'header',
+    required: true,
+    schema: { type: 'string' },
+    description: 'the session the initialize response named',
+  };
   const security = [{ bearer: [] }];
-  const sessionParam = { name: 'id', in: 'path', required: true, schema: { type: 'string' } };
+  const sessionParam = {
+    name: 'id',
+    in: 'path',
+    required: true,
+    schema: {
+      type: 'string',
+      minLength: 1,
+      maxLength: SESSION_ID_MAX_LENGTH,
+      pattern: '^[A-Za-z0-9][A-Za-z0-9._-]*$',
+    },
+  };
   return {
     openapi: '3.1.0',
     info: {
@@ -131,7 +167,7 @@ export function openApiDocument(version: string): Record<string, unknown> {
               headers: { Location: { schema: { type: 'string' } } },
               content: { 'application/json': { schema: { $ref: '#/components/schemas/Session' } } },
             },
-            ...errors(400, 401, 403, 409, 413, 422, 429, 503),
+            ...errors(400, 401, 403, 409, 413, 415, 422, 429, 503),
           },
         },
       },
@@ -145,7 +181,7 @@ export function openApiDocument(version: string): Record<string, unknown> {
               description: 'Session',
               content: { 'application/json': { schema: { $ref: '#/components/schemas/Session' } } },
             },
-            ...errors(401, 403, 404),
+            ...errors(400, 401, 403, 404, 414),
           },
         },
       },
@@ -163,7 +199,7 @@ export function openApiDocument(version: string): Record<string, unknown> {
               description: 'RemediateOutput',
               content: { 'application/json': { schema: { $ref: '#/components/schemas/RemediateOutput' } } },
             },
-            ...errors(400, 401, 403, 404, 409, 503),
+            ...errors(400, 401, 403, 404, 409, 413, 414, 415, 429, 503),
           },
         },
       },
@@ -181,7 +217,7 @@ export function openApiDocument(version: string): Record<string, unknown> {
               description: 'Session',
               content: { 'application/json': { schema: { $ref: '#/components/schemas/Session' } } },
             },
-            ...errors(400, 401, 403, 404, 409),
+            ...errors(400, 401, 403, 404, 409, 413, 414, 415),
           },
         },
       },
@@ -243,9 +279,28 @@ export function openApiDocument(version: string): Record<string, unknown> {
       },
       '/mcp': {
         post: {
-          summary: 'MCP Streamable HTTP endpoint',
+          summary:
+            'MCP Streamable HTTP: a JSON-RPC message; initialize (without Mcp-Session-Id) opens a session',
           security,
-          responses: { '200': { description: 'JSON-RPC response or SSE stream' } },
+          parameters: [{ ...mcpSession, required: false }],
+          requestBody: { required: true, content: { 'application/json': { schema: { type: 'object' } } } },
+          responses: {
+            '200': { description: 'JSON-RPC response or SSE stream' },
+            '202': { description: 'notification or response accepted' },
+            ...errors(400, 401, 403, 404, 413, 415, 429, 503),
+          },
+        },
+        get: {
+          summary: "MCP Streamable HTTP: the session's event stream (server-to-client messages)",
+          security,
+          parameters: [mcpSession],
+          responses: { '200': { description: 'SSE stream' }, ...errors(400, 401, 403, 404, 503) },
+        },
+        delete: {
+          summary: 'MCP Streamable HTTP: end the session',
+          security,
+          parameters: [mcpSession],
+          responses: { '200': { description: 'session ended' }, ...errors(401, 403, 404, 503) },
         },
       },
     },

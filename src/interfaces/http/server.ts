@@ -4,21 +4,36 @@
  * service, translate errors into RFC 9457 problem documents.
  */
 import { randomUUID } from 'node:crypto';
-import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
-import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/streamableHttp.js';
-import { isInitializeRequest } from '@modelcontextprotocol/sdk/types.js';
+import Fastify, { type FastifyInstance, type FastifyRequest } from 'fastify';
 import type { z } from 'zod';
-import { InvalidInputError, KubemendError, parseRemediateInput, digest } from '../../domain/index.js';
+import {
+  digest,
+  InvalidInputError,
+  KubemendError,
+  parseRemediateInput,
+  SESSION_ID_MAX_LENGTH,
+  SessionIdSchema,
+} from '../../domain/index.js';
 import { toFieldIssues } from '../../domain/validation.js';
-import { type Authenticator, type Principal, requireScope } from '../../auth/authenticator.js';
-import type { Configuration, Scope } from '../../config/configuration.js';
-import type { RemediationService } from '../../service/remediation-service.js';
+import { type Authenticator, requireScope } from '../../auth/authenticator.js';
+import type { Configuration } from '../../config/configuration.js';
+import { durationMs } from '../../config/server.js';
+import type { RemediationService, StopReport } from '../../service/remediation-service.js';
 import type { SessionRecord } from '../../sessions/store.js';
-import { createMcpServer } from '../mcp/server.js';
+import { registerUi } from '../ui/plugin.js';
 import { createMetrics, type Metrics } from './metrics.js';
 import { registerStateMetrics } from './state-metrics.js';
 import { ApproveBodySchema, openApiDocument, RejectBodySchema } from './openapi.js';
-import { type Problem, problem, problemHeaders, toProblem } from './problem.js';
+import { installJsonBodyParser } from './body.js';
+import { authenticateHook, principalOf } from './authentication.js';
+import { clientErrorHandler, frameworkErrors, installErrorHandlers } from './errors.js';
+import { InFlightLimit } from './in-flight.js';
+import { registerMcpRoutes } from './mcp-route.js';
+import { McpSessions } from './mcp-sessions.js';
+import { sendProblem } from './problem.js';
+import { Shutdown } from './shutdown.js';
+import { admit } from './rate-limit.js';
+import { CallerRateLimits, workOf } from '../rate-limit.js';
 import { registerScanRoutes } from './routes/scan.js';
 
 export interface HttpServerOptions {
@@ -26,19 +41,31 @@ export interface HttpServerOptions {
   readonly configuration: Configuration;
   readonly authenticator: Authenticator;
   readonly version?: string;
-  /** Extra readiness checks (storage, cluster); each throws when not ready. */
-  readonly readiness?: ReadonlyArray<{ readonly name: string; readonly check: () => Promise<void> }>;
-}
-
-declare module 'fastify' {
-  interface FastifyRequest {
-    principal?: Principal;
-  }
+  /**
+   * Extra readiness checks (storage, cluster); each throws when not ready. An `informational`
+   * check is reported in /readyz but does not make kubemend unready (the audit chain).
+   */
+  readonly readiness?: ReadonlyArray<{
+    readonly name: string;
+    readonly check: () => Promise<void>;
+    readonly informational?: boolean;
+  }>;
 }
 
 function parseBody<T>(schema: z.ZodType<T>, body: unknown): T {
   const parsed = schema.safeParse(body ?? {});
   if (!parsed.success) throw new InvalidInputError(toFieldIssues(parsed.error.issues));
+  return parsed.data;
+}
+
+/** The `:id` of a session route, checked against the contract's session id. */
+function sessionIdOf(request: FastifyRequest): string {
+  const { id } = request.params as { id: string };
+  const parsed = SessionIdSchema.safeParse(id);
+  if (!parsed.success)
+    throw new InvalidInputError(
+      toFieldIssues(parsed.error.issues).map((issue) => ({ ...issue, path: 'id' })),
+    );
   return parsed.data;
 }
 
@@ -59,48 +86,60 @@ function sessionView(session: SessionRecord): Record<string, unknown> {
   };
 }
 
-const LOOPBACK_ORIGIN = /^https?:\/\/(?:localhost|127(?:\.\d{1,3}){3}|\[::1\])(?::\d+)?$/;
+export interface HttpServer {
+  readonly app: FastifyInstance;
+  readonly metrics: Metrics;
+  /** The graceful stop (SIGTERM): see shutdown.ts. Resolves when the server is closed. */
+  stop(): Promise<StopReport>;
+}
 
-export async function createHttpServer(
-  options: HttpServerOptions,
-): Promise<{ app: FastifyInstance; metrics: Metrics }> {
+export async function createHttpServer(options: HttpServerOptions): Promise<HttpServer> {
   const { service, configuration, authenticator } = options;
   const metrics = createMetrics();
-  registerStateMetrics(metrics.registry, { sessions: service.sessionStore, audit: service.auditRecorder });
+  registerStateMetrics(metrics.registry, {
+    sessions: service.sessionStore,
+    chain: { status: () => service.auditChainStatus(), check: () => service.verifyAuditChain() },
+  });
+  const bodyLimitBytes = configuration.server.bodyLimitBytes;
   const app = Fastify({
     logger: {
       level: configuration.logLevel === 'silent' ? 'silent' : configuration.logLevel,
       stream: process.stderr,
     },
-    bodyLimit: configuration.server.bodyLimitBytes,
+    bodyLimit: bodyLimitBytes,
+    // The router's limit is the schema's: every session id the contract allows reaches its route.
+    routerOptions: { maxParamLength: SESSION_ID_MAX_LENGTH },
+    // A whole request must arrive in time: a stalled upload cannot hold a slot for ever.
+    requestTimeout: durationMs(configuration.server.requestTimeout),
+    // Drain answers (503) come from the shutdown hook, as problem documents.
+    return503OnClosing: false,
+    frameworkErrors: frameworkErrors(bodyLimitBytes),
+    clientErrorHandler,
     genReqId: (request) => {
       const given = request.headers['x-request-id'];
       return typeof given === 'string' && /^[\w.-]{1,128}$/.test(given) ? given : randomUUID();
     },
   });
+  installJsonBodyParser(app, bodyLimitBytes);
+  installErrorHandlers(app, bodyLimitBytes);
 
-  // --- cross-cutting: request ids, concurrency limit, metrics, errors ------------------------
-  let inFlight = 0;
+  // --- cross-cutting: request ids, concurrency limit, metrics ---------------------------------
+  const inFlight = new InFlightLimit(configuration.server.maxInFlight);
+  inFlight.register(metrics.registry);
+  const shutdown = new Shutdown(app, {
+    service,
+    timeoutMs: durationMs(configuration.server.shutdownTimeout),
+    delayMs: durationMs(configuration.server.shutdownDelay),
+  });
   app.addHook('onRequest', async (request, reply) => {
     reply.header('x-request-id', request.id);
-    if (request.url.startsWith('/v1/') || request.url.startsWith('/mcp')) {
-      if (inFlight >= configuration.server.maxInFlight) {
-        return sendProblem(
-          reply,
-          problem(
-            'rate-limited',
-            `more than ${configuration.server.maxInFlight} requests in flight; retry shortly`,
-            { instance: request.id },
-          ),
-        );
-      }
-      inFlight++;
-      (request as FastifyRequest & { counted?: boolean }).counted = true;
-    }
+    const refused = await shutdown.hook(request, reply);
+    if (refused) return refused;
+    if (InFlightLimit.counts(request) && !inFlight.admit(reply))
+      return sendProblem(reply, inFlight.refusal(request.id));
     return undefined;
   });
   app.addHook('onResponse', async (request, reply) => {
-    if ((request as FastifyRequest & { counted?: boolean }).counted) inFlight--;
     metrics.requests.observe(
       {
         method: request.method,
@@ -110,39 +149,13 @@ export async function createHttpServer(
       reply.elapsedTime / 1000,
     );
   });
-  app.setErrorHandler((error: Error & { code?: string; statusCode?: number }, request, reply) => {
-    let body = toProblem(error, request.id);
-    if (error.code === 'FST_ERR_CTP_BODY_TOO_LARGE')
-      body = problem(
-        'input-too-large',
-        `the request body is larger than ${configuration.server.bodyLimitBytes} bytes`,
-        { instance: request.id },
-      );
-    else if (error.code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE')
-      body = problem('invalid-input', 'send the body as application/json', { instance: request.id });
-    else if (error.code === 'FST_ERR_CTP_EMPTY_JSON_BODY')
-      body = problem('invalid-input', 'the request body is empty: expected a JSON document', {
-        instance: request.id,
-      });
-    else if (error instanceof SyntaxError || error.code === 'FST_ERR_CTP_INVALID_JSON_BODY')
-      body = problem('invalid-input', `not valid JSON: ${error.message}`, { instance: request.id });
-    if (body.status >= 500) request.log.error({ err: error }, 'request failed');
-    return sendProblem(reply, body);
-  });
-  app.setNotFoundHandler((request, reply) =>
-    sendProblem(
-      reply,
-      problem('not-found', `no route ${request.method} ${request.url.split('?')[0]}`, {
-        instance: request.id,
-      }),
-    ),
-  );
 
-  const authenticate = (scope: Scope) => async (request: FastifyRequest) => {
-    const principal = await authenticator.authenticate(request.headers.authorization);
-    requireScope(principal, scope);
-    request.principal = principal;
-  };
+  // Per-caller token buckets (analyses, executions), shared by the API and the MCP tools.
+  const rateLimits = new CallerRateLimits(configuration.server.rateLimits);
+
+  const authenticate = (scope: Parameters<typeof authenticateHook>[1]) => ({
+    onRequest: authenticateHook(authenticator, scope),
+  });
 
   // --- health, metrics, OpenAPI (no authentication) ------------------------------------------
   app.get('/livez', async () => ({ status: 'ok' }));
@@ -150,12 +163,17 @@ export async function createHttpServer(
   app.get('/readyz', async (_request, reply) => {
     const checks: Record<string, string> = {};
     let ready = true;
-    for (const { name, check } of options.readiness ?? []) {
+    const readiness: ReadonlyArray<{ name: string; check: () => Promise<void>; informational?: boolean }> = [
+      { name: 'shutdown', check: shutdown.check },
+      ...(options.readiness ?? []),
+      { name: 'inFlight', check: () => inFlight.check() },
+    ];
+    for (const { name, check, informational } of readiness) {
       try {
         await check();
         checks[name] = 'ok';
       } catch (error) {
-        ready = false;
+        if (informational !== true) ready = false;
         checks[name] = (error as Error).message;
       }
     }
@@ -168,19 +186,21 @@ export async function createHttpServer(
   app.get('/openapi.json', async () => document);
 
   // --- the API ---------------------------------------------------------------------------------
-  app.post('/v1/remediate', { preHandler: authenticate('remediate:analyze') }, async (request, reply) => {
+  app.post('/v1/remediate', authenticate('remediate:analyze'), async (request, reply) => {
     const parsed = parseRemediateInput(request.body);
     if (!parsed.ok) throw parsed.error;
     const input = parsed.value;
-    const principal = request.principal!;
+    const principal = principalOf(request);
     const canExecute = principal.scopes.has('remediate:execute');
     if ((input.approve || (input.mode && input.mode !== 'manual')) && !canExecute)
       requireScope(principal, 'remediate:execute');
+    admit(rateLimits, reply, principal, workOf(input));
     const keyHeader = request.headers['idempotency-key'];
     const idempotencyKey = typeof keyHeader === 'string' && keyHeader.length > 0 ? keyHeader : undefined;
     if (idempotencyKey && idempotencyKey.length > 256)
       throw new InvalidInputError([{ path: 'Idempotency-Key', message: 'at most 256 characters' }]);
-    const requestHash = digest(request.body);
+    // Compared only on a replay under the same Idempotency-Key: not hashed without one.
+    const requestHash = idempotencyKey ? digest(request.body) : undefined;
     const options = { actor: principal.name, canExecute, idempotencyKey, requestHash };
     if (/\brespond-async\b/.test(String(request.headers.prefer ?? ''))) {
       const session = await service.start(input, options);
@@ -205,17 +225,18 @@ export async function createHttpServer(
     return output;
   });
 
-  app.get('/v1/sessions/:id', { preHandler: authenticate('remediate:analyze') }, async (request) => {
-    const { id } = request.params as { id: string };
+  app.get('/v1/sessions/:id', authenticate('remediate:analyze'), async (request) => {
+    const id = sessionIdOf(request);
     const session = await service.session(id);
     if (!session) throw new KubemendError('session-not-found', `session ${id} not found`);
     return sessionView(session);
   });
 
-  app.post('/v1/sessions/:id/approve', { preHandler: authenticate('remediate:execute') }, async (request) => {
-    const { id } = request.params as { id: string };
+  app.post('/v1/sessions/:id/approve', authenticate('remediate:execute'), async (request, reply) => {
+    const id = sessionIdOf(request);
     const body = parseBody(ApproveBodySchema, request.body);
-    const principal = request.principal!;
+    const principal = principalOf(request);
+    admit(rateLimits, reply, principal, ['executions']);
     const approver =
       body.approver === principal.name
         ? principal.name
@@ -233,10 +254,10 @@ export async function createHttpServer(
     return output;
   });
 
-  app.post('/v1/sessions/:id/reject', { preHandler: authenticate('remediate:execute') }, async (request) => {
-    const { id } = request.params as { id: string };
+  app.post('/v1/sessions/:id/reject', authenticate('remediate:execute'), async (request) => {
+    const id = sessionIdOf(request);
     const body = parseBody(RejectBodySchema, request.body);
-    const principal = request.principal!;
+    const principal = principalOf(request);
     const approver =
       body.approver === principal.name
         ? principal.name
@@ -244,9 +265,13 @@ export async function createHttpServer(
     return sessionView(await service.reject(id, { approver, reason: body.reason }));
   });
 
-  registerScanRoutes(app, { service, preHandler: authenticate('remediate:analyze') });
+  registerScanRoutes(app, {
+    service,
+    route: authenticate('remediate:analyze'),
+    admit: (request, reply) => admit(rateLimits, reply, principalOf(request), ['analyses']),
+  });
 
-  app.get('/v1/audit', { preHandler: authenticate('audit:read') }, async (request) => {
+  app.get('/v1/audit', authenticate('audit:read'), async (request) => {
     const query = request.query as { sessionId?: string; since?: string; limit?: string };
     const limit = query.limit === undefined ? 1_000 : Number(query.limit);
     if (!Number.isInteger(limit) || limit < 1 || limit > 10_000)
@@ -258,71 +283,25 @@ export async function createHttpServer(
     };
   });
 
-  app.get('/v1/audit/verify', { preHandler: authenticate('audit:read') }, async () =>
-    service.auditRecorder.verify(),
-  );
+  app.get('/v1/audit/verify', authenticate('audit:read'), async () => service.auditRecorder.verify());
+
+  // --- the approvals web page (/ui): its own module, its own sign-in and error pages ----------
+  await registerUi(app, { service, configuration, authenticator });
 
   // --- MCP over Streamable HTTP ---------------------------------------------------------------
-  const transports = new Map<string, { transport: StreamableHTTPServerTransport; principal: string }>();
-  const mcp = async (request: FastifyRequest, reply: FastifyReply) => {
-    const origin = request.headers.origin;
-    if (origin && !LOOPBACK_ORIGIN.test(origin) && !configuration.server.allowedOrigins.includes(origin)) {
-      return sendProblem(
-        reply,
-        problem('origin-not-allowed', `origin ${origin} is not allowed to call /mcp`, {
-          instance: request.id,
-        }),
-      );
-    }
-    const principal = await authenticator.authenticate(request.headers.authorization);
-    requireScope(principal, 'remediate:analyze');
-    const sessionHeader = request.headers['mcp-session-id'];
-    const sessionId = typeof sessionHeader === 'string' ? sessionHeader : undefined;
-    let entry = sessionId ? transports.get(sessionId) : undefined;
-    if (sessionId && !entry)
-      return sendProblem(
-        reply,
-        problem(
-          'session-not-found',
-          `MCP session ${sessionId} is not known (it may have expired); initialize again`,
-          { instance: request.id },
-        ),
-      );
-    if (entry && entry.principal !== principal.name)
-      throw new KubemendError('forbidden', 'this MCP session belongs to another caller');
-    if (!entry) {
-      if (request.method !== 'POST' || !isInitializeRequest(request.body)) {
-        throw new InvalidInputError([
-          { path: 'Mcp-Session-Id', message: 'missing: send an initialize request first' },
-        ]);
-      }
-      const transport: StreamableHTTPServerTransport = new StreamableHTTPServerTransport({
-        sessionIdGenerator: () => randomUUID(),
-        onsessioninitialized: (id) => {
-          transports.set(id, { transport, principal: principal.name });
-        },
-      });
-      transport.onclose = () => {
-        if (transport.sessionId) transports.delete(transport.sessionId);
-      };
-      const server = createMcpServer({ service, principal: () => principal });
-      await server.connect(transport);
-      entry = { transport, principal: principal.name };
-    }
-    reply.hijack();
-    await entry.transport.handleRequest(request.raw, reply.raw, request.body);
-    return undefined;
-  };
-  app.post('/mcp', mcp);
-  app.get('/mcp', mcp);
-  app.delete('/mcp', mcp);
-  app.addHook('onClose', async () => {
-    for (const { transport } of transports.values()) await transport.close().catch(() => undefined);
+  const mcpSessions = new McpSessions({
+    idleTimeoutMs: durationMs(configuration.server.mcpSessions.idleTimeout),
+    perCaller: configuration.server.mcpSessions.perCaller,
+    max: configuration.server.mcpSessions.max,
+  });
+  mcpSessions.register(metrics.registry);
+  registerMcpRoutes(app, {
+    service,
+    configuration,
+    authenticator,
+    sessions: mcpSessions,
+    admit: (principal, work) => void rateLimits.take(principal.name, work),
   });
 
-  return { app, metrics };
-}
-
-function sendProblem(reply: FastifyReply, body: Problem): FastifyReply {
-  return reply.code(body.status).headers(problemHeaders(body)).type('application/problem+json').send(body);
+  return { app, metrics, stop: () => shutdown.stop() };
 }

@@ -1,16 +1,15 @@
 /**
  * Gauges read from stored state when Prometheus scrapes, for kubemend's own alerts (the Helm
  * chart's PrometheusRule): how long the oldest approval has been pending, and whether the audit
- * log's hash chain verifies. Verification walks the whole chain, so it runs at most once per
- * interval, in the background; a scrape reports the last result (the first scrape waits for it).
+ * log's hash chain verifies. The chain is verified by the service (whole at start-up, then
+ * incrementally every `audit.verifyInterval`); a scrape reports its last result, and the first
+ * scrape of a process that has not verified yet waits for a verification.
  */
 import { Gauge, type Registry } from 'prom-client';
-import type { RemediationService } from '../../service/remediation-service.js';
+import type { ChainStatus } from '../../service/audit-integrity.js';
 import type { SessionStore } from '../../sessions/store.js';
 
 export interface StateMetricsOptions {
-  /** Re-verify the audit chain at most this often (default 5 minutes). */
-  readonly auditVerifyIntervalMs?: number;
   readonly now?: () => number;
 }
 
@@ -18,12 +17,12 @@ export function registerStateMetrics(
   registry: Registry,
   sources: {
     readonly sessions: SessionStore;
-    readonly audit: Pick<RemediationService['auditRecorder'], 'verify'>;
+    /** The service's view of the audit chain (`auditChainStatus`, `verifyAuditChain`). */
+    readonly chain: { status(): ChainStatus; check(): Promise<ChainStatus> };
   },
   options: StateMetricsOptions = {},
 ): void {
   const now = options.now ?? Date.now;
-  const interval = options.auditVerifyIntervalMs ?? 300_000;
 
   const pendingAges = async (): Promise<number[]> =>
     (await sources.sessions.list({ state: 'pending' })).map(
@@ -45,29 +44,26 @@ export function registerStateMetrics(
       this.set(Math.max(0, ...(await pendingAges())));
     },
   });
-
-  let last: { at: number; ok: boolean } | undefined;
-  let running: Promise<void> | undefined;
-  const verify = (): Promise<void> =>
-    (running ??= sources.audit
-      .verify()
-      .then(
-        (result) => {
-          last = { at: now(), ok: result.ok };
-        },
-        () => undefined, // storage unavailable: /readyz reports it; keep the last known result
-      )
-      .finally(() => {
-        running = undefined;
-      }));
+  const known = async (): Promise<ChainStatus> => {
+    const status = sources.chain.status();
+    return status.state === 'unknown' ? sources.chain.check() : status;
+  };
   new Gauge({
     name: 'kubemend_audit_chain_valid',
     help: '1 when the audit log hash chain verifies, 0 when a record was altered, removed or inserted',
     registers: [registry],
     async collect() {
-      if (!last) await verify();
-      else if (now() - last.at >= interval) void verify();
-      if (last) this.set(last.ok ? 1 : 0);
+      const status = await known();
+      if (status.state !== 'unknown') this.set(status.state === 'valid' ? 1 : 0);
+    },
+  });
+  new Gauge({
+    name: 'kubemend_audit_chain_verified_records',
+    help: 'Sequence of the last audit record verified (0 while the chain is broken)',
+    registers: [registry],
+    async collect() {
+      const status = await known();
+      this.set(status.state === 'valid' ? (status.verified?.sequence ?? 0) : 0);
     },
   });
 }

@@ -17,6 +17,7 @@ import {
   ClusterNameSchema,
   type ErrorCode,
   errorMapping,
+  excessiveNesting,
   InvalidInputError,
   KubemendError,
   RemediateContextSchema,
@@ -30,6 +31,7 @@ import { toFieldIssues } from '../../domain/validation.js';
 import { type Principal, requireScope } from '../../auth/authenticator.js';
 import type { Phase, RemediationService } from '../../service/remediation-service.js';
 import { describeFailure } from '../failure.js';
+import { type WorkKind, workOf } from '../rate-limit.js';
 import { renderText } from '../render.js';
 import { registerScanTool } from './tools/scan.js';
 
@@ -139,7 +141,10 @@ export class McpRequestError extends Error {
   }
 }
 
+/** Tool arguments: no deeper than `MAX_JSON_DEPTH`, then the tool's schema; each failure names the field. */
 function validate<T>(schema: z.ZodType<T>, value: unknown): T {
+  const tooDeep = excessiveNesting(value);
+  if (tooDeep) throw new InvalidInputError([tooDeep]);
   const parsed = schema.safeParse(value);
   if (!parsed.success) throw new InvalidInputError(toFieldIssues(parsed.error.issues));
   return parsed.data;
@@ -149,6 +154,11 @@ export interface McpServerOptions {
   readonly service: RemediationService;
   /** The caller: the local user over stdio, the authenticated principal over HTTP. */
   readonly principal: () => Principal;
+  /**
+   * Admission of a tool call by the caller's rate limits (HTTP): throws `rate-limited` when a
+   * bucket is empty. Absent over stdio (one local user).
+   */
+  readonly admit?: (principal: Principal, work: readonly WorkKind[]) => void;
 }
 
 export function createMcpServer(options: McpServerOptions): McpServer {
@@ -191,7 +201,7 @@ export function createMcpServer(options: McpServerOptions): McpServer {
       },
     });
     if (answer.action !== 'accept' || answer.content?.approve !== true) return undefined;
-    void extra;
+    options.admit?.(principal, ['executions']);
     return service.approve(output.sessionId, {
       approver: principal.name,
       actionIds: waiting.map((a) => a.id),
@@ -214,6 +224,7 @@ export function createMcpServer(options: McpServerOptions): McpServer {
         const principal = options.principal();
         requireScope(principal, 'remediate:analyze');
         const input = validate(RemediateInputSchema, { ...args, mode: 'manual' }) as RemediateInput;
+        options.admit?.(principal, ['analyses']);
         const output = await service.remediate(input, {
           actor: principal.name,
           canExecute: false,
@@ -245,6 +256,7 @@ export function createMcpServer(options: McpServerOptions): McpServer {
         const canExecute = principal.scopes.has('remediate:execute');
         if ((input.approve || (input.mode && input.mode !== 'manual')) && !canExecute)
           requireScope(principal, 'remediate:execute');
+        options.admit?.(principal, workOf(input));
         const reporter = progressReporter(extra as unknown as Extra);
         const output = await service.remediate(input, {
           actor: principal.name,
@@ -279,6 +291,7 @@ export function createMcpServer(options: McpServerOptions): McpServer {
         const principal = options.principal();
         requireScope(principal, 'remediate:execute');
         const input = validate(ApproveInputSchema, args);
+        options.admit?.(principal, ['executions']);
         const output = await service.approve(input.sessionId, {
           approver: principal.name,
           actionIds: input.actionIds,

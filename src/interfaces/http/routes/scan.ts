@@ -2,7 +2,7 @@
  * `POST /v1/scan`: the scan as JSON — body `ScanRequest` (`{}` scans every namespace), answer
  * `ScanReport`. Read-only; needs the `remediate:analyze` scope, like analysing one issue.
  */
-import type { FastifyInstance, preHandlerAsyncHookHandler } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest, RouteShorthandOptions } from 'fastify';
 import { z } from 'zod';
 import {
   InvalidInputError,
@@ -15,11 +15,15 @@ import type { RemediationService } from '../../../service/remediation-service.js
 export interface ScanRouteOptions {
   readonly service: RemediationService;
   /** Authentication and the scope check. */
-  readonly preHandler: preHandlerAsyncHookHandler;
+  /** Authentication (and whatever else every API route carries). */
+  readonly route: RouteShorthandOptions;
+  /** Admission: a scan is an analysis for the caller's rate limits. */
+  readonly admit: (request: FastifyRequest, reply: FastifyReply) => void;
 }
 
 export function registerScanRoutes(app: FastifyInstance, options: ScanRouteOptions): void {
-  app.post('/v1/scan', { preHandler: options.preHandler }, async (request) => {
+  app.post('/v1/scan', options.route, async (request, reply) => {
+    options.admit(request, reply);
     const parsed = ScanRequestSchema.safeParse(request.body ?? {});
     if (!parsed.success) throw new InvalidInputError(toFieldIssues(parsed.error.issues));
     return options.service.scan(parsed.data);

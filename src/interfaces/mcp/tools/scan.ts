@@ -36,7 +36,9 @@ export function registerScanTool(server: McpServer, options: McpServerOptions): 
     },
     async (args, extra): Promise<CallToolResult> => {
       try {
-        requireScope(options.principal(), 'remediate:analyze');
+        const principal = options.principal();
+        requireScope(principal, 'remediate:analyze');
+        options.admit?.(principal, ['analyses']);
         const parsed = ScanRequestSchema.safeParse(args);
         if (!parsed.success) throw new InvalidInputError(toFieldIssues(parsed.error.issues));
         const token = (extra as unknown as Extra)._meta?.progressToken;
