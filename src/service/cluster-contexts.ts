@@ -104,10 +104,18 @@ export class ClusterContexts {
     return this.for(session.cluster, options);
   }
 
-  /** With several clusters: the default one's gateway, once a request has connected it. */
-  connectedDefault(): ClusterGateway | undefined {
+  /** The one cluster's gateway; with several, the default one's once a request has connected it. */
+  defaultGateway(): ClusterGateway | undefined {
     const name = this.dependencies.clusters?.defaultName;
-    return name === undefined ? undefined : this.byName.get(name)?.holder.gateway;
+    if (name === undefined) return this.single.cluster();
+    return this.byName.get(name)?.holder.gateway;
+  }
+
+  /** The context of a stored session's cluster, by the session's id. */
+  async forSessionId(id: string, options: { connect?: boolean } = {}): Promise<ServiceContext> {
+    const session = await this.base.sessions.get(id);
+    if (!session) throw new KubemendError('session-not-found', `session ${id} not found`);
+    return this.forSession(session, options);
   }
 
   /**

@@ -6,8 +6,8 @@
  *
  * This class wires the parts, each in its own module: `requests.ts` (a new request, from session
  * to answer), `approvals.ts`, `execution-runner.ts` (execution under the lease), `session-state.ts`
- * (outcome → session state), `rate-guard.ts`, `reconciliation.ts` (crash recovery) and
- * `background.ts` (periodic reconciliation and the retention purge).
+ * (outcome → session state), `rate-guard.ts`, `reconciliation.ts` (crash recovery), `background.ts`
+ * (periodic reconciliation, retention purge), `cluster-contexts.ts` (one context per cluster).
  */
 import { randomUUID } from 'node:crypto';
 import {
@@ -43,7 +43,6 @@ import { AuditIntegrity, type ChainStatus } from './audit-integrity.js';
 import { ClusterContexts } from './cluster-contexts.js';
 import { ActionRateGuard } from './rate-guard.js';
 import { WorkQueue } from './work-queue.js';
-import { reconcile, type ReconcileReport } from './reconciliation.js';
 import { type ActionPreview, PreviewCache, previewAction } from './preview.js';
 import {
   checkRequest,
@@ -145,13 +144,12 @@ export class RemediationService {
 
   /** The cluster of a single-cluster kubemend (with several: the default one, once connected). */
   get cluster(): ClusterGateway | undefined {
-    return this.clusters.several ? this.clusters.connectedDefault() : this.context.cluster();
+    return this.clusters.defaultGateway();
   }
 
   /** The name sessions of a request for `cluster` carry (validates the name; does not connect). */
-  async clusterNameFor(cluster?: string): Promise<string | undefined> {
-    return (await this.clusters.for(cluster, { connect: false })).clusterName;
-  }
+  clusterNameFor = async (cluster?: string) =>
+    (await this.clusters.for(cluster, { connect: false })).clusterName;
 
   async session(id: string): Promise<SessionRecord | undefined> {
     return this.context.sessions.get(id);
@@ -268,14 +266,7 @@ export class RemediationService {
 
   /** Approve pending actions of a session and execute them (exactly once, whoever approves). */
   async approve(sessionId: string, options: ApproveOptions): Promise<RemediateOutput> {
-    return approveSession(await this.contextOf(sessionId), sessionId, options);
-  }
-
-  /** The context of a stored session's cluster (connected, unless `connect` is false). */
-  private async contextOf(sessionId: string, connect = true): Promise<ServiceContext> {
-    const session = await this.context.sessions.get(sessionId);
-    if (!session) throw new KubemendError('session-not-found', `session ${sessionId} not found`);
-    return this.clusters.forSession(session, { connect });
+    return approveSession(await this.clusters.forSessionId(sessionId), sessionId, options);
   }
 
   /**
@@ -285,7 +276,7 @@ export class RemediationService {
    * plan hash, another state, a broken audit chain — are thrown before.
    */
   async startApproval(sessionId: string, options: ApproveOptions): Promise<SessionRecord> {
-    const context = await this.contextOf(sessionId);
+    const context = await this.clusters.forSessionId(sessionId);
     const begun = await beginApproval(context, sessionId, options);
     void runApproval(context, begun, options).catch((error: unknown) =>
       this.requestFailed(sessionId, error, options.approver, true),
@@ -298,11 +289,11 @@ export class RemediationService {
    * did change (its snapshot and the object now). A read: nothing is persisted or audited.
    */
   async preview(sessionId: string, actionId: string): Promise<ActionPreview> {
-    return previewAction(await this.contextOf(sessionId), this.previews, sessionId, actionId);
+    return previewAction(await this.clusters.forSessionId(sessionId), this.previews, sessionId, actionId);
   }
 
   async reject(sessionId: string, options: { approver: string; reason?: string }): Promise<SessionRecord> {
-    return rejectSession(await this.contextOf(sessionId, false), sessionId, options);
+    return rejectSession(await this.clusters.forSessionId(sessionId, { connect: false }), sessionId, options);
   }
 
   /**
@@ -322,7 +313,7 @@ export class RemediationService {
   }
 
   /** Crash reconciliation, once (see `reconciliation.ts`): each cluster its own sessions. */
-  reconcile(): Promise<ReconcileReport> {
+  reconcile() {
     return this.clusters.reconcileAll(this.logger);
   }
 
