@@ -5,10 +5,9 @@
  * Runs until SIGINT/SIGTERM. See docs/watch.md.
  */
 import { createApplication } from '../../app.js';
-import { loadConfiguration } from '../../config/configuration.js';
 import { stderrLogger } from '../../service/remediation-service.js';
 import { startWatchers } from '../../watch/start.js';
-import { type CommonFlags, UsageError } from './options.js';
+import { type CommonFlags, configurationFrom, UsageError } from './options.js';
 import { stopSignal } from './signals.js';
 
 export interface WatchFlags extends CommonFlags {
@@ -31,24 +30,15 @@ function list(value: string | undefined): string[] | undefined {
 export function watchConfiguration(flags: WatchFlags) {
   const namespaces = list(flags.namespace);
   const clusters = list(flags.cluster);
-  const configuration = loadConfiguration({
-    file: flags.config,
-    flags: {
-      ...(flags.logLevel ? { logLevel: flags.logLevel as never } : {}),
-      ...(flags.policyFile ? { policyFile: flags.policyFile } : {}),
-      cluster: {
-        ...(flags.kubeconfig ? { kubeconfig: flags.kubeconfig } : {}),
-        ...(flags.context ? { context: flags.context } : {}),
-      },
-      watch: {
-        ...(namespaces ? { namespaces } : {}),
-        ...(clusters ? { clusters } : {}),
-        ...(flags.mode ? { mode: flags.mode } : {}),
-        ...(flags.policy ? { policy: flags.policy } : {}),
-        ...(flags.debounce ? { debounce: flags.debounce } : {}),
-        ...(flags.cooldown ? { cooldown: flags.cooldown } : {}),
-      },
-    } as never,
+  const configuration = configurationFrom(flags, {
+    watch: {
+      ...(namespaces ? { namespaces } : {}),
+      ...(clusters ? { clusters } : {}),
+      ...(flags.mode ? { mode: flags.mode } : {}),
+      ...(flags.policy ? { policy: flags.policy } : {}),
+      ...(flags.debounce ? { debounce: flags.debounce } : {}),
+      ...(flags.cooldown ? { cooldown: flags.cooldown } : {}),
+    },
   });
   if (configuration.watch.namespaces.length === 0)
     throw new UsageError('watch: name the namespaces to watch (-n shop,payments, or watch.namespaces)');
