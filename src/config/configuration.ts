@@ -53,6 +53,11 @@ export const ConfigurationSchema = z
     cluster: z
       .strictObject({
         kubeconfig: z.string().min(1).optional(),
+        /**
+         * The `KUBECONFIG` variable (the client's default chain reads it itself): with neither it, a
+         * `kubeconfig`, `~/.kube/config` nor a service host, no cluster is looked for at all.
+         */
+        kubeconfigVariable: z.string().min(1).optional(),
         context: z.string().min(1).optional(),
         /** Never contact a cluster: analyse only what the caller sent. */
         offline: z.boolean().default(false),
@@ -204,6 +209,7 @@ export const ENVIRONMENT_VARIABLES = {
   KUBEMEND_CONTEXT: 'cluster.context',
   KUBEMEND_OFFLINE: 'cluster.offline',
   KUBEMEND_KUBECONFIG: 'cluster.kubeconfig',
+  KUBECONFIG: 'cluster.kubeconfigVariable',
   KUBEMEND_AUTH_TOKENS_FILE: 'auth.tokensFile',
   KUBEMEND_SERVICE_ACCOUNT_DIR: 'cluster.serviceAccountDir',
   KUBERNETES_SERVICE_HOST: 'cluster.serviceHost',

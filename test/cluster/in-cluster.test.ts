@@ -5,11 +5,11 @@ import { spawn } from 'node:child_process';
 import { createServer, type Server } from 'node:http';
 import { createServer as createNetServer, type Socket } from 'node:net';
 import type { AddressInfo } from 'node:net';
-import { mkdtempSync, renameSync, rmSync, unlinkSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, renameSync, rmSync, unlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
-import { connectCluster } from '../../src/cluster/connect.js';
+import { connectCluster, mayHaveCluster } from '../../src/cluster/connect.js';
 import { inClusterKubeConfig, RotatingTokenFile } from '../../src/cluster/in-cluster.js';
 import { loadConfiguration } from '../../src/config/configuration.js';
 
@@ -266,6 +266,21 @@ describe('connectCluster', () => {
     vi.stubEnv('KUBECONFIG', '');
     vi.stubEnv('HOME', home);
     expect(await connectCluster(loadConfiguration({ env: {} }))).toEqual({});
+  });
+
+  it('does not load the client library when no cluster could be configured anywhere', () => {
+    const home = mkdtempSync(join(tmpdir(), 'km-home-'));
+    dirs.push(home);
+    const cluster = loadConfiguration({ env: {} }).cluster;
+    expect(mayHaveCluster(cluster, home)).toBe(false);
+    const fromVariable = loadConfiguration({ env: { KUBECONFIG: '/elsewhere/config' } }).cluster;
+    expect(mayHaveCluster(fromVariable, home)).toBe(true);
+    expect(mayHaveCluster({ ...cluster, kubeconfig: '/x/config' }, home)).toBe(true);
+    expect(mayHaveCluster({ ...cluster, serviceHost: '10.0.0.1', servicePort: 443 }, home)).toBe(true);
+    const kube = join(home, '.kube');
+    mkdirSync(kube);
+    writeFileSync(join(kube, 'config'), 'apiVersion: v1\n');
+    expect(mayHaveCluster(cluster, home)).toBe(true);
   });
 
   it('refuses a KUBERNETES_SERVICE_PORT that is not a port, naming the variable', () => {
