@@ -31,6 +31,8 @@ export interface SqlUnit {
   /** A statement to run first (its rows are returned; `RETURNING` for an UPDATE). */
   readonly sql?: string;
   readonly values?: readonly unknown[];
+  /** More statements in the same transaction: after the first, and only if it returned a row. */
+  readonly after?: ReadonlyArray<{ readonly sql: string; readonly values: readonly unknown[] }>;
   /** Audit records to append: after the statement, and only if it returned a row. */
   readonly audit?: readonly AuditEntry[];
   /** The records' time (stamped by the caller's clock when the unit was made). */
@@ -77,6 +79,8 @@ export function unitExecutor(db: Database.Database): (unit: SqlUnit) => SqlUnitR
   let append: ((entries: readonly AuditEntry[], at: string) => AuditRecord[]) | undefined;
   return (unit) => {
     const rows = unit.sql === undefined ? [] : statement(unit.sql).all(...(unit.values ?? []));
+    if (unit.after !== undefined && (unit.sql === undefined || rows.length > 0))
+      for (const next of unit.after) statement(next.sql).run(...next.values);
     const wanted =
       unit.audit !== undefined && unit.audit.length > 0 && (unit.sql === undefined || rows.length > 0);
     if (!wanted) return { rows, records: [] };

@@ -18,6 +18,8 @@ import {
 } from './ai.js';
 import { ClustersSchema, WATCH_DEFAULTS, WatchSchema } from './clusters.js';
 import { ServingLimitsShape } from './server.js';
+import { loadRunbooks } from './runbooks.js';
+import type { LoadedRunbook } from '../runbooks/schema.js';
 import { UiSectionSchema } from './ui.js';
 
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
@@ -170,6 +172,10 @@ export const ConfigurationSchema = z
       .default({ onBrokenChain: 'refuse-changes', verifyInterval: '1m' }),
     /** The model provider and the bounds of an AI analysis (see ai.ts); resolved after validation. */
     ai: AiSectionSchema.prefault({}),
+    /** The team's runbooks inline (docs/runbooks.md); validated after the rest, with line numbers. */
+    runbooks: z.array(z.unknown()).optional(),
+    /** A directory of runbook files (`*.yaml`, `*.yml`). */
+    runbooksDir: z.string().min(1).optional(),
     /** The approvals web page at /ui (see ui.ts). */
     ui: UiSectionSchema,
     /**
@@ -194,9 +200,11 @@ export const ConfigurationSchema = z
     });
   });
 export type Configuration = Readonly<
-  Omit<z.infer<typeof ConfigurationSchema>, 'ai'> & {
+  Omit<z.infer<typeof ConfigurationSchema>, 'ai' | 'runbooks'> & {
     /** The provider chosen, with its model, endpoint and key; provider `none` with a `reason` otherwise. */
     readonly ai: AiConfiguration;
+    /** Every runbook, inline ones first, then the directory's files in name order. */
+    readonly runbooks: readonly LoadedRunbook[];
   }
 >;
 export type ConfigurationInput = z.input<typeof ConfigurationSchema>;
@@ -205,6 +213,7 @@ export type ConfigurationInput = z.input<typeof ConfigurationSchema>;
 export const ENVIRONMENT_VARIABLES = {
   KUBEMEND_LOG_LEVEL: 'logLevel',
   KUBEMEND_POLICY_FILE: 'policyFile',
+  KUBEMEND_RUNBOOKS_DIR: 'runbooksDir',
   KUBEMEND_DATA_DIR: 'dataDir',
   KUBEMEND_CONTEXT: 'cluster.context',
   KUBEMEND_OFFLINE: 'cluster.offline',
@@ -342,7 +351,8 @@ export function loadConfiguration(sources: ConfigurationSources = {}): Configura
   const env = sources.env ?? process.env;
   const file = sources.file ?? env.KUBEMEND_CONFIG;
   let merged: Plain = {};
-  if (file) merged = merge(merged, readConfigFile(file));
+  const fromFile = file ? readConfigFile(file) : {};
+  merged = merge(merged, fromFile);
   merged = merge(merged, fromEnvironment(env));
   if (sources.flags) merged = merge(merged, sources.flags as Plain);
   merged = withTokensFile(merged);
@@ -364,5 +374,12 @@ export function loadConfiguration(sources: ConfigurationSources = {}): Configura
     throw new ConfigurationError(`invalid configuration: ${messages.join('; ')}`);
   }
   const ai = Object.freeze(resolveAiConfiguration(parsed.data.ai, env));
-  return Object.freeze({ ...parsed.data, ai });
+  const runbooks = Object.freeze(
+    loadRunbooks({
+      ...(parsed.data.runbooks !== undefined ? { inline: parsed.data.runbooks } : {}),
+      ...(file && fromFile['runbooks'] !== undefined ? { configFile: file } : {}),
+      ...(parsed.data.runbooksDir !== undefined ? { dir: parsed.data.runbooksDir } : {}),
+    }),
+  );
+  return Object.freeze({ ...parsed.data, ai, runbooks });
 }

@@ -10,6 +10,8 @@ interface DraftBase {
   /** A risk the builder knows to be at least this high (deterministic rules may only raise it). */
   readonly minimumRisk?: RiskLevel;
   readonly command?: string;
+  /** Who proposed it when not the built-in rules: `runbook:<name>` (shown on the action). */
+  readonly source?: string;
 }
 
 export type ActionDraft =

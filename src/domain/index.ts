@@ -11,6 +11,7 @@ export {
   LOG_SOURCES,
   MODES,
   OUTPUT_STATUSES,
+  OUTCOME_KINDS,
   PATCH_TYPES,
   RISK_LEVELS,
   TARGET_CHOICES,
@@ -30,6 +31,7 @@ export type {
   LogSourceName,
   Mode,
   OutputStatus,
+  OutcomeKind,
   PatchType,
   RiskLevel,
   TargetChoice,
@@ -58,6 +60,7 @@ export { err, ok } from './result.js';
 export type { Result } from './result.js';
 export {
   ActionTargetSchema,
+  HistorySectionSchema,
   AnalysisSchema,
   CategorySchema,
   ClusterNameSchema,
@@ -88,6 +91,7 @@ export type {
   RemediateContext,
   RemediateInput,
   RemediateOutput,
+  HistorySectionOutput,
   Remediation,
   RemediationAction,
   Target,
@@ -132,3 +136,4 @@ export {
   WORKLOAD_KINDS,
   type WorkloadKind,
 } from './kinds.js';
+export { globMatch } from './glob.js';

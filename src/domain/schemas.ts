@@ -17,6 +17,7 @@ import {
   EXECUTION_STATUSES,
   MODES,
   OUTPUT_STATUSES,
+  OUTCOME_KINDS,
   PATCH_TYPES,
   RISK_LEVELS,
   TARGET_CHOICES,
@@ -200,6 +201,11 @@ const actionBase = {
   rationale: z.string(),
   verification: z.string(),
   decision: ActionDecisionSchema.optional(),
+  source: z
+    .string()
+    .regex(/^runbook:[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/)
+    .optional()
+    .describe('kubemend extension: the runbook that proposed this action (`runbook:<name>`)'),
 };
 
 export const RemediationActionSchema = z.discriminatedUnion('type', [
@@ -278,6 +284,32 @@ export const ExecutionResultSchema = z.strictObject({
 });
 export type ExecutionResult = z.infer<typeof ExecutionResultSchema>;
 
+export const HistoryRecordSchema = z.strictObject({
+  cluster: z.string().optional(),
+  category: z.string(),
+  actionType: z.string(),
+  workload: z.string().describe('the action target as Kind/namespace/name'),
+  outcome: z.enum(OUTCOME_KINDS),
+  at: z.string(),
+  sessionId: z.string(),
+  actionId: z.string().optional(),
+});
+
+export const HistorySectionSchema = z
+  .strictObject({
+    asOf: z.string().describe('when the history was read: the "now" of every window'),
+    records: z.array(HistoryRecordSchema).describe('the outcome records that produced an effect'),
+    effects: z.array(
+      z.strictObject({
+        effect: z.enum(['held', 'ranked-down', 'confidence']),
+        actionId: z.string().optional(),
+        reason: z.string(),
+      }),
+    ),
+  })
+  .describe('kubemend extension: the outcome history this answer used, and how it changed the plan');
+export type HistorySectionOutput = z.infer<typeof HistorySectionSchema>;
+
 export const RemediateOutputSchema = z.strictObject({
   status: z.enum(OUTPUT_STATUSES),
   sessionId: z.string(),
@@ -286,5 +318,6 @@ export const RemediateOutputSchema = z.strictObject({
   executed: z.boolean().optional(),
   results: z.array(ExecutionResultSchema).optional(),
   notices: z.array(z.string()).optional().describe('kubemend extension: caveats about this answer'),
+  history: HistorySectionSchema.optional(),
 });
 export type RemediateOutput = z.infer<typeof RemediateOutputSchema>;

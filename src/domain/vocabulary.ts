@@ -69,6 +69,10 @@ export type Mode = (typeof MODES)[number];
 export const OUTPUT_STATUSES = ['success', 'pending', 'failed'] as const;
 export type OutputStatus = (typeof OUTPUT_STATUSES)[number];
 
+/** What became of an action, as the outcome history records it (docs/learning.md). */
+export const OUTCOME_KINDS = ['verified', 'rolled-back', 'rejected', 'matched', 'contradicted'] as const;
+export type OutcomeKind = (typeof OUTCOME_KINDS)[number];
+
 export const ANALYSIS_SOURCES = ['rules', 'ai', 'rules+ai'] as const;
 export type AnalysisSource = (typeof ANALYSIS_SOURCES)[number];
 

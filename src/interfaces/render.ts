@@ -29,9 +29,15 @@ export function renderText(output: RemediateOutput): string {
       `  [${action.id}] ${action.type} ${action.target.kind}/${action.target.name}${action.target.namespace ? ` -n ${action.target.namespace}` : ''}  risk ${action.risk}  → ${action.decision?.decision ?? ''}`,
     );
     lines.push(`       ${action.description}`);
+    if (action.source) lines.push(`       from ${action.source}`);
     if (action.type === 'manual') lines.push(`       ${action.params.instructions}`);
     lines.push(`       $ ${action.command.split('\n')[0]}`);
     if (action.decision) lines.push(`       (${action.decision.reason})`);
+  }
+  if (output.history) {
+    lines.push('', `History (as of ${output.history.asOf}):`);
+    for (const effect of output.history.effects)
+      lines.push(`  - ${effect.actionId ? `[${effect.actionId}] ` : ''}${effect.reason}`);
   }
   for (const result of output.results ?? [])
     lines.push(`  result ${result.actionId}: ${result.status}: ${result.message}`);

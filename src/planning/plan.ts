@@ -20,6 +20,10 @@ import { kubectlCommand } from './drafts.js';
 import { guardDraft } from './guards.js';
 import { decide, effectiveMode, namespaceAllowed, type Policy, protectedNamespaces } from './policy.js';
 import { assessRisk } from './risk.js';
+import { runbookDrafts } from './runbook-stage.js';
+import type { Runbook } from '../runbooks/schema.js';
+import type { OutcomeHistory } from '../learning/history.js';
+import { applyHistory, type HistorySection } from './history-stage.js';
 
 export interface PlanInput {
   readonly finding: Finding;
@@ -28,6 +32,12 @@ export interface PlanInput {
   readonly requestedMode: Mode;
   /** Extra drafts from another proposer (e.g. a model), each with the risk it claims. */
   readonly extraDrafts?: ReadonlyArray<{ readonly draft: ActionDraft; readonly claimedRisk?: RiskLevel }>;
+  /** The team's runbooks (configuration): a stage after the built-in builders (docs/runbooks.md). */
+  readonly runbooks?: readonly Runbook[];
+  /** The outcome history the service read before planning (docs/learning.md); none: no effects. */
+  readonly history?: OutcomeHistory;
+  /** The analysis is the model's alone: its confidence is never raised by the history. */
+  readonly modelOnly?: boolean;
 }
 
 export interface Plan {
@@ -35,6 +45,10 @@ export interface Plan {
   readonly mode: Mode;
   /** Notes about drafts that were rejected or rewritten (for factors and the audit). */
   readonly notes: readonly string[];
+  /** The confidence the policy decided with (the finding's, raised by the history within bounds). */
+  readonly confidence: number;
+  /** The history records used and their effects, when there were any. */
+  readonly history?: HistorySection;
 }
 
 function toManual(draft: ActionDraft, reason: string): ActionDraft {
@@ -48,6 +62,7 @@ function toManual(draft: ActionDraft, reason: string): ActionDraft {
     rationale: draft.rationale,
     verification: draft.verification,
     command,
+    ...(draft.source ? { source: draft.source } : {}),
   };
 }
 
@@ -64,6 +79,14 @@ export function planRemediation(input: PlanInput): Plan {
     verifyTimeout: policy.verifyTimeout,
   }).map((draft) => ({ draft }));
   drafts.push(...(input.extraDrafts ?? []));
+  const fromRunbooks = runbookDrafts(
+    input.runbooks ?? [],
+    finding,
+    facts,
+    drafts.map((d) => d.draft),
+  );
+  notes.push(...fromRunbooks.notes);
+  drafts.push(...fromRunbooks.drafts.map((draft) => ({ draft })));
   drafts.push(...accessAdvice(facts).map((draft) => ({ draft })));
 
   const protectedSet = protectedNamespaces(policy);
@@ -98,6 +121,7 @@ export function planRemediation(input: PlanInput): Plan {
       risk,
       rationale: draft.rationale,
       verification: draft.verification,
+      ...(draft.source ? { source: draft.source } : {}),
     };
     const parsed = RemediationActionSchema.safeParse(candidate);
     if (!parsed.success) {
@@ -109,12 +133,31 @@ export function planRemediation(input: PlanInput): Plan {
     actions.push(parsed.data);
   }
 
-  const decided = actions.map((action) => ({
-    ...action,
-    decision: decide(action, { mode, policy, confidence: finding.confidence }),
-  }));
+  const learned = applyHistory(actions, finding, {
+    ...(input.history ? { history: input.history } : {}),
+    settings: policy.learning,
+    ...(input.modelOnly ? { modelOnly: true } : {}),
+  });
+  const confidence = learned.confidence;
+  const decided = learned.actions.map((action) => {
+    const decision = decide(action, { mode, policy, confidence });
+    const held = learned.held.get(action.id);
+    return {
+      ...action,
+      decision:
+        held && decision.decision === 'execute'
+          ? { decision: 'await-approval' as const, reason: held }
+          : decision,
+    };
+  });
   const risk = decided.length > 0 ? maxRisk(...decided.map((action) => action.risk)) : 'low';
-  return { remediation: { summary: summarize(decided, finding), actions: decided, risk }, mode, notes };
+  return {
+    remediation: { summary: summarize(decided, finding), actions: decided, risk },
+    mode,
+    notes,
+    confidence,
+    ...(learned.section ? { history: learned.section } : {}),
+  };
 }
 
 function summarize(actions: readonly RemediationAction[], finding: Finding): string {

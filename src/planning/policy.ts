@@ -12,7 +12,9 @@ import {
   RISK_LEVELS,
   riskRank,
   CLUSTER_SCOPED_KINDS,
+  globMatch,
 } from '../domain/index.js';
+import { LearningSettingsSchema } from '../learning/history.js';
 
 export const PROTECTED_NAMESPACES = [
   'kube-system',
@@ -72,6 +74,8 @@ const PolicyFieldsSchema = z.strictObject({
   requireDryRun: z.boolean().default(true),
   /** Upper bound for the replicas any action may set (scale, `spec.replicas`, HPA min/max). */
   maxReplicas: z.number().int().min(1).default(50),
+  /** How the outcome history changes decisions (docs/learning.md). */
+  learning: LearningSettingsSchema.prefault({}),
 });
 
 /** A policy; one that would skip the dry-run of an unattended change is refused where it is loaded. */
@@ -120,18 +124,6 @@ const MODE_ORDER: Readonly<Record<Mode, number>> = { manual: 0, hybrid: 1, autom
 /** A request's mode can only be as permissive as its policy allows. */
 export function effectiveMode(requested: Mode, policy: Policy): Mode {
   return MODE_ORDER[requested] <= MODE_ORDER[policy.mode] ? requested : policy.mode;
-}
-
-function globMatch(pattern: string, value: string): boolean {
-  if (pattern === '*') return true;
-  if (!pattern.includes('*')) return pattern === value;
-  const regex = new RegExp(
-    `^${pattern
-      .split('*')
-      .map((part) => part.replace(/[.+?^${}()|[\]\\]/g, '\\$&'))
-      .join('.*')}$`,
-  );
-  return regex.test(value);
 }
 
 export function protectedNamespaces(policy: Policy): Set<string> {

@@ -27,7 +27,7 @@ import type { ClusterGateway, KubeObject } from '../cluster/gateway.js';
 import { contextFromInput } from '../context/normalize.js';
 import type { LiveLog } from '../context/live.js';
 import { analyzeWithRules } from '../analysis/engine.js';
-import { planRemediation } from '../planning/plan.js';
+import { type PlanInput, planRemediation } from '../planning/plan.js';
 import type { Policy } from '../planning/policy.js';
 import { candidateContext, configMapNames, type Extras, Lookup } from './context.js';
 import { groupByOwner } from './groups.js';
@@ -42,6 +42,8 @@ export interface ScanOptions {
   readonly labelSelector?: string;
   /** The policy the proposed actions are planned under (mode manual: nothing is executed). */
   readonly policy: Policy;
+  /** The team's runbooks, planned like in an analysis. */
+  readonly runbooks?: PlanInput['runbooks'];
   /** Objects younger than this are still starting and not judged (default 60 s). */
   readonly settleMs?: number;
   /** A container restart more recent than this is a symptom (default 10 min). */
@@ -99,7 +101,7 @@ export async function scanCluster(gateway: ClusterGateway, options: ScanOptions)
   const lookup = new Lookup(inventory);
   const findings = new Map<string, ScanFinding>();
   for (const candidate of candidates) {
-    const finding = analyzeCandidate(candidate, lookup, extras, options.policy);
+    const finding = analyzeCandidate(candidate, lookup, extras, options.policy, options.runbooks);
     if (!finding) continue;
     const key = objectLabel(finding.object);
     const known = findings.get(key);
@@ -242,6 +244,7 @@ function analyzeCandidate(
   lookup: Lookup,
   extras: Extras,
   policy: Policy,
+  runbooks: PlanInput['runbooks'],
 ): ScanFinding | undefined {
   const live = candidateContext(candidate, lookup, extras);
   const { owner } = candidate;
@@ -261,6 +264,7 @@ function analyzeCandidate(
     facts: rules.facts,
     policy,
     requestedMode: 'manual',
+    runbooks,
   });
   return toFinding(candidate, rules.analysis, plan.remediation);
 }

@@ -14,6 +14,8 @@ import { contextFromInput } from '../context/normalize.js';
 import { type Policy, protectedNamespaces } from '../planning/policy.js';
 import type { Finding } from '../analysis/finding.js';
 import { planRemediation } from '../planning/plan.js';
+import type { HistorySection } from '../planning/history-stage.js';
+import type { OutcomeHistory } from '../learning/history.js';
 import type { Phase } from './phase.js';
 import { chooseTarget } from './target.js';
 
@@ -35,6 +37,8 @@ export interface AnalyzeDependencies {
   readonly configuration: Configuration;
   readonly cluster?: ClusterGateway;
   readonly ai?: AiIntegration;
+  /** Reads the outcome history for a category before planning (docs/learning.md). */
+  readonly history?: (category: Finding['category']) => Promise<OutcomeHistory | undefined>;
   /** Scan tuning for a namespace scan that chooses the target (tests). */
   readonly scan?: { readonly settleMs?: number };
 }
@@ -52,6 +56,8 @@ export interface AnalyzedRequest {
   readonly remediation: Remediation;
   readonly mode: Mode;
   readonly notices: string[];
+  /** The outcome history the plan used, and its effects. */
+  readonly history?: HistorySection;
   /** The analysis could not be done (nothing told kubemend what the issue is about). */
   readonly failed?: boolean;
   readonly ai?: {
@@ -157,22 +163,29 @@ export async function analyzeRequest(
   }
   if (options.policyName !== 'default') notices.push(`policy: ${options.policyName}`);
   options.onPhase?.('planning', 'planning actions');
+  const history = await dependencies.history?.(finding.category);
   const plan = planRemediation({
     finding,
     facts: rules.facts,
     policy: options.policy,
     requestedMode: options.requestedMode,
     extraDrafts,
+    runbooks: dependencies.configuration.runbooks,
+    ...(history ? { history } : {}),
+    ...(analysis.source === 'ai' ? { modelOnly: true } : {}),
   });
   return {
     analysis: {
       ...analysis,
+      // The history raised the confidence the policy decided with: the answer reports that one.
+      ...(plan.confidence !== finding.confidence ? { confidence: plan.confidence } : {}),
       factors: [...analysis.factors, ...plan.notes],
       ...(step.choice ? { target: step.choice } : {}),
     },
     remediation: plan.remediation,
     mode: plan.mode,
     notices,
+    ...(plan.history ? { history: plan.history } : {}),
     ...(ai ? { ai } : {}),
   };
 }

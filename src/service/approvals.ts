@@ -9,6 +9,7 @@ import { selectPolicy } from '../config/policies.js';
 import { actionLabel } from '../execution/run.js';
 import type { SessionRecord } from '../sessions/store.js';
 import type { ServiceContext } from './context.js';
+import { rejectionOutcomes } from './history.js';
 import { executeSession } from './execution-runner.js';
 import type { ProgressListener } from './phase.js';
 
@@ -157,12 +158,13 @@ export async function rejectSession(
   if (!session) throw new KubemendError('session-not-found', `session ${sessionId} not found`);
   // A session rejected before it had an answer releases its Idempotency-Key: a retry runs again.
   const unanswered = session.output === undefined;
+  const at = ctx.now();
   const rejected = await ctx.sessions.transition(
     sessionId,
     ['pending', 'analyzed'],
     'rejected',
     {
-      rejection: { approver: options.approver, at: ctx.now(), reason: options.reason },
+      rejection: { approver: options.approver, at, reason: options.reason },
       phase: 'done',
       owner: undefined,
       ...(unanswered ? { idempotencyKey: undefined } : {}),
@@ -179,6 +181,7 @@ export async function rejectSession(
           },
         },
       ],
+      outcomes: rejectionOutcomes(session.output, at),
     },
   );
   if (!rejected)

@@ -12,6 +12,7 @@
  * updates never race on the session's version.
  */
 import type { AuditEntry } from '../audit/recorder.js';
+import type { OutcomeRecord } from '../learning/history.js';
 import { KubemendError } from '../domain/index.js';
 import type { SessionChanges, SessionRecord, SessionState, SessionStore } from '../sessions/store.js';
 
@@ -52,12 +53,19 @@ export class ExecutionLease {
   }
 
   /**
-   * Writes `changes` (with `audit`, its audit records, in the same transaction) after every earlier
-   * write, against the latest version.
+   * Writes `changes` (with `audit`, its audit records, and `outcomes`, outcome history records, in
+   * the same transaction) after every earlier write, against the latest version.
    */
-  write(changes: SessionChanges, audit?: readonly AuditEntry[]): Promise<SessionRecord> {
+  write(
+    changes: SessionChanges,
+    audit?: readonly AuditEntry[],
+    outcomes?: readonly OutcomeRecord[],
+  ): Promise<SessionRecord> {
     return this.enqueue(() =>
-      this.store.update(this.current.id, this.current.version, changes, audit ? { audit } : {}),
+      this.store.update(this.current.id, this.current.version, changes, {
+        ...(audit ? { audit } : {}),
+        ...(outcomes && outcomes.length > 0 ? { outcomes } : {}),
+      }),
     );
   }
 

@@ -17,6 +17,7 @@ import type { SessionRecord } from '../sessions/store.js';
 import type { ServiceContext } from './context.js';
 import { ExecutionLease } from './execution-lease.js';
 import type { ProgressListener } from './phase.js';
+import { executionOutcomes } from './history.js';
 import { sessionAfterExecution } from './session-state.js';
 
 export function engineFor(ctx: ServiceContext, cluster: ClusterGateway, actor: string): ExecutionEngine {
@@ -97,15 +98,19 @@ export async function executeSession(
       executed: outcome.changedCluster || output.executed === true,
       results,
     };
-    // The final state and its record commit together.
-    await lease.write({ state, output: final, results, phase: 'done', owner: undefined }, [
-      {
-        type: 'session.completed',
-        actor,
-        sessionId: session.id,
-        detail: { state, results: results.map((r) => ({ id: r.actionId, status: r.status })) },
-      },
-    ]);
+    // The final state, its record and the outcome history commit together.
+    await lease.write(
+      { state, output: final, results, phase: 'done', owner: undefined },
+      [
+        {
+          type: 'session.completed',
+          actor,
+          sessionId: session.id,
+          detail: { state, results: results.map((r) => ({ id: r.actionId, status: r.status })) },
+        },
+      ],
+      executionOutcomes(final, actions, outcome.results, ctx.now()),
+    );
     onProgress?.('done', `session ${session.id} ${state}`);
     return final;
   } finally {

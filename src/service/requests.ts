@@ -17,6 +17,7 @@ import { actionLabel } from '../execution/run.js';
 import type { SessionRecord, SessionState } from '../sessions/store.js';
 import { analyzeRequest } from './analyze.js';
 import { planHashOf } from './approvals.js';
+import { readHistory } from './history.js';
 import type { ServiceContext } from './context.js';
 import { type ExecutionRequest, executeSession } from './execution-runner.js';
 import { ExecutionLease } from './execution-lease.js';
@@ -205,6 +206,7 @@ async function analyseAndDecide(
       cluster: ctx.analysisCluster(),
       ai: ctx.dependencies.ai,
       scan: ctx.dependencies.scan,
+      history: (category) => readHistory(ctx, category, policy),
     },
     input,
     { logs: options.logs, policy, policyName, requestedMode, onPhase: options.onProgress },
@@ -230,6 +232,7 @@ async function analyseAndDecide(
         source: analysed.analysis.source,
         ...(analysed.analysis.target ? { target: analysed.analysis.target.chosenBy } : {}),
         ...(analysed.ai ? { ai: analysed.ai } : {}),
+        ...(analysed.history ? { history: analysed.history.effects } : {}),
       },
     },
     ...actions.map((action) => ({
@@ -253,6 +256,7 @@ async function analyseAndDecide(
     remediation,
     executed: false,
     notices: analysed.notices,
+    ...(analysed.history ? { history: analysed.history } : {}),
   };
 
   if (!cluster || toExecute.length === 0) {

@@ -31,6 +31,7 @@ export function scanNamespaces(
     namespaces: request.allNamespaces === true ? undefined : request.namespaces,
     labelSelector: request.labelSelector,
     policy,
+    runbooks: ctx.dependencies.configuration.runbooks,
     onProgress: options.onProgress,
   });
 }

@@ -6,6 +6,7 @@
  */
 import { InMemoryAuditRecorder } from '../audit/recorder.js';
 import { KubemendError } from '../domain/index.js';
+import { HISTORY_LIMIT, type OutcomeQuery, type OutcomeRecord } from '../learning/history.js';
 import { normalizeLimit } from '../storage/values.js';
 import {
   changedRecord,
@@ -25,6 +26,7 @@ import {
 
 export class InMemorySessionStore implements SessionStore {
   private readonly sessions = new Map<string, SessionRecord>();
+  private readonly history: OutcomeRecord[] = [];
   private readonly clock: () => Date;
   readonly audit: InMemoryAuditRecorder;
 
@@ -95,6 +97,18 @@ export class InMemorySessionStore implements SessionStore {
       .map((s) => structuredClone(s));
   }
 
+  async outcomes(query: OutcomeQuery): Promise<OutcomeRecord[]> {
+    return this.history
+      .filter(
+        (record) =>
+          record.at >= query.since &&
+          (record.category === query.category || record.outcome === 'rolled-back'),
+      )
+      .reverse()
+      .slice(0, query.limit ?? HISTORY_LIMIT)
+      .map((record) => ({ ...record }));
+  }
+
   async purge(before: string): Promise<number> {
     let removed = 0;
     for (const [id, session] of this.sessions) {
@@ -112,6 +126,7 @@ export class InMemorySessionStore implements SessionStore {
   private commit(next: SessionRecord, options: WriteOptions): SessionRecord {
     this.audit.appendAll(options.audit ?? []);
     this.sessions.set(next.id, next);
+    this.history.push(...(options.outcomes ?? []).map((record) => ({ ...record })));
     return structuredClone(next);
   }
 }

@@ -23,7 +23,8 @@ import {
   withClient,
 } from '../storage/postgres.js';
 import { describeError, errorCode, errorConstraint, normalizeTimestamp } from '../storage/values.js';
-import { type Row, type SqlDialect, SqlSessionStore } from './sql-session-store.js';
+import { postgresLearningMigrations } from './outcome-rows.js';
+import { type FollowingStatement, type Row, type SqlDialect, SqlSessionStore } from './sql-session-store.js';
 import { SESSION_STATES } from './store.js';
 
 const STATE_LIST = SESSION_STATES.map((state) => `'${state}'`).join(', ');
@@ -103,9 +104,10 @@ export function postgresSessionMigrations(s: string): readonly Migration[] {
   ];
 }
 
-const dialect = (table: string): SqlDialect => ({
+const dialect = (schema: string): SqlDialect => ({
   name: 'PostgreSQL',
-  table,
+  table: `${schema}.sessions`,
+  outcomesTable: `${schema}.outcomes`,
   decode: {
     json: (value) => value,
     timestamp: (value) =>
@@ -140,7 +142,7 @@ export class PostgresSessionStore extends SqlSessionStore {
     audit: PostgresAuditRecorder,
     clock: () => Date,
   ) {
-    super(dialect(`${quoteSchema(schema)}.sessions`), clock);
+    super(dialect(quoteSchema(schema)), clock);
     this.pool = pool;
     this.ownsPool = ownsPool;
     this.queue = queue;
@@ -157,6 +159,9 @@ export class PostgresSessionStore extends SqlSessionStore {
     try {
       await withClient(pool, (client) =>
         migratePostgres(client, schema, 'sessions', postgresSessionMigrations(quoted)),
+      );
+      await withClient(pool, (client) =>
+        migratePostgres(client, schema, 'learning', postgresLearningMigrations(quoted)),
       );
       audit = await PostgresAuditRecorder.open({ ...options, pool, queue });
     } catch (error) {
@@ -176,10 +181,16 @@ export class PostgresSessionStore extends SqlSessionStore {
     return (await this.pool.query<Row>(sql, [...values])).rows;
   }
 
-  protected write(sql: string, values: readonly unknown[], audit: readonly AuditEntry[]): Promise<Row[]> {
+  protected write(
+    sql: string,
+    values: readonly unknown[],
+    audit: readonly AuditEntry[],
+    after: readonly FollowingStatement[],
+  ): Promise<Row[]> {
     this.assertOpen();
     return this.queue.run(async (client) => {
       const { rows } = await client.query<Row>(sql, [...values]);
+      if (rows.length > 0) for (const next of after) await client.query(next.sql, [...next.values]);
       if (rows.length > 0 && audit.length > 0) await this.audit.appendInTransaction(client, audit);
       return rows;
     });

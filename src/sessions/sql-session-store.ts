@@ -8,6 +8,8 @@
 import type { AuditEntry, AuditRecorder } from '../audit/recorder.js';
 import { KubemendError } from '../domain/errors.js';
 import { describeError, normalizeLimit, normalizeTimestamp } from '../storage/values.js';
+import { HISTORY_LIMIT, type OutcomeQuery, type OutcomeRecord } from '../learning/history.js';
+import { OUTCOME_COLUMNS, outcomeFromRow, outcomeValues } from './outcome-rows.js';
 import { columnsForChanges, columnsForInsert, type RowDecoders, sessionFromRow } from './session-rows.js';
 import {
   type NewSession,
@@ -25,11 +27,19 @@ import {
 
 export type Row = Record<string, unknown>;
 
+/** A statement run in the transaction of a write, after its first statement changed a row. */
+export interface FollowingStatement {
+  readonly sql: string;
+  readonly values: readonly unknown[];
+}
+
 export interface SqlDialect {
   /** For messages: `SQLite`, `PostgreSQL`. */
   readonly name: string;
   /** The qualified sessions table. */
   readonly table: string;
+  /** The qualified outcome history table. */
+  readonly outcomesTable: string;
   readonly decode: RowDecoders;
   /** The placeholder of the n-th value (1-based). */
   placeholder(n: number): string;
@@ -55,13 +65,15 @@ export abstract class SqlSessionStore implements SessionStore {
   /** Runs a read-only query. */
   protected abstract read(sql: string, values: readonly unknown[]): Promise<Row[]>;
   /**
-   * Runs one writing statement in a transaction; if it returned a row, appends `audit` in the same
-   * transaction. Resolves with the rows once committed; an audit failure rolls the statement back.
+   * Runs one writing statement in a transaction; if it returned a row, runs `after` and appends
+   * `audit` in the same transaction. Resolves with the rows once committed; a failure of either
+   * rolls the statement back.
    */
   protected abstract write(
     sql: string,
     values: readonly unknown[],
     audit: readonly AuditEntry[],
+    after: readonly FollowingStatement[],
   ): Promise<Row[]>;
   abstract close(): Promise<void>;
 
@@ -78,6 +90,7 @@ export abstract class SqlSessionStore implements SessionStore {
             sql,
             columns.map((c) => c.value),
             options.audit ?? [],
+            this.outcomeInserts(options.outcomes),
           )
         )[0],
       );
@@ -172,6 +185,19 @@ export abstract class SqlSessionStore implements SessionStore {
     return rows.map((row) => this.decode(row));
   }
 
+  async outcomes(query: OutcomeQuery): Promise<OutcomeRecord[]> {
+    const p = this.dialect.placeholder;
+    const since = normalizeTimestamp(query.since, 'since');
+    const rows = await this.reading('read the outcome history', () =>
+      this.read(
+        `SELECT * FROM ${this.dialect.outcomesTable} WHERE at >= ${p(1)} AND (category = ${p(2)} OR outcome = 'rolled-back') ` +
+          `ORDER BY at DESC, id DESC LIMIT ${p(3)}`,
+        [since, query.category, normalizeLimit(query.limit) ?? HISTORY_LIMIT],
+      ),
+    );
+    return rows.map((row) => outcomeFromRow(row, this.dialect.decode.timestamp));
+  }
+
   async purge(before: string): Promise<number> {
     const cutoff = normalizeTimestamp(before, 'before');
     const rows = await this.change(
@@ -193,7 +219,7 @@ export abstract class SqlSessionStore implements SessionStore {
 
   private async change(sql: string, values: readonly unknown[], options: WriteOptions): Promise<Row[]> {
     try {
-      return await this.write(sql, values, options.audit ?? []);
+      return await this.write(sql, values, options.audit ?? [], this.outcomeInserts(options.outcomes));
     } catch (error) {
       if (this.dialect.uniqueViolation(error) === 'idempotency-key') {
         throw new KubemendError('session-conflict', 'another session already has this idempotency key', {
@@ -202,6 +228,14 @@ export abstract class SqlSessionStore implements SessionStore {
       }
       throw this.failure('write the session', error);
     }
+  }
+
+  private outcomeInserts(records: readonly OutcomeRecord[] | undefined): FollowingStatement[] {
+    const p = this.dialect.placeholder;
+    return (records ?? []).map((record) => ({
+      sql: `INSERT INTO ${this.dialect.outcomesTable} (${OUTCOME_COLUMNS.join(', ')}) VALUES (${OUTCOME_COLUMNS.map((_, i) => p(i + 1)).join(', ')})`,
+      values: outcomeValues(record),
+    }));
   }
 
   private async reading(what: string, query: () => Promise<Row[]>): Promise<Row[]> {

@@ -21,7 +21,8 @@ import {
 } from '../audit/sqlite-writes.js';
 import { migrateSqlite } from '../storage/sqlite.js';
 import { describeError, errorCode } from '../storage/values.js';
-import { type Row, type SqlDialect, SqlSessionStore } from './sql-session-store.js';
+import { SQLITE_LEARNING_MIGRATIONS } from './outcome-rows.js';
+import { type FollowingStatement, type Row, type SqlDialect, SqlSessionStore } from './sql-session-store.js';
 import { SESSION_STATES } from './store.js';
 
 const STATE_LIST = SESSION_STATES.map((state) => `'${state}'`).join(', ');
@@ -89,6 +90,7 @@ export interface SqliteSessionStoreOptions extends SqliteConnectionOptions {
 const DIALECT: SqlDialect = {
   name: 'SQLite',
   table: 'sessions',
+  outcomesTable: 'outcomes',
   decode: {
     json: (value) => JSON.parse(String(value)) as unknown,
     timestamp: (value) => String(value),
@@ -129,6 +131,7 @@ export class SqliteSessionStore extends SqlSessionStore {
     }
     try {
       migrateSqlite(this.connection.db, 'sessions', SQLITE_SESSION_MIGRATIONS);
+      migrateSqlite(this.connection.db, 'learning', SQLITE_LEARNING_MIGRATIONS);
       this.audit = new SqliteAuditRecorder(this.connection, options);
     } catch (error) {
       if (this.ownsConnection) this.connection.db.close();
@@ -144,9 +147,12 @@ export class SqliteSessionStore extends SqlSessionStore {
     sql: string,
     values: readonly unknown[],
     audit: readonly AuditEntry[],
+    after: readonly FollowingStatement[],
   ): Promise<Row[]> {
     const at = this.clockNow();
-    return (await this.connection.writer.run({ sql, values, audit, at })).rows;
+    return (
+      await this.connection.writer.run({ sql, values, audit, at, ...(after.length > 0 ? { after } : {}) })
+    ).rows;
   }
 
   async close(): Promise<void> {

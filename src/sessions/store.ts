@@ -20,6 +20,7 @@ import {
   type RemediateOutput,
 } from '../domain/index.js';
 import type { AuditEntry, AuditRecorder } from '../audit/recorder.js';
+import type { OutcomeQuery, OutcomeRecord } from '../learning/history.js';
 
 export const SESSION_STATES = [
   'analyzed',
@@ -108,6 +109,11 @@ export interface WriteOptions {
    * made. If they cannot be written (`audit-unavailable`), the change is not made either.
    */
   readonly audit?: readonly AuditEntry[];
+  /**
+   * Outcome history records (docs/learning.md) written in the same transaction as the change, only
+   * if the change is made.
+   */
+  readonly outcomes?: readonly OutcomeRecord[];
 }
 
 /** Where a page of `list` ends: the last session's `createdAt` and `id`. */
@@ -173,6 +179,8 @@ export interface SessionStore {
   ): Promise<SessionRecord | undefined>;
   /** Sessions matching every filter of `query`, newest first (`createdAt`, then `id`, descending). */
   list(query?: SessionQuery): Promise<SessionRecord[]>;
+  /** The outcome history: records of the category and every rollback since `since`, newest first. */
+  outcomes(query: OutcomeQuery): Promise<OutcomeRecord[]>;
   /** Deletes terminal sessions last updated before `before` (retention). Returns how many. */
   purge(before: string): Promise<number>;
   close(): Promise<void>;

@@ -45,6 +45,10 @@ describe('scenario directories', () => {
       expect(scenario.expect.actions.some((a) => a.type === 'rollback'), name).toBe(true);
     }
     expect(byName.get('forbidden-namespace')?.expect.optIn).toBe(false);
+    // A team runbook (the scenario's runbooks/ directory) fixes an incident, named on its action.
+    const runbook = byName.get('consumer-stuck-after-broker');
+    expect(runbook?.expect).toMatchObject({ mode: 'automatic', outcome: 'fixed' });
+    expect(runbook?.expect.actions.some((a) => a.mentions?.includes('runbook:restart-stuck-consumer'))).toBe(true);
     expect(scenarios.filter((s) => s.expect.optIn).length).toBe(scenarios.length - 1);
   });
 

@@ -146,6 +146,7 @@ describe('PostgreSQL storage', () => {
     );
     expect(rows).toEqual([
       { component: 'audit', version: 1 },
+      { component: 'learning', version: 1 },
       { component: 'sessions', version: 1 },
       { component: 'sessions', version: 2 },
       { component: 'sessions', version: 3 },

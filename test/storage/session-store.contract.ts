@@ -12,6 +12,7 @@ import {
   type SessionStore,
   TERMINAL_STATES,
 } from '../../src/sessions/store.js';
+import type { OutcomeRecord } from '../../src/learning/history.js';
 import { describeSessionListContract } from './session-list.contract.js';
 import { approvedSession, ManualClock, newSession, SAMPLE_OUTPUT, SAMPLE_RESULT } from './support.js';
 
@@ -231,6 +232,66 @@ export function describeSessionStoreContract(name: string, harness: SessionStore
             expect((outcome.reason as KubemendError).code).toBe('session-conflict');
         }
         expect(await fixture.store.get(created.id)).toMatchObject({ owner: won[0]!.value.owner, version: 2 });
+      });
+    });
+
+    describe('outcome history (written with the change that produced it)', () => {
+      const outcome = (overrides: Partial<OutcomeRecord> = {}): OutcomeRecord => ({
+        category: 'crash-loop',
+        actionType: 'rollback',
+        workload: 'Deployment/shop/api',
+        outcome: 'rolled-back',
+        at: clock.iso(),
+        sessionId: 'session-a',
+        actionId: 'a1',
+        ...overrides,
+      });
+
+      it('stores the records of a transition and an update, and reads them newest first', async () => {
+        const { store } = await open();
+        const created = await store.create(newSession({ state: 'pending' }));
+        const first = outcome({
+          outcome: 'rejected',
+          category: 'oom-killed',
+          actionType: 'patch',
+          cluster: 'east',
+        });
+        const moved = await store.transition(created.id, ['pending'], 'rejected', {}, { outcomes: [first] });
+        clock.advance(1000);
+        const second = outcome({ at: clock.iso() });
+        await store.update(created.id, moved!.version, { phase: 'done' }, { outcomes: [second] });
+        clock.advance(1000);
+        await store.update(
+          created.id,
+          moved!.version + 1,
+          { phase: 'done' },
+          {
+            outcomes: [
+              outcome({ category: 'oom-killed', outcome: 'verified', at: clock.iso(), actionId: undefined }),
+            ],
+          },
+        );
+        const since = new Date(0).toISOString();
+        // A category's records, and every rollback whatever its category.
+        const crash = await store.outcomes({ category: 'crash-loop', since });
+        expect(crash).toEqual([second]);
+        const oom = await store.outcomes({ category: 'oom-killed', since });
+        expect(oom.map((r) => r.outcome)).toEqual(['verified', 'rolled-back', 'rejected']);
+        expect(oom[2]).toEqual(first);
+        expect(await store.outcomes({ category: 'oom-killed', since: clock.iso() })).toHaveLength(1);
+        expect(await store.outcomes({ category: 'oom-killed', since, limit: 2 })).toHaveLength(2);
+      });
+
+      it('writes no record when the change is refused', async () => {
+        const { store } = await open();
+        const created = await store.create(newSession({ state: 'pending' }));
+        expect(
+          await store.transition(created.id, ['approved'], 'executing', {}, { outcomes: [outcome()] }),
+        ).toBeUndefined();
+        await rejection(store.update(created.id, 99, { phase: 'x' }, { outcomes: [outcome()] }));
+        expect(await store.outcomes({ category: 'crash-loop', since: new Date(0).toISOString() })).toEqual(
+          [],
+        );
       });
     });
 

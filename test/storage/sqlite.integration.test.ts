@@ -15,12 +15,15 @@ import { KubemendError } from '../../src/domain/errors.js';
 import { openStorage } from '../../src/sessions/factory.js';
 import { SQLITE_SESSION_MIGRATIONS, SqliteSessionStore } from '../../src/sessions/sqlite-session-store.js';
 import type { SessionStore } from '../../src/sessions/store.js';
+import { SQLITE_LEARNING_MIGRATIONS } from '../../src/sessions/outcome-rows.js';
+import { SQLITE_INCIDENT_MIGRATIONS } from '../../src/sessions/sqlite-incident-store.js';
 import { describeAuditStoreContract } from './audit-store.contract.js';
 import { describeSessionStoreContract } from './session-store.contract.js';
 import { approvedSession, auditEntry, newSession, REPO_ROOT, temporaryDirectory } from './support.js';
 
 /** Every migration of the file, each recorded once. */
-const MIGRATIONS = SQLITE_AUDIT_MIGRATIONS.length + SQLITE_SESSION_MIGRATIONS.length;
+const MIGRATIONS =
+  SQLITE_AUDIT_MIGRATIONS.length + SQLITE_SESSION_MIGRATIONS.length + SQLITE_LEARNING_MIGRATIONS.length;
 
 const root = temporaryDirectory('kubemend-sqlite-');
 let databases = 0;
@@ -129,6 +132,7 @@ describe('SQLite storage: the file', () => {
       ).toEqual([
         { component: 'audit', version: 1, name: 'create audit_records and audit_head' },
         { component: 'incidents', version: 1, name: 'create incidents' },
+        { component: 'learning', version: 1, name: 'create the outcome history' },
         { component: 'sessions', version: 1, name: 'create sessions' },
         {
           component: 'sessions',
@@ -149,7 +153,9 @@ describe('SQLite storage: the file', () => {
     await again.close();
     withConnection(path, (db) => {
       // openStorage opens the watcher's incidents too (their own component, one migration).
-      expect(db.prepare('SELECT count(*) AS n FROM schema_migrations').get()).toEqual({ n: MIGRATIONS + 1 });
+      expect(db.prepare('SELECT count(*) AS n FROM schema_migrations').get()).toEqual({
+        n: MIGRATIONS + SQLITE_INCIDENT_MIGRATIONS.length,
+      });
     });
   });
 

@@ -14,6 +14,7 @@ export interface CommonFlags {
   port?: string;
   config?: string;
   policyFile?: string;
+  runbooksDir?: string;
   kubeconfig?: string;
   context?: string;
   offline?: boolean;
@@ -32,6 +33,7 @@ export function configurationFrom(flags: CommonFlags, sections: Record<string, u
     flags: {
       ...(flags.logLevel ? { logLevel: flags.logLevel as never } : {}),
       ...(flags.policyFile ? { policyFile: flags.policyFile } : {}),
+      ...(flags.runbooksDir ? { runbooksDir: flags.runbooksDir } : {}),
       cluster: {
         ...(flags.kubeconfig ? { kubeconfig: flags.kubeconfig } : {}),
         ...(flags.context ? { context: flags.context } : {}),
