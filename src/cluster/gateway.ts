@@ -77,6 +77,11 @@ export interface LogOptions {
 
 export type PatchKind = 'strategic' | 'merge' | 'json';
 
+export interface VersionedList {
+  readonly items: KubeObject[];
+  readonly resourceVersion: string;
+}
+
 export interface WatchEvent {
   readonly type: 'ADDED' | 'MODIFIED' | 'DELETED' | 'BOOKMARK' | 'ERROR' | string;
   readonly object: KubeObject;
@@ -89,6 +94,8 @@ export interface ClusterGateway {
   version(signal?: AbortSignal): Promise<{ gitVersion: string }>;
   get(key: ObjectKey): Promise<KubeObject | undefined>;
   list(kind: string, namespace?: string, options?: ListOptions): Promise<KubeObject[]>;
+  /** A list and the collection's resourceVersion, to watch from (list, then watch). */
+  listWithVersion(kind: string, namespace?: string, options?: ListOptions): Promise<VersionedList>;
   /**
    * One page of a LIST: pass `limit`, then each answer's `continue` until it is absent. A token the
    * server no longer honours fails with 410 Gone (start again).

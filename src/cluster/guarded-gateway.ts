@@ -25,6 +25,7 @@ import type {
   ObjectKey,
   PageOptions,
   PatchKind,
+  VersionedList,
   WatchEvent,
   WatchOptions,
   WriteOptions,
@@ -136,6 +137,9 @@ export class GuardedGateway implements ClusterGateway {
   }
   list(kind: string, namespace?: string, options?: ListOptions): Promise<KubeObject[]> {
     return this.guard(() => this.inner.list(kind, namespace, options));
+  }
+  listWithVersion(kind: string, namespace?: string, options?: ListOptions): Promise<VersionedList> {
+    return this.guard(() => this.inner.listWithVersion(kind, namespace, options));
   }
   listPage(kind: string, namespace: string | undefined, options: PageOptions): Promise<ListPage> {
     return this.guard(() => this.inner.listPage(kind, namespace, options));

@@ -12,6 +12,7 @@ import {
   type ObjectKey,
   type PageOptions,
   type PatchKind,
+  type VersionedList,
   type WatchEvent,
   type WatchOptions,
   type WriteOptions,
@@ -93,15 +94,26 @@ export class KubeClusterGateway implements ClusterGateway {
   }
 
   async list(kind: string, namespace?: string, options: ListOptions = {}): Promise<KubeObject[]> {
-    const result = await this.http.json<{ items?: KubeObject[] }>('GET', resourcePath(kind, namespace), {
-      retry: true,
-      query: {
-        labelSelector: options.labelSelector,
-        fieldSelector: options.fieldSelector,
-        limit: options.limit,
+    return (await this.listWithVersion(kind, namespace, options)).items;
+  }
+
+  async listWithVersion(kind: string, namespace?: string, options: ListOptions = {}): Promise<VersionedList> {
+    const result = await this.http.json<{ items?: KubeObject[]; metadata?: { resourceVersion?: string } }>(
+      'GET',
+      resourcePath(kind, namespace),
+      {
+        retry: true,
+        query: {
+          labelSelector: options.labelSelector,
+          fieldSelector: options.fieldSelector,
+          limit: options.limit,
+        },
       },
-    });
-    return (result.items ?? []).map((item) => withKind(item, kind));
+    );
+    return {
+      items: (result.items ?? []).map((item) => withKind(item, kind)),
+      resourceVersion: result.metadata?.resourceVersion ?? '',
+    };
   }
 
   async listPage(kind: string, namespace: string | undefined, options: PageOptions): Promise<ListPage> {

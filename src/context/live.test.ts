@@ -44,6 +44,9 @@ function fakeCluster(options: {
         return node === undefined || (o.spec as { nodeName?: string } | undefined)?.nodeName === node;
       });
     },
+    async listWithVersion(kind: string, namespace?: string, list: ListOptions = {}) {
+      return { items: await gateway.list(kind, namespace, list), resourceVersion: '1' };
+    },
     async listPage(kind: string, namespace: string | undefined, page: PageOptions) {
       // One page holds everything: live gathering never pages.
       return { items: await gateway.list(kind, namespace, page) };

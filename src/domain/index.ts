@@ -3,6 +3,7 @@ export {
   ACTION_TYPES,
   ANALYSIS_SOURCES,
   CATEGORIES,
+  DESIRED_STATE_MANAGERS,
   EVIDENCE_KINDS,
   EVIDENCE_ORIGINS,
   EXECUTABLE_ACTION_TYPES,
@@ -24,6 +25,7 @@ export type {
   ActionType,
   AnalysisSource,
   Category,
+  DesiredStateManager,
   EvidenceKind,
   EvidenceOrigin,
   ExecutionStatus,
@@ -64,6 +66,7 @@ export {
   AnalysisSchema,
   CategorySchema,
   ClusterNameSchema,
+  DesiredStateOwnerSchema,
   EvidenceSchema,
   ExecutionResultSchema,
   INPUT_MAX_BYTES,
@@ -77,11 +80,13 @@ export {
   SESSION_ID_MAX_LENGTH,
   SessionIdSchema,
   TargetSchema,
+  VerificationPlanSchema,
   AnalysisTargetSchema,
 } from './schemas.js';
 export type {
   ActionTarget,
   Analysis,
+  DesiredStateOwner,
   AnalysisTarget,
   Evidence,
   ExecutionResult,
@@ -95,6 +100,7 @@ export type {
   Remediation,
   RemediationAction,
   Target,
+  VerificationPlan,
 } from './schemas.js';
 export { parseRemediateInput, toFieldIssues } from './validation.js';
 export { excessiveNesting, MAX_JSON_DEPTH, nestingIssue } from './json-depth.js';

@@ -11,6 +11,7 @@ import {
   ACTION_DECISIONS,
   ANALYSIS_SOURCES,
   CATEGORIES,
+  DESIRED_STATE_MANAGERS,
   EVIDENCE_KINDS,
   EVIDENCE_ORIGINS,
   LOG_SOURCES,
@@ -192,6 +193,30 @@ export const ActionDecisionSchema = z
   })
   .describe('kubemend extension: what the mode and policy decided for this action, and why');
 
+/** Who owns an object's desired state: a live change to it is undone by the next sync or upgrade. */
+export const DesiredStateOwnerSchema = z
+  .strictObject({
+    manager: z.enum(DESIRED_STATE_MANAGERS),
+    /** The owner object, in words: `Argo CD Application argocd/shop`, `Helm release shop/web`. */
+    owner: z.string(),
+  })
+  .describe('kubemend extension: the GitOps controller or Helm release that owns the desired state');
+export type DesiredStateOwner = z.infer<typeof DesiredStateOwnerSchema>;
+
+export const VerificationPlanSchema = z
+  .strictObject({
+    /** How long the workload must stay healthy, without new restarts, once it is healthy. */
+    stabilityMs: z.number().int().min(0).max(86_400_000),
+    /** How long each container of the new pods must have run (k × the time a container ran before it failed). */
+    survivalMs: z.number().int().min(0).max(86_400_000).optional(),
+    /** The evidence the window follows, in words. */
+    basis: z.array(z.string()),
+    /** A live change to an object this owner manages: it must not be reverted within the window. */
+    revertWatch: DesiredStateOwnerSchema.optional(),
+  })
+  .describe('kubemend extension: how long verification watches, computed from the evidence');
+export type VerificationPlan = z.infer<typeof VerificationPlanSchema>;
+
 const actionBase = {
   id: z.string().min(1).max(128),
   target: ActionTargetSchema,
@@ -206,6 +231,7 @@ const actionBase = {
     .regex(/^runbook:[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/)
     .optional()
     .describe('kubemend extension: the runbook that proposed this action (`runbook:<name>`)'),
+  verificationPlan: VerificationPlanSchema.optional(),
 };
 
 export const RemediationActionSchema = z.discriminatedUnion('type', [

@@ -90,6 +90,14 @@ export type ExecutionStatus = (typeof EXECUTION_STATUSES)[number];
 export const ACTION_DECISIONS = ['execute', 'await-approval', 'denied', 'advice'] as const;
 export type ActionDecision = (typeof ACTION_DECISIONS)[number];
 
+/**
+ * Who owns an object's desired state (kubemend extension): Argo CD or Flux sync it from Git, Helm
+ * renders it from a release's values. A live change to such an object is undone by the next sync
+ * or upgrade.
+ */
+export const DESIRED_STATE_MANAGERS = ['argocd', 'flux', 'helm'] as const;
+export type DesiredStateManager = (typeof DESIRED_STATE_MANAGERS)[number];
+
 /** Where a piece of evidence came from (kubemend extension of the contract). */
 export const EVIDENCE_ORIGINS = ['input', 'cluster'] as const;
 export type EvidenceOrigin = (typeof EVIDENCE_ORIGINS)[number];

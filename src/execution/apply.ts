@@ -58,6 +58,7 @@ export async function applyAction(ctx: RunContext, run: ActionRun): Promise<void
     return;
   }
   run.changed = true;
+  run.applied = applied;
   await ctx.enter(run, 'apply-confirmed', {
     type: 'action.applied',
     before: snapshotDigest(run),
@@ -87,12 +88,22 @@ async function dryRunPasses(ctx: RunContext, run: ActionRun): Promise<boolean> {
 async function verifyOrRestore(ctx: RunContext, run: ActionRun): Promise<void> {
   // Persist "applied, verifying" so that a crash from here on is reconciled from the snapshot.
   await ctx.progress().catch(() => undefined);
-  const verification = await verify(ctx.ports, run.key, ctx.plan.verifyTimeoutMs);
+  const plan = run.action.verificationPlan;
+  // A scale answers with the Scale subresource: the revert check needs the object itself.
+  const applied =
+    plan?.revertWatch && run.applied?.kind !== run.key.kind ? await ctx.gateway.get(run.key) : run.applied;
+  const verification = await verify(ctx.ports, {
+    key: run.key,
+    timeoutMs: ctx.plan.verifyTimeoutMs,
+    ...(plan ? { plan } : {}),
+    ...(run.snapshot ? { snapshot: run.snapshot } : {}),
+    ...(applied ? { applied } : {}),
+  });
   if (verification.ok) {
     run.message = verification.detail;
     await ctx.enter(run, 'verified', {
       type: 'action.verified',
-      detail: { detail: verification.detail },
+      detail: { detail: verification.detail, ...(plan ? { window: plan } : {}) },
     });
     return;
   }
@@ -190,6 +201,7 @@ async function settleLostAnswer(ctx: RunContext, run: ActionRun, error: unknown)
       continue;
     }
     if (current?.metadata?.resourceVersion !== run.snapshot?.metadata?.resourceVersion) {
+      run.applied = current;
       await ctx.enter(run, 'apply-confirmed', {
         type: 'action.applied',
         detail: { note: 'confirmed by re-reading after a lost response' },

@@ -27,16 +27,30 @@ export interface EngineOptions {
   readonly audit: AuditRecorder;
   readonly locks?: TargetLocks;
   readonly actor?: string;
+  /** How long to wait before listing again after a failed list or watch. */
   readonly pollIntervalMs?: number;
-  /** How long a verified workload must stay healthy with no new restarts. */
+  /**
+   * How long a verified workload must stay healthy with no new restarts, for actions without a
+   * verification plan (the planner gives every action one, from the evidence: ADR 0032).
+   */
   readonly stabilityMs?: number;
   readonly clock?: () => Date;
-  readonly sleep?: (ms: number) => Promise<void>;
+  readonly sleep?: (ms: number, signal?: AbortSignal) => Promise<void>;
   /** Told of every state transition of every action (tracing, tests). */
   readonly onTransition?: (change: TransitionRecord) => void;
 }
 
-const defaultSleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+const defaultSleep = (ms: number, signal?: AbortSignal) =>
+  new Promise<void>((resolve) => {
+    if (signal?.aborted) return resolve();
+    const timer = setTimeout(done, ms);
+    function done(): void {
+      clearTimeout(timer);
+      signal?.removeEventListener('abort', done);
+      resolve();
+    }
+    signal?.addEventListener('abort', done, { once: true });
+  });
 
 export class ExecutionEngine {
   private readonly ports: ExecutionPorts;

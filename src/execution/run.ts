@@ -31,7 +31,8 @@ export interface ExecutionPorts {
   readonly pollIntervalMs: number;
   readonly stabilityMs: number;
   readonly clock: () => Date;
-  readonly sleep: (ms: number) => Promise<void>;
+  /** Waits `ms`; an abort of `signal` ends the wait early. */
+  readonly sleep: (ms: number, signal?: AbortSignal) => Promise<void>;
   readonly onTransition?: (change: TransitionRecord) => void;
 }
 
@@ -67,6 +68,8 @@ export class ActionRun {
   readonly startedAt: string;
   snapshot?: KubeObject;
   created?: KubeObject;
+  /** The target as kubemend's change left it (to tell whether someone reverted the change). */
+  applied?: KubeObject;
   message = '';
   finishedAt?: string;
   /** The cluster was (or may have been) changed by this action. */

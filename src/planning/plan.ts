@@ -18,12 +18,15 @@ import { accessAdvice } from './builders/access.js';
 import { BUILDERS } from './builders/index.js';
 import { kubectlCommand } from './drafts.js';
 import { guardDraft } from './guards.js';
+import { gitChangeDraft, gitOpsNotice, managedTargets } from './gitops.js';
+import { desiredStateOwner } from './gitops-owner.js';
 import { decide, effectiveMode, namespaceAllowed, type Policy, protectedNamespaces } from './policy.js';
 import { assessRisk } from './risk.js';
 import { runbookDrafts } from './runbook-stage.js';
 import type { Runbook } from '../runbooks/schema.js';
 import type { OutcomeHistory } from '../learning/history.js';
 import { applyHistory, type HistorySection } from './history-stage.js';
+import { verificationPlanFor } from './verification-window.js';
 
 export interface PlanInput {
   readonly finding: Finding;
@@ -49,6 +52,8 @@ export interface Plan {
   readonly confidence: number;
   /** The history records used and their effects, when there were any. */
   readonly history?: HistorySection;
+  /** Caveats for the answer's notices: targets Argo CD, Flux or Helm own (ADR 0031). */
+  readonly notices: readonly string[];
 }
 
 function toManual(draft: ActionDraft, reason: string): ActionDraft {
@@ -91,13 +96,13 @@ export function planRemediation(input: PlanInput): Plan {
 
   const protectedSet = protectedNamespaces(policy);
   const actions: RemediationAction[] = [];
-  for (const { draft: original, claimedRisk } of drafts) {
+  const admit = ({ draft: original, claimedRisk }: { draft: ActionDraft; claimedRisk?: RiskLevel }) => {
     const guard = guardDraft(original);
     if (!guard.ok) {
       notes.push(
         `rejected a proposed ${original.type} of ${original.target.kind}/${original.target.name}: ${guard.reason}`,
       );
-      continue;
+      return;
     }
     let draft = original;
     if (
@@ -128,19 +133,38 @@ export function planRemediation(input: PlanInput): Plan {
       notes.push(
         `rejected a malformed ${draft.type} action: ${parsed.error.issues[0]?.message ?? 'invalid'}`,
       );
-      continue;
+      return;
     }
     actions.push(parsed.data);
-  }
+    return parsed.data;
+  };
+  for (const draft of drafts) admit(draft);
 
+  // The outcome history (ADR 0040): ranks down (renumbering the actions), holds, raises confidence.
   const learned = applyHistory(actions, finding, {
     ...(input.history ? { history: input.history } : {}),
     settings: policy.learning,
     ...(input.modelOnly ? { modelOnly: true } : {}),
   });
   const confidence = learned.confidence;
-  const decided = learned.actions.map((action) => {
-    const decision = decide(action, { mode, policy, confidence });
+  actions.splice(0, actions.length, ...learned.actions);
+
+  // Targets Argo CD, Flux or Helm own: the change to make where the desired state lives.
+  const owners = managedTargets(actions, facts);
+  const notices: string[] = [];
+  for (const action of [...actions]) {
+    const managed = owners.get(action.id);
+    if (!managed) continue;
+    const git = gitChangeDraft(action, managed, facts, finding);
+    const gitAction = git ? admit({ draft: git }) : undefined;
+    notices.push(gitOpsNotice(action, managed, policy, gitAction?.id));
+  }
+
+  const decided = actions.map((action) => {
+    const managed = owners.get(action.id);
+    const owner = managed ? desiredStateOwner(managed) : undefined;
+    const revertWatch = owner && policy.gitopsManaged === 'live-patch' ? owner : undefined;
+    const decision = decide(action, { mode, policy, confidence, owner });
     const held = learned.held.get(action.id);
     return {
       ...action,
@@ -148,6 +172,9 @@ export function planRemediation(input: PlanInput): Plan {
         held && decision.decision === 'execute'
           ? { decision: 'await-approval' as const, reason: held }
           : decision,
+      ...(action.type !== 'manual'
+        ? { verificationPlan: verificationPlanFor(action, facts, finding, policy, revertWatch) }
+        : {}),
     };
   });
   const risk = decided.length > 0 ? maxRisk(...decided.map((action) => action.risk)) : 'low';
@@ -157,6 +184,7 @@ export function planRemediation(input: PlanInput): Plan {
     notes,
     confidence,
     ...(learned.section ? { history: learned.section } : {}),
+    notices,
   };
 }
 

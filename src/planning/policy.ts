@@ -13,6 +13,7 @@ import {
   riskRank,
   CLUSTER_SCOPED_KINDS,
   globMatch,
+  type DesiredStateOwner,
 } from '../domain/index.js';
 import { LearningSettingsSchema } from '../learning/history.js';
 
@@ -41,6 +42,9 @@ export function parseDuration(text: string): number {
 }
 
 const Duration = z.string().regex(DURATION, 'a duration such as 30s, 10m or 1h');
+
+/** What a policy does with actions on GitOps- or Helm-managed objects (ADR 0031). */
+export const GITOPS_MANAGED_POLICIES = ['propose', 'live-patch', 'refuse'] as const;
 
 const PolicyFieldsSchema = z.strictObject({
   description: z.string().optional(),
@@ -76,6 +80,26 @@ const PolicyFieldsSchema = z.strictObject({
   maxReplicas: z.number().int().min(1).default(50),
   /** How the outcome history changes decisions (docs/learning.md). */
   learning: LearningSettingsSchema.prefault({}),
+  /**
+   * Actions on objects whose desired state Argo CD, Flux or Helm own (ADR 0031): `propose` (never
+   * unattended: they wait for approval, beside the change to make in Git), `live-patch` (as any
+   * other object; verification also checks the change is not reverted) or `refuse` (denied).
+   */
+  gitopsManaged: z.enum(GITOPS_MANAGED_POLICIES).default('propose'),
+  /**
+   * Floor and ceiling of the verification windows (ADR 0032): a verified workload stays healthy at
+   * least this long, however little evidence there is (0s: with no failure evidence, once the
+   * rollout is complete and available — which includes the workload's own minReadySeconds), and
+   * the windows last at most this long, however much.
+   */
+  verifyMinStability: Duration.default('0s'),
+  verifyMaxStability: Duration.default('5m'),
+  /**
+   * With `gitopsManaged: live-patch`, how long verification watches a live change to an object Argo
+   * CD or Flux own for a revert (their self-heal or next reconcile), at least (ADR 0031); bounded by
+   * `verifyMaxStability`.
+   */
+  verifyRevertWindow: Duration.default('30s'),
 });
 
 /** A policy; one that would skip the dry-run of an unattended change is refused where it is loaded. */
@@ -85,6 +109,12 @@ export const PolicySchema = PolicyFieldsSchema.superRefine((policy, context) => 
       code: 'custom',
       path: ['requireDryRun'],
       message: `false is allowed only with mode: manual (every change approved by a person); this policy's mode is ${policy.mode}, which executes changes unattended`,
+    });
+  if (parseDuration(policy.verifyMaxStability) < parseDuration(policy.verifyMinStability))
+    context.addIssue({
+      code: 'custom',
+      path: ['verifyMaxStability'],
+      message: `${policy.verifyMaxStability} is below verifyMinStability (${policy.verifyMinStability})`,
     });
 });
 export type Policy = z.infer<typeof PolicySchema>;
@@ -142,6 +172,8 @@ export interface DecisionInput {
   readonly mode: Mode;
   readonly policy: Policy;
   readonly confidence: number;
+  /** Who owns the target's desired state, when Argo CD, Flux or Helm do (ADR 0031). */
+  readonly owner?: DesiredStateOwner;
 }
 
 /** What happens to one action under the mode and policy: execute now, wait for a person, or never. */
@@ -187,6 +219,22 @@ export function decide(
       decision: 'denied',
       reason: `${action.type} sets ${tooMany.field} of ${action.target.kind}/${action.target.name} to ${tooMany.value}, above the policy's maxReplicas (${policy.maxReplicas})`,
     };
+  }
+  const managed = input.owner && policy.gitopsManaged !== 'live-patch' ? input.owner : undefined;
+  if (managed) {
+    const label = `${action.target.kind}/${action.target.name}`;
+    const helm = managed.manager === 'helm';
+    const undone = helm ? 'the next helm upgrade' : 'its next sync';
+    const where = helm ? "in the release's values" : 'in Git';
+    return policy.gitopsManaged === 'refuse'
+      ? {
+          decision: 'denied',
+          reason: `${label} is managed by ${managed.owner}; the policy refuses live changes to managed objects (gitopsManaged: refuse): make the change ${where}`,
+        }
+      : {
+          decision: 'await-approval',
+          reason: `${label} is managed by ${managed.owner}: ${undone} reverts a live change, so it is never made unattended (gitopsManaged: propose); make the change ${where}`,
+        };
   }
   if (mode === 'manual')
     return { decision: 'await-approval', reason: 'manual mode: every change waits for approval' };

@@ -174,6 +174,7 @@ export async function analyzeRequest(
     ...(history ? { history } : {}),
     ...(analysis.source === 'ai' ? { modelOnly: true } : {}),
   });
+  notices.push(...plan.notices);
   return {
     analysis: {
       ...analysis,

@@ -22,6 +22,9 @@ function recordingGateway() {
   const gateway = {
     server: 'https://fake.invalid',
     get: async () => structuredClone(object),
+    listWithVersion: async () => ({ items: [structuredClone(object)], resourceVersion: '7' }),
+    watch: (_k: unknown, _n: unknown, _o: unknown, _e: unknown, signal: AbortSignal) =>
+      new Promise<void>((resolve) => signal.addEventListener('abort', () => resolve())),
     patch: async (_key: unknown, _kind: unknown, _patch: unknown, options: WriteOptions = {}) => {
       writes.push({ dryRun: options.dryRun === true });
       return { ...structuredClone(object), data: { mode: 'new' } };

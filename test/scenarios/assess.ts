@@ -36,6 +36,9 @@ export function assessOutput(expect: Expect, output: RemediateOutput, facts: Out
     if (!actions.some((action) => actionMatches(matcher, action)))
       problems.push(`no proposed action matches ${JSON.stringify(matcher)}`);
   }
+  for (const text of expect.notices) {
+    if (!(output.notices ?? []).some((notice) => notice.includes(text))) problems.push(`no notice says "${text}"`);
+  }
   const analysisText = squash([output.analysis.rootCause, ...output.analysis.factors].join(' '));
   for (const words of expect.rootCauseMentions) {
     if (!analysisText.includes(squash(words))) problems.push(`the analysis does not mention "${words}"`);

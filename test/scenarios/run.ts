@@ -9,6 +9,7 @@ import { REPO_ROOT, SCRIPTS_DIR } from '../cluster/cluster-harness.js';
 import { kubemendStep } from './kubemend-step.js';
 import { ClusterIO } from './cluster-io.js';
 import { loadScenarios, ScenarioError, ScenarioRunner, type RemediateFn, type ScenarioResult } from './runner.js';
+import { median } from './timing.js';
 
 interface Arguments {
   dir: string;
@@ -77,7 +78,10 @@ async function main(): Promise<number> {
   for (const scenario of scenarios) {
     const result = await runner.run(scenario);
     results.push(result);
-    const line = `${result.ok ? 'PASS' : 'FAIL'}  ${scenario.name.padEnd(width)}  ${result.seconds.toFixed(1).padStart(5)}s  ${result.summary}`;
+    const t = result.timing;
+    const windows = t ? `; window ${(t.stabilityMs ?? 0) / 1000}s${t.survivalMs !== undefined ? `, survival ${t.survivalMs / 1000}s` : ''}` : '';
+    const timing = t ? `  [verified ${(t.timeToVerifiedMs / 1000).toFixed(1)}s, rollout ${(t.rolloutMs / 1000).toFixed(1)}s${t.ratio !== undefined ? `, ${t.ratio}×` : ''}${windows}]` : '';
+    const line = `${result.ok ? 'PASS' : 'FAIL'}  ${scenario.name.padEnd(width)}  ${result.seconds.toFixed(1).padStart(5)}s  ${result.summary}${timing}`;
     process.stdout.write(`${line}\n`);
     for (const problem of result.problems) process.stdout.write(`      ${problem}\n`);
   }
@@ -89,8 +93,24 @@ async function main(): Promise<number> {
   const failed = results.length - passed;
   const awaiting = results.filter((r) => r.ok && r.awaitsExecution).length;
   const seconds = Math.round((Date.now() - started) / 100) / 10;
+  const timings = results.flatMap((r) => (r.timing ? [r.timing] : []));
+  const fixes = timings.length
+    ? {
+        count: timings.length,
+        medianTimeToVerifiedMs: median(timings.map((t) => t.timeToVerifiedMs)),
+        medianRatio: median(timings.flatMap((t) => (t.ratio !== undefined ? [t.ratio] : []))),
+        rollouts: timings.filter((t) => t.ratio !== undefined).length,
+        medianRatioNewPods: median(timings.flatMap((t) => (t.ratio !== undefined && t.newPods ? [t.ratio] : []))),
+        newPodRollouts: timings.filter((t) => t.ratio !== undefined && t.newPods).length,
+      }
+    : undefined;
   mkdirSync(dirname(args.report), { recursive: true });
-  writeFileSync(args.report, `${JSON.stringify({ finishedAt: new Date().toISOString(), seconds, passed, failed, awaiting, results }, null, 2)}\n`);
+  writeFileSync(args.report, `${JSON.stringify({ finishedAt: new Date().toISOString(), seconds, passed, failed, awaiting, ...(fixes ? { fixes } : {}), results }, null, 2)}\n`);
+  const times = (ratio: number | undefined) => (ratio === undefined ? '-' : `${ratio.toFixed(2)}×`);
+  if (fixes)
+    process.stdout.write(
+      `verified fixes: ${fixes.count}, median time to verified fix ${((fixes.medianTimeToVerifiedMs ?? 0) / 1000).toFixed(1)} s, median ratio to the workload's rollout ${times(fixes.medianRatio)} (${fixes.rollouts} rollouts; ${times(fixes.medianRatioNewPods)} over the ${fixes.newPodRollouts} that brought up new pods)\n`,
+    );
   process.stdout.write(`(${seconds} s in all; report: ${args.report})\n`);
   process.stdout.write(`scenarios: ${passed} passed, ${failed} failed${awaiting ? ` (${awaiting} await execution)` : ''}\n`);
   return failed === 0 ? 0 : 1;

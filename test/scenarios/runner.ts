@@ -13,6 +13,7 @@ import { ApiError, type ClusterIO } from './cluster-io.js';
 import { ExpectSchema, formatIssues, RemediateInputSchema, type Expect } from './schema.js';
 import { describeSignal, evaluateSignal, getPath, type SignalVerdict } from './signals.js';
 import { diffSnapshots, snapshotOf, VOLATILE_RESOURCES, type Snapshot } from './snapshot.js';
+import { type FixTiming, RolloutClock } from './timing.js';
 
 export const SIM_NAMESPACE = 'kubemend-sim';
 
@@ -45,6 +46,8 @@ export interface ScenarioResult {
   readonly summary: string;
   readonly problems: readonly string[];
   readonly phases: Readonly<Record<string, number>>;
+  /** A verified fix: its time against the workload's own rollout time (timing.ts). */
+  readonly timing?: FixTiming;
 }
 
 export class ScenarioError extends Error {
@@ -395,7 +398,10 @@ export class ScenarioRunner {
         return result(true, `signals ok, nothing changed (${expect.outcome})`);
       }
       const input: RemediateInput = { ...scenario.input, mode: expect.mode, ...(expect.policy ? { policy: expect.policy } : {}) };
+      const clock = new RolloutClock(this.io, scenario);
+      await clock.start();
       const output = await kubemend(scenario, input);
+      const timing = await clock.stop(output);
       phase('kubemend');
       const healthyProblems = expect.outcome === 'fixed' ? await this.healthProblems(scenario) : [];
       const after = await this.snapshot(scenario);
@@ -407,7 +413,8 @@ export class ScenarioRunner {
       };
       const problems = assessOutput(expect, output, facts);
       phase('outcome');
-      return result(problems.length === 0, problems.length ? 'outcome not met' : `${expect.outcome} (${output.analysis.category})`, problems);
+      const summary = problems.length ? 'outcome not met' : `${expect.outcome} (${output.analysis.category})`;
+      return { ...result(problems.length === 0, summary, problems), ...(timing ? { timing } : {}) };
     } catch (error) {
       return result(false, 'error', [error instanceof Error ? error.message : String(error)]);
     }

@@ -130,6 +130,8 @@ export const ExpectSchema = z.strictObject({
   forbid: z.array(ActionMatcherSchema).default([]),
   /** Each entry must be matched by some proposed action (e.g. a `manual` action mentioning given words). */
   actions: z.array(ActionMatcherSchema).default([]),
+  /** Texts the answer's notices must hold (each in some notice). */
+  notices: z.array(z.string().min(1)).default([]),
   /** Words the analysis (root cause and factors) must contain, whitespace ignored. */
   rootCauseMentions: z.array(z.string().min(1)).default([]),
   /** Opt the scenario namespace in for kubemend (a RoleBinding). false: kubemend may not read it. */

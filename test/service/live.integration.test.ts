@@ -164,9 +164,13 @@ describe('remediate() against a live cluster', () => {
       ),
     );
     const statuses = outputs.map((o) => o.results?.[0]?.status);
-    expect(statuses, JSON.stringify(outputs.map((o) => o.results?.[0]?.message))).toEqual(
-      names.map(() => 'verified'),
-    );
+    const why = outputs.map((o) => ({
+      status: o.status,
+      result: o.results?.[0]?.message,
+      actions: o.remediation.actions.map((a) => `${a.type}: ${a.decision?.decision} (${a.decision?.reason})`),
+      notices: o.notices,
+    }));
+    expect(statuses, JSON.stringify(why)).toEqual(names.map(() => 'verified'));
     console.log(`20 concurrent remediations verified in ${Date.now() - started} ms`);
   });
 });

@@ -56,7 +56,7 @@ function setup(options: Partial<ServiceDependencies> & { lease?: string } = {}) 
     clock,
     logger,
     instanceId: 'this-instance',
-    engine: { pollIntervalMs: 1, stabilityMs: 1 },
+    engine: { pollIntervalMs: 1, stabilityMs: 0 },
     ...options,
   });
   return {

@@ -37,6 +37,12 @@ function fakeCluster() {
     get: async (key: ObjectKey) =>
       key.kind === 'HorizontalPodAutoscaler' && key.name === 'checkout' ? current() : undefined,
     list: async () => [],
+    listWithVersion: async (kind: string) => ({
+      items: kind === 'HorizontalPodAutoscaler' ? [current()] : [],
+      resourceVersion: patched ? '2' : '1',
+    }),
+    watch: (_k: string, _n: unknown, _o: unknown, _e: unknown, signal: AbortSignal) =>
+      new Promise<void>((resolve) => signal.addEventListener('abort', () => resolve())),
     logs: async () => '',
     canI: async () => true,
     patch: async (_key: ObjectKey, _kind: unknown, _patch: unknown, options: WriteOptions = {}) => {
@@ -74,7 +80,9 @@ async function approveUnder(policyYaml: string) {
 
 describe('requireDryRun, from the policy file to the write', () => {
   it('dry-runs an approved change by default', async () => {
-    const { output, writes, types } = await approveUnder('policies:\n  careful:\n    mode: manual\n');
+    const { output, writes, types } = await approveUnder(
+      'policies:\n  careful:\n    mode: manual\n    verifyMinStability: 0s\n',
+    );
     expect(output.results?.[0]?.status).toBe('verified');
     expect(writes).toEqual([{ dryRun: true }, { dryRun: false }]);
     expect(types).toContain('action.dry-run');
@@ -82,7 +90,7 @@ describe('requireDryRun, from the policy file to the write', () => {
 
   it('applies an approved change without the dry-run under requireDryRun: false (mode: manual)', async () => {
     const { output, writes, types } = await approveUnder(
-      'policies:\n  careful:\n    mode: manual\n    requireDryRun: false\n',
+      'policies:\n  careful:\n    mode: manual\n    requireDryRun: false\n    verifyMinStability: 0s\n',
     );
     expect(output.results?.[0]?.status).toBe('verified');
     expect(writes).toEqual([{ dryRun: false }]);

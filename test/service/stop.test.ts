@@ -135,7 +135,9 @@ describe('RemediationService.stop()', () => {
     expect(taker.sessions).toEqual([expect.objectContaining({ id: 's1', state: 'rolled-back' })]);
     expect(audit.records.map((record) => record.type)).toContain('session.reconciled');
 
-    // The stopping instance's execution, once its stability wait ends, can no longer write to it.
+    // The stopping instance's execution, once its stability wait ends (by the injected clock, ADR
+    // 0032), can no longer write to it.
+    now += 3_000;
     expect(await approving).toMatchObject({ code: 'session-conflict' });
     expect((await sessions.get('s1'))!.state).toBe('rolled-back');
   }, 20_000);

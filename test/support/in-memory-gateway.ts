@@ -3,7 +3,9 @@
  * the service. It keeps resourceVersion and generation like the API server (a write with a stale
  * resourceVersion is a 409; a dry-run stores nothing), stamps kubemend's field manager on every
  * write, plays a workload controller (a Deployment becomes healthy or not after a change, as the
- * test says) and injects faults into chosen requests:
+ * test says), serves lists with their resourceVersion and watches from one (every change is an
+ * event; `expireWatches` answers open watches with 410 Gone, as after an etcd compaction) and
+ * injects faults into chosen requests:
  *
  * - `reject`: the API server refuses the request (e.g. 422 invalid, 403 forbidden);
  * - `concurrent-change`: someone else changes the object just before, so the write meets a 409;
@@ -23,8 +25,8 @@ import {
   type ObjectKey,
   type PageOptions,
   type PatchKind,
+  type VersionedList,
   type WatchEvent,
-  type WatchOptions,
   type WriteOptions,
 } from '../../src/cluster/gateway.js';
 
@@ -96,24 +98,13 @@ export function mergePatch(target: unknown, patch: unknown): unknown {
   ]);
 }
 
-interface Watcher {
-  readonly kind: string;
-  readonly namespace: string | undefined;
-  readonly onEvent: (event: WatchEvent) => void;
-  end(): void;
-}
-
-function matches(watcher: Watcher, object: KubeObject): boolean {
-  return (
-    object.kind === watcher.kind &&
-    (watcher.namespace === undefined || object.metadata?.namespace === watcher.namespace)
-  );
-}
-
 export class InMemoryClusterGateway implements ClusterGateway {
   readonly server = 'memory://in-memory-cluster';
   readonly writes: WriteRecord[] = [];
-  /** Every read request, as `verb kind namespace` (`list Pod shop`, `page Pod *`, `logs shop/web-1/main`). */
+  /**
+   * Every read request, as `verb kind namespace` (`list Pod shop`, `page Pod *`, `logs shop/web-1/main`);
+   * lists to watch from and watches as `list Kind` / `watch Kind from RV` (to check list-then-watch).
+   */
   readonly reads: string[] = [];
   /** Container logs by `namespace/pod/container` (`…/previous` for the previous container). */
   readonly podLogs = new Map<string, string>();
@@ -128,12 +119,20 @@ export class InMemoryClusterGateway implements ClusterGateway {
   readonly rollouts = new Map<string, Rollout>();
   /** The next n reads fail as if the API server were unreachable. */
   unreachableReads = 0;
+  /** Watches from a resourceVersion below this get `ERROR` 410 Gone (etcd compacted it). */
+  compactedBefore = 0;
+  private readonly objects = new Map<string, KubeObject>();
+  /** Every change, in order, for watches that start from an older resourceVersion. */
+  private readonly history: Array<{ readonly version: number; readonly event: WatchEvent }> = [];
+  private readonly watchers = new Set<{
+    readonly matches: (object: KubeObject) => boolean;
+    readonly onEvent: (event: WatchEvent) => void;
+    /** `Kind namespace` (`Pod shop`, `Event *`). */
+    readonly label: string;
+    end?: () => void;
+  }>();
   /** The next n watches fail as if the API server were unreachable. */
   unreachableWatches = 0;
-  private readonly objects = new Map<string, KubeObject>();
-  private readonly history: WatchEvent[] = [];
-  private oldestWatchable = 0;
-  private readonly watchers = new Set<Watcher>();
   private resourceVersions = 1000;
   private readonly clock: () => Date;
 
@@ -148,53 +147,73 @@ export class InMemoryClusterGateway implements ClusterGateway {
     const previous = this.objects.get(keyString(key));
     const stored = this.stamp(structuredClone(object), previous, manager);
     this.objects.set(keyString(key), stored);
-    this.publish(previous ? 'MODIFIED' : 'ADDED', stored);
+    this.emit(previous ? 'MODIFIED' : 'ADDED', stored);
     return structuredClone(stored);
   }
 
-  /** Deletes an object as someone other than kubemend would (a DELETED event for watches). */
+  /** Deletes an object as someone other than kubemend would. */
   remove(key: ObjectKey): void {
     const current = this.objects.get(keyString(key));
     if (!current) return;
     this.objects.delete(keyString(key));
-    ++this.resourceVersions;
-    this.publish('DELETED', {
+    this.emit('DELETED', {
       ...current,
-      metadata: { ...current.metadata, resourceVersion: String(this.resourceVersions) },
+      metadata: { ...current.metadata, resourceVersion: String(++this.resourceVersions) },
     });
+  }
+
+  /** Tells every open watch its resourceVersion is gone (410), as the API server does after compaction. */
+  expireWatches(): void {
+    this.compactedBefore = this.resourceVersions + 1;
+    const gone: WatchEvent = {
+      type: 'ERROR',
+      object: { kind: 'Status', code: 410, reason: 'Expired' } as KubeObject,
+    };
+    for (const watcher of [...this.watchers]) watcher.onEvent(gone);
   }
 
   /**
    * Forgets the change history, as etcd compaction does: a watch from an older resourceVersion then
-   * fails with 410 Gone (`asEvent`: as an ERROR event on an open watch, as the API server sends it).
+   * gets 410 Gone (`asEvent`: open watches get it too, as an ERROR event).
    */
   compact(options: { asEvent?: boolean } = {}): void {
     this.history.length = 0;
-    this.oldestWatchable = this.resourceVersions;
-    if (options.asEvent)
-      for (const watcher of [...this.watchers])
-        watcher.onEvent({
-          type: 'ERROR',
-          object: { kind: 'Status', apiVersion: 'v1', status: 'Failure', reason: 'Expired', code: 410 },
-        });
+    this.compactedBefore = this.resourceVersions;
+    if (options.asEvent) this.expireWatches();
   }
 
   /** Ends every open watch cleanly, as an API server going away does. */
   endWatches(): void {
-    for (const watcher of [...this.watchers]) watcher.end();
+    for (const watcher of [...this.watchers]) watcher.end?.();
   }
 
   /** Open watches, as `Kind namespace` (`Pod shop`, `Event *`). */
   get openWatches(): string[] {
-    return [...this.watchers].map((watcher) => `${watcher.kind} ${watcher.namespace ?? '*'}`);
+    return [...this.watchers].map((watcher) => watcher.label);
   }
 
-  private publish(type: 'ADDED' | 'MODIFIED' | 'DELETED', object: KubeObject): void {
-    const event = { type, object: structuredClone(object) };
-    this.history.push(event);
-    if (this.history.length > 10_000) this.history.shift();
+  private emit(type: WatchEvent['type'], object: KubeObject): void {
+    const event: WatchEvent = { type, object: structuredClone(object) };
+    this.history.push({ version: Number(object.metadata?.resourceVersion), event });
     for (const watcher of [...this.watchers])
-      if (matches(watcher, object)) watcher.onEvent(structuredClone(event));
+      if (watcher.matches(object)) watcher.onEvent(structuredClone(event));
+  }
+
+  private matcher(
+    kind: string,
+    namespace: string | undefined,
+    options: ListOptions,
+  ): (o: KubeObject) => boolean {
+    const wanted = (options.labelSelector ?? '')
+      .split(',')
+      .filter(Boolean)
+      .map((term) => term.split('=') as [string, string]);
+    const name = /^metadata\.name=(.+)$/.exec(options.fieldSelector ?? '')?.[1];
+    return (o) =>
+      o.kind === kind &&
+      (namespace === undefined || o.metadata?.namespace === namespace) &&
+      (name === undefined || o.metadata?.name === name) &&
+      wanted.every(([label, value]) => o.metadata?.labels?.[label] === value);
   }
 
   /** The stored object (a copy), or undefined. */
@@ -251,19 +270,18 @@ export class InMemoryClusterGateway implements ClusterGateway {
     };
   }
 
+  async listWithVersion(kind: string, namespace?: string, options: ListOptions = {}): Promise<VersionedList> {
+    if (this.unreachableReads > 0) {
+      this.unreachableReads--;
+      throw new KubernetesApiError(0, 'connect ECONNREFUSED (in-memory cluster unreachable)');
+    }
+    this.reads.push(`list ${kind}`);
+    return { items: this.select(kind, namespace, options), resourceVersion: String(this.resourceVersions) };
+  }
+
   private select(kind: string, namespace: string | undefined, options: ListOptions): KubeObject[] {
-    const wanted = (options.labelSelector ?? '')
-      .split(',')
-      .filter(Boolean)
-      .map((term) => term.split('=') as [string, string]);
-    return [...this.objects.values()]
-      .filter(
-        (o) =>
-          o.kind === kind &&
-          (namespace === undefined || o.metadata?.namespace === namespace) &&
-          wanted.every(([label, value]) => o.metadata?.labels?.[label] === value),
-      )
-      .map((o) => structuredClone(o));
+    const matches = this.matcher(kind, namespace, options);
+    return [...this.objects.values()].filter(matches).map((o) => structuredClone(o));
   }
 
   async logs(namespace: string, pod: string, container: string, options: LogOptions = {}): Promise<string> {
@@ -336,39 +354,39 @@ export class InMemoryClusterGateway implements ClusterGateway {
     );
   }
 
-  /** Replays the history after `resourceVersion`, then streams changes until aborted or ended. */
+  /** Replays the changes after `resourceVersion`, then delivers each change as it is made. */
   async watch(
     kind: string,
     namespace: string | undefined,
-    options: WatchOptions,
+    options: ListOptions & { resourceVersion?: string },
     onEvent: (event: WatchEvent) => void,
     signal: AbortSignal,
   ): Promise<void> {
-    this.reads.push(`watch ${kind} ${namespace ?? '*'}`);
+    const from = Number(options.resourceVersion ?? this.resourceVersions);
+    this.reads.push(`watch ${kind} from ${from}`);
+    if (signal.aborted) return;
     if (this.unreachableWatches > 0) {
       this.unreachableWatches--;
       throw new KubernetesApiError(0, 'connect ECONNREFUSED (in-memory cluster unreachable)');
     }
-    const from = Number(options.resourceVersion ?? this.resourceVersions);
-    if (from < this.oldestWatchable)
-      throw new KubernetesApiError(410, `too old resource version: ${from} (${this.oldestWatchable})`);
+    if (from < this.compactedBefore) {
+      onEvent({ type: 'ERROR', object: { kind: 'Status', code: 410, reason: 'Expired' } as KubeObject });
+      return;
+    }
+    const matches = this.matcher(kind, namespace, options);
+    for (const { version, event } of this.history)
+      if (version > from && matches(event.object)) onEvent(structuredClone(event));
+    const watcher: { matches: typeof matches; onEvent: typeof onEvent; label: string; end?: () => void } = {
+      matches,
+      onEvent,
+      label: `${kind} ${namespace ?? '*'}`,
+    };
+    this.watchers.add(watcher);
     await new Promise<void>((resolve) => {
-      const watcher: Watcher = {
-        kind,
-        namespace,
-        onEvent,
-        end: () => {
-          this.watchers.delete(watcher);
-          resolve();
-        },
-      };
-      for (const event of this.history)
-        if (Number(event.object.metadata?.resourceVersion) > from && matches(watcher, event.object))
-          onEvent(structuredClone(event));
-      this.watchers.add(watcher);
-      if (signal.aborted) watcher.end();
-      signal.addEventListener('abort', () => watcher.end(), { once: true });
+      watcher.end = resolve;
+      signal.addEventListener('abort', () => resolve(), { once: true });
     });
+    this.watchers.delete(watcher);
   }
 
   async canI(): Promise<boolean> {
@@ -432,11 +450,14 @@ export class InMemoryClusterGateway implements ClusterGateway {
     if (next === undefined) {
       this.objects.delete(keyString(key));
       stored = current!;
-      this.publish('DELETED', stored);
+      this.emit('DELETED', {
+        ...stored,
+        metadata: { ...stored.metadata, resourceVersion: String(++this.resourceVersions) },
+      });
     } else {
       stored = this.stamp(next, current, FIELD_MANAGER);
       this.objects.set(keyString(key), stored);
-      this.publish(current ? 'MODIFIED' : 'ADDED', stored);
+      this.emit(current ? 'MODIFIED' : 'ADDED', stored);
     }
     if (fault?.kind === 'lose-answer') {
       this.unreachableReads += fault.unreachableReads ?? 0;
