@@ -114,18 +114,22 @@ export class Informer<T> {
 
   private async loop(): Promise<void> {
     let backoff: IBackoff<unknown> | undefined;
+    let goneInARow = 0;
     const signal = this.stopping.signal;
     while (!signal.aborted) {
       try {
         if (this.resourceVersion === undefined) await this.list();
         if (!(await this.watchOnce())) throw new Error(`watch ${this.options.kind}: ended at once`);
         backoff = undefined;
+        goneInARow = 0;
       } catch (error) {
         if (signal.aborted) break;
-        if (error instanceof Gone || (isApiError(error) && error.status === 410)) {
+        const gone = error instanceof Gone || (isApiError(error) && error.status === 410);
+        if (gone) {
           this.resourceVersion = undefined;
           this.stats.relists++;
-          continue;
+          // Once: list again at once. A server that keeps answering 410 is backed off like an error.
+          if (++goneInARow === 1) continue;
         }
         this.stats.errors++;
         backoff = (backoff ?? this.options.backoff ?? DEFAULT_BACKOFF).next(undefined);

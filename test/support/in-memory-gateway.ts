@@ -179,7 +179,12 @@ export class InMemoryClusterGateway implements ClusterGateway {
   compact(options: { asEvent?: boolean } = {}): void {
     this.history.length = 0;
     this.compactedBefore = this.resourceVersions;
-    if (options.asEvent) this.expireWatches();
+    if (!options.asEvent) return;
+    const gone: WatchEvent = {
+      type: 'ERROR',
+      object: { kind: 'Status', code: 410, reason: 'Expired' } as KubeObject,
+    };
+    for (const watcher of [...this.watchers]) watcher.onEvent(gone);
   }
 
   /** Ends every open watch cleanly, as an API server going away does. */
