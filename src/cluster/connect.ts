@@ -14,6 +14,8 @@ import type { ClusterGateway } from './gateway.js';
 
 export interface Connection {
   readonly gateway?: ClusterGateway;
+  /** The kubeconfig context connected to (sessions and audit records carry it as their cluster). */
+  readonly name?: string;
   readonly notice?: string;
 }
 
@@ -59,10 +61,12 @@ export async function connectCluster(
   // The client library is loaded only when a cluster may be used (offline runs stay light).
   const { KubeClusterGateway } = await import('./kube-gateway.js');
   let gateway: InstanceType<typeof KubeClusterGateway>;
+  let name: string | undefined;
   try {
     const kubeConfig = await resolveKubeConfig(configuration.cluster);
     if (!kubeConfig) return {};
     gateway = new KubeClusterGateway(kubeConfig);
+    name = kubeConfig.getCurrentContext() || undefined;
   } catch (error) {
     return { notice: `no usable kubeconfig (${(error as Error).message}): analysed offline` };
   }
@@ -78,7 +82,7 @@ export async function connectCluster(
         timer = setTimeout(() => reject(new Error('no answer')), options.probeTimeoutMs ?? 3_000);
       }),
     ]);
-    return { gateway };
+    return { gateway, ...(name ? { name } : {}) };
   } catch (error) {
     return {
       notice: `cluster ${gateway.server} is unreachable (${(error as Error).message.split('\n')[0]}): analysed offline`,

@@ -49,6 +49,17 @@ export interface ListPage {
   readonly continue?: string;
   /** How many items the server says remain after this page, when it knows. */
   readonly remainingItemCount?: number;
+  /**
+   * The list's resourceVersion (the same on every page of one LIST): a watch started from it sees
+   * every change after the list, none twice.
+   */
+  readonly resourceVersion?: string;
+}
+
+export interface WatchOptions extends ListOptions {
+  readonly resourceVersion?: string;
+  /** The server ends the watch after this many seconds (a clean end: watch again from the last version). */
+  readonly timeoutSeconds?: number;
 }
 
 export interface WriteOptions {
@@ -107,13 +118,15 @@ export interface ClusterGateway {
   ): Promise<{ object: KubeObject; revision: number }>;
   cordon(node: string, unschedulable: boolean, options?: WriteOptions): Promise<KubeObject>;
   /**
-   * Events after `resourceVersion` until the signal aborts or the server ends the watch. A version
-   * the server no longer has arrives as an `ERROR` event whose object is a Status with code 410.
+   * A WATCH from `resourceVersion`: `onEvent` for each event (BOOKMARKs included) until the signal
+   * aborts or the server ends the watch (resolves). A version the server no longer has fails with
+   * 410 Gone — at once (KubernetesApiError 410) or as an ERROR event whose object is a Status with
+   * `code: 410`: list again. See `Informer` (informer.ts) for the loop built on this.
    */
   watch(
     kind: string,
     namespace: string | undefined,
-    options: ListOptions & { resourceVersion?: string },
+    options: WatchOptions,
     onEvent: (event: WatchEvent) => void,
     signal: AbortSignal,
   ): Promise<void>;

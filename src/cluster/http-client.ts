@@ -17,6 +17,8 @@ export interface RequestOptions {
   readonly contentType?: string;
   readonly accept?: string;
   readonly timeoutMs?: number;
+  /** The response's headers must arrive within this long (a watch: no idle limit, but an answer). */
+  readonly responseTimeoutMs?: number;
   readonly signal?: AbortSignal;
   /** Retry on 429/5xx/network errors. Only for requests that are safe to repeat. */
   readonly retry?: boolean;
@@ -76,7 +78,14 @@ export class KubeHttpClient {
     onEvent: (event: { type: string; object: Record<string, unknown> }) => void,
     signal: AbortSignal,
   ): Promise<void> {
-    const response = await this.open('GET', path, { query: { ...query, watch: true }, signal, timeoutMs: 0 });
+    // No idle time-out on the stream (a quiet watch is fine), but the server must answer the request:
+    // an API server that accepts the connection and never responds would hang the watch.
+    const response = await this.open('GET', path, {
+      query: { ...query, watch: true },
+      signal,
+      timeoutMs: 0,
+      responseTimeoutMs: this.options.timeoutMs,
+    });
     await new Promise<void>((resolve, reject) => {
       let buffer = '';
       response.setEncoding('utf8');
@@ -86,12 +95,24 @@ export class KubeHttpClient {
         while (newline >= 0) {
           const line = buffer.slice(0, newline).trim();
           buffer = buffer.slice(newline + 1);
-          if (line) onEvent(JSON.parse(line) as { type: string; object: Record<string, unknown> });
+          try {
+            if (line) onEvent(JSON.parse(line) as { type: string; object: Record<string, unknown> });
+          } catch (cause) {
+            response.destroy();
+            reject(new KubernetesApiError(0, `watch ${path}: ${(cause as Error).message}`, { cause }));
+            return;
+          }
           newline = buffer.indexOf('\n');
         }
       });
       response.on('end', () => resolve());
-      response.on('error', (error) => (signal.aborted ? resolve() : reject(error)));
+      response.on('error', (error) =>
+        signal.aborted
+          ? resolve()
+          : reject(new KubernetesApiError(0, `watch ${path}: ${error.message}`, { cause: error })),
+      );
+      // A connection torn down without an end or an error (the server went away): the watch is over.
+      response.on('close', () => resolve());
       signal.addEventListener('abort', () => {
         response.destroy();
         resolve();
@@ -139,7 +160,9 @@ export class KubeHttpClient {
     const transport = url.protocol === 'http:' ? http : https;
     const timeoutMs = options.timeoutMs ?? this.options.timeoutMs;
     return new Promise<http.IncomingMessage>((resolve, reject) => {
+      let waiting: NodeJS.Timeout | undefined;
       const request = transport.request(requestOptions, (response) => {
+        clearTimeout(waiting);
         const status = response.statusCode ?? 0;
         if (status < 400) {
           resolve(response);
@@ -157,9 +180,16 @@ export class KubeHttpClient {
       if (timeoutMs > 0) {
         request.setTimeout(timeoutMs, () => request.destroy(new Error(`timed out after ${timeoutMs} ms`)));
       }
-      request.on('error', (cause) =>
-        reject(new KubernetesApiError(0, `${method} ${url.pathname}: ${cause.message}`, { cause })),
-      );
+      const responseTimeoutMs = options.responseTimeoutMs;
+      if (responseTimeoutMs !== undefined && responseTimeoutMs > 0)
+        waiting = setTimeout(
+          () => request.destroy(new Error(`no response within ${responseTimeoutMs} ms`)),
+          responseTimeoutMs,
+        );
+      request.on('error', (cause) => {
+        clearTimeout(waiting);
+        reject(new KubernetesApiError(0, `${method} ${url.pathname}: ${cause.message}`, { cause }));
+      });
       if (options.signal) {
         if (options.signal.aborted) request.destroy(new Error('aborted'));
         options.signal.addEventListener('abort', () => request.destroy(new Error('aborted')), { once: true });

@@ -14,6 +14,7 @@ import {
   type PatchKind,
   type VersionedList,
   type WatchEvent,
+  type WatchOptions,
   type WriteOptions,
 } from './gateway.js';
 import { KubeHttpClient, type HttpClientOptions } from './http-client.js';
@@ -118,7 +119,7 @@ export class KubeClusterGateway implements ClusterGateway {
   async listPage(kind: string, namespace: string | undefined, options: PageOptions): Promise<ListPage> {
     const result = await this.http.json<{
       items?: KubeObject[];
-      metadata?: { continue?: string; remainingItemCount?: number };
+      metadata?: { continue?: string; remainingItemCount?: number; resourceVersion?: string };
     }>('GET', resourcePath(kind, namespace), {
       retry: true,
       query: {
@@ -135,6 +136,7 @@ export class KubeClusterGateway implements ClusterGateway {
       ...(result.metadata?.remainingItemCount !== undefined
         ? { remainingItemCount: result.metadata.remainingItemCount }
         : {}),
+      ...(result.metadata?.resourceVersion ? { resourceVersion: result.metadata.resourceVersion } : {}),
     };
   }
 
@@ -282,7 +284,7 @@ export class KubeClusterGateway implements ClusterGateway {
   watch(
     kind: string,
     namespace: string | undefined,
-    options: ListOptions & { resourceVersion?: string },
+    options: WatchOptions,
     onEvent: (event: WatchEvent) => void,
     signal: AbortSignal,
   ): Promise<void> {
@@ -292,6 +294,7 @@ export class KubeClusterGateway implements ClusterGateway {
         labelSelector: options.labelSelector,
         fieldSelector: options.fieldSelector,
         resourceVersion: options.resourceVersion,
+        timeoutSeconds: options.timeoutSeconds,
         allowWatchBookmarks: true,
       },
       (event) => onEvent({ type: event.type, object: withKind(event.object as KubeObject, kind) }),

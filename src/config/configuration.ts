@@ -18,6 +18,7 @@ import {
   resolveAiConfiguration,
 } from './ai.js';
 import { ServingLimitsShape } from './server.js';
+import { ClustersSchema, WATCH_DEFAULTS, WatchSchema } from './clusters.js';
 import { loadRunbooks } from './runbooks.js';
 import type { LoadedRunbook } from '../runbooks/schema.js';
 import { UiSectionSchema } from './ui.js';
@@ -45,158 +46,179 @@ const ServiceAccountGrantSchema = z.strictObject({
   scopes: z.array(z.enum(SCOPES)).min(1),
 });
 
-export const ConfigurationSchema = z.strictObject({
-  logLevel: z.enum(LOG_LEVELS).default('info'),
-  /** YAML file with named policies; the embedded policies are used when absent. */
-  policyFile: z.string().min(1).optional(),
-  /** Directory for the embedded database and other state. */
-  dataDir: z.string().min(1).default('.kubemend'),
-  cluster: z
-    .strictObject({
-      kubeconfig: z.string().min(1).optional(),
-      /**
-       * The `KUBECONFIG` variable (the client's default chain reads it itself): with neither it, a
-       * `kubeconfig`, `~/.kube/config` nor a service host, no cluster is looked for at all.
-       */
-      kubeconfigVariable: z.string().min(1).optional(),
-      context: z.string().min(1).optional(),
-      /** Never contact a cluster: analyse only what the caller sent. */
-      offline: z.boolean().default(false),
-      /** Wall-clock budget for gathering live context, in milliseconds. */
-      gatherTimeoutMs: z.number().int().min(100).max(60_000).default(4_000),
-      /** Upper bound on API calls per live-context gathering. */
-      maxApiCalls: z.number().int().min(1).max(500).default(60),
-      /**
-       * In-cluster: the API server's address, as the kubelet sets it in every pod
-       * (KUBERNETES_SERVICE_HOST / KUBERNETES_SERVICE_PORT). Used only when no kubeconfig is found.
-       */
-      serviceHost: z.string().min(1).optional(),
-      servicePort: z.number().int().min(1).max(65_535).optional(),
-      /** In-cluster: directory holding `token`, `ca.crt` and `namespace` (DEFAULT_SERVICE_ACCOUNT_DIR). */
-      serviceAccountDir: z.string().min(1).optional(),
-    })
-    .default({ offline: false, gatherTimeoutMs: 4_000, maxApiCalls: 60 }),
-  server: z
-    .strictObject({
-      /** Loopback unless told otherwise. */
-      host: z.string().min(1).default('127.0.0.1'),
-      port: z.number().int().min(0).max(65_535).default(8080),
-      /** Largest request body accepted (413 above). */
-      bodyLimitBytes: z
-        .number()
-        .int()
-        .min(1_024)
-        .max(128 * 1024 * 1024)
-        .default(32 * 1024 * 1024),
-      /** Origins allowed to call /mcp from a browser (the Origin header); loopback origins always are. */
-      allowedOrigins: z.array(z.string()).default([]),
-      /** Requests processed at once; more get 429 with Retry-After. */
-      maxInFlight: z.number().int().min(1).max(10_000).default(256),
-      /** Time limits, rate limits, the async queue, MCP session caps (server.ts). */
-      ...ServingLimitsShape,
-    })
-    .prefault({}),
-  auth: z
-    .strictObject({
-      tokens: z.array(StaticTokenSchema).default([]),
-      /**
-       * YAML file with more static tokens (a list like `tokens`, e.g. a mounted Secret); its entries
-       * are added to `tokens` when the configuration is loaded.
-       */
-      tokensFile: z.string().min(1).optional(),
-      /** Kubernetes ServiceAccounts accepted through TokenReview, and their scopes. */
-      serviceAccounts: z.array(ServiceAccountGrantSchema).default([]),
-    })
-    .default({ tokens: [], serviceAccounts: [] }),
-  storage: z
-    .strictObject({
-      driver: z.enum(['sqlite', 'postgres', 'memory']).default('sqlite'),
-      /** SQLite file (default: <dataDir>/kubemend.db). */
-      path: z.string().min(1).optional(),
-      /** PostgreSQL connection URL. */
-      url: z.string().min(1).optional(),
-      /**
-       * SQLite durability: `normal` (WAL; every acknowledged write survives a crash of kubemend,
-       * a power failure of the host may lose the last transactions) or `full` (fsync every commit).
-       */
-      sqliteSynchronous: z.enum(['normal', 'full']).default('normal'),
-      /**
-       * Where SQLite writes run: `thread` (default) — a worker thread, the second core, does every
-       * write in group commits while the serving thread reads; `inline` — in the serving thread.
-       */
-      sqliteWriter: z.enum(['thread', 'inline']).default('thread'),
-      /** Terminal sessions older than this are purged (e.g. 30d, 12h). */
-      retention: z
-        .string()
-        .regex(/^\d+(ms|s|m|h|d)$/)
-        .default('30d'),
-      /**
-       * How long an instance executing a session may go without renewing its lease (it renews every
-       * third of it) before another instance — or its own restart — restores the session's
-       * snapshots. Keeps a starting replica from rolling back a live replica's change.
-       */
-      executionLease: z
-        .string()
-        .regex(/^\d+(ms|s|m|h)$/)
-        .default('30s'),
-    })
-    .default({
-      driver: 'sqlite',
-      retention: '30d',
-      sqliteSynchronous: 'normal',
-      sqliteWriter: 'thread',
-      executionLease: '30s',
-    })
-    .refine((storage) => storage.driver !== 'postgres' || storage.url !== undefined, {
-      message: 'storage.url is required for the postgres driver',
-      path: ['url'],
-    }),
-  audit: z
-    .strictObject({
-      /**
-       * What a broken hash chain (a record altered, removed or inserted) means: `refuse-changes`
-       * refuses every execution (automatic, hybrid, approve) until the chain verifies again;
-       * `warn` only logs it and reports it (metric, /readyz). Analysis answers either way.
-       */
-      onBrokenChain: z.enum(['refuse-changes', 'warn']).default('refuse-changes'),
-      /**
-       * How often the records appended since the last check are verified (a full walk runs at
-       * start-up and whenever the chain was found broken).
-       */
-      verifyInterval: z
-        .string()
-        .regex(/^\d+(ms|s|m|h)$/)
-        .default('1m'),
-    })
-    .default({ onBrokenChain: 'refuse-changes', verifyInterval: '1m' }),
-  /** Shadow mode (ADR 0035): how long and how often the target of a shadow session is watched. */
-  shadow: z
-    .strictObject({
-      /** How long after the dry-run the target is watched (a person's change ends it earlier). */
-      window: z
-        .string()
-        .regex(/^\d+(ms|s|m|h)$/)
-        .default('30m'),
-      /** How often observing sessions are checked (each check reads their targets once). */
-      pollInterval: z
-        .string()
-        .regex(/^\d+(ms|s|m|h)$/)
-        .default('15s'),
-    })
-    .default({ window: '30m', pollInterval: '15s' }),
-  /** The model provider and the bounds of an AI analysis (see ai.ts); resolved after validation. */
-  ai: AiSectionSchema.prefault({}),
-  /** Routing of Alertmanager alerts (see alerts.ts, docs/alerts.md). */
-  alerts: AlertsSectionSchema,
-  /** Notification sinks and the outbox's retries (see alerts.ts, docs/notifications.md). */
-  notifications: NotificationsSectionSchema,
-  /** The team's runbooks inline (docs/runbooks.md); validated after the rest, with line numbers. */
-  runbooks: z.array(z.unknown()).optional(),
-  /** A directory of runbook files (`*.yaml`, `*.yml`). */
-  runbooksDir: z.string().min(1).optional(),
-  /** The approvals web page at /ui (see ui.ts). */
-  ui: UiSectionSchema,
-});
+export const ConfigurationSchema = z
+  .strictObject({
+    logLevel: z.enum(LOG_LEVELS).default('info'),
+    /** YAML file with named policies; the embedded policies are used when absent. */
+    policyFile: z.string().min(1).optional(),
+    /** Directory for the embedded database and other state. */
+    dataDir: z.string().min(1).default('.kubemend'),
+    cluster: z
+      .strictObject({
+        kubeconfig: z.string().min(1).optional(),
+        /**
+         * The `KUBECONFIG` variable (the client's default chain reads it itself): with neither it, a
+         * `kubeconfig`, `~/.kube/config` nor a service host, no cluster is looked for at all.
+         */
+        kubeconfigVariable: z.string().min(1).optional(),
+        context: z.string().min(1).optional(),
+        /** Never contact a cluster: analyse only what the caller sent. */
+        offline: z.boolean().default(false),
+        /** Wall-clock budget for gathering live context, in milliseconds. */
+        gatherTimeoutMs: z.number().int().min(100).max(60_000).default(4_000),
+        /** Upper bound on API calls per live-context gathering. */
+        maxApiCalls: z.number().int().min(1).max(500).default(60),
+        /**
+         * In-cluster: the API server's address, as the kubelet sets it in every pod
+         * (KUBERNETES_SERVICE_HOST / KUBERNETES_SERVICE_PORT). Used only when no kubeconfig is found.
+         */
+        serviceHost: z.string().min(1).optional(),
+        servicePort: z.number().int().min(1).max(65_535).optional(),
+        /** In-cluster: directory holding `token`, `ca.crt` and `namespace` (DEFAULT_SERVICE_ACCOUNT_DIR). */
+        serviceAccountDir: z.string().min(1).optional(),
+      })
+      .default({ offline: false, gatherTimeoutMs: 4_000, maxApiCalls: 60 }),
+    server: z
+      .strictObject({
+        /** Loopback unless told otherwise. */
+        host: z.string().min(1).default('127.0.0.1'),
+        port: z.number().int().min(0).max(65_535).default(8080),
+        /** Largest request body accepted (413 above). */
+        bodyLimitBytes: z
+          .number()
+          .int()
+          .min(1_024)
+          .max(128 * 1024 * 1024)
+          .default(32 * 1024 * 1024),
+        /** Origins allowed to call /mcp from a browser (the Origin header); loopback origins always are. */
+        allowedOrigins: z.array(z.string()).default([]),
+        /** Requests processed at once; more get 429 with Retry-After. */
+        maxInFlight: z.number().int().min(1).max(10_000).default(256),
+        /** Time limits, rate limits, the async queue, MCP session caps (server.ts). */
+        ...ServingLimitsShape,
+      })
+      .prefault({}),
+    auth: z
+      .strictObject({
+        tokens: z.array(StaticTokenSchema).default([]),
+        /**
+         * YAML file with more static tokens (a list like `tokens`, e.g. a mounted Secret); its entries
+         * are added to `tokens` when the configuration is loaded.
+         */
+        tokensFile: z.string().min(1).optional(),
+        /** Kubernetes ServiceAccounts accepted through TokenReview, and their scopes. */
+        serviceAccounts: z.array(ServiceAccountGrantSchema).default([]),
+      })
+      .default({ tokens: [], serviceAccounts: [] }),
+    storage: z
+      .strictObject({
+        driver: z.enum(['sqlite', 'postgres', 'memory']).default('sqlite'),
+        /** SQLite file (default: <dataDir>/kubemend.db). */
+        path: z.string().min(1).optional(),
+        /** PostgreSQL connection URL. */
+        url: z.string().min(1).optional(),
+        /**
+         * SQLite durability: `normal` (WAL; every acknowledged write survives a crash of kubemend,
+         * a power failure of the host may lose the last transactions) or `full` (fsync every commit).
+         */
+        sqliteSynchronous: z.enum(['normal', 'full']).default('normal'),
+        /**
+         * Where SQLite writes run: `thread` (default) — a worker thread, the second core, does every
+         * write in group commits while the serving thread reads; `inline` — in the serving thread.
+         */
+        sqliteWriter: z.enum(['thread', 'inline']).default('thread'),
+        /** Terminal sessions older than this are purged (e.g. 30d, 12h). */
+        retention: z
+          .string()
+          .regex(/^\d+(ms|s|m|h|d)$/)
+          .default('30d'),
+        /**
+         * How long an instance executing a session may go without renewing its lease (it renews every
+         * third of it) before another instance — or its own restart — restores the session's
+         * snapshots. Keeps a starting replica from rolling back a live replica's change.
+         */
+        executionLease: z
+          .string()
+          .regex(/^\d+(ms|s|m|h)$/)
+          .default('30s'),
+      })
+      .default({
+        driver: 'sqlite',
+        retention: '30d',
+        sqliteSynchronous: 'normal',
+        sqliteWriter: 'thread',
+        executionLease: '30s',
+      })
+      .refine((storage) => storage.driver !== 'postgres' || storage.url !== undefined, {
+        message: 'storage.url is required for the postgres driver',
+        path: ['url'],
+      }),
+    audit: z
+      .strictObject({
+        /**
+         * What a broken hash chain (a record altered, removed or inserted) means: `refuse-changes`
+         * refuses every execution (automatic, hybrid, approve) until the chain verifies again;
+         * `warn` only logs it and reports it (metric, /readyz). Analysis answers either way.
+         */
+        onBrokenChain: z.enum(['refuse-changes', 'warn']).default('refuse-changes'),
+        /**
+         * How often the records appended since the last check are verified (a full walk runs at
+         * start-up and whenever the chain was found broken).
+         */
+        verifyInterval: z
+          .string()
+          .regex(/^\d+(ms|s|m|h)$/)
+          .default('1m'),
+      })
+      .default({ onBrokenChain: 'refuse-changes', verifyInterval: '1m' }),
+    /** Shadow mode (ADR 0035): how long and how often the target of a shadow session is watched. */
+    shadow: z
+      .strictObject({
+        /** How long after the dry-run the target is watched (a person's change ends it earlier). */
+        window: z
+          .string()
+          .regex(/^\d+(ms|s|m|h)$/)
+          .default('30m'),
+        /** How often observing sessions are checked (each check reads their targets once). */
+        pollInterval: z
+          .string()
+          .regex(/^\d+(ms|s|m|h)$/)
+          .default('15s'),
+      })
+      .default({ window: '30m', pollInterval: '15s' }),
+    /** The model provider and the bounds of an AI analysis (see ai.ts); resolved after validation. */
+    ai: AiSectionSchema.prefault({}),
+    /** Routing of Alertmanager alerts (see alerts.ts, docs/alerts.md). */
+    alerts: AlertsSectionSchema,
+    /** Notification sinks and the outbox's retries (see alerts.ts, docs/notifications.md). */
+    notifications: NotificationsSectionSchema,
+    /** The team's runbooks inline (docs/runbooks.md); validated after the rest, with line numbers. */
+    runbooks: z.array(z.unknown()).optional(),
+    /** A directory of runbook files (`*.yaml`, `*.yml`). */
+    runbooksDir: z.string().min(1).optional(),
+    /** The approvals web page at /ui (see ui.ts). */
+    ui: UiSectionSchema,
+    /**
+     * Several clusters, each a kubeconfig context with its own policies (clusters.ts). Absent: the one
+     * cluster of `cluster`, named after its context.
+     */
+    clusters: ClustersSchema.optional(),
+    /** The event-driven trigger (`kubemend watch`; `serve` when `enabled`), see clusters.ts. */
+    watch: WatchSchema.default({ ...WATCH_DEFAULTS }),
+  })
+  .superRefine((configuration, context) => {
+    const names = (configuration.clusters ?? []).map((entry) => entry.name);
+    configuration.watch.clusters?.forEach((name, index) => {
+      if (configuration.clusters === undefined || !names.includes(name))
+        context.addIssue({
+          code: 'custom',
+          path: ['watch', 'clusters', index],
+          message: configuration.clusters
+            ? `no cluster named "${name}" in clusters (configured: ${names.join(', ')})`
+            : `names a cluster, but no clusters are configured (clusters:)`,
+        });
+    });
+  });
 export type Configuration = Readonly<
   Omit<z.infer<typeof ConfigurationSchema>, 'ai' | 'runbooks'> & {
     /** The provider chosen, with its model, endpoint and key; provider `none` with a `reason` otherwise. */

@@ -70,3 +70,24 @@ export function selectPolicy(set: PolicySet, name: string | undefined): { name: 
   }
   return { name: chosen, policy };
 }
+
+/** A cluster's policies: its inline `policies`, else its `policyFile`, else the top-level file. */
+export function clusterPolicies(
+  entry: {
+    readonly name: string;
+    readonly policyFile?: string;
+    readonly policies?: Record<string, Policy>;
+    readonly defaultPolicy?: string;
+  },
+  topLevelFile: string | undefined,
+): PolicySet {
+  if (!entry.policies) return loadPolicies(entry.policyFile ?? topLevelFile);
+  const names = Object.keys(entry.policies);
+  const defaultName =
+    entry.defaultPolicy ?? (names.includes(DEFAULT_POLICY_NAME) ? DEFAULT_POLICY_NAME : names[0]);
+  if (!defaultName || !(defaultName in entry.policies))
+    throw new ConfigurationError(
+      `clusters.${entry.name}.defaultPolicy: no inline policy named "${defaultName ?? ''}" (defined: ${names.join(', ')})`,
+    );
+  return { policies: entry.policies, defaultName, source: `clusters.${entry.name}.policies` };
+}

@@ -68,6 +68,7 @@ export {
   HistorySectionSchema,
   AnalysisSchema,
   CategorySchema,
+  ClusterNameSchema,
   DesiredStateOwnerSchema,
   EvidenceSchema,
   ExecutionResultSchema,

@@ -5,7 +5,13 @@
  * proposed actions with their risk.
  */
 import { z } from 'zod';
-import { ActionTargetSchema, CategorySchema, RemediationActionSchema, RiskLevelSchema } from './schemas.js';
+import {
+  ActionTargetSchema,
+  CategorySchema,
+  ClusterNameSchema,
+  RemediationActionSchema,
+  RiskLevelSchema,
+} from './schemas.js';
 import { isSelectorString } from './selectors.js';
 
 const namespaceName = z
@@ -36,6 +42,7 @@ export const ScanRequestSchema = z
       .max(128)
       .optional()
       .describe('the policy the proposed actions are planned under'),
+    cluster: ClusterNameSchema.optional(),
   })
   .refine((value) => !(value.allNamespaces === true && value.namespaces !== undefined), {
     message: 'give either namespaces or allNamespaces, not both',

@@ -129,6 +129,14 @@ export const SessionIdSchema = z
   .max(SESSION_ID_MAX_LENGTH)
   .regex(/^[A-Za-z0-9][A-Za-z0-9._-]*$/, 'letters, digits, dot, underscore and dash only');
 
+/** A configured cluster, by its name in `clusters:` or its kubeconfig context. */
+export const ClusterNameSchema = z
+  .string()
+  .min(1)
+  .max(253)
+  .regex(/^\S+$/, 'a configured cluster name or kubeconfig context (no spaces)')
+  .describe('which configured cluster (kubeconfig context) this is about; default the current one');
+
 export const RemediateInputSchema = z
   .strictObject({
     issue: z
@@ -142,6 +150,7 @@ export const RemediateInputSchema = z
     sessionId: SessionIdSchema.optional(),
     approve: z.array(z.string().min(1).max(128)).max(100).optional(),
     dryRun: z.boolean().optional(),
+    cluster: ClusterNameSchema.optional(),
   })
   .refine((value) => value.approve === undefined || value.sessionId !== undefined, {
     message: '`approve` needs the `sessionId` of the session whose actions it approves',

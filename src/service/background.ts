@@ -44,11 +44,12 @@ function logReport(logger: ServiceLogger, report: ReconcileReport): void {
 export async function startBackgroundWork(
   ctx: ServiceContext,
   options: BackgroundOptions,
+  reconcileAll: () => Promise<ReconcileReport> = () => reconcile(ctx),
 ): Promise<BackgroundWork> {
   const { logger } = options;
   // The whole chain at start (an error is logged, and executions refused, if it is broken).
   await ctx.integrity.check();
-  const startup = await reconcile(ctx);
+  const startup = await reconcileAll();
   logReport(logger, startup);
   if (startup.deferred > 0)
     logger.warn(
@@ -68,7 +69,7 @@ export async function startBackgroundWork(
       if (reconciling) return;
       reconciling = true;
       track(
-        reconcile(ctx)
+        reconcileAll()
           .then(
             (report) => logReport(logger, report),
             (error: unknown) => logger.error({ err: error }, 'reconciliation failed'),

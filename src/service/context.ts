@@ -9,8 +9,9 @@ import { type Configuration, LOG_LEVELS } from '../config/configuration.js';
 
 type LogLevel = (typeof LOG_LEVELS)[number];
 import type { PolicySet } from '../config/policies.js';
+import type { ClusterDirectory } from '../cluster/registry.js';
 import type { TargetLocks } from '../execution/locks.js';
-import type { SessionStore } from '../sessions/store.js';
+import type { SessionRecord, SessionStore } from '../sessions/store.js';
 import type { AiIntegration } from './analyze.js';
 import type { ExecutionLease } from './execution-lease.js';
 import type { AuditIntegrity } from './audit-integrity.js';
@@ -22,6 +23,18 @@ export interface ServiceDependencies {
   readonly policies: PolicySet;
   /** The cluster, when one is reachable; absent means offline. */
   readonly cluster?: ClusterGateway;
+  /**
+   * The name of `cluster` (its kubeconfig context, or its entry in `clusters:`): stamped on every
+   * session and audit record. Absent offline.
+   */
+  readonly clusterName?: string;
+  /**
+   * Several clusters (`clusters:`): requests name theirs in `cluster`; each gets its own gateway,
+   * circuit breaker and policies (`clusterPolicies`). `cluster` and `clusterName` are then unused.
+   */
+  readonly clusters?: ClusterDirectory;
+  /** Each configured cluster's policies, by name (default: `policies`). */
+  readonly clusterPolicies?: ReadonlyMap<string, PolicySet>;
   /** The audit log: must be `sessions.audit` when both are given (one database, one transaction). */
   readonly audit?: AuditRecorder;
   readonly sessions?: SessionStore;
@@ -72,6 +85,10 @@ export interface ServiceContext {
   readonly events: ServiceEvents;
   /** The connected cluster, unless the configuration says offline. */
   cluster(): ClusterGateway | undefined;
+  /** The name of that cluster (stamped on sessions; audit records carry it in `detail.cluster`). */
+  readonly clusterName?: string;
+  /** Is this session about this context's cluster (sessions without a cluster are the default's)? */
+  owns(session: SessionRecord): boolean;
   /** The same cluster for analysis: identical reads in flight at once share one API call. */
   analysisCluster(): ClusterGateway | undefined;
   now(): string;

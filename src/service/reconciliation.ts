@@ -75,7 +75,7 @@ export async function reconcile(ctx: ServiceContext): Promise<ReconcileReport> {
   const report: Array<{ id: string; state: SessionState; note: string }> = [];
   let deferred = 0;
   for (const found of await ctx.sessions.list({ state: 'executing' })) {
-    if (found.owner === ctx.instanceId) continue;
+    if (found.owner === ctx.instanceId || !ctx.owns(found)) continue;
     // Another instance may still be working on it: take over only once its lease has lapsed.
     if (!leaseExpired(found, ctx.clock().getTime(), ctx.leaseMs)) {
       deferred++;

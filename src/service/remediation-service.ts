@@ -6,8 +6,8 @@
  *
  * This class wires the parts, each in its own module: `requests.ts` (a new request, from session
  * to answer), `approvals.ts`, `execution-runner.ts` (execution under the lease), `session-state.ts`
- * (outcome → session state), `rate-guard.ts`, `reconciliation.ts` (crash recovery) and
- * `background.ts` (periodic reconciliation and the retention purge).
+ * (outcome → session state), `rate-guard.ts`, `reconciliation.ts` (crash recovery), `background.ts`
+ * (periodic reconciliation, retention purge), `cluster-contexts.ts` (one context per cluster).
  */
 import { randomUUID } from 'node:crypto';
 import {
@@ -41,10 +41,10 @@ import {
   stderrLogger,
 } from './context.js';
 import { AuditIntegrity, type ChainStatus } from './audit-integrity.js';
+import { ClusterContexts } from './cluster-contexts.js';
 import { ActionRateGuard } from './rate-guard.js';
 import { type ServiceEventListener, ServiceEvents } from './events.js';
 import { WorkQueue } from './work-queue.js';
-import { reconcile, type ReconcileReport } from './reconciliation.js';
 import { type ActionPreview, PreviewCache, previewAction } from './preview.js';
 import {
   checkRequest,
@@ -84,7 +84,10 @@ export interface StopReport {
 }
 
 export class RemediationService {
+  /** The default cluster's context (the one cluster's, with a single cluster). */
   private readonly context: ServiceContext;
+  /** One context per cluster (`clusters:`); requests pick theirs by `cluster`. */
+  private readonly clusters: ClusterContexts;
   private readonly newId: () => string;
   /** Asynchronous remediations: bounded, fair across callers (`server.asyncQueue`). */
   private readonly queue: WorkQueue;
@@ -118,7 +121,7 @@ export class RemediationService {
       );
     const { onBrokenChain } = dependencies.configuration.audit;
     const analysisCluster = dependencies.cluster && coalescedReads(dependencies.cluster);
-    this.context = {
+    const base: ServiceContext = {
       dependencies,
       audit,
       sessions,
@@ -135,7 +138,10 @@ export class RemediationService {
       analysisCluster: () => (dependencies.configuration.cluster.offline ? undefined : analysisCluster),
       now: () => clock().toISOString(),
       actorOf: (options = {}) => options.actor ?? dependencies.actor ?? 'kubemend',
+      owns: () => true,
     };
+    this.clusters = new ClusterContexts(dependencies, base);
+    this.context = this.clusters.default;
   }
 
   get auditRecorder(): AuditRecorder {
@@ -146,9 +152,14 @@ export class RemediationService {
     return this.context.sessions;
   }
 
+  /** The cluster of a single-cluster kubemend (with several: the default one, once connected). */
   get cluster(): ClusterGateway | undefined {
-    return this.context.cluster();
+    return this.clusters.defaultGateway();
   }
+
+  /** The name sessions of a request for `cluster` carry (validates the name; does not connect). */
+  clusterNameFor = async (cluster?: string) =>
+    (await this.clusters.for(cluster, { connect: false })).clusterName;
 
   async session(id: string): Promise<SessionRecord | undefined> {
     return this.context.sessions.get(id);
@@ -166,10 +177,11 @@ export class RemediationService {
     this.refuseExecutionIfChainBroken(input);
     const replayed = await replay(this.context, options);
     if (replayed) return replayed;
-    checkRequest(this.context, input, options);
-    const session = await openSession(this.context, input, options, this.newId);
+    const context = await this.clusters.for(input.cluster);
+    checkRequest(context, input, options);
+    const session = await openSession(context, input, options, this.newId);
     try {
-      return await processRequest(this.context, session, input, options);
+      return await processRequest(context, session, input, options);
     } catch (error) {
       await this.requestFailed(session.id, error, this.context.actorOf(options), false);
       throw error;
@@ -191,12 +203,13 @@ export class RemediationService {
       await replay(this.context, options);
       return replayed;
     }
-    checkRequest(this.context, input, options);
+    const context = await this.clusters.for(input.cluster);
+    checkRequest(context, input, options);
     const actor = this.context.actorOf(options);
     const ticket = this.queue.reserve(actor);
     let session: SessionRecord;
     try {
-      session = await openSession(this.context, input, options, this.newId);
+      session = await openSession(context, input, options, this.newId);
     } catch (error) {
       ticket.cancel();
       throw error;
@@ -208,7 +221,7 @@ export class RemediationService {
     this.queue.run(ticket, {
       start: () => {
         this.runningStarts.set(session.id, actor);
-        return processRequest(this.context, session, input, options, true)
+        return processRequest(context, session, input, options, true)
           .then(
             () => undefined,
             (error: unknown) => this.requestFailed(session.id, error, actor, true),
@@ -262,8 +275,8 @@ export class RemediationService {
   }
 
   /** Approve pending actions of a session and execute them (exactly once, whoever approves). */
-  approve(sessionId: string, options: ApproveOptions): Promise<RemediateOutput> {
-    return approveSession(this.context, sessionId, options);
+  async approve(sessionId: string, options: ApproveOptions): Promise<RemediateOutput> {
+    return approveSession(await this.clusters.forSessionId(sessionId), sessionId, options);
   }
 
   /**
@@ -273,8 +286,9 @@ export class RemediationService {
    * plan hash, another state, a broken audit chain — are thrown before.
    */
   async startApproval(sessionId: string, options: ApproveOptions): Promise<SessionRecord> {
-    const begun = await beginApproval(this.context, sessionId, options);
-    void runApproval(this.context, begun, options).catch((error: unknown) =>
+    const context = await this.clusters.forSessionId(sessionId);
+    const begun = await beginApproval(context, sessionId, options);
+    void runApproval(context, begun, options).catch((error: unknown) =>
       this.requestFailed(sessionId, error, options.approver, true),
     );
     return begun.session;
@@ -284,25 +298,28 @@ export class RemediationService {
    * What an action of a session would change (server-side dry-run of the target as it is now), or
    * did change (its snapshot and the object now). A read: nothing is persisted or audited.
    */
-  preview(sessionId: string, actionId: string): Promise<ActionPreview> {
-    return previewAction(this.context, this.previews, sessionId, actionId);
+  async preview(sessionId: string, actionId: string): Promise<ActionPreview> {
+    return previewAction(await this.clusters.forSessionId(sessionId), this.previews, sessionId, actionId);
   }
 
-  reject(sessionId: string, options: { approver: string; reason?: string }): Promise<SessionRecord> {
-    return rejectSession(this.context, sessionId, options);
+  async reject(sessionId: string, options: { approver: string; reason?: string }): Promise<SessionRecord> {
+    return rejectSession(await this.clusters.forSessionId(sessionId, { connect: false }), sessionId, options);
   }
 
   /**
    * Everything failing in the namespaces asked for, each with its category, cause and proposed
    * actions (planned in manual mode: nothing is executed). Read-only; no session is opened.
    */
-  scan(request: ScanRequest, options: { onProgress?: (message: string) => void } = {}): Promise<ScanReport> {
-    return scanNamespaces(this.context, request, options);
+  async scan(
+    request: ScanRequest,
+    options: { onProgress?: (message: string) => void } = {},
+  ): Promise<ScanReport> {
+    return scanNamespaces(await this.clusters.for(request.cluster), request, options);
   }
 
   /** The issue text of `analyze TYPE/NAME`: what the live object's status shows now. */
-  describeTarget(target: Target): Promise<string> {
-    return describeTarget(this.context, target);
+  async describeTarget(target: Target, cluster?: string): Promise<string> {
+    return describeTarget(await this.clusters.for(cluster), target);
   }
 
   /** The report over sessions created in `range` (see `report.ts`). */
@@ -315,9 +332,9 @@ export class RemediationService {
     return observeShadowSessions(this.context, this.logger);
   }
 
-  /** Crash reconciliation, once (see `reconciliation.ts`). */
-  reconcile(): Promise<ReconcileReport> {
-    return reconcile(this.context);
+  /** Crash reconciliation, once (see `reconciliation.ts`): each cluster its own sessions. */
+  reconcile() {
+    return this.clusters.reconcileAll(this.logger);
   }
 
   /**
@@ -327,7 +344,7 @@ export class RemediationService {
    */
   startBackgroundWork(options: BackgroundOptions): Promise<BackgroundWork> {
     this.logger = options.logger;
-    return startBackgroundWork(this.context, options);
+    return startBackgroundWork(this.context, options, () => this.reconcile());
   }
 
   /** Tells `listener` of every remediation, action, rollback and shadow outcome as it ends. */

@@ -138,6 +138,7 @@ export async function openSession(
         idempotencyKey: storedIdempotencyKey(ctx, options),
         requestHash: options.requestHash,
         owner: ctx.instanceId,
+        ...(ctx.clusterName !== undefined ? { cluster: ctx.clusterName } : {}),
       },
       {
         audit: [

@@ -11,7 +11,10 @@
 import { z } from 'zod';
 import type { AuditStore } from '../audit/audit-store.js';
 import { poolFromOptions } from '../storage/postgres.js';
+import type { IncidentStore } from './incidents.js';
+import { PostgresIncidentStore } from './postgres-incident-store.js';
 import { PostgresSessionStore } from './postgres-session-store.js';
+import { SqliteIncidentStore } from './sqlite-incident-store.js';
 import { SqliteSessionStore } from './sqlite-session-store.js';
 import type { SessionStore } from './store.js';
 
@@ -41,7 +44,9 @@ export type StorageConfig = z.infer<typeof StorageConfigSchema>;
 export interface Storage {
   readonly sessions: SessionStore;
   readonly audit: AuditStore;
-  /** Closes both stores (and the shared Pool). */
+  /** The watcher's incidents (their own table and migrations; src/sessions/incidents.ts). */
+  readonly incidents: IncidentStore;
+  /** Closes the stores (and the shared Pool). */
   close(): Promise<void>;
 }
 
@@ -58,7 +63,17 @@ export async function openStorage(config: StorageConfig, options: StorageOptions
       ...(config.writerThread === undefined ? {} : { writerThread: config.writerThread }),
       ...(clock === undefined ? {} : { clock }),
     });
-    return storage(sessions, sessions.audit, async () => undefined);
+    let incidents: SqliteIncidentStore;
+    try {
+      incidents = new SqliteIncidentStore(config.path, {
+        ...(config.busyTimeoutMs === undefined ? {} : { busyTimeoutMs: config.busyTimeoutMs }),
+        ...(config.synchronous === undefined ? {} : { synchronous: config.synchronous }),
+      });
+    } catch (error) {
+      await sessions.close();
+      throw error;
+    }
+    return storage(sessions, sessions.audit, incidents, () => incidents.dispose());
   }
 
   const { pool } = poolFromOptions(
@@ -74,18 +89,25 @@ export async function openStorage(config: StorageConfig, options: StorageOptions
       ...(config.schema === undefined ? {} : { schema: config.schema }),
       ...(clock === undefined ? {} : { clock }),
     });
-    return storage(sessions, sessions.audit, () => pool.end());
+    const incidents = await PostgresIncidentStore.open(pool, config.schema);
+    return storage(sessions, sessions.audit, incidents, () => pool.end());
   } catch (error) {
     await pool.end().catch(() => undefined);
     throw error;
   }
 }
 
-function storage(sessions: SessionStore, audit: AuditStore, release: () => Promise<void>): Storage {
+function storage(
+  sessions: SessionStore,
+  audit: AuditStore,
+  incidents: IncidentStore,
+  release: () => Promise<void>,
+): Storage {
   let closing: Promise<void> | undefined;
   return {
     sessions,
     audit,
+    incidents,
     close() {
       closing ??= (async () => {
         await Promise.allSettled([sessions.close(), audit.close()]);

@@ -107,6 +107,11 @@ export function postgresSessionMigrations(s: string): readonly Migration[] {
         ALTER TABLE ${s}.sessions ADD CONSTRAINT sessions_state_check CHECK (state IN (${STATE_LIST}));
       `,
     },
+    {
+      version: 5,
+      name: 'sessions carry their cluster',
+      sql: `ALTER TABLE ${s}.sessions ADD COLUMN cluster text;`,
+    },
   ];
 }
 

@@ -41,6 +41,7 @@ export const SESSION_FIELDS: readonly Field[] = [
   { key: 'requestHash', column: 'request_hash', kind: 'text', optional: true },
   { key: 'owner', column: 'owner', kind: 'text', optional: true },
   { key: 'shadow', column: 'shadow', kind: 'json', optional: true },
+  { key: 'cluster', column: 'cluster', kind: 'text', optional: true },
 ];
 
 /** Fields `update` and `transition` may change (not id, createdAt, version; updatedAt apart). */

@@ -140,6 +140,11 @@ export const SQLITE_SESSION_MIGRATIONS: readonly Migration[] = [
       CREATE INDEX sessions_state_created ON sessions (state, created_at, id);
     `,
   },
+  {
+    version: 5,
+    name: 'sessions carry their cluster',
+    sql: `ALTER TABLE sessions ADD COLUMN cluster TEXT;`,
+  },
 ];
 
 export interface SqliteSessionStoreOptions extends SqliteConnectionOptions {

@@ -98,6 +98,12 @@ export interface SessionRecord {
   readonly owner?: string;
   /** A shadow session's proposals, dry-run objects and, once observed, what happened (ADR 0035). */
   readonly shadow?: ShadowObservation;
+  /**
+   * The cluster the session is about: the name of an entry of `clusters:` in the configuration
+   * (absent for a session opened before clusters were named, or offline). Notifications, metrics
+   * and audit entries carry it.
+   */
+  readonly cluster?: string;
   /** Increments on every write (optimistic concurrency for `update`). */
   readonly version: number;
 }

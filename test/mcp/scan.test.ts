@@ -56,6 +56,7 @@ describe('MCP tool scan', () => {
       'allNamespaces',
       'labelSelector',
       'policy',
+      'cluster',
     ]);
     expect(scan.outputSchema?.properties).toHaveProperty('findings');
   });

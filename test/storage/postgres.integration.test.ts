@@ -228,6 +228,32 @@ describe('PostgreSQL storage', () => {
     await expect(storage.sessions.get(created.id)).rejects.toThrow(KubemendError);
   });
 
+  it('incidents (kubemend watch): of concurrent claims from two replicas exactly one opens, then cooldown', async () => {
+    await postgres();
+    const schema = newSchema();
+    const [a, b] = await Promise.all([
+      openStorage({ driver: 'postgres', url, schema, maxConnections: 4 }),
+      openStorage({ driver: 'postgres', url, schema, maxConnections: 4 }),
+    ]);
+    const key = { cluster: 'c', kind: 'Deployment', namespace: 'shop', name: 'cart', signal: 'CrashLoop' };
+    const claims = await Promise.all(
+      Array.from({ length: 10 }, (_, i) => (i % 2 ? a : b).incidents.claim(key, `s${i}`, 1_000, 900, 500)),
+    );
+    const won = claims.filter((claim) => claim.claimed);
+    expect(won).toHaveLength(1);
+    expect(new Set(claims.map((claim) => claim.incident.sessionId))).toEqual(
+      new Set([won[0]!.incident.sessionId]),
+    );
+    await a.incidents.close(key, 2_000);
+    expect(await b.incidents.listOpen('c', 'shop')).toEqual([]);
+    expect((await b.incidents.claim(key, 'early', 2_400, 2_400, 500)).claimed).toBe(false);
+    expect(await b.incidents.claim(key, 'later', 2_500, 2_450, 500)).toMatchObject({
+      claimed: true,
+      incident: { sessionId: 'later', openedAt: 2_500, signalAt: 2_450 },
+    });
+    await Promise.all([a.close(), b.close()]);
+  });
+
   it('an unreachable server: the audit log reports audit-unavailable, the session store a KubemendError', async () => {
     await postgres();
     const unreachable = 'postgres://kubemend:nothing@127.0.0.1:1/kubemend';

@@ -66,6 +66,7 @@ export function describeSessionStoreContract(name: string, harness: SessionStore
           requestHash: 'r'.repeat(64),
           owner: 'replica-a',
           phase: 'executing',
+          cluster: 'staging',
         });
         const created = await store.create(session);
         expect(created).toEqual({ ...session, updatedAt: clock.iso(), version: 1 });
@@ -75,7 +76,15 @@ export function describeSessionStoreContract(name: string, harness: SessionStore
       it('omits optional fields that were not given (no nulls)', async () => {
         const { store } = await open();
         const created = await store.create(newSession());
-        for (const key of ['output', 'planHash', 'rejection', 'idempotencyKey', 'requestHash', 'owner']) {
+        for (const key of [
+          'output',
+          'planHash',
+          'rejection',
+          'idempotencyKey',
+          'requestHash',
+          'owner',
+          'cluster',
+        ]) {
           expect(Object.keys(created)).not.toContain(key);
         }
       });

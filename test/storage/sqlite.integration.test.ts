@@ -18,6 +18,7 @@ import { migrateSqlite } from '../../src/storage/sqlite.js';
 import { companionMigrations } from '../../src/sessions/companion-sql.js';
 import type { SessionStore } from '../../src/sessions/store.js';
 import { SQLITE_LEARNING_MIGRATIONS } from '../../src/sessions/outcome-rows.js';
+import { SQLITE_INCIDENT_MIGRATIONS } from '../../src/sessions/sqlite-incident-store.js';
 import { describeAuditStoreContract } from './audit-store.contract.js';
 import { describeSessionStoreContract } from './session-store.contract.js';
 import {
@@ -145,6 +146,7 @@ describe('SQLite storage: the file', () => {
       ).toEqual([
         { component: 'alerts', version: 1, name: 'create alert incidents' },
         { component: 'audit', version: 1, name: 'create audit_records and audit_head' },
+        { component: 'incidents', version: 1, name: 'create incidents' },
         { component: 'learning', version: 1, name: 'create the outcome history' },
         { component: 'notifications', version: 1, name: 'create the notification outbox' },
         { component: 'sessions', version: 1, name: 'create sessions' },
@@ -159,6 +161,7 @@ describe('SQLite storage: the file', () => {
           version: 4,
           name: 'shadow sessions: states observing and observed, the shadow column (ADR 0035)',
         },
+        { component: 'sessions', version: 5, name: 'sessions carry their cluster' },
       ]);
     });
     await storage.close();
@@ -170,7 +173,10 @@ describe('SQLite storage: the file', () => {
     expect(await again.audit.verify()).toEqual({ ok: true, records: 1 });
     await again.close();
     withConnection(path, (db) => {
-      expect(db.prepare('SELECT count(*) AS n FROM schema_migrations').get()).toEqual({ n: MIGRATIONS });
+      // openStorage opens the watcher's incidents too (their own component, one migration).
+      expect(db.prepare('SELECT count(*) AS n FROM schema_migrations').get()).toEqual({
+        n: MIGRATIONS + SQLITE_INCIDENT_MIGRATIONS.length,
+      });
     });
   });
 

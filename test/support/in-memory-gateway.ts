@@ -127,7 +127,12 @@ export class InMemoryClusterGateway implements ClusterGateway {
   private readonly watchers = new Set<{
     readonly matches: (object: KubeObject) => boolean;
     readonly onEvent: (event: WatchEvent) => void;
+    /** `Kind namespace` (`Pod shop`, `Event *`). */
+    readonly label: string;
+    end?: () => void;
   }>();
+  /** The next n watches fail as if the API server were unreachable. */
+  unreachableWatches = 0;
   private resourceVersions = 1000;
   private readonly clock: () => Date;
 
@@ -165,6 +170,35 @@ export class InMemoryClusterGateway implements ClusterGateway {
       object: { kind: 'Status', code: 410, reason: 'Expired' } as KubeObject,
     };
     for (const watcher of [...this.watchers]) watcher.onEvent(gone);
+  }
+
+  /**
+   * Forgets the change history, as etcd compaction does: a watch from an older resourceVersion then
+   * gets 410 Gone (`asEvent`: open watches get it too, as an ERROR event).
+   */
+  compact(options: { asEvent?: boolean } = {}): void {
+    this.history.length = 0;
+    this.compactedBefore = this.resourceVersions;
+    if (!options.asEvent) return;
+    const gone: WatchEvent = {
+      type: 'ERROR',
+      object: { kind: 'Status', code: 410, reason: 'Expired' } as KubeObject,
+    };
+    for (const watcher of [...this.watchers]) watcher.onEvent(gone);
+  }
+
+  /** Ends every open watch cleanly, as an API server going away does. */
+  endWatches(): void {
+    // Gone at once: a change made right after reaches no ended watch (only the next one, by replay).
+    for (const watcher of [...this.watchers]) {
+      this.watchers.delete(watcher);
+      watcher.end?.();
+    }
+  }
+
+  /** Open watches, as `Kind namespace` (`Pod shop`, `Event *`). */
+  get openWatches(): string[] {
+    return [...this.watchers].map((watcher) => watcher.label);
   }
 
   private emit(type: WatchEvent['type'], object: KubeObject): void {
@@ -241,6 +275,7 @@ export class InMemoryClusterGateway implements ClusterGateway {
     return {
       items: all.slice(start, end),
       ...(end < all.length ? { continue: String(end), remainingItemCount: all.length - end } : {}),
+      resourceVersion: String(this.resourceVersions),
     };
   }
 
@@ -339,6 +374,10 @@ export class InMemoryClusterGateway implements ClusterGateway {
     const from = Number(options.resourceVersion ?? this.resourceVersions);
     this.reads.push(`watch ${kind} from ${from}`);
     if (signal.aborted) return;
+    if (this.unreachableWatches > 0) {
+      this.unreachableWatches--;
+      throw new KubernetesApiError(0, 'connect ECONNREFUSED (in-memory cluster unreachable)');
+    }
     if (from < this.compactedBefore) {
       onEvent({ type: 'ERROR', object: { kind: 'Status', code: 410, reason: 'Expired' } as KubeObject });
       return;
@@ -346,9 +385,16 @@ export class InMemoryClusterGateway implements ClusterGateway {
     const matches = this.matcher(kind, namespace, options);
     for (const { version, event } of this.history)
       if (version > from && matches(event.object)) onEvent(structuredClone(event));
-    const watcher = { matches, onEvent };
+    const watcher: { matches: typeof matches; onEvent: typeof onEvent; label: string; end?: () => void } = {
+      matches,
+      onEvent,
+      label: `${kind} ${namespace ?? '*'}`,
+    };
     this.watchers.add(watcher);
-    await new Promise<void>((resolve) => signal.addEventListener('abort', () => resolve(), { once: true }));
+    await new Promise<void>((resolve) => {
+      watcher.end = resolve;
+      signal.addEventListener('abort', () => resolve(), { once: true });
+    });
     this.watchers.delete(watcher);
   }
 

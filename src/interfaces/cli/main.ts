@@ -15,6 +15,7 @@ import { type CommonFlags as ServeFlags, configurationFrom } from './options.js'
 import { report, type ReportFlags } from './report.js';
 import { scan, SCAN_OUTPUTS, type ScanFlags } from './scan.js';
 import { stopSignal } from './signals.js';
+import { watch, type WatchFlags } from './watch.js';
 
 export { EXIT_CODES };
 
@@ -62,11 +63,23 @@ async function serve(flags: ServeFlags): Promise<number> {
   // Start-up reconciliation before serving, then periodic reconciliation and the retention purge.
   const background = await app.service.startBackgroundWork({ logger: http.log });
   app.notifications?.start(http.log);
+  const watching = configuration.watch.enabled
+    ? (await import('../../watch/start.js')).startWatchers(configuration.watch, await app.watchTargets(), {
+        incidents: app.incidents,
+        sessions: app.service,
+        logger: {
+          info: (detail, message) => http.log.info(detail, message),
+          warn: (detail, message) => http.log.warn(detail, message),
+          error: (detail, message) => http.log.error(detail, message),
+        },
+      })
+    : undefined;
   await http.listen({ host: configuration.server.host, port: configuration.server.port });
   if (configuration.auth.tokens.length === 0 && configuration.auth.serviceAccounts.length === 0) {
     http.log.warn('no tokens or ServiceAccounts are configured: every API request will be refused (401)');
   }
   await stopped;
+  await watching?.stop();
   // No reconciliation while stopping; then /readyz 503, drain, stop within server.shutdownTimeout.
   await background.stop();
   const report = await stop();
@@ -194,6 +207,28 @@ export async function main(argv: readonly string[]): Promise<number> {
     .option('--log-level <level>', 'fatal|error|warn|info|debug|trace|silent (KUBEMEND_LOG_LEVEL)')
     .action(async (flags: ServeFlags) => {
       exitCode = await serve(flags);
+    });
+  program
+    .command('watch')
+    .description(
+      'Watch pods, events and workloads in the given namespaces and open one session per failing workload (debounced, deduplicated, cooldown per workload); runs until stopped',
+    )
+    .option('-n, --namespace <ns>', 'namespace(s) to watch, comma-separated (watch.namespaces)')
+    .addOption(new Option('--mode <mode>', 'mode of the sessions opened (watch.mode; default manual)'))
+    .option('--policy <name>', 'policy of the sessions opened (watch.policy)')
+    .option('--debounce <duration>', 'signals within this window make one incident (watch.debounce; 1s)')
+    .option(
+      '--cooldown <duration>',
+      'after an incident closes, none for the workload before (watch.cooldown; 5m)',
+    )
+    .option('--cluster <names>', 'configured clusters to watch, comma-separated (watch.clusters)')
+    .option('--config <file>', 'YAML configuration file (KUBEMEND_CONFIG)')
+    .option('--policy-file <file>', 'YAML file with named policies (KUBEMEND_POLICY_FILE)')
+    .option('--kubeconfig <file>', 'kubeconfig to use (KUBEMEND_KUBECONFIG)')
+    .option('--context <name>', 'kubeconfig context to use (KUBEMEND_CONTEXT)')
+    .option('--log-level <level>', 'fatal|error|warn|info|debug|trace|silent (KUBEMEND_LOG_LEVEL)')
+    .action(async (flags: WatchFlags) => {
+      exitCode = await watch(flags);
     });
   program
     .command('mcp')

@@ -21,8 +21,11 @@ export interface CommonFlags {
   logLevel?: string;
 }
 
-/** The configuration file, the environment and the command's flags, validated as one object. */
-export function configurationFrom(flags: CommonFlags) {
+/**
+ * The configuration file, the environment and the command's flags, validated as one object
+ * (`sections`: a command's own sections, e.g. `watch`, as its flags give them).
+ */
+export function configurationFrom(flags: CommonFlags, sections: Record<string, unknown> = {}) {
   if (flags.port !== undefined && !/^\d{1,5}$/.test(flags.port))
     throw new UsageError(`--port: must be a port number (got "${flags.port}")`);
   return loadConfiguration({
@@ -40,6 +43,7 @@ export function configurationFrom(flags: CommonFlags) {
         ...(flags.host ? { host: flags.host } : {}),
         ...(flags.port ? { port: Number(flags.port) } : {}),
       },
+      ...sections,
     } as never,
   });
 }

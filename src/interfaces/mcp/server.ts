@@ -15,6 +15,7 @@ import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import { z } from 'zod';
 import {
   executesUnattended,
+  ClusterNameSchema,
   type ErrorCode,
   errorMapping,
   excessiveNesting,
@@ -42,6 +43,7 @@ const AnalyzeInputSchema = z.strictObject({
   context: RemediateContextSchema.optional(),
   target: TargetSchema.optional(),
   policy: z.string().min(1).max(128).optional(),
+  cluster: ClusterNameSchema.optional(),
 });
 
 const ApproveInputSchema = z.strictObject({
