@@ -4,7 +4,8 @@
 #   1. typecheck and lint
 #   2. unit tests (vitest `unit` project) and the offline evaluation targets
 #   3. integration tests against the real control plane (vitest `integration` project) and the
-#      scenario suite, inside one cluster that is always stopped afterwards
+#      scenario suite, inside one cluster (and a second one for the several-clusters test), always
+#      stopped afterwards
 # Ends with one line: `tests: N passed, M failed`.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
@@ -32,7 +33,10 @@ echo "==> AI evaluation harness (a real model when a key is set, else the loopba
 npx tsx bench/ai/eval.ts || status=1
 
 echo "==> integration tests and scenarios on the real control plane"
-bash scripts/cluster/with-cluster.sh bash scripts/postgres/with-postgres.sh bash scripts/integration.sh "$REPORTS" || status=1
+# A second control plane beside the first, for the several-clusters test (scripts/cluster/second.env).
+bash scripts/cluster/with-cluster.sh \
+  bash scripts/cluster/with-second-cluster.sh scripts/cluster/second.env \
+  bash scripts/postgres/with-postgres.sh bash scripts/integration.sh "$REPORTS" || status=1
 
 node scripts/summarize-tests.mjs "$REPORTS" || status=1
 exit $status

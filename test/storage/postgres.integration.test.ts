@@ -150,10 +150,11 @@ describe('PostgreSQL storage', () => {
       { component: 'audit', version: 1 },
       { component: 'learning', version: 1 },
       { component: 'notifications', version: 1 },
-      { component: 'sessions', version: 1 },
-      { component: 'sessions', version: 2 },
-      { component: 'sessions', version: 3 },
-      { component: 'sessions', version: 4 },
+      // Every sessions migration, each once.
+      ...postgresSessionMigrations(quoteSchema(schema)).map(({ version }) => ({
+        component: 'sessions',
+        version,
+      })),
     ]);
     await Promise.all(opened.map((store) => store.close()));
   });
