@@ -17,7 +17,8 @@ import {
   type EnvironmentParser,
   resolveAiConfiguration,
 } from './ai.js';
-import { ServingLimitsShape } from './server.js';
+import { AuditSectionSchema, ShadowSectionSchema } from './audit.js';
+import { duration, ServingLimitsShape } from './server.js';
 import { ClustersSchema, WATCH_DEFAULTS, WatchSchema } from './clusters.js';
 import { loadRunbooks } from './runbooks.js';
 import type { LoadedRunbook } from '../runbooks/schema.js';
@@ -137,10 +138,7 @@ export const ConfigurationSchema = z
          * third of it) before another instance — or its own restart — restores the session's
          * snapshots. Keeps a starting replica from rolling back a live replica's change.
          */
-        executionLease: z
-          .string()
-          .regex(/^\d+(ms|s|m|h)$/)
-          .default('30s'),
+        executionLease: duration('30s'),
       })
       .default({
         driver: 'sqlite',
@@ -153,39 +151,10 @@ export const ConfigurationSchema = z
         message: 'storage.url is required for the postgres driver',
         path: ['url'],
       }),
-    audit: z
-      .strictObject({
-        /**
-         * What a broken hash chain (a record altered, removed or inserted) means: `refuse-changes`
-         * refuses every execution (automatic, hybrid, approve) until the chain verifies again;
-         * `warn` only logs it and reports it (metric, /readyz). Analysis answers either way.
-         */
-        onBrokenChain: z.enum(['refuse-changes', 'warn']).default('refuse-changes'),
-        /**
-         * How often the records appended since the last check are verified (a full walk runs at
-         * start-up and whenever the chain was found broken).
-         */
-        verifyInterval: z
-          .string()
-          .regex(/^\d+(ms|s|m|h)$/)
-          .default('1m'),
-      })
-      .default({ onBrokenChain: 'refuse-changes', verifyInterval: '1m' }),
-    /** Shadow mode (ADR 0035): how long and how often the target of a shadow session is watched. */
-    shadow: z
-      .strictObject({
-        /** How long after the dry-run the target is watched (a person's change ends it earlier). */
-        window: z
-          .string()
-          .regex(/^\d+(ms|s|m|h)$/)
-          .default('30m'),
-        /** How often observing sessions are checked (each check reads their targets once). */
-        pollInterval: z
-          .string()
-          .regex(/^\d+(ms|s|m|h)$/)
-          .default('15s'),
-      })
-      .default({ window: '30m', pollInterval: '15s' }),
+    /** Checking the audit chain (see audit.ts). */
+    audit: AuditSectionSchema,
+    /** Shadow mode (ADR 0035): how long and how often a shadow session's target is watched. */
+    shadow: ShadowSectionSchema,
     /** The model provider and the bounds of an AI analysis (see ai.ts); resolved after validation. */
     ai: AiSectionSchema.prefault({}),
     /** Routing of Alertmanager alerts (see alerts.ts, docs/alerts.md). */

@@ -7,7 +7,8 @@ import { z } from 'zod';
 import { parseDuration } from '../planning/policy.js';
 
 const DURATION = /^\d+(ms|s|m|h)$/;
-const duration = (fallback: string) =>
+/** A duration setting (`25s`, `30m`) with its default; every section writes durations this way. */
+export const duration = (fallback: string) =>
   z.string().regex(DURATION, 'a duration such as 500ms, 25s, 30m or 1h').default(fallback);
 
 /** A duration as written in the configuration (`25s`), in milliseconds. */
