@@ -50,13 +50,31 @@ function service(store: SqliteSessionStore): RemediationService {
 const generation = () =>
   kubectl(['get', 'deployment', 'relapse', '-n', namespace, '-o', 'jsonpath={.metadata.generation}']);
 
+/**
+ * Waits until the workload is OOM-killed again on its current template only: right after a
+ * rollback the pods of the rolled-back revision are still terminating (and show OOMKilled), and an
+ * analysis then sees two revisions at once rather than the one OOM-killed pod.
+ */
 async function oomKilled(): Promise<void> {
   await waitFor(
-    'relapse OOMKilled',
-    async () =>
-      /OOMKilled|CrashLoopBackOff/.test(kubectl(['get', 'pods', '-n', namespace, '-l', 'app=relapse']))
+    'relapse OOMKilled on one revision',
+    async () => {
+      const pods = JSON.parse(
+        kubectl(['get', 'pods', '-n', namespace, '-l', 'app=relapse', '-o', 'json']),
+      ) as {
+        items: {
+          metadata: { deletionTimestamp?: string; labels?: Record<string, string> };
+          status?: { containerStatuses?: { state?: unknown; lastState?: unknown }[] };
+        }[];
+      };
+      const hashes = new Set(pods.items.map((pod) => pod.metadata.labels?.['pod-template-hash']));
+      const settled =
+        pods.items.length === 1 && hashes.size === 1 && !pods.items[0]!.metadata.deletionTimestamp;
+      return settled &&
+        /OOMKilled|CrashLoopBackOff/.test(JSON.stringify(pods.items[0]!.status?.containerStatuses))
         ? true
-        : undefined,
+        : undefined;
+    },
     90_000,
   );
 }
@@ -95,6 +113,10 @@ describe('learning from outcomes against a live cluster', () => {
     const second = new SqliteSessionStore(database);
     const secondOutput = await service(second).remediate(request);
     const held = secondOutput.remediation.actions.find((action) => action.type === 'patch')!;
+    expect(
+      held,
+      JSON.stringify({ analysis: secondOutput.analysis, actions: secondOutput.remediation.actions }),
+    ).toBeDefined();
     expect(held.target).toEqual(fix.target);
     expect(held.decision?.decision).toBe('await-approval');
     expect(held.decision?.reason).toMatch(
