@@ -23,7 +23,7 @@ COPY tsconfig.json tsconfig.build.json ./
 COPY src ./src
 COPY policies ./policies
 COPY examples ./examples
-COPY scripts/package-runtime.mjs ./scripts/package-runtime.mjs
+COPY scripts/package-runtime.mjs scripts/bundle.mjs ./scripts/
 RUN node scripts/package-runtime.mjs --out /runtime && mkdir -p /data
 
 FROM ${RUNTIME_IMAGE}
@@ -43,5 +43,5 @@ EXPOSE 8080
 VOLUME ["/data"]
 HEALTHCHECK --interval=30s --timeout=3s \
   CMD ["/nodejs/bin/node", "-e", "fetch('http://127.0.0.1:'+(process.env.KUBEMEND_PORT||8080)+'/livez').then(r=>process.exit(r.ok?0:1),()=>process.exit(1))"]
-ENTRYPOINT ["/nodejs/bin/node", "/app/dist/interfaces/cli/main.js"]
+ENTRYPOINT ["/nodejs/bin/node", "/app/dist/bundle/kubemend.js"]
 CMD ["serve"]

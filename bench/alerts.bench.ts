@@ -54,7 +54,7 @@ writeFileSync(
 const port = 18_900 + Math.floor(Math.random() * 500);
 const server = spawn(
   process.execPath,
-  ['dist/interfaces/cli/main.js', 'serve', '--port', String(port), '--config', config, '--offline'],
+  ['dist/bundle/kubemend.js', 'serve', '--port', String(port), '--config', config, '--offline'],
   {
     env: { ...process.env, KUBEMEND_DB_PATH: database, KUBEMEND_LOG_LEVEL: 'warn' },
     stdio: ['ignore', 'ignore', 'inherit'],

@@ -1,6 +1,6 @@
 /**
  * `npm run bench:cli`: `kubemend analyze` from process start to exit, as a person or a CI job runs
- * it (the built CLI, `node dist/interfaces/cli/main.js`):
+ * it (the built CLI, `node dist/bundle/kubemend.js`, the bundle `npm run build` writes):
  *
  * - offline: the bundled example (`examples/oom-killed.json --offline`);
  * - live: a crash-looping Deployment on the test control plane, under kubemend's least-privilege
@@ -22,7 +22,7 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 
 const RUNS = Number(process.env.BENCH_RUNS ?? 30);
-const CLI = 'dist/interfaces/cli/main.js';
+const CLI = 'dist/bundle/kubemend.js';
 const STATE = process.env.KM_STATE ?? join(process.cwd(), '.state', 'cluster');
 const KUBECTL = join(process.env.KM_BIN ?? join(process.env.KM_K8S_DIR ?? '.k8s', 'bin'), 'kubectl');
 const ADMIN = join(STATE, 'admin.kubeconfig');

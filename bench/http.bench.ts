@@ -57,7 +57,7 @@ if (live) ({ kubeconfig, body } = await liveTarget());
 const server = spawn(
   process.execPath,
   [
-    'dist/interfaces/cli/main.js',
+    'dist/bundle/kubemend.js',
     'serve',
     '--port',
     String(port),

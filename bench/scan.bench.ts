@@ -79,16 +79,7 @@ function scanOnce(identity: 'admin' | 'kubemend'): Run {
   const kubeconfig = identity === 'admin' ? ADMIN_KUBECONFIG : KUBEMEND_KUBECONFIG;
   const result = spawnSync(
     '/usr/bin/time',
-    [
-      '-v',
-      process.execPath,
-      'dist/interfaces/cli/main.js',
-      'scan',
-      '-A',
-      '--json',
-      '--kubeconfig',
-      kubeconfig,
-    ],
+    ['-v', process.execPath, 'dist/bundle/kubemend.js', 'scan', '-A', '--json', '--kubeconfig', kubeconfig],
     {
       encoding: 'utf8',
       env: { ...process.env, KUBEMEND_STORAGE: 'memory', KUBEMEND_POLICY_FILE: '' },

@@ -4,4 +4,4 @@
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 bash scripts/ensure-deps.sh
-exec node dist/interfaces/cli/main.js analyze --input "${KUBEMEND_DEMO_INPUT:-examples/oom-killed.json}" --offline "$@"
+exec node dist/bundle/kubemend.js analyze --input "${KUBEMEND_DEMO_INPUT:-examples/oom-killed.json}" --offline "$@"

@@ -15,7 +15,8 @@ if [ ! -f node_modules/.package-lock.json ] || [ package-lock.json -nt node_modu
   echo "==> npm ci" >&2
   npm ci --no-audit --no-fund >&2
 fi
-if [ ! -f dist/interfaces/cli/main.js ] || [ -n "$(find src -newer dist/interfaces/cli/main.js -name '*.ts' -print -quit)" ]; then
+# dist/bundle/kubemend.js is the build's last output (tsc, then scripts/bundle.mjs).
+if [ ! -f dist/bundle/kubemend.js ] || [ -n "$(find src scripts/bundle.mjs -newer dist/bundle/kubemend.js -name '*.ts' -o -newer dist/bundle/kubemend.js -name 'bundle.mjs' | head -1)" ]; then
   echo "==> build" >&2
   npm run --silent build >&2
 fi

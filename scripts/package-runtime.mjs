@@ -93,7 +93,7 @@ function sha256(path) {
 function runtimeManifest() {
   const manifest = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8'));
   // devDependencies stay: `npm ci` checks the manifest against the lockfile; --omit=dev skips them.
-  manifest.scripts = { start: 'node dist/interfaces/cli/main.js serve' };
+  manifest.scripts = { start: 'node dist/bundle/kubemend.js serve' };
   return `${JSON.stringify(manifest, null, 2)}\n`;
 }
 
@@ -137,6 +137,8 @@ function main() {
     [tsc, '-p', join(ROOT, 'tsconfig.build.json'), '--outDir', join(out, 'dist'), '--sourceMap', 'false'],
     ROOT,
   );
+  log('bundling the CLI into dist/bundle (scripts/bundle.mjs)');
+  run(process.execPath, [join(ROOT, 'scripts', 'bundle.mjs'), '--dist', join(out, 'dist')], ROOT);
 
   for (const entry of COPIED) cpSync(join(ROOT, entry), join(out, entry), { recursive: true });
   writeFileSync(join(out, 'package.json'), runtimeManifest());

@@ -52,6 +52,8 @@ export interface ApplicationOptions {
   readonly scan?: ServiceDependencies['scan'];
   /** Keep sessions and audit in memory whatever the configuration says (single-shot CLI runs). */
   readonly ephemeral?: boolean;
+  /** A one-shot run (the CLI's analyze): `storage.sqliteWriter: auto` writes inline. */
+  readonly oneShot?: boolean;
   /** Builds the gateway of a `clusters:` entry (tests; default: from its kubeconfig context). */
   readonly openCluster?: ClusterRegistryOptions['open'];
 }
@@ -131,7 +133,9 @@ export async function createApplication(
       driver: 'sqlite',
       path,
       synchronous: configuration.storage.sqliteSynchronous,
-      writerThread: configuration.storage.sqliteWriter === 'thread',
+      writerThread:
+        configuration.storage.sqliteWriter === 'thread' ||
+        (configuration.storage.sqliteWriter === 'auto' && options.oneShot !== true),
     });
     sessions = storage.sessions;
     audit = storage.audit;

@@ -124,10 +124,12 @@ export const ConfigurationSchema = z
          */
         sqliteSynchronous: z.enum(['normal', 'full']).default('normal'),
         /**
-         * Where SQLite writes run: `thread` (default) — a worker thread, the second core, does every
-         * write in group commits while the serving thread reads; `inline` — in the serving thread.
+         * Where SQLite writes run: `thread` — a worker thread, the second core, does every write in
+         * group commits while the serving thread reads; `inline` — in the serving thread; `auto`
+         * (default) — `thread` for the long-running commands (serve, mcp, watch), `inline` for a
+         * one-shot run (analyze), whose few writes would wait for a thread to start.
          */
-        sqliteWriter: z.enum(['thread', 'inline']).default('thread'),
+        sqliteWriter: z.enum(['auto', 'thread', 'inline']).default('auto'),
         /** Terminal sessions older than this are purged (e.g. 30d, 12h). */
         retention: z
           .string()
@@ -144,7 +146,7 @@ export const ConfigurationSchema = z
         driver: 'sqlite',
         retention: '30d',
         sqliteSynchronous: 'normal',
-        sqliteWriter: 'thread',
+        sqliteWriter: 'auto',
         executionLease: '30s',
       })
       .refine((storage) => storage.driver !== 'postgres' || storage.url !== undefined, {

@@ -10,10 +10,7 @@
  */
 import { z } from 'zod';
 import type { AuditStore } from '../audit/audit-store.js';
-import { poolFromOptions } from '../storage/postgres.js';
 import type { IncidentStore } from './incidents.js';
-import { PostgresIncidentStore } from './postgres-incident-store.js';
-import { PostgresSessionStore } from './postgres-session-store.js';
 import { SqliteIncidentStore } from './sqlite-incident-store.js';
 import { SqliteSessionStore } from './sqlite-session-store.js';
 import type { SessionStore } from './store.js';
@@ -76,25 +73,10 @@ export async function openStorage(config: StorageConfig, options: StorageOptions
     return storage(sessions, sessions.audit, incidents, () => incidents.dispose());
   }
 
-  const { pool } = poolFromOptions(
-    {
-      url: config.url,
-      ...(config.maxConnections === undefined ? {} : { maxConnections: config.maxConnections }),
-    },
-    'kubemend',
-  );
-  try {
-    const sessions = await PostgresSessionStore.open({
-      pool,
-      ...(config.schema === undefined ? {} : { schema: config.schema }),
-      ...(clock === undefined ? {} : { clock }),
-    });
-    const incidents = await PostgresIncidentStore.open(pool, config.schema);
-    return storage(sessions, sessions.audit, incidents, () => pool.end());
-  } catch (error) {
-    await pool.end().catch(() => undefined);
-    throw error;
-  }
+  // Loaded only for PostgreSQL: a SQLite run (every CLI run) does not load the pg driver.
+  const { openPostgresStores } = await import('./postgres-storage.js');
+  const opened = await openPostgresStores(config, clock);
+  return storage(opened.sessions, opened.sessions.audit, opened.incidents, opened.release);
 }
 
 function storage(

@@ -26,7 +26,7 @@ export interface ServeOptions {
 }
 
 export async function startServe(options: ServeOptions): Promise<ServeProcess> {
-  const entry = join(options.cwd, options.entry ?? 'dist/interfaces/cli/main.js');
+  const entry = join(options.cwd, options.entry ?? 'dist/bundle/kubemend.js');
   const child = spawn(process.execPath, [entry, 'serve', ...(options.args ?? [])], {
     cwd: options.cwd,
     env: { PATH: process.env.PATH ?? '/usr/bin:/bin', KUBEMEND_PORT: '0', ...options.env },

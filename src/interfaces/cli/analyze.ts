@@ -94,6 +94,7 @@ export async function analyze(address: string | undefined, flags: AnalyzeFlags):
     const app = await createApplication(configuration, {
       cluster: connection.gateway ?? null,
       ephemeral: !connection.gateway,
+      oneShot: true,
       actor,
     });
     let result: RemediateOutput;

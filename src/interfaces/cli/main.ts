@@ -261,7 +261,7 @@ export async function main(argv: readonly string[]): Promise<number> {
 }
 
 const invokedDirectly =
-  process.argv[1] !== undefined && /(?:main\.(?:js|ts)|kubemend)$/.test(process.argv[1]);
+  process.argv[1] !== undefined && /(?:main\.(?:js|ts)|kubemend(?:\.js)?)$/.test(process.argv[1]);
 if (invokedDirectly) {
   let finished = false;
   // Never exit silently: if the event loop drains before main() settles, that is a bug, not success.
