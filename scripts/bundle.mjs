@@ -21,6 +21,36 @@ const DIST = at > 0 && process.argv[at + 1] ? resolve(process.argv[at + 1]) : jo
 const OUT = join(DIST, 'bundle');
 
 rmSync(OUT, { recursive: true, force: true });
+/**
+ * kubemend uses one thing from @kubernetes/client-node: `KubeConfig` (kubeconfig loading and
+ * authentication, ADR 0009). The package's index, and `config.js` itself through `./gen/index.js`,
+ * import the whole generated API client (~830 modules, ~600 KB bundled) for `makeApiClient`,
+ * which kubemend never calls. This plugin gives both imports just what is used: the index becomes
+ * `KubeConfig`, and config.js's `./gen/index.js` becomes the two names it imports from it. If our
+ * code ever imports another name from the package, the build fails ("No matching export").
+ */
+const clientNodeKubeConfigOnly = {
+  name: 'client-node-kubeconfig-only',
+  setup(builder) {
+    const dist = join(ROOT, 'node_modules', '@kubernetes', 'client-node', 'dist');
+    builder.onResolve({ filter: /^@kubernetes\/client-node$/ }, () => ({
+      path: 'index',
+      namespace: 'client-node',
+    }));
+    builder.onResolve({ filter: /^\.\/gen\/index\.js$/ }, (args) =>
+      args.importer === join(dist, 'config.js') ? { path: 'gen', namespace: 'client-node' } : undefined,
+    );
+    builder.onLoad({ filter: /.*/, namespace: 'client-node' }, (args) => ({
+      resolveDir: dist,
+      loader: 'js',
+      contents:
+        args.path === 'index'
+          ? "export { KubeConfig } from './config.js';"
+          : "export { createConfiguration } from './gen/configuration.js'; export { ServerConfiguration } from './gen/servers.js';",
+    }));
+  },
+};
+
 const result = await build({
   absWorkingDir: ROOT,
   entryPoints: {
@@ -41,6 +71,7 @@ const result = await build({
     js: "import { createRequire as __kubemendCreateRequire } from 'node:module'; const require = __kubemendCreateRequire(import.meta.url);",
   },
   legalComments: 'none',
+  plugins: [clientNodeKubeConfigOnly],
   logLevel: 'warning',
   metafile: process.env.KUBEMEND_BUNDLE_META !== undefined,
 });

@@ -26,6 +26,7 @@ import {
 } from '../cluster/cluster-harness.js';
 import {
   applyChartRbac,
+  bundledCli,
   call,
   deleteQuietly,
   helmBinary,
@@ -127,9 +128,8 @@ beforeAll(async () => {
   );
   kubemend = await startServe({
     cwd: REPO_ROOT,
-    entry: 'src/interfaces/cli/main.ts',
+    entry: bundledCli(), // what the image runs
     env: {
-      NODE_OPTIONS: '--import tsx',
       HOME: dir,
       KUBERNETES_SERVICE_HOST: server.hostname,
       KUBERNETES_SERVICE_PORT: server.port,

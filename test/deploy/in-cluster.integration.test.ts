@@ -23,7 +23,15 @@ import {
   uniqueName,
   waitFor,
 } from '../cluster/cluster-harness.js';
-import { applyChartRbac, call, deleteQuietly, helmBinary, startServe, type ServeProcess } from './support.js';
+import {
+  applyChartRbac,
+  bundledCli,
+  call,
+  deleteQuietly,
+  helmBinary,
+  startServe,
+  type ServeProcess,
+} from './support.js';
 
 const SA = 'kubemend';
 const releaseNamespace = uniqueName('km-incluster');
@@ -129,10 +137,9 @@ beforeAll(async () => {
   // Exactly a pod's view: no KUBECONFIG, a HOME without ~/.kube, the service address, the files.
   kubemend = await startServe({
     cwd: REPO_ROOT,
-    entry: 'src/interfaces/cli/main.ts',
+    entry: bundledCli(), // what the image runs
     args: [],
     env: {
-      NODE_OPTIONS: '--import tsx',
       HOME: dataDir,
       KUBERNETES_SERVICE_HOST: server.hostname,
       KUBERNETES_SERVICE_PORT: server.port,

@@ -2,8 +2,25 @@
 // given (nothing inherited but PATH), on a port it picks itself (KUBEMEND_PORT=0, read from its
 // "Server listening at" log line), stopped with SIGTERM and a SIGKILL fallback.
 import { execFileSync, spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { ADMIN_KUBECONFIG, KUBECTL, kubectl, REPO_ROOT } from '../cluster/cluster-harness.js';
+
+/**
+ * The bundled CLI (`dist/bundle/kubemend.js`, what the image and `bin` run), relative to the
+ * repository; throws when a source file is newer than it (`npm test` builds first; by hand: npm
+ * run build), so a test never passes on a stale bundle.
+ */
+export function bundledCli(): string {
+  const entry = 'dist/bundle/kubemend.js';
+  const built = statSync(join(REPO_ROOT, entry), { throwIfNoEntry: false })?.mtimeMs ?? 0;
+  const newer = readdirSync(join(REPO_ROOT, 'src'), { recursive: true })
+    .map(String)
+    .find((file) => file.endsWith('.ts') && statSync(join(REPO_ROOT, 'src', file)).mtimeMs > built);
+  if (built === 0 || newer !== undefined)
+    throw new Error(`${entry} is ${built === 0 ? 'missing' : `older than src/${newer}`}: npm run build`);
+  return entry;
+}
 
 export interface ServeProcess {
   readonly child: ChildProcess;
