@@ -156,6 +156,7 @@ export class ClusterContexts {
       ...from,
       audit: auditWithCluster(from.audit, clusterName),
       sessions: sessionsWithCluster(from.sessions, clusterName),
+      events: from.events.forCluster(clusterName),
       clusterName,
       owns: (session) =>
         session.cluster === undefined

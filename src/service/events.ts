@@ -10,7 +10,7 @@ import type { ActionType, Category, ExecutionStatus, ShadowOutcome } from '../do
 export const REMEDIATION_OUTCOMES = ['fixed', 'rolled-back', 'pending', 'rejected', 'failed'] as const;
 export type RemediationOutcome = (typeof REMEDIATION_OUTCOMES)[number];
 
-export type ServiceEvent =
+export type ServiceEvent = (
   | {
       readonly type: 'remediation';
       readonly category: Category;
@@ -25,12 +25,27 @@ export type ServiceEvent =
       readonly category: Category;
       readonly actionType: ActionType;
       readonly outcome: ShadowOutcome;
-    };
+    }
+) & {
+  /**
+   * The cluster the work was about: the name of its `clusters:` entry, or of the one cluster's
+   * context (absent offline). Stamped by the per-cluster view (`forCluster`), not by each emitter.
+   */
+  readonly cluster?: string;
+};
 
 export type ServiceEventListener = (event: ServiceEvent) => void;
 
 export class ServiceEvents {
-  private readonly listeners = new Set<ServiceEventListener>();
+  constructor(
+    private readonly listeners = new Set<ServiceEventListener>(),
+    private readonly cluster?: string,
+  ) {}
+
+  /** A view on the same listeners whose events carry `cluster` (each cluster's service context). */
+  forCluster(cluster: string | undefined): ServiceEvents {
+    return cluster === undefined ? this : new ServiceEvents(this.listeners, cluster);
+  }
 
   /** Subscribes; returns the unsubscribe function. */
   on(listener: ServiceEventListener): () => void {
@@ -39,9 +54,11 @@ export class ServiceEvents {
   }
 
   emit(event: ServiceEvent): void {
+    const stamped =
+      this.cluster === undefined || event.cluster !== undefined ? event : { ...event, cluster: this.cluster };
     for (const listener of this.listeners) {
       try {
-        listener(event);
+        listener(stamped);
       } catch {
         // An observer's failure is not the work's.
       }

@@ -4,12 +4,15 @@
  * records carry the name; a cluster that is down fails its own requests at once with
  * `cluster-unreachable`, and the other keeps working. Also the configuration's validation.
  */
+import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { createApplication } from '../../src/app.js';
 import { KubernetesApiError } from '../../src/cluster/errors.js';
 import type { ClusterGateway } from '../../src/cluster/gateway.js';
 import { ClusterRegistry } from '../../src/cluster/registry.js';
 import { loadConfiguration } from '../../src/config/configuration.js';
+import { countEvent, createMetrics } from '../../src/interfaces/http/metrics.js';
+import type { ServiceEvent } from '../../src/service/remediation-service.js';
 import { InMemoryClusterGateway } from '../support/in-memory-gateway.js';
 import { deployment } from '../support/workloads.js';
 
@@ -46,11 +49,11 @@ function configuration(extra: Record<string, unknown> = {}) {
   });
 }
 
-async function twoClusters() {
+async function twoClusters(extra: Record<string, unknown> = {}) {
   const east = new DownGateway([deployment('cart', 'shop')]);
   const west = new DownGateway([deployment('pay', 'shop')]);
   const opened: string[] = [];
-  const app = await createApplication(configuration(), {
+  const app = await createApplication(configuration(extra), {
     openCluster: async (entry) => {
       opened.push(entry.name);
       return (entry.name === 'east' ? east : west) as ClusterGateway;
@@ -90,6 +93,35 @@ describe('several clusters', () => {
       code: 'invalid-input',
       message: expect.stringContaining('configured: east, west'),
     });
+  });
+
+  it('stamps the service events, and so the metrics, with the cluster of the work', async () => {
+    // Both clusters on the default policy: the OOM fix waits for approval in each.
+    const { app } = await twoClusters({
+      clusters: [
+        { name: 'east', context: 'ctx-east' },
+        { name: 'west', context: 'ctx-west' },
+      ],
+    });
+    const events: ServiceEvent[] = [];
+    const metrics = createMetrics();
+    app.service.onEvent((event) => {
+      events.push(event);
+      countEvent(metrics, event);
+    });
+    const oom = JSON.parse(readFileSync('examples/oom-killed.json', 'utf8')) as Record<string, unknown>;
+    const east = await app.service.remediate({ ...oom, mode: 'manual' } as never);
+    const west = await app.service.remediate({ ...oom, mode: 'manual', cluster: 'west' } as never);
+    expect([east.status, west.status]).toEqual(['pending', 'pending']);
+    expect(events).toEqual([
+      expect.objectContaining({ type: 'remediation', outcome: 'pending', cluster: 'east' }),
+      expect.objectContaining({ type: 'remediation', outcome: 'pending', cluster: 'west' }),
+    ]);
+    const text = await metrics.registry.metrics();
+    for (const cluster of ['east', 'west'])
+      expect(text).toContain(
+        `kubemend_remediations_total{cluster="${cluster}",category="oom-killed",outcome="pending"} 1`,
+      );
   });
 
   it('a cluster that is down fails only its own requests, at once after the breaker opens', async () => {

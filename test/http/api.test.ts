@@ -293,7 +293,7 @@ describe('operations', () => {
     expect((await call('/readyz')).status).toBe(200);
     const metrics = await (await call('/metrics')).text();
     expect(metrics).toMatch(/kubemend_http_request_duration_seconds_bucket/);
-    expect(metrics).toMatch(/kubemend_remediations_total\{category="oom-killed"/);
+    expect(metrics).toMatch(/kubemend_remediations_total\{cluster="",category="oom-killed"/);
   });
 
   it('publishes an OpenAPI 3.1 document that validates', async () => {

@@ -80,7 +80,7 @@ describe('metrics', () => {
     let text = '';
     await waitUntil(async () => {
       text = await (await fetch(`${server.base}/metrics`)).text();
-      return /kubemend_remediations_total\{category="oom-killed",outcome="pending"\} 1/.test(text);
+      return /kubemend_remediations_total\{cluster="",category="oom-killed",outcome="pending"\} 1/.test(text);
     });
   });
 });

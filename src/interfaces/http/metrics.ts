@@ -11,11 +11,11 @@ import type { ServiceEvent } from '../../service/remediation-service.js';
 export interface Metrics {
   readonly registry: Registry;
   readonly requests: Histogram<'method' | 'route' | 'status'>;
-  readonly remediations: Counter<'category' | 'outcome'>;
-  readonly timeToFix: Histogram<'category'>;
-  readonly actions: Counter<'type' | 'status'>;
-  readonly rollbacks: Counter<'action_type'>;
-  readonly shadowOutcomes: Counter<'category' | 'action_type' | 'outcome'>;
+  readonly remediations: Counter<'cluster' | 'category' | 'outcome'>;
+  readonly timeToFix: Histogram<'cluster' | 'category'>;
+  readonly actions: Counter<'cluster' | 'type' | 'status'>;
+  readonly rollbacks: Counter<'cluster' | 'action_type'>;
+  readonly shadowOutcomes: Counter<'cluster' | 'category' | 'action_type' | 'outcome'>;
 }
 
 /** Seconds from a request to its verified fix: from seconds (automatic) to a day (approved late). */
@@ -35,54 +35,59 @@ export function createMetrics(): Metrics {
     }),
     remediations: new Counter({
       name: 'kubemend_remediations_total',
-      help: 'Remediation sessions reaching an outcome (fixed, rolled-back, pending, rejected, failed), by category',
-      labelNames: ['category', 'outcome'],
+      help: 'Remediation sessions reaching an outcome (fixed, rolled-back, pending, rejected, failed), by cluster and category',
+      labelNames: ['cluster', 'category', 'outcome'],
       registers: [registry],
     }),
     timeToFix: new Histogram({
       name: 'kubemend_time_to_verified_fix_seconds',
-      help: 'Time from the request to the verified fix, by category',
-      labelNames: ['category'],
+      help: 'Time from the request to the verified fix, by cluster and category',
+      labelNames: ['cluster', 'category'],
       buckets: FIX_BUCKETS,
       registers: [registry],
     }),
     actions: new Counter({
       name: 'kubemend_actions_total',
       help: 'Executed actions by type and result status (dry-run, verified, rolled-back, failed, skipped)',
-      labelNames: ['type', 'status'],
+      labelNames: ['cluster', 'type', 'status'],
       registers: [registry],
     }),
     rollbacks: new Counter({
       name: 'kubemend_rollbacks_total',
       help: 'Applied changes restored from their snapshot because verification (or a later action) failed',
-      labelNames: ['action_type'],
+      labelNames: ['cluster', 'action_type'],
       registers: [registry],
     }),
     shadowOutcomes: new Counter({
       name: 'kubemend_shadow_outcomes_total',
       help: 'Shadow proposals by what really happened (matched, contradicted, resolved-on-its-own, still-broken)',
-      labelNames: ['category', 'action_type', 'outcome'],
+      labelNames: ['cluster', 'category', 'action_type', 'outcome'],
       registers: [registry],
     }),
   };
 }
 
-/** Counts one service event. */
+/**
+ * Counts one service event. `cluster` is the event's cluster, empty when it has none (offline):
+ * Prometheus treats an empty label as an absent one.
+ */
 export function countEvent(metrics: Metrics, event: ServiceEvent): void {
+  const cluster = event.cluster ?? '';
   switch (event.type) {
     case 'remediation':
-      metrics.remediations.inc({ category: event.category, outcome: event.outcome });
+      metrics.remediations.inc({ cluster, category: event.category, outcome: event.outcome });
       if (event.secondsToFix !== undefined)
-        metrics.timeToFix.observe({ category: event.category }, event.secondsToFix);
+        metrics.timeToFix.observe({ cluster, category: event.category }, event.secondsToFix);
       return;
     case 'action':
-      metrics.actions.inc({ type: event.actionType, status: event.status });
+      metrics.actions.inc({ cluster, type: event.actionType, status: event.status });
       return;
     case 'rollback':
-      metrics.rollbacks.inc({ action_type: event.actionType });
+      metrics.rollbacks.inc({ cluster, action_type: event.actionType });
       return;
     case 'shadow':
       metrics.shadowOutcomes.inc({
+        cluster,
         category: event.category,
         action_type: event.actionType,
         outcome: event.outcome,
