@@ -329,7 +329,7 @@ export class RemediationService {
 
   /** One round of the shadow observer (see `shadow.ts`); returns how many sessions it settled. */
   observeShadow(): Promise<number> {
-    return observeShadowSessions(this.context, this.logger);
+    return observeShadowSessions(this.context, this.logger, (session) => this.clusters.forSession(session));
   }
 
   /** Crash reconciliation, once (see `reconciliation.ts`): each cluster its own sessions. */

@@ -88,17 +88,21 @@ export function announceExecution(
 const ROUND_LIMIT = 500;
 
 /**
- * One round: each observing session's targets are read once and compared with the proposals; a
- * session a person changed, or whose window is over, is settled. Returns how many were settled.
+ * One round: each observing session's targets are read once — from the cluster the session is
+ * about (`contextOf`; with several clusters, its own) — and compared with the proposals; a session
+ * a person changed, or whose window is over, is settled. Returns how many were settled. A session
+ * whose cluster cannot be reached now is left for a later round.
  */
-export async function observeShadowSessions(ctx: ServiceContext, logger?: ServiceLogger): Promise<number> {
-  const cluster = ctx.cluster();
-  if (!cluster) return 0;
+export async function observeShadowSessions(
+  ctx: ServiceContext,
+  logger?: ServiceLogger,
+  contextOf: (session: SessionRecord) => Promise<ServiceContext> = async () => ctx,
+): Promise<number> {
   const sessions = await ctx.sessions.list({ state: 'observing', limit: ROUND_LIMIT });
   let settled = 0;
   for (const session of sessions) {
     try {
-      if (await observeOne(ctx, session)) settled++;
+      if (await observeOne(await contextOf(session), session)) settled++;
     } catch (error) {
       logger?.warn({ session: session.id, err: error }, 'shadow observation failed; retried next round');
     }

@@ -49,9 +49,9 @@ function configuration(extra: Record<string, unknown> = {}) {
   });
 }
 
-async function twoClusters(extra: Record<string, unknown> = {}) {
-  const east = new DownGateway([deployment('cart', 'shop')]);
-  const west = new DownGateway([deployment('pay', 'shop')]);
+async function twoClusters(extra: Record<string, unknown> = {}, both: string[] = []) {
+  const east = new DownGateway([deployment('cart', 'shop'), ...both.map((name) => deployment(name, 'shop'))]);
+  const west = new DownGateway([deployment('pay', 'shop'), ...both.map((name) => deployment(name, 'shop'))]);
   const opened: string[] = [];
   const app = await createApplication(configuration(extra), {
     openCluster: async (entry) => {
@@ -61,6 +61,12 @@ async function twoClusters(extra: Record<string, unknown> = {}) {
   });
   return { app, east, west, opened };
 }
+
+/** Both clusters on the default policy (where the OOM fix is proposed and waits for approval). */
+const PLAIN_CLUSTERS = [
+  { name: 'east', context: 'ctx-east' },
+  { name: 'west', context: 'ctx-west' },
+];
 
 describe('several clusters', () => {
   it('serves each request from the cluster it names, stamping sessions and audit records', async () => {
@@ -96,13 +102,7 @@ describe('several clusters', () => {
   });
 
   it('stamps the service events, and so the metrics, with the cluster of the work', async () => {
-    // Both clusters on the default policy: the OOM fix waits for approval in each.
-    const { app } = await twoClusters({
-      clusters: [
-        { name: 'east', context: 'ctx-east' },
-        { name: 'west', context: 'ctx-west' },
-      ],
-    });
+    const { app } = await twoClusters({ clusters: PLAIN_CLUSTERS });
     const events: ServiceEvent[] = [];
     const metrics = createMetrics();
     app.service.onEvent((event) => {
@@ -122,6 +122,18 @@ describe('several clusters', () => {
       expect(text).toContain(
         `kubemend_remediations_total{cluster="${cluster}",category="oom-killed",outcome="pending"} 1`,
       );
+  });
+
+  it('the shadow observer reads each session from its own cluster', async () => {
+    const { app, east, west } = await twoClusters({ clusters: PLAIN_CLUSTERS }, ['checkout-api']);
+    const oom = JSON.parse(readFileSync('examples/oom-killed.json', 'utf8')) as Record<string, unknown>;
+    const output = await app.service.remediate({ ...oom, mode: 'shadow', cluster: 'west' } as never);
+    expect((await app.sessions.get(output.sessionId))?.state).toBe('observing');
+    east.gets.length = 0;
+    west.gets.length = 0;
+    expect(await app.service.observeShadow()).toBe(0); // nobody changed it, the window is open
+    expect(west.gets).toContain('Deployment/checkout-api');
+    expect(east.gets).not.toContain('Deployment/checkout-api');
   });
 
   it('a cluster that is down fails only its own requests, at once after the breaker opens', async () => {
