@@ -7,6 +7,7 @@
  */
 import http from 'node:http';
 import https from 'node:https';
+import tls from 'node:tls';
 import type { KubeConfig } from '@kubernetes/client-node';
 import { ExponentialBackoff, handleWhen, retry } from 'cockatiel';
 import { KubernetesApiError } from './errors.js';
@@ -42,6 +43,16 @@ export class KubeHttpClient {
   private readonly server: URL;
   private readonly options: Required<Omit<HttpClientOptions, 'onRequest'>> &
     Pick<HttpClientOptions, 'onRequest'>;
+
+  /**
+   * Requests other than watches (and than a proxy's) share one keep-alive agent: a scan's hundreds of LISTs, or an
+   * analysis's dozen reads, reuse connections instead of paying a TLS handshake each (on both
+   * sides). Watches keep their own connection (the global agent), as they live for minutes. The
+   * kubeconfig's TLS material (CA, client certificate and key) is parsed into one secure context,
+   * again only when the kubeconfig hands over different material (an exec plugin's new certificate).
+   */
+  private readonly agent = new https.Agent({ keepAlive: true });
+  private tls: { material: readonly unknown[]; context: tls.SecureContext } | undefined;
 
   constructor(kubeConfig: KubeConfig, options: HttpClientOptions = {}) {
     const cluster = kubeConfig.getCurrentCluster();
@@ -127,6 +138,23 @@ export class KubeHttpClient {
     return Buffer.concat(chunks).toString('utf8');
   }
 
+  /** The cached secure context and the keep-alive agent, for a request that is not a watch. */
+  private shareConnections(options: https.RequestOptions): void {
+    const material = [options.ca, options.cert, options.key, options.pfx, options.passphrase];
+    if (!this.tls || material.some((value, i) => value !== this.tls!.material[i])) {
+      const { ca, cert, key, pfx, passphrase } = options;
+      this.tls = { material, context: tls.createSecureContext({ ca, cert, key, pfx, passphrase }) };
+    }
+    delete options.ca;
+    delete options.cert;
+    delete options.key;
+    delete options.pfx;
+    delete options.passphrase;
+    // https.Agent hands it on to tls.connect; RequestOptions' type does not list it.
+    (options as tls.ConnectionOptions).secureContext = this.tls.context;
+    options.agent = this.agent;
+  }
+
   private async open(method: string, path: string, options: RequestOptions): Promise<http.IncomingMessage> {
     const url = new URL(path, this.server);
     for (const [key, value] of Object.entries(options.query ?? {})) {
@@ -158,6 +186,14 @@ export class KubeHttpClient {
     await this.kubeConfig.applyToHTTPSOptions(requestOptions);
     this.options.onRequest?.(method, url.pathname);
     const transport = url.protocol === 'http:' ? http : https;
+    // client-node's applyToHTTPSOptions sets a new agent per request (one TLS handshake each);
+    // ours replaces it unless the kubeconfig routes through a proxy (then its proxy agent stays).
+    if (
+      transport === https &&
+      options.query?.['watch'] !== true &&
+      !this.kubeConfig.getCurrentCluster()?.proxyUrl
+    )
+      this.shareConnections(requestOptions);
     const timeoutMs = options.timeoutMs ?? this.options.timeoutMs;
     return new Promise<http.IncomingMessage>((resolve, reject) => {
       let waiting: NodeJS.Timeout | undefined;
