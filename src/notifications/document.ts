@@ -45,7 +45,15 @@ export interface NotificationDocument {
     readonly status: string;
     readonly message: string;
   }>;
-  readonly links?: { readonly session: string; readonly approve?: string; readonly reject?: string };
+  readonly links?: {
+    /** The session in the API (`GET`, with a token). */
+    readonly session: string;
+    /** The session on the approvals page (`/ui`): sign in, read the diff, approve or reject. */
+    readonly page: string;
+    /** The API's approve and reject endpoints (`POST`, with a token), when approval is needed. */
+    readonly approve?: string;
+    readonly reject?: string;
+  };
 }
 
 export function notificationDocument(
@@ -107,6 +115,8 @@ export function notificationDocument(
       ? {
           links: {
             session: `${base}/v1/sessions/${session.id}`,
+            // The approvals page: where a person signs in, reads the dry-run diff and decides.
+            page: `${base}/ui/sessions/${encodeURIComponent(session.id)}`,
             ...(message.event === 'approval-needed'
               ? {
                   approve: `${base}/v1/sessions/${session.id}/approve`,
@@ -176,31 +186,20 @@ export function slackMessage(document: NotificationDocument): Record<string, unk
       ],
     });
   const links = document.links;
+  // Buttons open the approvals page: approving takes a signed-in person and a CSRF-checked POST,
+  // which a link in a chat cannot be (the API's approve/reject URLs stay in the webhook document).
   if (links)
     blocks.push({
       type: 'actions',
       elements: [
-        { type: 'button', text: { type: 'plain_text', text: 'Open session' }, url: links.session },
-        ...(links.approve
-          ? [
-              {
-                type: 'button',
-                style: 'primary',
-                text: { type: 'plain_text', text: 'Approve' },
-                url: links.approve,
-              },
-            ]
-          : []),
-        ...(links.reject
-          ? [
-              {
-                type: 'button',
-                style: 'danger',
-                text: { type: 'plain_text', text: 'Reject' },
-                url: links.reject,
-              },
-            ]
-          : []),
+        links.approve
+          ? {
+              type: 'button',
+              style: 'primary',
+              text: { type: 'plain_text', text: 'Review and approve' },
+              url: links.page,
+            }
+          : { type: 'button', text: { type: 'plain_text', text: 'Open session' }, url: links.page },
       ],
     });
   return { text: title, blocks };

@@ -178,7 +178,10 @@ describe('the outbox', () => {
       attempt: 3,
       session: { id: 's-1', state: 'verified', mode: 'automatic' },
       target: { kind: 'Deployment', namespace: 'shop', name: 'web' },
-      links: { session: 'https://kubemend.example/v1/sessions/s-1' },
+      links: {
+        session: 'https://kubemend.example/v1/sessions/s-1',
+        page: 'https://kubemend.example/ui/sessions/s-1',
+      },
     });
     expect(last.headers['x-kubemend-delivery']).toBe(owed!.id);
     // The document keeps to docs/notification.schema.json: its required fields, no others.
@@ -264,8 +267,20 @@ describe('the outbox', () => {
     expect(text).toContain('Last State: OOMKilled');
     expect(text).toContain('risk *medium*');
     expect(text).toContain('kubectl -n shop patch deployment web');
-    expect(text).toContain('https://kubemend.example/v1/sessions/p-1/approve');
-    expect(text).toContain('https://kubemend.example/v1/sessions/p-1/reject');
+    // The button opens the approvals page (a chat link cannot make the signed-in, CSRF-checked
+    // POST an approval takes); the API's approve/reject URLs are for the webhook's machines.
+    expect(message.blocks.at(-1)).toEqual({
+      type: 'actions',
+      elements: [
+        {
+          type: 'button',
+          style: 'primary',
+          text: { type: 'plain_text', text: 'Review and approve' },
+          url: 'https://kubemend.example/ui/sessions/p-1',
+        },
+      ],
+    });
+    expect(text).not.toContain('/v1/sessions/p-1/approve');
     await storage.close();
   });
 });
