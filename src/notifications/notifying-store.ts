@@ -97,6 +97,10 @@ export class NotifyingSessionStore implements SessionStore {
     return this.inner.purge(before);
   }
 
+  purgeOutcomes(before: string): Promise<number> {
+    return this.inner.purgeOutcomes(before);
+  }
+
   close(): Promise<void> {
     return this.inner.close();
   }

@@ -3,10 +3,11 @@
  * verification (whole at start-up, then incrementally every `audit.verifyInterval`), crash
  * reconciliation at start-up and every half lease (never two at once), the shadow observer (at
  * start-up, then every `shadow.pollInterval`), and the hourly retention purge of terminal
- * sessions. Reports go to the logger the caller gives.
+ * sessions and of outcome records no policy reads any more. Reports go to the logger the caller gives.
  */
 import { parseDuration } from '../planning/policy.js';
 import type { ServiceContext, ServiceLogger } from './context.js';
+import { outcomeRetentionMs } from './history.js';
 import { reconcile, type ReconcileReport } from './reconciliation.js';
 import { observeShadowSessions } from './shadow.js';
 
@@ -44,8 +45,15 @@ function logReport(logger: ServiceLogger, report: ReconcileReport): void {
 export async function startBackgroundWork(
   ctx: ServiceContext,
   options: BackgroundOptions,
-  reconcileAll: () => Promise<ReconcileReport> = () => reconcile(ctx),
+  work: {
+    /** Every cluster's reconciliation (default: `ctx`'s). */
+    readonly reconcile?: () => Promise<ReconcileReport>;
+    /** One round of the shadow observer, each session read from its cluster (default: `ctx`'s). */
+    readonly observeShadow?: () => Promise<number>;
+  } = {},
 ): Promise<BackgroundWork> {
+  const reconcileAll = work.reconcile ?? (() => reconcile(ctx));
+  const observeRound = work.observeShadow ?? (() => observeShadowSessions(ctx, options.logger));
   const { logger } = options;
   // The whole chain at start (an error is logged, and executions refused, if it is broken).
   await ctx.integrity.check();
@@ -107,7 +115,7 @@ export async function startBackgroundWork(
     if (observing) return;
     observing = true;
     track(
-      observeShadowSessions(ctx, logger)
+      observeRound()
         .then(
           () => undefined,
           (error: unknown) => logger.error({ err: error }, 'shadow observation failed'),
@@ -124,12 +132,17 @@ export async function startBackgroundWork(
   );
   observer.unref();
   const retention = retentionMs(ctx.dependencies.configuration.storage.retention);
+  const outcomeRetention = outcomeRetentionMs(ctx, retention);
   const purger = setInterval(() => {
-    const before = new Date(ctx.clock().getTime() - retention).toISOString();
+    const now = ctx.clock().getTime();
+    const before = new Date(now - retention).toISOString();
+    const outcomesBefore = new Date(now - outcomeRetention).toISOString();
     track(
-      ctx.sessions.purge(before).then(
-        (purged) => {
+      Promise.all([ctx.sessions.purge(before), ctx.sessions.purgeOutcomes(outcomesBefore)]).then(
+        ([purged, outcomes]) => {
           if (purged > 0) logger.info({ purged, before }, 'retention purge deleted terminal sessions');
+          if (outcomes > 0)
+            logger.info({ outcomes, before: outcomesBefore }, 'retention purge deleted outcome records');
         },
         (error: unknown) => logger.error({ err: error }, 'retention purge failed'),
       ),

@@ -9,6 +9,21 @@ import { HISTORY_LIMIT, type OutcomeHistory, type OutcomeRecord } from '../learn
 import { parseDuration, type Policy } from '../planning/policy.js';
 import type { ServiceContext } from './context.js';
 
+/** How far back `policy` reads the outcome history. */
+export function learningWindowMs(policy: Policy): number {
+  return Math.max(parseDuration(policy.learning.lookback), parseDuration(policy.learning.holdAfterRollback));
+}
+
+/**
+ * The outcome records to keep: as long as sessions (`storage.retention`), and never fewer than the
+ * longest window any policy of any cluster reads.
+ */
+export function outcomeRetentionMs(ctx: ServiceContext, sessionRetentionMs: number): number {
+  const sets = [ctx.dependencies.policies, ...(ctx.dependencies.clusterPolicies?.values() ?? [])];
+  const windows = sets.flatMap((set) => Object.values(set.policies).map(learningWindowMs));
+  return Math.max(sessionRetentionMs, ...windows);
+}
+
 /** The history the planner may use for `category` under `policy`; undefined when learning is off. */
 export async function readHistory(
   ctx: ServiceContext,
@@ -17,10 +32,7 @@ export async function readHistory(
 ): Promise<OutcomeHistory | undefined> {
   if (!policy.learning.enabled) return undefined;
   const now = ctx.clock();
-  const windowMs = Math.max(
-    parseDuration(policy.learning.lookback),
-    parseDuration(policy.learning.holdAfterRollback),
-  );
+  const windowMs = learningWindowMs(policy);
   const records = await ctx.sessions.outcomes({
     category,
     since: new Date(now.getTime() - windowMs).toISOString(),

@@ -344,7 +344,10 @@ export class RemediationService {
    */
   startBackgroundWork(options: BackgroundOptions): Promise<BackgroundWork> {
     this.logger = options.logger;
-    return startBackgroundWork(this.context, options, () => this.reconcile());
+    return startBackgroundWork(this.context, options, {
+      reconcile: () => this.reconcile(),
+      observeShadow: () => this.observeShadow(),
+    });
   }
 
   /** Tells `listener` of every remediation, action, rollback and shadow outcome as it ends. */

@@ -139,6 +139,13 @@ export class InMemorySessionStore implements SessionStore {
       .map((record) => ({ ...record }));
   }
 
+  async purgeOutcomes(before: string): Promise<number> {
+    const kept = this.history.filter((record) => record.at >= before);
+    const removed = this.history.length - kept.length;
+    this.history.splice(0, this.history.length, ...kept);
+    return removed;
+  }
+
   async purge(before: string): Promise<number> {
     let removed = 0;
     for (const [id, session] of this.sessions) {

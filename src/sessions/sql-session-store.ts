@@ -253,6 +253,16 @@ export abstract class SqlSessionStore implements SessionStore {
     return rows.length;
   }
 
+  async purgeOutcomes(before: string): Promise<number> {
+    const cutoff = normalizeTimestamp(before, 'before');
+    const rows = await this.change(
+      `DELETE FROM ${this.dialect.outcomesTable} WHERE at < ${this.dialect.placeholder(1)} RETURNING id`,
+      [cutoff],
+      {},
+    );
+    return rows.length;
+  }
+
   private async one(what: string, column: string, value: string): Promise<SessionRecord | undefined> {
     const rows = await this.reading(what, () =>
       this.read(`SELECT * FROM ${this.dialect.table} WHERE ${column} = ${this.dialect.placeholder(1)}`, [

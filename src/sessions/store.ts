@@ -235,6 +235,8 @@ export interface SessionStore {
   outcomes(query: OutcomeQuery): Promise<OutcomeRecord[]>;
   /** Deletes terminal sessions last updated before `before` (retention). Returns how many. */
   purge(before: string): Promise<number>;
+  /** Deletes outcome records older than `before` (retention of the history). Returns how many. */
+  purgeOutcomes(before: string): Promise<number>;
   close(): Promise<void>;
 }
 

@@ -279,4 +279,40 @@ describe('background work', () => {
       expect.objectContaining({ level: 'info', detail: expect.objectContaining({ purged: 1 }) }),
     );
   });
+
+  it('purges outcome records no policy reads any more (the longest learning window, 720h by default)', async () => {
+    const { service, sessions, lines, logger } = setup({ lease: '30s' });
+    const created = await sessions.create({
+      id: 'with-history',
+      state: 'pending',
+      phase: 'done',
+      createdAt: '2026-11-25T12:00:00.000Z',
+      actor: 'test',
+      input: { issue: 'history' },
+      approvals: [],
+      results: [],
+    });
+    const record = (at: string, actionId: string) => ({
+      category: 'oom-killed' as const,
+      actionType: 'patch' as const,
+      workload: 'Deployment/shop/web',
+      outcome: 'rolled-back' as const,
+      at,
+      sessionId: created.id,
+      actionId,
+    });
+    // 40 days old (past the 30-day learning window and the 1-day session retention) and 10 days old.
+    const old = record('2026-10-16T12:00:00.000Z', 'old');
+    const recent = record('2026-11-15T12:00:00.000Z', 'recent');
+    await sessions.update(created.id, created.version, { phase: 'done' }, { outcomes: [old, recent] });
+    const work = await service.startBackgroundWork({ logger, purgeIntervalMs: 20 });
+    const since = new Date(0).toISOString();
+    for (let i = 0; i < 100 && (await sessions.outcomes({ category: 'oom-killed', since })).length > 1; i++)
+      await sleep(10);
+    await work.stop();
+    expect(await sessions.outcomes({ category: 'oom-killed', since })).toEqual([recent]);
+    expect(lines).toContainEqual(
+      expect.objectContaining({ level: 'info', detail: expect.objectContaining({ outcomes: 1 }) }),
+    );
+  });
 });

@@ -283,6 +283,23 @@ export function describeSessionStoreContract(name: string, harness: SessionStore
         expect(await store.outcomes({ category: 'oom-killed', since, limit: 2 })).toHaveLength(2);
       });
 
+      it('purges the records older than a cutoff, and only those', async () => {
+        const { store } = await open();
+        const created = await store.create(newSession({ state: 'pending' }));
+        const old = outcome({ at: clock.iso() });
+        const moved = await store.transition(created.id, ['pending'], 'rejected', {}, { outcomes: [old] });
+        clock.advance(60_000);
+        const cutoff = clock.iso();
+        const recent = outcome({ at: clock.iso(), actionId: 'a2' });
+        await store.update(created.id, moved!.version, { phase: 'done' }, { outcomes: [recent] });
+        const since = new Date(0).toISOString();
+        expect(await store.purgeOutcomes(cutoff)).toBe(1);
+        expect(await store.outcomes({ category: 'crash-loop', since })).toEqual([recent]);
+        expect(await store.purgeOutcomes(cutoff)).toBe(0);
+        expect(await store.get(created.id)).toBeDefined(); // sessions are not touched
+        expect((await rejection(store.purgeOutcomes('last tuesday'))).code).toBe('invalid-input');
+      });
+
       it('writes no record when the change is refused', async () => {
         const { store } = await open();
         const created = await store.create(newSession({ state: 'pending' }));
