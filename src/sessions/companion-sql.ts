@@ -16,6 +16,7 @@ import {
   type AlertIncidentStore,
   type AlertResolution,
   type NotificationEvent,
+  type OutboxBacklog,
   type OutboxEntry,
   type OutboxMessage,
   type OutboxStore,
@@ -182,6 +183,22 @@ export class SqlCompanions implements OutboxStore, AlertIncidentStore {
       [sessionId],
     );
     return rows.map(outboxMessage);
+  }
+
+  async backlog(): Promise<OutboxBacklog> {
+    const waiting = 'delivered_at IS NULL AND dead_at IS NULL';
+    const [row] = await this.driver.read(
+      `SELECT SUM(CASE WHEN ${waiting} THEN 1 ELSE 0 END) AS waiting, ` +
+        `SUM(CASE WHEN dead_at IS NOT NULL THEN 1 ELSE 0 END) AS dead, ` +
+        `MIN(CASE WHEN ${waiting} THEN created_at END) AS oldest FROM ${this.outbox}`,
+      [],
+    );
+    const oldest = text(row?.oldest);
+    return {
+      waiting: Number(row?.waiting ?? 0),
+      dead: Number(row?.dead ?? 0),
+      ...(oldest !== undefined ? { oldestWaitingAt: oldest } : {}),
+    };
   }
 
   async find(fingerprint: string, startsAt: string): Promise<AlertIncident | undefined> {

@@ -36,6 +36,15 @@ export interface OutboxMessage extends OutboxEntry {
   readonly lastError?: string;
 }
 
+export interface OutboxBacklog {
+  /** Messages neither delivered nor given up. */
+  readonly waiting: number;
+  /** Messages given up after their retries. */
+  readonly dead: number;
+  /** When the oldest waiting message was written. */
+  readonly oldestWaitingAt?: string;
+}
+
 export interface OutboxStore {
   /**
    * Claims up to `limit` messages that are due and not claimed by a live lease, for `owner` until
@@ -49,6 +58,8 @@ export interface OutboxStore {
   retry(id: string, owner: string, next: { at: string; error: string; dead: boolean }): Promise<boolean>;
   /** Every message of a session (tests, the session view). */
   forSession(sessionId: string): Promise<OutboxMessage[]>;
+  /** What waits for delivery and what was given up (metrics). */
+  backlog(): Promise<OutboxBacklog>;
 }
 
 /** The incident row of a firing alert, written with the session it opens. */
@@ -162,6 +173,19 @@ export class InMemoryCompanions implements OutboxStore, AlertIncidentStore {
 
   async forSession(sessionId: string): Promise<OutboxMessage[]> {
     return [...this.messages.values()].filter((m) => m.sessionId === sessionId).map((m) => ({ ...m }));
+  }
+
+  async backlog(): Promise<OutboxBacklog> {
+    const all = [...this.messages.values()];
+    const waiting = all
+      .filter((m) => !m.deliveredAt && !m.deadAt)
+      .map((m) => m.createdAt)
+      .sort();
+    return {
+      waiting: waiting.length,
+      dead: all.filter((m) => m.deadAt).length,
+      ...(waiting[0] !== undefined ? { oldestWaitingAt: waiting[0] } : {}),
+    };
   }
 
   async find(fingerprint: string, startsAt: string): Promise<AlertIncident | undefined> {

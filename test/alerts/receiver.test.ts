@@ -125,6 +125,25 @@ describe('POST /v1/alerts/alertmanager', () => {
     expect(again.alerts[0].sessionId).not.toBe(id);
   });
 
+  it('counts every alert by what was done with it (kubemend_alerts_total)', async () => {
+    const count = async (outcome: string) => {
+      const text = await (await fetch(`${server.base}/metrics`)).text();
+      return Number(
+        new RegExp(`^kubemend_alerts_total\\{outcome="${outcome}"\\} (\\d+)$`, 'm').exec(text)?.[1] ?? 0,
+      );
+    };
+    const [opened, repeated] = [await count('opened'), await count('repeated')];
+    await post(webhookPayload([crashLoop('fff1')]));
+    await post(webhookPayload([crashLoop('fff1'), crashLoop('fff2')]));
+    expect(await count('opened')).toBe(opened + 2);
+    expect(await count('repeated')).toBe(repeated + 1);
+    // And the outbox gauges are there (no sink configured: nothing waits).
+    const text = await (await fetch(`${server.base}/metrics`)).text();
+    expect(text).toMatch(/^kubemend_notifications_waiting 0$/m);
+    expect(text).toMatch(/^kubemend_notification_oldest_waiting_age_seconds 0$/m);
+    expect(text).toMatch(/^kubemend_notifications_dead 0$/m);
+  });
+
   it('records a resolution without a fix as on its own, once', async () => {
     const opened = (await (await post(webhookPayload([crashLoop('eee1')]))).json()) as Json;
     const id = opened.alerts[0].sessionId as string;

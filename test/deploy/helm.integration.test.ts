@@ -288,7 +288,11 @@ describe('helm template, applied with server-side dry-run', () => {
       'KubemendRolledBack',
       'KubemendAuditVerificationFailed',
       'KubemendApprovalPendingTooLong',
+      'KubemendNotificationsStuck',
+      'KubemendNotificationsGivenUp',
     ]);
+    expect(rule.spec.groups[0].rules[4].expr).toContain('kubemend_notification_oldest_waiting_age_seconds');
+    expect(rule.spec.groups[0].rules[4].expr).toContain('> 900');
     expect(rule.spec.groups[0].rules[3].expr).toContain('> 1800');
     const out = dryRunApply(text);
     expect(out).toMatch(/servicemonitor\.monitoring\.coreos\.com\/kubemend created \(server dry run\)/);

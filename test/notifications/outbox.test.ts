@@ -154,6 +154,12 @@ describe('the outbox', () => {
       lastError: 'answered 503 Service Unavailable',
     });
     expect(owed!.deliveredAt).toBeUndefined();
+    // What the metrics read: one message waiting since it was written, none given up.
+    expect(await storage.sessions.outbox.backlog()).toEqual({
+      waiting: 1,
+      dead: 0,
+      oldestWaitingAt: owed!.createdAt,
+    });
     const second = new NotificationDispatcher({ sessions: storage.sessions, section: sinks });
     const deadline = Date.now() + 10_000;
     let delivered = 0;
@@ -162,6 +168,7 @@ describe('the outbox', () => {
       await new Promise((resolve) => setTimeout(resolve, 30));
     }
     expect(delivered).toBe(1);
+    expect(await storage.sessions.outbox.backlog()).toEqual({ waiting: 0, dead: 0 });
     expect(hook.received.map((r) => r.status)).toEqual([503, 500, 200]);
     expect(await second.round()).toBe(0);
     expect(hook.received).toHaveLength(3);

@@ -16,6 +16,7 @@ export interface Metrics {
   readonly actions: Counter<'cluster' | 'type' | 'status'>;
   readonly rollbacks: Counter<'cluster' | 'action_type'>;
   readonly shadowOutcomes: Counter<'cluster' | 'category' | 'action_type' | 'outcome'>;
+  readonly alerts: Counter<'outcome'>;
 }
 
 /** Seconds from a request to its verified fix: from seconds (automatic) to a day (approved late). */
@@ -56,6 +57,12 @@ export function createMetrics(): Metrics {
       name: 'kubemend_rollbacks_total',
       help: 'Applied changes restored from their snapshot because verification (or a later action) failed',
       labelNames: ['cluster', 'action_type'],
+      registers: [registry],
+    }),
+    alerts: new Counter({
+      name: 'kubemend_alerts_total',
+      help: 'Alertmanager alerts received, by what kubemend did (opened, repeated, resolved, already-resolved, unknown)',
+      labelNames: ['outcome'],
       registers: [registry],
     }),
     shadowOutcomes: new Counter({

@@ -266,6 +266,7 @@ export async function createHttpServer(options: HttpServerOptions): Promise<Http
     service,
     section: configuration.alerts,
     route: authenticate('remediate:analyze'),
+    counted: (outcome) => metrics.alerts.inc({ outcome }),
   });
 
   app.get('/v1/audit', authenticate('audit:read'), async (request) => {

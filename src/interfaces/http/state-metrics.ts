@@ -7,6 +7,7 @@
  */
 import { Gauge, type Registry } from 'prom-client';
 import type { ChainStatus } from '../../service/audit-integrity.js';
+import type { OutboxBacklog } from '../../sessions/companions.js';
 import type { SessionStore } from '../../sessions/store.js';
 
 export interface StateMetricsOptions {
@@ -55,6 +56,39 @@ export function registerStateMetrics(
     async collect() {
       const status = await known();
       if (status.state !== 'unknown') this.set(status.state === 'valid' ? 1 : 0);
+    },
+  });
+  // The notification outbox: one read per scrape for the three gauges.
+  let backlog: Promise<OutboxBacklog> | undefined;
+  const readBacklog = (): Promise<OutboxBacklog> => {
+    backlog ??= sources.sessions.outbox
+      .backlog()
+      .finally(() => setTimeout(() => (backlog = undefined), 1_000).unref());
+    return backlog;
+  };
+  new Gauge({
+    name: 'kubemend_notifications_waiting',
+    help: 'Notifications in the outbox not yet delivered (and not given up)',
+    registers: [registry],
+    async collect() {
+      this.set((await readBacklog()).waiting);
+    },
+  });
+  new Gauge({
+    name: 'kubemend_notification_oldest_waiting_age_seconds',
+    help: 'Age of the oldest notification waiting for delivery (0 when none waits)',
+    registers: [registry],
+    async collect() {
+      const oldest = (await readBacklog()).oldestWaitingAt;
+      this.set(oldest === undefined ? 0 : Math.max(0, (now() - Date.parse(oldest)) / 1000));
+    },
+  });
+  new Gauge({
+    name: 'kubemend_notifications_dead',
+    help: 'Notifications given up after their retries (see the sink and its last error)',
+    registers: [registry],
+    async collect() {
+      this.set((await readBacklog()).dead);
     },
   });
   new Gauge({

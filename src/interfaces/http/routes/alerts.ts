@@ -21,6 +21,8 @@ export interface AlertRouteOptions {
   readonly section: AlertsSection;
   /** Authentication (the `remediate:analyze` scope). */
   readonly route: RouteShorthandOptions;
+  /** Counts each alert by what was done with it. */
+  readonly counted?: (outcome: string) => void;
 }
 
 export function registerAlertRoutes(app: FastifyInstance, options: AlertRouteOptions): void {
@@ -33,6 +35,7 @@ export function registerAlertRoutes(app: FastifyInstance, options: AlertRouteOpt
       actor: principal.name,
       canExecute: principal.scopes.has('remediate:execute'),
     });
+    for (const alert of alerts) options.counted?.(alert.outcome);
     return reply.code(202).send({ status: 'accepted', alerts });
   });
 
