@@ -145,8 +145,15 @@ async function takeSnapshot(ctx: RunContext, run: ActionRun): Promise<void> {
  */
 async function applyWithConflicts(ctx: RunContext, run: ActionRun, dryRun: boolean): Promise<KubeObject> {
   let replanned = false;
+  // After a re-plan the new snapshot is dry-run first, under the same conflict handling: status
+  // churn between the re-read and that dry-run is retried, not taken for a failure.
+  let dryRunFirst = false;
   for (let attempt = 0; ; attempt++) {
     try {
+      if (dryRunFirst) {
+        await operate(ctx, run, true);
+        dryRunFirst = false;
+      }
       return await operate(ctx, run, dryRun);
     } catch (error) {
       if (!isApiError(error, 'conflict') || !run.snapshot || attempt >= 8) throw error;
@@ -171,7 +178,7 @@ async function applyWithConflicts(ctx: RunContext, run: ActionRun, dryRun: boole
         detail: { resourceVersion: current.metadata?.resourceVersion, replan: true },
         before: digest(snapshotView(current)),
       });
-      if (!dryRun && !skipsDryRun(ctx.plan)) await operate(ctx, run, true);
+      if (!dryRun && !skipsDryRun(ctx.plan)) dryRunFirst = true;
     }
   }
 }

@@ -211,6 +211,16 @@ describe('409: the object changed under kubemend', () => {
     expect(outcome.results[0]?.status).toBe('verified');
   });
 
+  it("a controller's status write before the re-plan's dry-run is retried, not a failure", async () => {
+    const { engine, gateway } = setup();
+    gateway.inject({ verb: 'patch', dryRun: false, fault: { kind: 'concurrent-change' } });
+    // The first dry-run passes; the re-plan's dry-run meets a status write (a 409 on resourceVersion).
+    gateway.inject({ verb: 'patch', dryRun: true, skip: 1, fault: { kind: 'status-churn' } });
+    const outcome = await engine.run(plan('s1', [patchAction('a1', 'web')]));
+    expect(outcome.results[0]?.status, outcome.results[0]?.message).toBe('verified');
+    expect(gateway.writes.filter((w) => w.dryRun)).toHaveLength(3); // first, the re-plan's, its retry
+  });
+
   it('a second 409 gives up without overwriting', async () => {
     const { engine, gateway, path, memory } = setup();
     gateway.inject({ verb: 'patch', dryRun: false, fault: { kind: 'concurrent-change' }, times: 2 });

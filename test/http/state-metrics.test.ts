@@ -3,17 +3,19 @@
 import { Registry } from 'prom-client';
 import { describe, expect, it } from 'vitest';
 import type { ChainStatus } from '../../src/service/audit-integrity.js';
+import type { OutboxBacklog } from '../../src/sessions/companions.js';
 import type { SessionRecord, SessionStore } from '../../src/sessions/store.js';
 import { registerStateMetrics } from '../../src/interfaces/http/state-metrics.js';
 
 const NOW = Date.parse('2026-12-01T12:00:00Z');
 
-function sessions(createdAt: string[]): SessionStore {
+function sessions(createdAt: string[], backlog: OutboxBacklog = { waiting: 0, dead: 0 }): SessionStore {
   return {
     list: async (query?: { state?: string }) =>
       query?.state === 'pending'
         ? createdAt.map((at) => ({ id: at, state: 'pending', createdAt: at }) as unknown as SessionRecord)
         : [],
+    outbox: { backlog: async () => backlog },
   } as unknown as SessionStore;
 }
 
@@ -42,6 +44,21 @@ async function value(registry: Registry, name: string): Promise<number | undefin
 }
 
 describe('state metrics', () => {
+  it('reports the notification outbox: waiting, the oldest one’s age, given up (one read per scrape)', async () => {
+    const registry = new Registry();
+    registerStateMetrics(
+      registry,
+      {
+        sessions: sessions([], { waiting: 3, dead: 1, oldestWaitingAt: '2026-12-01T11:45:00Z' }),
+        chain: chain([VALID]),
+      },
+      { now: () => NOW },
+    );
+    expect(await value(registry, 'kubemend_notifications_waiting')).toBe(3);
+    expect(await value(registry, 'kubemend_notification_oldest_waiting_age_seconds')).toBe(900);
+    expect(await value(registry, 'kubemend_notifications_dead')).toBe(1);
+  });
+
   it('counts pending approvals and reports the oldest one’s age in seconds (0 when none)', async () => {
     const registry = new Registry();
     registerStateMetrics(

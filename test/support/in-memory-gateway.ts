@@ -36,6 +36,8 @@ export type WriteVerb = (typeof WRITE_VERBS)[number];
 export type Fault =
   | { readonly kind: 'reject'; readonly status: number; readonly message: string }
   | { readonly kind: 'concurrent-change'; readonly annotation?: string }
+  /** A controller writes the object's status just before the request: a new resourceVersion only. */
+  | { readonly kind: 'status-churn' }
   | {
       readonly kind: 'lose-answer';
       /** Then the next n reads fail too. */ readonly unreachableReads?: number;
@@ -51,6 +53,8 @@ export interface FaultRule {
   readonly fault: Fault;
   /** How many matching requests it applies to (default 1). */
   times?: number;
+  /** How many matching requests pass untouched first (default 0). */
+  skip?: number;
 }
 
 export type Rollout = 'healthy' | 'unhealthy';
@@ -407,17 +411,22 @@ export class InMemoryClusterGateway implements ClusterGateway {
   }
 
   private takeFault(verb: WriteVerb, key: ObjectKey, dryRun: boolean): Fault | undefined {
-    const index = this.faults.findIndex(
-      (rule) =>
+    for (let index = 0; index < this.faults.length; index++) {
+      const rule = this.faults[index]!;
+      const matches =
         rule.verb === verb &&
         (rule.name === undefined || rule.name === key.name) &&
-        (rule.dryRun === undefined || rule.dryRun === dryRun),
-    );
-    if (index < 0) return undefined;
-    const rule = this.faults[index]!;
-    rule.times = (rule.times ?? 1) - 1;
-    if (rule.times <= 0) this.faults.splice(index, 1);
-    return rule.fault;
+        (rule.dryRun === undefined || rule.dryRun === dryRun);
+      if (!matches) continue;
+      if ((rule.skip ?? 0) > 0) {
+        rule.skip = rule.skip! - 1;
+        continue;
+      }
+      rule.times = (rule.times ?? 1) - 1;
+      if (rule.times <= 0) this.faults.splice(index, 1);
+      return rule.fault;
+    }
+    return undefined;
   }
 
   private async write(
@@ -433,6 +442,10 @@ export class InMemoryClusterGateway implements ClusterGateway {
     const fault = this.takeFault(verb, key, dryRun);
     if (fault?.kind === 'reject') throw new KubernetesApiError(fault.status, fault.message);
     if (fault?.kind === 'drop') throw new KubernetesApiError(0, 'socket hang up (request dropped)');
+    if (fault?.kind === 'status-churn') {
+      const current = this.objects.get(keyString(key));
+      if (current) this.put(structuredClone(current), 'kube-controller-manager');
+    }
     if (fault?.kind === 'concurrent-change') {
       const current = this.objects.get(keyString(key));
       if (current) {
