@@ -41,6 +41,8 @@ const retryable = retry(
 export class KubeHttpClient {
   private readonly kubeConfig: KubeConfig;
   private readonly server: URL;
+  /** The kubeconfig routes through a proxy: client-node's proxy agent is kept. */
+  private readonly proxied: boolean;
   private readonly options: Required<Omit<HttpClientOptions, 'onRequest'>> &
     Pick<HttpClientOptions, 'onRequest'>;
 
@@ -59,6 +61,7 @@ export class KubeHttpClient {
     if (!cluster) throw new KubernetesApiError(0, 'the kubeconfig has no current cluster');
     this.kubeConfig = kubeConfig;
     this.server = new URL(cluster.server);
+    this.proxied = Boolean(cluster.proxyUrl);
     this.options = {
       timeoutMs: options.timeoutMs ?? 15_000,
       maxAttempts: options.maxAttempts ?? 3,
@@ -188,11 +191,7 @@ export class KubeHttpClient {
     const transport = url.protocol === 'http:' ? http : https;
     // client-node's applyToHTTPSOptions sets a new agent per request (one TLS handshake each);
     // ours replaces it unless the kubeconfig routes through a proxy (then its proxy agent stays).
-    if (
-      transport === https &&
-      options.query?.['watch'] !== true &&
-      !this.kubeConfig.getCurrentCluster()?.proxyUrl
-    )
+    if (transport === https && options.query?.['watch'] !== true && !this.proxied)
       this.shareConnections(requestOptions);
     const timeoutMs = options.timeoutMs ?? this.options.timeoutMs;
     return new Promise<http.IncomingMessage>((resolve, reject) => {

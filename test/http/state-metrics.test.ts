@@ -44,7 +44,7 @@ async function value(registry: Registry, name: string): Promise<number | undefin
 }
 
 describe('state metrics', () => {
-  it('reports the notification outbox: waiting, the oldest one’s age, given up (one read per scrape)', async () => {
+  it('reports the notification outbox: waiting, the oldest one’s age, given up', async () => {
     const registry = new Registry();
     registerStateMetrics(
       registry,

@@ -58,14 +58,8 @@ export function registerStateMetrics(
       if (status.state !== 'unknown') this.set(status.state === 'valid' ? 1 : 0);
     },
   });
-  // The notification outbox: one read per scrape for the three gauges.
-  let backlog: Promise<OutboxBacklog> | undefined;
-  const readBacklog = (): Promise<OutboxBacklog> => {
-    backlog ??= sources.sessions.outbox
-      .backlog()
-      .finally(() => setTimeout(() => (backlog = undefined), 1_000).unref());
-    return backlog;
-  };
+  // The notification outbox: one aggregate query per gauge and scrape (like the approvals above).
+  const readBacklog = (): Promise<OutboxBacklog> => sources.sessions.outbox.backlog();
   new Gauge({
     name: 'kubemend_notifications_waiting',
     help: 'Notifications in the outbox not yet delivered (and not given up)',
