@@ -136,17 +136,24 @@ function serverCpu(): { main: number; other: number } {
   return cpu;
 }
 
-function cpuPerRequest(before: { main: number; other: number }, requests: number) {
+function cpuPerRequest(before: { main: number; other: number; client: NodeJS.CpuUsage }, requests: number) {
   const after = serverCpu();
+  const client = process.cpuUsage(before.client);
   return {
     mainMs: Number(((after.main - before.main) / requests).toFixed(3)),
     otherThreadsMs: Number(((after.other - before.other) / requests).toFixed(3)),
+    /** The load generator's own CPU per request (it shares the machine's cores with the server). */
+    clientMs: Number(((client.user + client.system) / 1000 / requests).toFixed(3)),
   };
+}
+
+function cpuNow() {
+  return { ...serverCpu(), client: process.cpuUsage() };
 }
 
 /** Keep-alive clients sending back to back for `seconds`. */
 async function sustained(connections: number) {
-  const cpu = serverCpu();
+  const cpu = cpuNow();
   const result = await autocannon({
     url,
     method: 'POST',
@@ -166,7 +173,7 @@ async function sustained(connections: number) {
     serverCpuPerRequest: cpuPerRequest(cpu, result.requests.total),
   };
   console.log(
-    `max, ${connections} keep-alive clients, ${seconds} s: ${row.requestsPerSecond} req/s, p50 ${row.latencyP50Ms} ms, p99 ${row.latencyP99Ms} ms, non-2xx ${row.non2xx}, errors ${row.errors}; server CPU per request: serving thread ${row.serverCpuPerRequest.mainMs} ms, other threads ${row.serverCpuPerRequest.otherThreadsMs} ms`,
+    `max, ${connections} keep-alive clients, ${seconds} s: ${row.requestsPerSecond} req/s, p50 ${row.latencyP50Ms} ms, p99 ${row.latencyP99Ms} ms, non-2xx ${row.non2xx}, errors ${row.errors}; server CPU per request: serving thread ${row.serverCpuPerRequest.mainMs} ms, other threads ${row.serverCpuPerRequest.otherThreadsMs} ms; load generator ${row.serverCpuPerRequest.clientMs} ms`,
   );
   return row;
 }
@@ -206,7 +213,7 @@ function percentile(sorted: readonly number[], p: number): number {
 async function openLoop(rate: number, duration: number) {
   const agent = new Agent({ keepAlive: true, maxSockets: 2_000 });
   const total = Math.round(rate * duration);
-  const cpu = serverCpu();
+  const cpu = cpuNow();
   const latencies: number[] = [];
   let errors = 0;
   const inFlight: Promise<void>[] = [];

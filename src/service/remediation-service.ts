@@ -50,6 +50,8 @@ import {
   checkRequest,
   findByIdempotencyKey,
   recordRequestFailure,
+  answerInOneWrite,
+  answersInOneWrite,
   openSession,
   processRequest,
   type RemediateOptions,
@@ -179,6 +181,8 @@ export class RemediationService {
     if (replayed) return replayed;
     const context = await this.clusters.for(input.cluster);
     checkRequest(context, input, options);
+    if (answersInOneWrite(context, input, options))
+      return answerInOneWrite(context, input, options, this.newId);
     const session = await openSession(context, input, options, this.newId);
     try {
       return await processRequest(context, session, input, options);

@@ -14,13 +14,10 @@ import {
 } from '../domain/index.js';
 import { selectPolicy } from '../config/policies.js';
 import type { LogSummary } from '../context/log-summary.js';
-import { actionLabel } from '../execution/run.js';
 import type { AlertIncidentEntry } from '../sessions/companions.js';
-import type { SessionRecord, SessionState } from '../sessions/store.js';
-import { analyzeRequest } from './analyze.js';
-import { planHashOf } from './approvals.js';
+import type { SessionRecord } from '../sessions/store.js';
 import type { ServiceContext, ServiceLogger } from './context.js';
-import { readHistory } from './history.js';
+import { decide, settle, settled } from './decide.js';
 import { type ExecutionRequest, executeSession } from './execution-runner.js';
 import { ExecutionLease } from './execution-lease.js';
 import type { Phase, ProgressListener } from './phase.js';
@@ -141,21 +138,7 @@ export async function openSession(
         ...(ctx.clusterName !== undefined ? { cluster: ctx.clusterName } : {}),
       },
       {
-        audit: [
-          {
-            type: 'session.created',
-            actor,
-            sessionId: id,
-            detail: {
-              mode: input.mode ?? 'manual',
-              policy: input.policy ?? 'default',
-              dryRun: input.dryRun === true,
-              ...(options.alert
-                ? { alert: options.alert.fingerprint, alertname: options.alert.alertname }
-                : {}),
-            },
-          },
-        ],
+        audit: [createdRecord(input, options, id, actor)],
         ...(options.alert ? { alertIncident: { ...options.alert, sessionId: id } } : {}),
       },
     );
@@ -168,6 +151,26 @@ export async function openSession(
     }
     throw error;
   }
+}
+
+/** The first audit record of a session. */
+function createdRecord(
+  input: RemediateInput,
+  options: RemediateOptions,
+  sessionId: string,
+  actor: string,
+): AuditEntry {
+  return {
+    type: 'session.created',
+    actor,
+    sessionId,
+    detail: {
+      mode: input.mode ?? 'manual',
+      policy: input.policy ?? 'default',
+      dryRun: input.dryRun === true,
+      ...(options.alert ? { alert: options.alert.fingerprint, alertname: options.alert.alertname } : {}),
+    },
+  };
 }
 
 /**
@@ -201,10 +204,7 @@ async function analyseAndDecide(
   options: RemediateOptions,
   background: boolean,
 ): Promise<{ output: RemediateOutput } | { execution: ExecutionRequest }> {
-  const actor = ctx.actorOf(options);
   checkRequest(ctx, input, options);
-  const { policy, name: policyName } = selectPolicy(ctx.dependencies.policies, input.policy);
-  const requestedMode: Mode = input.mode ?? 'manual';
   const cluster = ctx.cluster();
   const firstPhase: Phase = cluster ? 'gathering' : 'analyzing';
   const firstMessage = cluster ? 'reading the cluster' : 'analysing';
@@ -212,100 +212,21 @@ async function analyseAndDecide(
   // A synchronous caller waits for the answer; only an asynchronous one polls the phase.
   if (background) await lease.write({ phase: firstPhase });
   const sessionId = lease.session.id;
-  const analysed = await analyzeRequest(
-    {
-      configuration: ctx.dependencies.configuration,
-      cluster: ctx.analysisCluster(),
-      ai: ctx.dependencies.ai,
-      scan: ctx.dependencies.scan,
-      history: (category) => readHistory(ctx, category, policy),
-    },
-    input,
-    { logs: options.logs, policy, policyName, requestedMode, onPhase: options.onProgress },
-  );
-
-  const now = ctx.clock().getTime();
-  const shadow = analysed.mode === 'shadow';
-  const actions = analysed.remediation.actions.map((action) => {
-    // Shadow mode applies nothing: the rate of changes does not limit its dry-runs.
-    if (action.decision?.decision !== 'execute' || shadow) return action;
-    const blocked = ctx.rate.check(action, policy, now);
-    return blocked
-      ? { ...action, decision: { decision: 'await-approval' as const, reason: blocked } }
-      : action;
-  });
-  // The analysis and every proposal, written with the session's next state in one transaction.
-  const records: AuditEntry[] = [
-    {
-      type: 'analysis.completed',
-      actor,
-      sessionId,
-      detail: {
-        category: analysed.analysis.category,
-        confidence: analysed.analysis.confidence,
-        source: analysed.analysis.source,
-        ...(analysed.analysis.target ? { target: analysed.analysis.target.chosenBy } : {}),
-        ...(analysed.ai ? { ai: analysed.ai } : {}),
-        ...(analysed.history ? { history: analysed.history.effects } : {}),
-      },
-    },
-    ...actions.map((action) => ({
-      type:
-        action.decision?.decision === 'denied' ? ('policy.denied' as const) : ('action.proposed' as const),
-      actor,
-      sessionId,
-      actionId: action.id,
-      target: actionLabel(action),
-      detail: { type: action.type, risk: action.risk, decision: action.decision },
-    })),
-  ];
-  const remediation = { ...analysed.remediation, actions };
-  const toExecute = actions.filter((action) => action.decision?.decision === 'execute');
-  const waiting = actions.some((action) => action.decision?.decision === 'await-approval');
-  const planHash = planHashOf(actions);
-  const baseOutput: RemediateOutput = {
-    status: analysed.failed ? 'failed' : waiting || toExecute.length > 0 ? 'pending' : 'success',
-    sessionId,
-    analysis: analysed.analysis,
-    remediation,
-    executed: false,
-    notices: analysed.notices,
-    ...(analysed.history ? { history: analysed.history } : {}),
-  };
+  const decision = await decide(ctx, input, options, sessionId);
+  const { records, baseOutput, planHash, toExecute } = decision;
 
   if (!cluster || toExecute.length === 0) {
-    let output = baseOutput;
-    if (!cluster && toExecute.length > 0) {
-      const stamp = ctx.now();
-      output = {
-        ...baseOutput,
-        results: toExecute.map((action) => ({
-          actionId: action.id,
-          status: 'skipped' as const,
-          message: shadow
-            ? 'shadow mode and no cluster connected: nothing was dry-run or observed'
-            : input.dryRun
-              ? 'dry run requested and no cluster connected: nothing was changed'
-              : `would execute now (${action.decision?.reason ?? ''}); not executed: no cluster connection (offline)`,
-          startedAt: stamp,
-          finishedAt: stamp,
-        })),
-      };
-    }
-    const state: SessionState =
-      output.status === 'pending' ? 'pending' : output.status === 'failed' ? 'failed' : 'analyzed';
+    const { output, state } = settle(ctx, input, decision);
     await lease.write(
       { state, output, planHash, phase: 'done', results: output.results ?? [], owner: undefined },
       records,
     );
-    if (state === 'pending' || state === 'failed')
-      ctx.events.emit({ type: 'remediation', category: analysed.analysis.category, outcome: state });
-    options.onProgress?.('done', `session ${sessionId} ${state}`);
+    settled(ctx, options, decision, state);
     return { output };
   }
 
   // Shadow mode's dry-runs change nothing: a broken audit chain refuses only real changes.
-  if (!shadow) ctx.integrity.assertMayExecute();
+  if (!decision.shadow) ctx.integrity.assertMayExecute();
   const executing = await lease.transition(
     ['analyzed'],
     'executing',
@@ -317,13 +238,66 @@ async function analyseAndDecide(
       session: executing,
       output: baseOutput,
       actions: toExecute,
-      policy,
-      actor,
+      policy: decision.policy,
+      actor: decision.actor,
       dryRun: input.dryRun === true,
-      shadow,
+      shadow: decision.shadow,
       onProgress: options.onProgress,
     },
   };
+}
+
+/**
+ * May this request be answered with one write? Without a cluster nothing can execute, so nothing
+ * needs the session stored before the answer: no lease to hold, no execution to reconcile, no
+ * phase to poll. The session, its creation record, the analysis and every proposal then commit
+ * together once the answer is ready (ADR 0042). A request that names its session, carries an
+ * Idempotency-Key or comes from an alert keeps the session opened first: those must find — or
+ * refuse — a concurrent twin before the work starts.
+ */
+export function answersInOneWrite(
+  ctx: ServiceContext,
+  input: RemediateInput,
+  options: RemediateOptions,
+): boolean {
+  return (
+    ctx.cluster() === undefined &&
+    input.sessionId === undefined &&
+    options.idempotencyKey === undefined &&
+    options.alert === undefined
+  );
+}
+
+/** Analyses a request `answersInOneWrite` allows and stores the session once, answered. */
+export async function answerInOneWrite(
+  ctx: ServiceContext,
+  input: RemediateInput,
+  options: RemediateOptions,
+  newId: () => string,
+): Promise<RemediateOutput> {
+  const id = newId();
+  const createdAt = ctx.now();
+  options.onProgress?.('analyzing', 'analysing');
+  const decision = await decide(ctx, input, options, id);
+  const { output, state } = settle(ctx, input, decision);
+  await ctx.sessions.create(
+    {
+      id,
+      state,
+      phase: 'done',
+      createdAt,
+      actor: decision.actor,
+      input: storableInput(input),
+      output,
+      planHash: decision.planHash,
+      approvals: [],
+      results: output.results ?? [],
+      ...(ctx.clusterName !== undefined ? { cluster: ctx.clusterName } : {}),
+    },
+    { audit: [createdRecord(input, options, id, decision.actor), ...decision.records] },
+  );
+  settled(ctx, options, decision, state);
+  return output;
 }
 
 /**

@@ -21,6 +21,8 @@ export class GroupCommitQueue<U, R> {
     readonly reject: (error: unknown) => void;
   }> = [];
   private scheduled = false;
+  /** A batch is being committed: units submitted meanwhile wait and go together in the next one. */
+  private committing = false;
 
   constructor(private readonly runBatch: (units: readonly U[]) => Outcome<R>[] | Promise<Outcome<R>[]>) {}
 
@@ -37,23 +39,28 @@ export class GroupCommitQueue<U, R> {
 
   private async flush(): Promise<void> {
     this.scheduled = false;
+    if (this.committing) return; // the batch under way schedules the next flush when it ends
     const taken = this.pending.splice(0, MAX_BATCH);
-    if (this.pending.length > 0) {
-      this.scheduled = true;
-      setImmediate(() => void this.flush());
-    }
     if (taken.length === 0) return;
-    let outcomes: Outcome<R>[];
+    this.committing = true;
+    let outcomes: Outcome<R>[] | undefined;
+    let failure: unknown;
     try {
       outcomes = await this.runBatch(taken.map((entry) => entry.unit));
     } catch (error) {
       // BEGIN or COMMIT failed (locked past the busy timeout, disk full): nothing was written.
-      for (const entry of taken) entry.reject(error);
-      return;
+      failure = error;
+    } finally {
+      this.committing = false;
+      if (this.pending.length > 0 && !this.scheduled) {
+        this.scheduled = true;
+        setImmediate(() => void this.flush());
+      }
     }
-    outcomes.forEach((outcome, index) => {
-      const entry = taken[index]!;
-      if (outcome.ok) entry.resolve(outcome.value);
+    taken.forEach((entry, index) => {
+      const outcome = outcomes?.[index];
+      if (outcome === undefined) entry.reject(failure);
+      else if (outcome.ok) entry.resolve(outcome.value);
       else entry.reject(outcome.error);
     });
   }
