@@ -11,6 +11,7 @@ import { describeError, normalizeLimit, normalizeTimestamp } from '../storage/va
 import { companionRows, type CompanionStatement, SqlCompanions } from './companion-sql.js';
 import type { AlertIncidentStore, OutboxStore } from './companions.js';
 import { HISTORY_LIMIT, type OutcomeQuery, type OutcomeRecord } from '../learning/history.js';
+import { HistoryReuse } from './history-reuse.js';
 import { OUTCOME_COLUMNS, outcomeFromRow, outcomeValues } from './outcome-rows.js';
 import { columnsForChanges, columnsForInsert, type RowDecoders, sessionFromRow } from './session-rows.js';
 import {
@@ -66,6 +67,8 @@ export abstract class SqlSessionStore implements SessionStore {
   abstract readonly audit: AuditRecorder;
   readonly outbox: OutboxStore;
   readonly alerts: AlertIncidentStore;
+  /** Outcome history answers, reused for a moment (see `outcomes`). */
+  private readonly history = new HistoryReuse();
 
   protected constructor(
     protected readonly dialect: SqlDialect,
@@ -103,6 +106,7 @@ export abstract class SqlSessionStore implements SessionStore {
     const sql =
       `INSERT INTO ${table} (${columns.map((c) => c.column).join(', ')}, version) ` +
       `VALUES (${columns.map((_, i) => placeholder(i + 1)).join(', ')}, 1) RETURNING *`;
+    const ended = this.history.writing(options.outcomes?.length ?? 0);
     try {
       return this.decode(
         (
@@ -126,6 +130,8 @@ export abstract class SqlSessionStore implements SessionStore {
         throw new KubemendError('session-conflict', what, { cause: error });
       }
       throw this.failure('create the session', error);
+    } finally {
+      ended();
     }
   }
 
@@ -230,17 +236,21 @@ export abstract class SqlSessionStore implements SessionStore {
     return rows.map((row) => this.decode(row));
   }
 
+  /** The outcome history of a category, newest first (answers reused for a moment: `HistoryReuse`). */
   async outcomes(query: OutcomeQuery): Promise<OutcomeRecord[]> {
     const p = this.dialect.placeholder;
     const since = normalizeTimestamp(query.since, 'since');
-    const rows = await this.reading('read the outcome history', () =>
-      this.read(
-        `SELECT * FROM ${this.dialect.outcomesTable} WHERE at >= ${p(1)} AND (category = ${p(2)} OR outcome = 'rolled-back') ` +
-          `ORDER BY at DESC, id DESC LIMIT ${p(3)}`,
-        [since, query.category, normalizeLimit(query.limit) ?? HISTORY_LIMIT],
-      ),
-    );
-    return rows.map((row) => outcomeFromRow(row, this.dialect.decode.timestamp));
+    const limit = normalizeLimit(query.limit) ?? HISTORY_LIMIT;
+    return this.history.answer(query.category, limit, since, async () => {
+      const rows = await this.reading('read the outcome history', () =>
+        this.read(
+          `SELECT * FROM ${this.dialect.outcomesTable} WHERE at >= ${p(1)} AND (category = ${p(2)} OR outcome = 'rolled-back') ` +
+            `ORDER BY at DESC, id DESC LIMIT ${p(3)}`,
+          [since, query.category, limit],
+        ),
+      );
+      return rows.map((row) => outcomeFromRow(row, this.dialect.decode.timestamp));
+    });
   }
 
   async purge(before: string): Promise<number> {
@@ -255,11 +265,12 @@ export abstract class SqlSessionStore implements SessionStore {
 
   async purgeOutcomes(before: string): Promise<number> {
     const cutoff = normalizeTimestamp(before, 'before');
+    const ended = this.history.writing(1);
     const rows = await this.change(
       `DELETE FROM ${this.dialect.outcomesTable} WHERE at < ${this.dialect.placeholder(1)} RETURNING id`,
       [cutoff],
       {},
-    );
+    ).finally(ended);
     return rows.length;
   }
 
@@ -273,6 +284,7 @@ export abstract class SqlSessionStore implements SessionStore {
   }
 
   private async change(sql: string, values: readonly unknown[], options: WriteOptions): Promise<Row[]> {
+    const ended = this.history.writing(options.outcomes?.length ?? 0);
     try {
       return await this.write(sql, values, options.audit ?? [], [
         ...this.outcomeInserts(options.outcomes),
@@ -285,6 +297,8 @@ export abstract class SqlSessionStore implements SessionStore {
         });
       }
       throw this.failure('write the session', error);
+    } finally {
+      ended();
     }
   }
 

@@ -283,6 +283,19 @@ export function describeSessionStoreContract(name: string, harness: SessionStore
         expect(await store.outcomes({ category: 'oom-killed', since, limit: 2 })).toHaveLength(2);
       });
 
+      it('a history read just before a write or a purge of outcomes is not answered again after it', async () => {
+        const { store } = await open();
+        const since = new Date(0).toISOString();
+        expect(await store.outcomes({ category: 'crash-loop', since })).toEqual([]);
+        const created = await store.create(newSession({ state: 'pending' }));
+        const written = outcome({ at: clock.iso() });
+        await store.transition(created.id, ['pending'], 'rejected', {}, { outcomes: [written] });
+        expect(await store.outcomes({ category: 'crash-loop', since })).toEqual([written]);
+        clock.advance(1000);
+        expect(await store.purgeOutcomes(clock.iso())).toBe(1);
+        expect(await store.outcomes({ category: 'crash-loop', since })).toEqual([]);
+      });
+
       it('purges the records older than a cutoff, and only those', async () => {
         const { store } = await open();
         const created = await store.create(newSession({ state: 'pending' }));
