@@ -83,9 +83,9 @@ describe('a request without a cluster', () => {
     expect(writes.map((write) => write.call)).toEqual(['create', 'update']);
     expect(writes[0]!.audit).toEqual(['session.created']);
     // The replay answers from the stored session, without another write.
-    expect(await service.remediate(input(), { actor: 'ci', idempotencyKey: 'k-1', requestHash: 'h' })).toEqual(
-      output,
-    );
+    expect(
+      await service.remediate(input(), { actor: 'ci', idempotencyKey: 'k-1', requestHash: 'h' }),
+    ).toEqual(output);
     expect(writes).toHaveLength(2);
   });
 });
