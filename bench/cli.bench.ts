@@ -106,6 +106,22 @@ async function measure(
   return row;
 }
 
+/**
+ * One live run, read whole: it must have read the cluster (no "analysed offline" notice, and the
+ * cause only the cluster shows: the simulated container is OOM-killed at its 128Mi limit). A stale kubeconfig would otherwise make the live row measure offline runs.
+ */
+function checkLive(input: string): void {
+  const out = execFileSync(
+    process.execPath,
+    [CLI, 'analyze', '--input', input, '--kubeconfig', KUBEMEND, '--json'],
+    { env, encoding: 'utf8' },
+  );
+  const answer = JSON.parse(out) as { analysis?: { category?: string }; notices?: string[] };
+  const offline = (answer.notices ?? []).find((notice) => /offline|unreachable/.test(notice));
+  if (offline !== undefined || answer.analysis?.category !== 'oom-killed')
+    throw new Error(`the live run did not read the cluster: ${answer.analysis?.category}; ${offline ?? ''}`);
+}
+
 function clusterUp(): boolean {
   if (process.env.BENCH_LIVE === '0' || !existsSync(ADMIN) || !existsSync(KUBEMEND)) return false;
   try {
@@ -120,7 +136,7 @@ function clusterUp(): boolean {
   }
 }
 
-/** A namespace with a crash-looping Deployment kubemend may read (its least-privilege identity). */
+/** A namespace with a restarting (OOM-killed) Deployment kubemend may read (its least-privilege identity). */
 async function liveTarget(): Promise<{ namespace: string; input: string }> {
   const namespace = `bench-cli-${Date.now().toString(36)}`;
   execFileSync('bash', ['scripts/cluster/kubemend-identity.sh', namespace], { stdio: 'ignore' });
@@ -184,9 +200,10 @@ if (process.env.BENCH_LIVE !== '0') {
   if (clusterUp()) {
     const target = await liveTarget();
     try {
+      checkLive(target.input);
       rows.push(
         await measure(
-          'live: analyze a crash-looping Deployment (control plane, least privilege)',
+          'live: analyze a restarting Deployment (control plane, least privilege)',
           [CLI, 'analyze', '--input', target.input, '--kubeconfig', KUBEMEND],
           env,
           500,

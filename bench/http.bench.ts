@@ -15,13 +15,14 @@
  *   --mode sustained                                 50, 100, 200 clients back to back (autocannon).
  *   --mode bursts                                    100, 200, 500 requests at once, new connections.
  *   --live       [--concurrency 200]                 live analyses against the running test control
- *                plane (scripts/cluster/with-cluster.sh; KUBEMEND_KUBECONFIG or .state/cluster): an
+ *                plane (scripts/cluster/with-cluster.sh), as kubemend's least-privilege identity: an
  *                OOMKilled Deployment, then `concurrency` analyses of it sent at once: all must be
- *                answered; p50/p99/max.
+ *                answered; p50/p99/max. One more answer is read whole and must be the live
+ *                diagnosis (oom-killed, with evidence), or the bench fails.
  *
  * Offline modes analyse examples/oom-killed.json. Writes bench/results/http-latest.json.
  */
-import { spawn } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { Agent, request } from 'node:http';
 import { loadavg, tmpdir } from 'node:os';
@@ -290,17 +291,34 @@ async function burst(size: number, payload = body) {
 /** Live: `concurrency` analyses of an OOMKilled Deployment in the test control plane, at once. */
 async function liveBurst(concurrency: number) {
   await burst(10); // warm-up: connections to the API server, JIT
-  return burst(concurrency);
+  const row = await burst(concurrency);
+  // One more, read whole: the answer must come from the cluster (its live evidence), not offline.
+  const answer = (await (
+    await fetch(url, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${TOKEN}`, 'content-type': 'application/json' },
+      body,
+    })
+  ).json()) as { analysis?: { category?: string; evidence?: unknown[] } };
+  const category = answer.analysis?.category;
+  const evidence = answer.analysis?.evidence?.length ?? 0;
+  console.log(`a live answer: category ${category}, ${evidence} evidence lines`);
+  if (category !== 'oom-killed' || evidence === 0)
+    throw new Error(`the live analysis did not find the OOMKilled Deployment: ${JSON.stringify(answer)}`);
+  return { ...row, category, evidence };
 }
 
 async function liveTarget(): Promise<{ kubeconfig: string; body: string }> {
   const harness = await import('../test/cluster/cluster-harness.js');
   await harness.requireCluster();
   const namespace = harness.uniqueName('bench');
-  harness.kubectl(['create', 'namespace', namespace]);
+  // kubemend's least-privilege identity, opted in to this namespace: the script writes a fresh
+  // kubeconfig (a token and the CA of the control plane running now; one left from an earlier
+  // start would fail TLS, and kubemend would answer offline — the check in liveBurst catches it).
+  execFileSync('bash', ['scripts/cluster/kubemend-identity.sh', namespace], { stdio: 'ignore' });
   await harness.createOomKilled('checkout', namespace);
   return {
-    kubeconfig: process.env.KUBEMEND_KUBECONFIG ?? harness.KUBEMEND_KUBECONFIG,
+    kubeconfig: harness.KUBEMEND_KUBECONFIG,
     body: JSON.stringify({
       issue: 'checkout pods restart: OOMKilled',
       target: { kind: 'Deployment', namespace, name: 'checkout' },
