@@ -219,6 +219,7 @@ describe('helm lint', () => {
 describe('helm template, applied with server-side dry-run', () => {
   it('SQLite, one replica: PVC at /data, Recreate, no PDB; the API server accepts every object', () => {
     const { text, objects } = render(valuesFile('sqlite'), [`rbac.namespaces={${shop}}`]);
+    expect(find(objects, 'ConfigMap').map((o) => o.metadata.name)).not.toContain('kubemend-dashboard');
     const [deployment] = find(objects, 'Deployment');
     expect(deployment.spec.replicas).toBe(1);
     expect(deployment.spec.strategy.type).toBe('Recreate');
@@ -275,7 +276,7 @@ describe('helm template, applied with server-side dry-run', () => {
     expect(dryRunApply(text)).toMatch(/poddisruptionbudget\.policy\/kubemend created \(server dry run\)/);
   });
 
-  it('monitoring on: ServiceMonitor and PrometheusRule accepted against the monitoring.coreos.com CRDs', () => {
+  it('monitoring on: ServiceMonitor and PrometheusRule accepted against the monitoring.coreos.com CRDs, the dashboard ConfigMap', () => {
     const { text, objects } = render(valuesFile('monitoring'), [`rbac.namespaces={${shop}}`]);
     const [monitor] = find(objects, 'ServiceMonitor');
     expect(monitor.spec.endpoints).toEqual([
@@ -294,7 +295,15 @@ describe('helm template, applied with server-side dry-run', () => {
     expect(rule.spec.groups[0].rules[4].expr).toContain('kubemend_notification_oldest_waiting_age_seconds');
     expect(rule.spec.groups[0].rules[4].expr).toContain('> 900');
     expect(rule.spec.groups[0].rules[3].expr).toContain('> 1800');
+    // The dashboard, for Grafana's sidecar: its label, the folder, and the file itself, intact.
+    const [dashboard] = find(objects, 'ConfigMap').filter((o) => o.metadata.name === 'kubemend-dashboard');
+    expect(dashboard.metadata.labels.grafana_dashboard).toBe('1');
+    expect(dashboard.metadata.annotations).toEqual({ grafana_folder: 'kubemend' });
+    expect(JSON.parse(dashboard.data['kubemend-dashboard.json'])).toEqual(
+      JSON.parse(readFileSync(join(CHART, 'dashboards', 'kubemend-dashboard.json'), 'utf8')),
+    );
     const out = dryRunApply(text);
+    expect(out).toMatch(/configmap\/kubemend-dashboard created \(server dry run\)/);
     expect(out).toMatch(/servicemonitor\.monitoring\.coreos\.com\/kubemend created \(server dry run\)/);
     expect(out).toMatch(/prometheusrule\.monitoring\.coreos\.com\/kubemend created \(server dry run\)/);
     // The CRDs are strict: a misspelt field is refused, so the acceptance above means something.

@@ -3,7 +3,7 @@
  * service's events (`RemediationService.onEvent`): they count every execution — synchronous,
  * asynchronous, approved, run in the background — not only the ones an HTTP request waited for.
  * Every metric is listed in docs/serving.md; a test compares that table, this registry and the
- * Grafana dashboard (deploy/grafana/kubemend-dashboard.json).
+ * Grafana dashboard (deploy/helm/kubemend/dashboards/kubemend-dashboard.json).
  */
 import { Counter, collectDefaultMetrics, Histogram, Registry } from 'prom-client';
 import type { ServiceEvent } from '../../service/remediation-service.js';
