@@ -35,7 +35,10 @@ function documented(): string[] {
 
 function dashboardMetrics(): string[] {
   const dashboard = JSON.parse(
-    readFileSync(join(REPO_ROOT, 'deploy', 'helm', 'kubemend', 'dashboards', 'kubemend-dashboard.json'), 'utf8'),
+    readFileSync(
+      join(REPO_ROOT, 'deploy', 'helm', 'kubemend', 'dashboards', 'kubemend-dashboard.json'),
+      'utf8',
+    ),
   ) as { panels: Array<{ targets?: Array<{ expr: string }> }> };
   const names = dashboard.panels.flatMap((panel) =>
     (panel.targets ?? []).flatMap((target) =>
