@@ -147,7 +147,7 @@ describe('two clusters at once', () => {
       const scan = await call('/v1/scan', { namespaces: [NAMESPACE], cluster });
       expect(scan.status).toBe(200);
       const names = scan.body.findings.map((finding: { object: { name: string } }) => finding.object.name);
-      expect(names).toContain(mine);
+      expect(names, JSON.stringify(scan.body)).toContain(mine);
       expect(names).not.toContain(theirs);
       const remediate = await call('/v1/remediate', {
         issue: `deployment ${mine} does not start`,

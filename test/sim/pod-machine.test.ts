@@ -187,6 +187,20 @@ describe('PodMachine', () => {
     });
   });
 
+  it('unknown image, retried: the reason stays ErrImagePull / ImagePullBackOff, never ContainerCreating again', async () => {
+    const { clock, recorded } = harness([{ name: 'api', image: 'ghcr.io/acme/api:v9.9.9' }]);
+    await clock.advance(60_000);
+    const reasons = recorded.statuses.map(
+      (s) => (s.containerStatuses[0] as unknown as ContainerStatusView).state.waiting?.reason,
+    );
+    const pulls = lines(recorded.events).filter((line) => line.startsWith('Normal Pulling')).length;
+    expect(pulls).toBeGreaterThan(2); // several attempts
+    const firstFailure = reasons.indexOf('ErrImagePull');
+    expect(firstFailure).toBeGreaterThan(0);
+    expect(reasons.slice(0, firstFailure)).toContain('ContainerCreating');
+    expect(new Set(reasons.slice(firstFailure))).toEqual(new Set(['ErrImagePull', 'ImagePullBackOff']));
+  });
+
   it('private image without its pull secret: 401 Unauthorized', async () => {
     const { clock, recorded } = harness([{ name: 'billing', image: 'registry.acme.io/billing:v3' }]);
     await clock.advance(1_500);

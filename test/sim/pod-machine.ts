@@ -572,7 +572,10 @@ export class PodMachine {
       if (missing.length > 0)
         this.event('Warning', 'FailedToRetrieveImagePullSecret', kubeletMessages.pullSecretMissing(missing));
       this.event('Normal', 'Pulling', kubeletMessages.pulling(image), container);
-      this.setWaiting(container, container.init ? 'PodInitializing' : 'ContainerCreating');
+      // A retry keeps the last failure's reason (ErrImagePull / ImagePullBackOff), as the kubelet's
+      // status does: only the first attempt waits as ContainerCreating.
+      if (container.pullBackoffSeconds === undefined)
+        this.setWaiting(container, container.init ? 'PodInitializing' : 'ContainerCreating');
       const info = this.imageOf(container);
       await this.scope.sleep(realMs(timing, info.pullSeconds));
       const requiredSecret = this.world.privateImages[image] ?? this.world.privateImages[normalized];
