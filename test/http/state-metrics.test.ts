@@ -9,13 +9,20 @@ import { registerStateMetrics } from '../../src/interfaces/http/state-metrics.js
 
 const NOW = Date.parse('2026-12-01T12:00:00Z');
 
+let backlogReads = 0;
+
 function sessions(createdAt: string[], backlog: OutboxBacklog = { waiting: 0, dead: 0 }): SessionStore {
   return {
     list: async (query?: { state?: string }) =>
       query?.state === 'pending'
         ? createdAt.map((at) => ({ id: at, state: 'pending', createdAt: at }) as unknown as SessionRecord)
         : [],
-    outbox: { backlog: async () => backlog },
+    outbox: {
+      backlog: async () => {
+        backlogReads++;
+        return backlog;
+      },
+    },
   } as unknown as SessionStore;
 }
 
@@ -57,6 +64,10 @@ describe('state metrics', () => {
     expect(await value(registry, 'kubemend_notifications_waiting')).toBe(3);
     expect(await value(registry, 'kubemend_notification_oldest_waiting_age_seconds')).toBe(900);
     expect(await value(registry, 'kubemend_notifications_dead')).toBe(1);
+    // A whole scrape reads the outbox once for its three gauges.
+    backlogReads = 0;
+    await registry.metrics();
+    expect(backlogReads).toBe(1);
   });
 
   it('counts pending approvals and reports the oldest one’s age in seconds (0 when none)', async () => {

@@ -58,8 +58,13 @@ export function registerStateMetrics(
       if (status.state !== 'unknown') this.set(status.state === 'valid' ? 1 : 0);
     },
   });
-  // The notification outbox: one aggregate query per gauge and scrape (like the approvals above).
-  const readBacklog = (): Promise<OutboxBacklog> => sources.sessions.outbox.backlog();
+  // The notification outbox: its three gauges are collected together at a scrape and share one
+  // aggregate query (the one in flight), so a scrape reads the outbox once.
+  let backlog: Promise<OutboxBacklog> | undefined;
+  const readBacklog = (): Promise<OutboxBacklog> =>
+    (backlog ??= sources.sessions.outbox.backlog().finally(() => {
+      backlog = undefined;
+    }));
   new Gauge({
     name: 'kubemend_notifications_waiting',
     help: 'Notifications in the outbox not yet delivered (and not given up)',
