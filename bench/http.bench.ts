@@ -14,6 +14,10 @@
  *                client's (e.g. 128) measures the server instead.
  *   --mode sustained                                 50, 100, 200 clients back to back (autocannon).
  *   --mode bursts                                    100, 200, 500 requests at once, new connections.
+ *   --mode floor [--connections 64] [--seconds 30]   the machine's floor: `max` against
+ *                bench/floor-server.mjs instead of kubemend — the same framework and body parser,
+ *                the body stored as one SQLite row, a fixed answer of kubemend's answer's size, and
+ *                nothing else (no validation, analysis, plan, audit). An upper bound for kubemend.
  *   --live       [--concurrency 200]                 live analyses against the running test control
  *                plane (scripts/cluster/with-cluster.sh), as kubemend's least-privilege identity: an
  *                OOMKilled Deployment, then `concurrency` analyses of it sent at once: all must be
@@ -61,17 +65,22 @@ const live = args.live === true;
 let kubeconfig: string | undefined;
 if (live) ({ kubeconfig, body } = await liveTarget());
 
+const floor = args.mode === 'floor';
+/** The size of kubemend's answer to examples/oom-killed.json (`kubemend analyze --offline --json`). */
+const ANSWER_BYTES = 3516;
 const server = spawn(
   process.execPath,
-  [
-    'dist/bundle/kubemend.js',
-    'serve',
-    '--port',
-    String(port),
-    '--config',
-    config,
-    ...(live ? [] : ['--offline']),
-  ],
+  floor
+    ? ['bench/floor-server.mjs', String(port), join(directory, 'floor.db'), String(ANSWER_BYTES)]
+    : [
+        'dist/bundle/kubemend.js',
+        'serve',
+        '--port',
+        String(port),
+        '--config',
+        config,
+        ...(live ? [] : ['--offline']),
+      ],
   {
     env: {
       ...process.env,
@@ -97,6 +106,7 @@ try {
     const modes = args.mode ? [args.mode] : ['max', 'open'];
     for (const mode of modes) {
       if (mode === 'max') results.max = await sustained(Number(args.connections));
+      else if (mode === 'floor') results.floor = await sustained(Number(args.connections), 'floor');
       else if (mode === 'open') results.open = await openLoop(Number(args.rate), seconds);
       else if (mode === 'sustained') {
         results.sustained = [];
@@ -107,7 +117,7 @@ try {
           (results.bursts as unknown[]).push(await burst(size));
           await sleep(500);
         }
-      } else throw new Error(`unknown --mode ${mode}: max, open, sustained or bursts`);
+      } else throw new Error(`unknown --mode ${mode}: max, open, sustained, bursts or floor`);
     }
   }
   console.log(
@@ -159,7 +169,7 @@ function cpuNow() {
 }
 
 /** Keep-alive clients sending back to back for `seconds`. */
-async function sustained(connections: number) {
+async function sustained(connections: number, label = 'max') {
   const cpu = cpuNow();
   const result = await autocannon({
     url,
@@ -180,7 +190,7 @@ async function sustained(connections: number) {
     serverCpuPerRequest: cpuPerRequest(cpu, result.requests.total),
   };
   console.log(
-    `max, ${connections} keep-alive clients, ${seconds} s: ${row.requestsPerSecond} req/s, p50 ${row.latencyP50Ms} ms, p99 ${row.latencyP99Ms} ms, non-2xx ${row.non2xx}, errors ${row.errors}; server CPU per request: serving thread ${row.serverCpuPerRequest.mainMs} ms, other threads ${row.serverCpuPerRequest.otherThreadsMs} ms; load generator ${row.serverCpuPerRequest.clientMs} ms`,
+    `${label}, ${connections} keep-alive clients, ${seconds} s: ${row.requestsPerSecond} req/s, p50 ${row.latencyP50Ms} ms, p99 ${row.latencyP99Ms} ms, non-2xx ${row.non2xx}, errors ${row.errors}; server CPU per request: serving thread ${row.serverCpuPerRequest.mainMs} ms, other threads ${row.serverCpuPerRequest.otherThreadsMs} ms; load generator ${row.serverCpuPerRequest.clientMs} ms`,
   );
   return row;
 }
