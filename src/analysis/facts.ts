@@ -110,9 +110,9 @@ export class Facts {
     this.logLines = ctx.logStreams
       .map((stream, index) => ({ stream, index }))
       .sort((a, b) => rank(a.stream.source) - rank(b.stream.source) || a.index - b.index)
-      .flatMap(({ stream, index }) =>
-        retainedLines(stream.summary).map((line) => ({
-          ...line,
+      .flatMap(({ stream, index }) => {
+        // What every line of the stream shares, built once per stream.
+        const from = {
           stream: index,
           source: stream.source,
           origin: stream.origin,
@@ -120,8 +120,9 @@ export class Facts {
           ...(stream.container ? { container: stream.container } : {}),
           ...(stream.pod ? { pod: stream.pod } : {}),
           ...(stream.namespace ? { namespace: stream.namespace } : {}),
-        })),
-      );
+        };
+        return retainedLines(stream.summary).map((line) => ({ ...line, ...from }));
+      });
     this.logOrigin = ctx.logsOrigin ?? 'input';
   }
 

@@ -57,4 +57,23 @@ describe('log summarisation', () => {
     expect(summary.templates).toHaveLength(2);
     expect(retainedLines(summary).some((line) => line.line.startsWith('panic:'))).toBe(true);
   });
+
+  it("counts every retained line's repeats, its template's first and last lines and the others", () => {
+    const lines = [
+      ...Array.from({ length: 30 }, (_, i) => `GET /orders/${i} 200`),
+      'FATAL cannot reach db',
+      ...Array.from({ length: 30 }, (_, i) => `GET /orders/${i + 30} 200`),
+      'exited 1',
+    ];
+    const summary = new LogSummarizer({ headLines: 3, tailLines: 4 }).addAll(lines).finish();
+    const retained = retainedLines(summary);
+    const repeats = (line: string) => retained.find((entry) => entry.line === line)?.repeats;
+    expect(repeats('GET /orders/0 200')).toBe(60); // head, its template's first line
+    expect(repeats('GET /orders/1 200')).toBe(60); // head only: found by its template
+    expect(repeats('GET /orders/58 200')).toBe(60); // tail only
+    expect(repeats('GET /orders/59 200')).toBe(60); // its template's last line
+    expect(repeats('FATAL cannot reach db')).toBe(1);
+    expect(repeats('exited 1')).toBe(1);
+    expect(retained.map((entry) => entry.index)).toEqual([...retained.map((entry) => entry.index)].sort((a, b) => a - b));
+  });
 });

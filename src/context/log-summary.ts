@@ -185,10 +185,18 @@ export const EMPTY_LOG_SUMMARY: LogSummary = summarizeLogs([]);
 export function retainedLines(summary: LogSummary): Array<LogLine & { readonly repeats: number }> {
   const byIndex = new Map<number, LogLine & { repeats: number }>();
   const repeatsOf = new Map<string, number>();
-  for (const template of summary.templates) repeatsOf.set(template.template, template.count);
+  // A template's first and last lines are known to be of it: their text finds the count without
+  // templating the line again (most retained lines are one of them).
+  const repeatsOfLine = new Map<string, number>();
+  for (const template of summary.templates) {
+    repeatsOf.set(template.template, template.count);
+    repeatsOfLine.set(template.first.line, template.count);
+    repeatsOfLine.set(template.last.line, template.count);
+  }
   const put = (entry: LogLine): void => {
     if (byIndex.has(entry.index)) return;
-    byIndex.set(entry.index, { ...entry, repeats: repeatsOf.get(templateOf(entry.line)) ?? 1 });
+    const repeats = repeatsOfLine.get(entry.line) ?? repeatsOf.get(templateOf(entry.line)) ?? 1;
+    byIndex.set(entry.index, { index: entry.index, line: entry.line, repeats });
   };
   for (const entry of summary.head) put(entry);
   for (const template of summary.templates) {
