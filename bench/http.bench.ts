@@ -18,6 +18,9 @@
  *                bench/floor-server.mjs instead of kubemend — the same framework and body parser,
  *                the body stored as one SQLite row, a fixed answer of kubemend's answer's size, and
  *                nothing else (no validation, analysis, plan, audit). An upper bound for kubemend.
+ *   --processes N  with `max` or `floor`: N independent servers (each its own database), the
+ *                connections split between them, all at once: the most any way of using more
+ *                cores (worker threads, cluster workers) could add on this machine.
  *   --live       [--concurrency 200]                 live analyses against the running test control
  *                plane (scripts/cluster/with-cluster.sh), as kubemend's least-privilege identity: an
  *                OOMKilled Deployment, then `concurrency` analyses of it sent at once: all must be
@@ -45,6 +48,7 @@ const { values: args } = parseArgs({
     connections: { type: 'string', default: '64' },
     sockets: { type: 'string', default: '2000' },
     concurrency: { type: 'string', default: '200' },
+    processes: { type: 'string', default: '1' },
   },
 });
 const seconds = Number(args.seconds);
@@ -68,34 +72,40 @@ if (live) ({ kubeconfig, body } = await liveTarget());
 const floor = args.mode === 'floor';
 /** The size of kubemend's answer to examples/oom-killed.json (`kubemend analyze --offline --json`). */
 const ANSWER_BYTES = 3516;
-const server = spawn(
-  process.execPath,
-  floor
-    ? ['bench/floor-server.mjs', String(port), join(directory, 'floor.db'), String(ANSWER_BYTES)]
-    : [
-        'dist/bundle/kubemend.js',
-        'serve',
-        '--port',
-        String(port),
-        '--config',
-        config,
-        ...(live ? [] : ['--offline']),
-      ],
-  {
-    env: {
-      ...process.env,
-      KUBEMEND_DB_PATH: join(directory, 'kubemend.db'),
-      KUBEMEND_LOG_LEVEL: 'warn',
-      ...(kubeconfig ? { KUBEMEND_KUBECONFIG: kubeconfig } : {}),
+const processes = Number(args.processes);
+if (processes > 1 && !['max', 'floor'].includes(args.mode ?? ''))
+  throw new Error('--processes needs --mode max or --mode floor');
+const servers = Array.from({ length: processes }, (_, index) =>
+  spawn(
+    process.execPath,
+    floor
+      ? ['bench/floor-server.mjs', String(port + index), join(directory, `floor-${index}.db`), String(ANSWER_BYTES)]
+      : [
+          'dist/bundle/kubemend.js',
+          'serve',
+          '--port',
+          String(port + index),
+          '--config',
+          config,
+          ...(live ? [] : ['--offline']),
+        ],
+    {
+      env: {
+        ...process.env,
+        KUBEMEND_DB_PATH: join(directory, `kubemend-${index}.db`),
+        KUBEMEND_LOG_LEVEL: 'warn',
+        ...(kubeconfig ? { KUBEMEND_KUBECONFIG: kubeconfig } : {}),
+      },
+      stdio: ['ignore', 'ignore', 'inherit'],
     },
-    stdio: ['ignore', 'ignore', 'inherit'],
-  },
+  ),
 );
 try {
-  for (let i = 0; i < 200; i++) {
-    if ((await fetch(`http://127.0.0.1:${port}/readyz`).catch(() => undefined))?.ok) break;
-    await sleep(100);
-  }
+  for (let index = 0; index < processes; index++)
+    for (let i = 0; i < 200; i++) {
+      if ((await fetch(`http://127.0.0.1:${port + index}/readyz`).catch(() => undefined))?.ok) break;
+      await sleep(100);
+    }
   console.log(
     `load average before: ${loadavg()
       .map((l) => l.toFixed(2))
@@ -131,7 +141,7 @@ try {
     `${JSON.stringify({ date: new Date().toISOString(), node: process.version, loadavg: loadavg(), args, ...results }, null, 2)}\n`,
   );
 } finally {
-  server.kill('SIGTERM');
+  for (const server of servers) server.kill('SIGTERM');
 }
 
 /**
@@ -142,13 +152,14 @@ try {
 function serverCpu(): { main: number; other: number } {
   const tick = 100; // USER_HZ on Linux
   const cpu = { main: 0, other: 0 };
-  const pid = server.pid;
-  if (pid === undefined || !existsSync(`/proc/${pid}/task`)) return cpu;
-  for (const tid of readdirSync(`/proc/${pid}/task`)) {
-    const fields = readFileSync(`/proc/${pid}/task/${tid}/stat`, 'utf8').split(') ')[1]!.split(' ');
-    const ms = ((Number(fields[11]) + Number(fields[12])) * 1000) / tick;
-    if (Number(tid) === pid) cpu.main += ms;
-    else cpu.other += ms;
+  for (const pid of servers.map((server) => server.pid)) {
+    if (pid === undefined || !existsSync(`/proc/${pid}/task`)) continue;
+    for (const tid of readdirSync(`/proc/${pid}/task`)) {
+      const fields = readFileSync(`/proc/${pid}/task/${tid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+      const ms = ((Number(fields[11]) + Number(fields[12])) * 1000) / tick;
+      if (Number(tid) === pid) cpu.main += ms;
+      else cpu.other += ms;
+    }
   }
   return cpu;
 }
@@ -168,29 +179,36 @@ function cpuNow() {
   return { ...serverCpu(), client: process.cpuUsage() };
 }
 
-/** Keep-alive clients sending back to back for `seconds`. */
+/** Keep-alive clients sending back to back for `seconds` (split between the servers). */
 async function sustained(connections: number, label = 'max') {
   const cpu = cpuNow();
-  const result = await autocannon({
-    url,
-    method: 'POST',
-    headers: { authorization: `Bearer ${TOKEN}`, 'content-type': 'application/json' },
-    body,
-    connections,
-    duration: seconds,
-  });
+  const runs = await Promise.all(
+    Array.from({ length: processes }, (_, index) =>
+      autocannon({
+        url: `http://127.0.0.1:${port + index}/v1/remediate`,
+        method: 'POST',
+        headers: { authorization: `Bearer ${TOKEN}`, 'content-type': 'application/json' },
+        body,
+        connections: Math.max(1, Math.round(connections / processes)),
+        duration: seconds,
+      }),
+    ),
+  );
+  const sum = (pick: (result: autocannon.Result) => number) => runs.reduce((total, run) => total + pick(run), 0);
   const row = {
     connections,
-    requestsPerSecond: Math.round(result.requests.average),
-    latencyP50Ms: result.latency.p50,
-    latencyP99Ms: result.latency.p99,
-    non2xx: result.non2xx,
-    errors: result.errors,
-    timeouts: result.timeouts,
-    serverCpuPerRequest: cpuPerRequest(cpu, result.requests.total),
+    processes,
+    requestsPerSecond: Math.round(sum((run) => run.requests.average)),
+    // With several servers: the slowest server's percentiles.
+    latencyP50Ms: Math.max(...runs.map((run) => run.latency.p50)),
+    latencyP99Ms: Math.max(...runs.map((run) => run.latency.p99)),
+    non2xx: sum((run) => run.non2xx),
+    errors: sum((run) => run.errors),
+    timeouts: sum((run) => run.timeouts),
+    serverCpuPerRequest: cpuPerRequest(cpu, sum((run) => run.requests.total)),
   };
   console.log(
-    `${label}, ${connections} keep-alive clients, ${seconds} s: ${row.requestsPerSecond} req/s, p50 ${row.latencyP50Ms} ms, p99 ${row.latencyP99Ms} ms, non-2xx ${row.non2xx}, errors ${row.errors}; server CPU per request: serving thread ${row.serverCpuPerRequest.mainMs} ms, other threads ${row.serverCpuPerRequest.otherThreadsMs} ms; load generator ${row.serverCpuPerRequest.clientMs} ms`,
+    `${label}, ${connections} keep-alive clients${processes > 1 ? ` over ${processes} server processes` : ''}, ${seconds} s: ${row.requestsPerSecond} req/s, p50 ${row.latencyP50Ms} ms, p99 ${row.latencyP99Ms} ms, non-2xx ${row.non2xx}, errors ${row.errors}; server CPU per request: serving thread${processes > 1 ? 's' : ''} ${row.serverCpuPerRequest.mainMs} ms, other threads ${row.serverCpuPerRequest.otherThreadsMs} ms; load generator ${row.serverCpuPerRequest.clientMs} ms`,
   );
   return row;
 }

@@ -149,6 +149,22 @@ export function sessionFromRow(row: Record<string, unknown>, decode: RowDecoders
   return record as unknown as SessionRecord;
 }
 
+/**
+ * The record a new session's columns describe, as a read of its row would return it — built from
+ * the values just written, so that `create` need not read the row back (`RETURNING *` would copy
+ * the stored request and answer back out of the database for nothing). JSON columns are decoded
+ * from the text written (lazily, like a read); timestamps as the store decodes them.
+ */
+export function sessionFromColumns(
+  columns: readonly ColumnValue[],
+  version: number,
+  timestamp: RowDecoders['timestamp'],
+): SessionRecord {
+  const row: Record<string, unknown> = { version };
+  for (const { column, value } of columns) row[column] = value;
+  return sessionFromRow(row, { json: (value) => JSON.parse(String(value)) as unknown, timestamp });
+}
+
 function lazily(target: Record<string, unknown>, key: string, compute: () => unknown): void {
   Object.defineProperty(target, key, {
     enumerable: true,

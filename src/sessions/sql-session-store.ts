@@ -13,7 +13,13 @@ import type { AlertIncidentStore, OutboxStore } from './companions.js';
 import { HISTORY_LIMIT, type OutcomeQuery, type OutcomeRecord } from '../learning/history.js';
 import { HistoryReuse } from './history-reuse.js';
 import { OUTCOME_COLUMNS, outcomeFromRow, outcomeValues } from './outcome-rows.js';
-import { columnsForChanges, columnsForInsert, type RowDecoders, sessionFromRow } from './session-rows.js';
+import {
+  columnsForChanges,
+  columnsForInsert,
+  type RowDecoders,
+  sessionFromColumns,
+  sessionFromRow,
+} from './session-rows.js';
 import {
   type CreatedRange,
   type NewSession,
@@ -105,19 +111,17 @@ export abstract class SqlSessionStore implements SessionStore {
     const { table, placeholder } = this.dialect;
     const sql =
       `INSERT INTO ${table} (${columns.map((c) => c.column).join(', ')}, version) ` +
-      `VALUES (${columns.map((_, i) => placeholder(i + 1)).join(', ')}, 1) RETURNING *`;
+      `VALUES (${columns.map((_, i) => placeholder(i + 1)).join(', ')}, 1) RETURNING id`;
     const ended = this.history.writing(options.outcomes?.length ?? 0);
     try {
-      return this.decode(
-        (
-          await this.write(
-            sql,
-            columns.map((c) => c.value),
-            options.audit ?? [],
-            [...this.outcomeInserts(options.outcomes), ...this.companions(options)],
-          )
-        )[0],
+      const rows = await this.write(
+        sql,
+        columns.map((c) => c.value),
+        options.audit ?? [],
+        [...this.outcomeInserts(options.outcomes), ...this.companions(options)],
       );
+      if (rows.length !== 1) throw new Error('the insert returned no row');
+      return sessionFromColumns(columns, 1, this.dialect.decode.timestamp);
     } catch (error) {
       const violated = this.dialect.uniqueViolation(error);
       if (violated !== undefined) {
