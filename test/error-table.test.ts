@@ -4,6 +4,7 @@
  * against the table published in docs/contract.md (the pin: changing a mapping means changing the
  * documented contract too).
  */
+import { InMemorySessionStore } from '../src/sessions/in-memory-session-store.js';
 import { readFileSync } from 'node:fs';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { InMemoryTransport } from '@modelcontextprotocol/sdk/inMemory.js';
@@ -70,6 +71,7 @@ const failingService = {
   },
   cluster: undefined,
   onEvent: () => () => undefined,
+  sessionStore: new InMemorySessionStore(),
 } as unknown as RemediationService;
 
 describe('the error table', () => {
@@ -158,6 +160,7 @@ describe('HTTP: every code becomes its RFC 9457 problem document', () => {
         throw new TypeError('secret detail');
       },
       onEvent: () => () => undefined,
+      sessionStore: new InMemorySessionStore(),
     } as unknown as RemediationService;
     const configuration = loadConfiguration({
       env: {},

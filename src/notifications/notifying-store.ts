@@ -50,6 +50,10 @@ export class NotifyingSessionStore implements SessionStore {
     return this.inner.alerts;
   }
 
+  get mcpSessions() {
+    return this.inner.mcpSessions;
+  }
+
   create(session: NewSession, options: WriteOptions = {}): Promise<SessionRecord> {
     return this.inner.create(session, this.owed(session.id, session.state, options));
   }

@@ -7,6 +7,7 @@
 import { InMemoryAuditRecorder } from '../audit/recorder.js';
 import { KubemendError } from '../domain/index.js';
 import { InMemoryCompanions } from './companions.js';
+import { InMemoryMcpSessionRecords } from './mcp-session-records.js';
 import { HISTORY_LIMIT, type OutcomeQuery, type OutcomeRecord } from '../learning/history.js';
 import { normalizeLimit } from '../storage/values.js';
 import {
@@ -33,6 +34,7 @@ export class InMemorySessionStore implements SessionStore {
   private readonly clock: () => Date;
   readonly audit: InMemoryAuditRecorder;
   private readonly companions: InMemoryCompanions;
+  readonly mcpSessions = new InMemoryMcpSessionRecords();
 
   constructor(clock: () => Date = () => new Date(), audit?: InMemoryAuditRecorder) {
     this.clock = clock;

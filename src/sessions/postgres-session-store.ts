@@ -24,6 +24,7 @@ import {
 } from '../storage/postgres.js';
 import { describeError, errorCode, errorConstraint, normalizeTimestamp } from '../storage/values.js';
 import { companionMigrations } from './companion-sql.js';
+import { mcpSessionMigrations } from './mcp-session-records.js';
 import { postgresLearningMigrations } from './outcome-rows.js';
 import { type FollowingStatement, type Row, type SqlDialect, SqlSessionStore } from './sql-session-store.js';
 import { FIRST_SESSION_STATES, SESSION_STATES, sqlList } from './store.js';
@@ -180,6 +181,14 @@ export class PostgresSessionStore extends SqlSessionStore {
         migratePostgres(client, schema, 'notifications', companions.notifications),
       );
       await withClient(pool, (client) => migratePostgres(client, schema, 'alerts', companions.alerts));
+      await withClient(pool, (client) =>
+        migratePostgres(
+          client,
+          schema,
+          'mcp',
+          mcpSessionMigrations((name) => `${quoted}.${name}`),
+        ),
+      );
       await withClient(pool, (client) =>
         migratePostgres(client, schema, 'learning', postgresLearningMigrations(quoted)),
       );

@@ -8,7 +8,13 @@
 import type { AuditEntry, AuditRecorder } from '../audit/recorder.js';
 import { KubemendError } from '../domain/errors.js';
 import { describeError, normalizeLimit, normalizeTimestamp } from '../storage/values.js';
-import { companionRows, type CompanionStatement, SqlCompanions } from './companion-sql.js';
+import {
+  type CompanionDriver,
+  companionRows,
+  type CompanionStatement,
+  SqlCompanions,
+} from './companion-sql.js';
+import { type McpSessionRecords, SqlMcpSessionRecords } from './mcp-session-records.js';
 import type { AlertIncidentStore, OutboxStore } from './companions.js';
 import { HISTORY_LIMIT, type OutcomeQuery, type OutcomeRecord } from '../learning/history.js';
 import { HistoryReuse } from './history-reuse.js';
@@ -73,6 +79,7 @@ export abstract class SqlSessionStore implements SessionStore {
   abstract readonly audit: AuditRecorder;
   readonly outbox: OutboxStore;
   readonly alerts: AlertIncidentStore;
+  readonly mcpSessions: McpSessionRecords;
   /** Outcome history answers, reused for a moment (see `outcomes`). */
   private readonly history = new HistoryReuse();
 
@@ -80,13 +87,15 @@ export abstract class SqlSessionStore implements SessionStore {
     protected readonly dialect: SqlDialect,
     private readonly clock: () => Date,
   ) {
-    const companions = new SqlCompanions({
+    const driver: CompanionDriver = {
       table: (name) => dialect.qualify(name),
       placeholder: (n) => dialect.placeholder(n),
       skipLocked: dialect.skipLocked,
       read: (sql, values) => this.read(sql, values),
       write: (sql, values, audit) => this.write(sql, values, audit, []),
-    });
+    };
+    const companions = new SqlCompanions(driver);
+    this.mcpSessions = new SqlMcpSessionRecords(driver);
     this.outbox = companions;
     this.alerts = companions;
   }

@@ -22,6 +22,7 @@ import {
 import { migrateSqlite } from '../storage/sqlite.js';
 import { describeError, errorCode } from '../storage/values.js';
 import { companionMigrations } from './companion-sql.js';
+import { mcpSessionMigrations } from './mcp-session-records.js';
 import { SQLITE_LEARNING_MIGRATIONS } from './outcome-rows.js';
 import { type FollowingStatement, type Row, type SqlDialect, SqlSessionStore } from './sql-session-store.js';
 import { FIRST_SESSION_STATES, SESSION_STATES, sqlList } from './store.js';
@@ -198,6 +199,11 @@ export class SqliteSessionStore extends SqlSessionStore {
       const companions = companionMigrations((name) => name);
       migrateSqlite(this.connection.db, 'notifications', companions.notifications);
       migrateSqlite(this.connection.db, 'alerts', companions.alerts);
+      migrateSqlite(
+        this.connection.db,
+        'mcp',
+        mcpSessionMigrations((name) => name),
+      );
       migrateSqlite(this.connection.db, 'learning', SQLITE_LEARNING_MIGRATIONS);
       this.audit = new SqliteAuditRecorder(this.connection, options);
     } catch (error) {

@@ -16,6 +16,7 @@
  * records that go with it (`WriteOptions.audit`): the change and its records commit in ONE
  * transaction, or neither does. A state change without its audit record cannot happen.
  */
+import type { McpSessionRecords } from './mcp-session-records.js';
 import {
   type ExecutionResult,
   KubemendError,
@@ -202,6 +203,8 @@ export interface SessionStore {
   readonly outbox: OutboxStore;
   /** Alert incidents in the same database (rows written through `WriteOptions.alertIncident`). */
   readonly alerts: AlertIncidentStore;
+  /** MCP sessions (Streamable HTTP), so that one outlives the process that opened it (ADR 0043). */
+  readonly mcpSessions: McpSessionRecords;
   /** Creates the session; fails with `session-conflict` if the id or idempotency key exists. */
   create(session: NewSession, options?: WriteOptions): Promise<SessionRecord>;
   get(id: string): Promise<SessionRecord | undefined>;

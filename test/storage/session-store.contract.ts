@@ -526,5 +526,53 @@ export function describeSessionStoreContract(name: string, harness: SessionStore
         expect(await store.listCreated({ from: at[2], limit: 10 })).toHaveLength(1);
       });
     });
+
+    describe('MCP session records', () => {
+      const at = (minute: number) => `2026-11-01T08:${String(minute).padStart(2, '0')}:00.000Z`;
+      const record = (id: string, minute: number) => ({
+        id,
+        caller: 'token:analyst',
+        initialize: {
+          protocolVersion: '2025-06-18',
+          capabilities: { elicitation: {} },
+          clientInfo: { name: 'c', version: '1' },
+        },
+        createdAt: at(minute),
+        lastUsedAt: at(minute),
+      });
+
+      it('finds a record another replica wrote, while it is not idle past the cutoff', async () => {
+        const under = await open();
+        await under.store.mcpSessions.save(record('m-1', 0));
+        const other = await under.replica();
+        expect(await other.mcpSessions.find('m-1', at(0))).toBeUndefined(); // last used at, not after
+        expect(await other.mcpSessions.find('m-1', '2026-11-01T07:59:59.999Z')).toEqual(record('m-1', 0));
+        expect(await other.mcpSessions.find('m-2', at(0))).toBeUndefined();
+      });
+
+      it('touch moves the last use forward only, and says whether the record exists', async () => {
+        const { store } = await open();
+        await store.mcpSessions.save(record('m-1', 5));
+        expect(await store.mcpSessions.touch('m-1', at(9))).toBe(true);
+        expect(await store.mcpSessions.touch('m-1', at(7))).toBe(true);
+        expect((await store.mcpSessions.find('m-1', at(0)))?.lastUsedAt).toBe(at(9));
+        expect(await store.mcpSessions.touch('m-2', at(9))).toBe(false);
+      });
+
+      it('remove ends one; expire removes those last used before the cutoff', async () => {
+        const { store } = await open();
+        for (const [id, minute] of [
+          ['m-1', 1],
+          ['m-2', 2],
+          ['m-3', 3],
+        ] as const)
+          await store.mcpSessions.save(record(id, minute));
+        await store.mcpSessions.remove('m-3');
+        expect(await store.mcpSessions.find('m-3', at(0))).toBeUndefined();
+        expect(await store.mcpSessions.expire(at(2))).toBe(1);
+        expect(await store.mcpSessions.find('m-1', at(0))).toBeUndefined();
+        expect(await store.mcpSessions.find('m-2', at(0))).toEqual(record('m-2', 2));
+      });
+    });
   });
 }

@@ -12,6 +12,7 @@ import type { RemediationService } from '../../service/remediation-service.js';
 import { createMcpServer, type McpServerOptions } from '../mcp/server.js';
 import { mcpAuthenticateHook, principalOf } from './authentication.js';
 import type { McpSessions } from './mcp-sessions.js';
+import { serveMcpRequest } from './mcp-transport.js';
 
 export interface McpRouteOptions {
   readonly service: RemediationService;
@@ -26,6 +27,7 @@ export function registerMcpRoutes(app: FastifyInstance, options: McpRouteOptions
   const { service, sessions } = options;
   const handler = async (request: FastifyRequest, reply: FastifyReply) => {
     const principal = principalOf(request);
+    const createServer = () => createMcpServer({ service, principal: () => principal, admit: options.admit });
     const header = request.headers['mcp-session-id'];
     const sessionId = typeof header === 'string' && header !== '' ? header : undefined;
     if (!sessionId) {
@@ -33,23 +35,21 @@ export function registerMcpRoutes(app: FastifyInstance, options: McpRouteOptions
         throw new InvalidInputError([
           { path: 'Mcp-Session-Id', message: 'missing: send an initialize request first' },
         ]);
-      const { transport, settle } = await sessions.open(principal.name, () =>
-        createMcpServer({ service, principal: () => principal, admit: options.admit }),
-      );
+      const { transport, settle } = await sessions.open(principal.name, createServer, request.body.params);
       reply.hijack();
       try {
-        await transport.handleRequest(request.raw, reply.raw, request.body);
+        await serveMcpRequest(transport, request.raw, reply.raw, request.body);
       } finally {
         await settle();
       }
       return;
     }
-    const { session, done } = sessions.use(sessionId, principal.name);
+    const { session, done } = await sessions.use(sessionId, principal.name, createServer);
     // An event stream is not work: it does not keep the session from expiring.
     if (request.method === 'GET') done();
     else reply.raw.once('close', done);
     reply.hijack();
-    await session.transport.handleRequest(request.raw, reply.raw, request.body);
+    await serveMcpRequest(session.transport, request.raw, reply.raw, request.body);
   };
   const route = {
     onRequest: mcpAuthenticateHook(options.authenticator, options.configuration.server.allowedOrigins),

@@ -293,11 +293,21 @@ export async function createHttpServer(options: HttpServerOptions): Promise<Http
   await registerUi(app, { service, configuration, authenticator });
 
   // --- MCP over Streamable HTTP ---------------------------------------------------------------
-  const mcpSessions = new McpSessions({
-    idleTimeoutMs: durationMs(configuration.server.mcpSessions.idleTimeout),
-    perCaller: configuration.server.mcpSessions.perCaller,
-    max: configuration.server.mcpSessions.max,
-  });
+  const mcpSessions = new McpSessions(
+    {
+      idleTimeoutMs: durationMs(configuration.server.mcpSessions.idleTimeout),
+      perCaller: configuration.server.mcpSessions.perCaller,
+      max: configuration.server.mcpSessions.max,
+    },
+    {
+      records: service.sessionStore.mcpSessions,
+      onRecordError: (action, error) =>
+        app.log.warn(
+          { err: error },
+          `MCP session record (${action}) failed; the session goes on in this process only`,
+        ),
+    },
+  );
   mcpSessions.register(metrics.registry);
   registerMcpRoutes(app, {
     service,
