@@ -120,7 +120,11 @@ export async function createApplication(
     audit = sessions.audit;
   } else if (configuration.storage.driver === 'postgres') {
     const { openStorage } = await import('./sessions/factory.js');
-    const storage = await openStorage({ driver: 'postgres', url: configuration.storage.url! });
+    const storage = await openStorage({
+      driver: 'postgres',
+      url: configuration.storage.url!,
+      ...(configuration.storage.schema ? { schema: configuration.storage.schema } : {}),
+    });
     sessions = storage.sessions;
     audit = storage.audit;
     incidents = storage.incidents;

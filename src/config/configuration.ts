@@ -119,6 +119,14 @@ export const ConfigurationSchema = z
         /** PostgreSQL connection URL. */
         url: z.string().min(1).optional(),
         /**
+         * PostgreSQL schema for kubemend's tables (default `public`): several installations — or
+         * test runs — may share one database, each in its own schema.
+         */
+        schema: z
+          .string()
+          .regex(/^[a-z_][a-z0-9_]{0,62}$/, 'lower-case letters, digits and underscores (at most 63)')
+          .optional(),
+        /**
          * SQLite durability: `normal` (WAL; every acknowledged write survives a crash of kubemend,
          * a power failure of the host may lose the last transactions) or `full` (fsync every commit).
          */

@@ -345,6 +345,7 @@ describe('helm template, applied with server-side dry-run', () => {
       expect(configuration.dataDir).toBe('/data');
       expect(configuration.storage.driver).toBe(name === 'postgres' ? 'postgres' : 'sqlite');
       if (name === 'postgres') {
+        expect(configuration.storage.schema).toBe('kubemend_shop');
         expect(configuration.auth.tokens.map((token) => token.name)).toEqual(['ops']);
         expect(configuration.ai.provider).toBe('anthropic');
       }

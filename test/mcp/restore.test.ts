@@ -8,7 +8,6 @@
  * and the SDK client failed (`sessions.test.ts`: it does not initialise again by itself).
  */
 import { mkdtempSync, readFileSync } from 'node:fs';
-import { createServer, request, type Server } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
@@ -17,6 +16,7 @@ import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import { afterEach, describe, expect, it } from 'vitest';
 import { McpSessions } from '../../src/interfaces/http/mcp-sessions.js';
 import { InMemoryMcpSessionRecords } from '../../src/sessions/mcp-session-records.js';
+import { startProxy } from './proxy.js';
 import { startTestServer, type TestServer, testConfiguration, TOKENS, waitUntil } from '../http/support.js';
 
 const cleanups: Array<() => Promise<unknown>> = [];
@@ -24,32 +24,10 @@ afterEach(async () => {
   for (const cleanup of cleanups.splice(0).reverse()) await cleanup().catch(() => undefined);
 });
 
-/** A proxy forwarding each request to the port `pick` names (a Service picks a pod per connection or request). */
 async function proxy(pick: () => number): Promise<string> {
-  const server: Server = createServer((incoming, outgoing) => {
-    const upstream = request(
-      {
-        host: '127.0.0.1',
-        port: pick(),
-        path: incoming.url,
-        method: incoming.method,
-        headers: incoming.headers,
-      },
-      (answer) => {
-        outgoing.writeHead(answer.statusCode ?? 502, answer.headers);
-        answer.pipe(outgoing);
-      },
-    );
-    upstream.on('error', () => outgoing.destroy());
-    outgoing.on('close', () => upstream.destroy());
-    incoming.pipe(upstream);
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  cleanups.push(async () => {
-    server.closeAllConnections();
-    await new Promise((resolve) => server.close(resolve));
-  });
-  return `http://127.0.0.1:${(server.address() as { port: number }).port}`;
+  const started = await startProxy(pick);
+  cleanups.push(started.close);
+  return started.base;
 }
 
 function sqliteConfiguration(path: string, idleTimeout = '30m') {

@@ -10,6 +10,9 @@ URL, token digests in a Secret, AI keys) arrive as environment variables or moun
 {{- if eq .Values.storage.driver "sqlite" -}}
 {{- $_ := set $storage "sqliteSynchronous" .Values.storage.sqlite.synchronous -}}
 {{- end -}}
+{{- if and (eq .Values.storage.driver "postgres") .Values.storage.postgres.schema -}}
+{{- $_ := set $storage "schema" .Values.storage.postgres.schema -}}
+{{- end -}}
 {{- $auth := dict "tokens" .Values.auth.tokens "serviceAccounts" .Values.auth.serviceAccounts -}}
 {{- $_ := set $config "server" $server -}}
 {{- $_ := set $config "storage" $storage -}}
