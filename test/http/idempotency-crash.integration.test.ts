@@ -6,7 +6,7 @@
  * dead process's lease (2 s here) has lapsed: it ends `failed`, its key is released, and the retry
  * with the same key and body runs again and is answered. No cluster needed (offline analysis).
  */
-import { type ChildProcess, spawn } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import { tmpdir } from 'node:os';
@@ -14,6 +14,7 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, describe, expect, it } from 'vitest';
 import { hashToken } from '../../src/auth/authenticator.js';
+import { spawnOfflineServe } from './serve-process.js';
 
 const TOKEN = 'operator-token-abcdefghijklmnop';
 const children: ChildProcess[] = [];
@@ -42,31 +43,12 @@ function serve(directory: string, port: number, env: Record<string, string>): Ch
     config,
     `storage:\n  executionLease: 2s\nauth:\n  tokens:\n    - name: operator\n      sha256: ${hashToken(TOKEN)}\n      scopes: [remediate:analyze, remediate:execute, audit:read]\n`,
   );
-  const child = spawn(
-    process.execPath,
-    [
-      '--import',
-      'tsx',
-      'src/interfaces/cli/main.ts',
-      'serve',
-      '--offline',
-      '--port',
-      String(port),
-      '--config',
-      config,
-    ],
-    {
-      env: {
-        ...process.env,
-        KUBEMEND_DB_PATH: join(directory, 'kubemend.db'),
-        KUBEMEND_LOG_LEVEL: 'warn',
-        ANTHROPIC_API_KEY: '',
-        OPENAI_API_KEY: '',
-        ...env,
-      },
-      stdio: ['ignore', 'ignore', 'inherit'],
-    },
-  );
+  const child = spawnOfflineServe(config, port, {
+    KUBEMEND_DB_PATH: join(directory, 'kubemend.db'),
+    ANTHROPIC_API_KEY: '',
+    OPENAI_API_KEY: '',
+    ...env,
+  });
   children.push(child);
   return child;
 }

@@ -119,3 +119,33 @@ export function serveProcess(
       ),
   };
 }
+
+/**
+ * `kubemend serve --offline` from source on `port` with the configuration file `config`, its log at
+ * warn; `env` is added to this process's environment; its stderr passes through unless `quiet`.
+ */
+export function spawnOfflineServe(
+  config: string,
+  port: number,
+  env: NodeJS.ProcessEnv = {},
+  quiet = false,
+): ChildProcess {
+  return spawn(
+    process.execPath,
+    [
+      '--import',
+      'tsx',
+      'src/interfaces/cli/main.ts',
+      'serve',
+      '--offline',
+      '--port',
+      String(port),
+      '--config',
+      config,
+    ],
+    {
+      env: { ...process.env, KUBEMEND_LOG_LEVEL: 'warn', ...env },
+      stdio: ['ignore', 'ignore', quiet ? 'ignore' : 'inherit'],
+    },
+  );
+}

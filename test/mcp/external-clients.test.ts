@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { hashToken } from '../../src/auth/authenticator.js';
+import { spawnOfflineServe } from '../http/serve-process.js';
 
 const run = promisify(execFile);
 const TOKEN = 'external-client-token-0123456789';
@@ -38,24 +39,7 @@ beforeAll(async () => {
     config,
     `auth:\n  tokens:\n    - { name: external, sha256: ${hashToken(TOKEN)}, scopes: [remediate:analyze] }\n`,
   );
-  server = spawn(
-    process.execPath,
-    [
-      '--import',
-      'tsx',
-      'src/interfaces/cli/main.ts',
-      'serve',
-      '--offline',
-      '--port',
-      String(port),
-      '--config',
-      config,
-    ],
-    {
-      env: { ...process.env, KUBEMEND_STORAGE: 'memory', KUBEMEND_LOG_LEVEL: 'warn' },
-      stdio: 'ignore',
-    },
-  );
+  server = spawnOfflineServe(config, port, { KUBEMEND_STORAGE: 'memory' }, true);
   proxy = spawn(
     process.execPath,
     ['test/mcp/auth-proxy.mjs', String(port + 1), `http://127.0.0.1:${port}`, TOKEN],

@@ -4,7 +4,7 @@
  * affinity), and a rolling update (one replica stopped, a new one started) in the middle of the
  * client's session. Every tool call is answered; the session id never changes.
  */
-import { type ChildProcess, spawn } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -13,7 +13,7 @@ import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/
 import pg from 'pg';
 import { afterAll, describe, expect, it } from 'vitest';
 import { hashToken } from '../../src/auth/authenticator.js';
-import { stopProcess } from '../http/serve-process.js';
+import { spawnOfflineServe, stopProcess } from '../http/serve-process.js';
 import { requirePostgres, uniqueSchema } from '../storage/support.js';
 import { startProxy } from './proxy.js';
 
@@ -41,21 +41,7 @@ interface Replica {
 }
 
 async function startReplica(config: string, port: number): Promise<Replica> {
-  const child = spawn(
-    process.execPath,
-    [
-      '--import',
-      'tsx',
-      'src/interfaces/cli/main.ts',
-      'serve',
-      '--offline',
-      '--port',
-      String(port),
-      '--config',
-      config,
-    ],
-    { env: { ...process.env, KUBEMEND_LOG_LEVEL: 'warn' }, stdio: ['ignore', 'ignore', 'inherit'] },
-  );
+  const child = spawnOfflineServe(config, port);
   cleanups.push(() => stopProcess(child));
   for (let attempt = 0; attempt < 300; attempt++) {
     if ((await fetch(`http://127.0.0.1:${port}/readyz`).catch(() => undefined))?.ok)
