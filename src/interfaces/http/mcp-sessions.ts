@@ -178,12 +178,6 @@ export class McpSessions {
       .catch((error: unknown) => this.options.onRecordError?.('touch', error));
   }
 
-  /** Watches a GET event stream: it does not make the session busy, but its start counts as use. */
-  touch(id: string): void {
-    const entry = this.sessions.get(id);
-    if (entry) entry.lastUsed = this.now();
-  }
-
   /**
    * A new session for `caller`, registered (and recorded) once the SDK has initialised it, with the
    * client's initialize `params`. Refused with `too-many-sessions` at either cap. Call `settle`
