@@ -17,7 +17,10 @@ db.pragma('journal_mode = WAL');
 db.pragma('synchronous = NORMAL');
 db.exec('CREATE TABLE IF NOT EXISTS requests (id INTEGER PRIMARY KEY, input TEXT NOT NULL)');
 const insert = db.prepare('INSERT INTO requests (input) VALUES (?)');
-const answer = JSON.stringify({ status: 'pending', padding: 'x'.repeat(Math.max(0, Number(answerBytes) - 40)) });
+const answer = JSON.stringify({
+  status: 'pending',
+  padding: 'x'.repeat(Math.max(0, Number(answerBytes) - 40)),
+});
 
 const app = Fastify({ bodyLimit: 10 * 1024 * 1024 });
 app.get('/readyz', async () => ({ status: 'ready' }));

@@ -79,7 +79,12 @@ const servers = Array.from({ length: processes }, (_, index) =>
   spawn(
     process.execPath,
     floor
-      ? ['bench/floor-server.mjs', String(port + index), join(directory, `floor-${index}.db`), String(ANSWER_BYTES)]
+      ? [
+          'bench/floor-server.mjs',
+          String(port + index),
+          join(directory, `floor-${index}.db`),
+          String(ANSWER_BYTES),
+        ]
       : [
           'dist/bundle/kubemend.js',
           'serve',
@@ -194,7 +199,8 @@ async function sustained(connections: number, label = 'max') {
       }),
     ),
   );
-  const sum = (pick: (result: autocannon.Result) => number) => runs.reduce((total, run) => total + pick(run), 0);
+  const sum = (pick: (result: autocannon.Result) => number) =>
+    runs.reduce((total, run) => total + pick(run), 0);
   const row = {
     connections,
     processes,
@@ -205,7 +211,10 @@ async function sustained(connections: number, label = 'max') {
     non2xx: sum((run) => run.non2xx),
     errors: sum((run) => run.errors),
     timeouts: sum((run) => run.timeouts),
-    serverCpuPerRequest: cpuPerRequest(cpu, sum((run) => run.requests.total)),
+    serverCpuPerRequest: cpuPerRequest(
+      cpu,
+      sum((run) => run.requests.total),
+    ),
   };
   console.log(
     `${label}, ${connections} keep-alive clients${processes > 1 ? ` over ${processes} server processes` : ''}, ${seconds} s: ${row.requestsPerSecond} req/s, p50 ${row.latencyP50Ms} ms, p99 ${row.latencyP99Ms} ms, non-2xx ${row.non2xx}, errors ${row.errors}; server CPU per request: serving thread${processes > 1 ? 's' : ''} ${row.serverCpuPerRequest.mainMs} ms, other threads ${row.serverCpuPerRequest.otherThreadsMs} ms; load generator ${row.serverCpuPerRequest.clientMs} ms`,

@@ -74,6 +74,8 @@ describe('log summarisation', () => {
     expect(repeats('GET /orders/59 200')).toBe(60); // its template's last line
     expect(repeats('FATAL cannot reach db')).toBe(1);
     expect(repeats('exited 1')).toBe(1);
-    expect(retained.map((entry) => entry.index)).toEqual([...retained.map((entry) => entry.index)].sort((a, b) => a - b));
+    expect(retained.map((entry) => entry.index)).toEqual(
+      [...retained.map((entry) => entry.index)].sort((a, b) => a - b),
+    );
   });
 });
