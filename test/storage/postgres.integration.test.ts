@@ -149,6 +149,7 @@ describe('PostgreSQL storage', () => {
       { component: 'alerts', version: 1 },
       { component: 'audit', version: 1 },
       { component: 'learning', version: 1 },
+      { component: 'mcp', version: 1 },
       { component: 'notifications', version: 1 },
       // Every sessions migration, each once.
       ...postgresSessionMigrations(quoteSchema(schema)).map(({ version }) => ({

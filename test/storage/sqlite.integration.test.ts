@@ -4,6 +4,7 @@
  * on open, races between separate processes, and durability — a writer killed with SIGKILL loses
  * nothing it had acknowledged.
  */
+import { mcpSessionMigrations } from '../../src/sessions/mcp-session-records.js';
 import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, rmSync } from 'node:fs';
 import { dirname, join } from 'node:path';
@@ -37,6 +38,7 @@ const MIGRATIONS =
   SQLITE_SESSION_MIGRATIONS.length +
   COMPANIONS.alerts.length +
   COMPANIONS.notifications.length +
+  mcpSessionMigrations((name) => name).length +
   SQLITE_LEARNING_MIGRATIONS.length;
 
 const root = temporaryDirectory('kubemend-sqlite-');
@@ -148,6 +150,7 @@ describe('SQLite storage: the file', () => {
         { component: 'audit', version: 1, name: 'create audit_records and audit_head' },
         { component: 'incidents', version: 1, name: 'create incidents' },
         { component: 'learning', version: 1, name: 'create the outcome history' },
+        { component: 'mcp', version: 1, name: 'create MCP sessions' },
         { component: 'notifications', version: 1, name: 'create the notification outbox' },
         { component: 'sessions', version: 1, name: 'create sessions' },
         {
