@@ -2,7 +2,7 @@
  * The machine's floor for `npm run bench:http -- --mode floor`: the least any server on this
  * machine could do with a `POST /v1/remediate` of the bench's body, and nothing of kubemend's. The
  * same HTTP framework and body parser (fastify, secure-json-parse), the request stored as one
- * SQLite row (WAL, synchronous=NORMAL: no fsync per commit, so cheaper than kubemend's default),
+ * SQLite row (WAL, synchronous=NORMAL: kubemend's default durability; one commit per request),
  * and a fixed answer of kubemend's answer's size. No validation, analysis, plan, audit chain or
  * authentication. Whatever it serves per second is an upper bound for kubemend on this machine.
  *
